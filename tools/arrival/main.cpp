@@ -1,0 +1,59 @@
+// arrival: move a whole mail server onto a new one. This file only dispatches to the subcommands and is the
+// one place that catches every exception, turning it into a one-line error and an exit status.
+#include <cstdio>
+#include <exception>
+#include <string_view>
+
+#include "tools/arrival/commands.hpp"
+#include "tools/arrival/exit_status.hpp"
+
+namespace {
+
+struct command {
+    std::string_view name;
+    int (*run)(int, char**);
+    std::string_view summary;
+};
+
+// One row per subcommand.
+constexpr command commands[] = {
+    {"probe", arrival::cli::run_probe, "log in to an IMAP server and list capabilities, namespaces and folders"},
+};
+
+void print_usage(std::FILE* out) {
+    std::fputs("usage: arrival COMMAND [OPTIONS]   (arrival COMMAND --help for its options)\n\ncommands:\n", out);
+    for (const auto& c : commands) {
+        std::fprintf(out, "  %-11.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                     static_cast<int>(c.summary.size()), c.summary.data());
+    }
+    std::fputs("\nexit status: 0 all done; 1 some items failed; 2 usage error; 3 nothing could run;\n"
+               "             4 unreachable; 5 TLS failed; 6 authentication failed; 7 protocol error\n",
+               out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace arrival::cli;
+    if (argc < 2) {
+        print_usage(stderr);
+        return exit_usage;
+    }
+    const std::string_view name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        print_usage(stdout);
+        return exit_ok;
+    }
+    for (const auto& c : commands) {
+        if (c.name != name) continue;
+        try {
+            return c.run(argc - 1, argv + 1);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "arrival %s: %s\n", argv[1], e.what());
+            return exit_nothing_ran;
+        }
+    }
+    std::fprintf(stderr, "arrival: unknown command '%s'\n", argv[1]);
+    print_usage(stderr);
+    return exit_usage;
+}
