@@ -1,0 +1,47 @@
+// RFC 4180 CSV reader for contact exports: quoted fields with "" escapes and embedded newlines, CRLF/LF/CR
+// line ends, `,` `;` or TAB delimiters (detected from the header line), any encoding text_decode knows.
+//
+// Lenient where exporters are sloppy (a quote inside an unquoted field is kept as a character), strict
+// where data would be lost: a quoted field that never closes is reported with the line it opened on, only
+// that record is dropped, and reading resumes on the next line.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/pim/text_decode.hpp"
+
+namespace arrival::pim {
+
+struct csv_issue {
+    std::size_t line = 0;  // 1-based line in the file where the record starts
+    std::string message;
+};
+
+struct csv_record {
+    std::size_t line = 0;
+    std::vector<std::string> fields;
+};
+
+struct csv_table {
+    text_encoding encoding = text_encoding::utf8;
+    char delimiter = ',';
+    std::vector<std::string> header;
+    std::vector<csv_record> rows;  // blank lines are not records
+    std::vector<csv_issue> issues;
+};
+
+// Picks ',' ';' or '\t' by counting them (outside quotes) in the first record of `utf8`.
+[[nodiscard]] char detect_delimiter(std::string_view utf8) noexcept;
+
+// Parses already-decoded UTF-8 text with the given delimiter; the first record becomes the header.
+[[nodiscard]] csv_table parse_csv(std::string_view utf8, char delimiter);
+
+// Decodes, detects the delimiter and parses.
+[[nodiscard]] csv_table read_csv(std::string_view bytes);
+
+// One RFC 4180 record (fields quoted when needed, CRLF-terminated). Used to rebuild CSV for Carbonio.
+[[nodiscard]] std::string write_csv_record(const std::vector<std::string>& fields, char delimiter = ',');
+
+}  // namespace arrival::pim
