@@ -1,0 +1,139 @@
+#include "engine/dedupe_key.hpp"
+
+#include <fmt/format.h>
+
+namespace arrival::engine {
+
+namespace {
+
+using u128 = unsigned __int128;
+
+// FNV-1a, 128-bit (http://www.isthe.com/chongo/tech/comp/fnv/): offset basis and prime as published.
+constexpr u128 fnv_offset = (static_cast<u128>(0x6c62272e07bb0142ULL) << 64) | 0x62b821756295c58dULL;
+constexpr u128 fnv_prime = (static_cast<u128>(0x0000000001000000ULL) << 64) | 0x000000000000013BULL;
+
+struct fnv128 {
+    u128 h = fnv_offset;
+    void add(std::string_view s) noexcept {
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= fnv_prime;
+        }
+    }
+};
+
+char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+    }
+    return true;
+}
+
+// Collapses runs of whitespace (including folding CRLFs) into one space and trims both ends.
+std::string collapse(std::string_view v) {
+    std::string out;
+    bool pending = false;
+    for (char c : v) {
+        if (is_ws(c)) {
+            pending = !out.empty();
+            continue;
+        }
+        if (pending) out.push_back(' ');
+        pending = false;
+        out.push_back(c);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string dedupe_key::to_string() const {
+    return fmt::format("{}{:016x}{:016x}", from_message_id ? 'M' : 'F', hi, lo);
+}
+
+bool find_header_field(std::string_view header, std::string_view name, std::string& value) {
+    std::size_t pos = 0;
+    while (pos < header.size()) {
+        auto eol = header.find('\n', pos);
+        if (eol == std::string_view::npos) eol = header.size();
+        std::string_view line = header.substr(pos, eol - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) return false;   // end of the header block
+        const auto colon = line.find(':');
+        if (colon != std::string_view::npos && line.front() != ' ' && line.front() != '\t') {
+            auto fname = line.substr(0, colon);
+            while (!fname.empty() && (fname.back() == ' ' || fname.back() == '\t')) fname.remove_suffix(1);
+            if (iequals(fname, name)) {
+                value.assign(line.substr(colon + 1));
+                // Continuation lines (starting with WSP) belong to this field.
+                std::size_t next = eol + 1;
+                while (next < header.size() && (header[next] == ' ' || header[next] == '\t')) {
+                    auto e2 = header.find('\n', next);
+                    if (e2 == std::string_view::npos) e2 = header.size();
+                    auto cont = header.substr(next, e2 - next);
+                    if (!cont.empty() && cont.back() == '\r') cont.remove_suffix(1);
+                    value += ' ';
+                    value.append(cont);
+                    next = e2 + 1;
+                }
+                return true;
+            }
+        }
+        pos = eol + 1;
+    }
+    return false;
+}
+
+std::string normalize_message_id(std::string_view raw) {
+    std::string_view v = raw;
+    const auto lt = v.find('<');
+    if (lt != std::string_view::npos) {
+        const auto gt = v.find('>', lt + 1);
+        v = v.substr(lt + 1, gt == std::string_view::npos ? std::string_view::npos : gt - lt - 1);
+    }
+    std::string id;
+    for (char c : v) {
+        if (!is_ws(c)) id.push_back(c);
+    }
+    const auto at = id.rfind('@');
+    if (at != std::string::npos) {
+        for (std::size_t i = at + 1; i < id.size(); ++i) id[i] = lower_ascii(id[i]);
+    }
+    return id;
+}
+
+dedupe_key compute_dedupe_key(std::string_view header, std::uint64_t size) {
+    dedupe_key k;
+    fnv128 h;
+    {
+        std::string v;
+        std::string id;
+        if (find_header_field(header, "Message-ID", v)) id = normalize_message_id(v);
+        if (!id.empty()) {
+            h.add("M\n");
+            h.add(id);
+            k.from_message_id = true;
+        } else {
+            h.add("F\n");
+            for (std::string_view name : {"Date", "From", "Subject"}) {
+                v.clear();
+                const bool found = find_header_field(header, name, v);
+                h.add(name);
+                h.add(found ? ":" : "!");
+                h.add(collapse(v));
+                h.add("\n");
+            }
+            h.add(fmt::format("{}", size));
+        }
+    }
+    k.hi = static_cast<std::uint64_t>(h.h >> 64);
+    k.lo = static_cast<std::uint64_t>(h.h);
+    return k;
+}
+
+}  // namespace arrival::engine

@@ -1,0 +1,84 @@
+#include "engine/flag_map.hpp"
+
+#include <algorithm>
+
+namespace arrival::engine {
+
+namespace {
+
+char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower_ascii(x) == lower_ascii(y); });
+}
+
+bool portable_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' || c == '_' ||
+           c == '-' || c == '.' || c == '+';
+}
+
+constexpr std::string_view system_flags[] = {"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"};
+
+}  // namespace
+
+permanent_flags::permanent_flags(const std::vector<std::string>& flags) : any_keyword_(false) {
+    for (const auto& f : flags) {
+        if (f == "\\*") any_keyword_ = true;
+        else if (!f.empty() && f.front() != '\\') keywords_.push_back(f);
+    }
+}
+
+bool permanent_flags::allows_keyword(std::string_view keyword) const {
+    if (any_keyword_) return true;
+    // Keywords compare case-insensitively (RFC 3501 §2.3.2: flags are atoms, matched without case).
+    return std::any_of(keywords_.begin(), keywords_.end(), [&](const std::string& k) { return iequals(k, keyword); });
+}
+
+bool is_portable_keyword(std::string_view k) noexcept {
+    return !k.empty() && std::all_of(k.begin(), k.end(), portable_char);
+}
+
+std::string rewrite_keyword(std::string_view k) {
+    if (is_portable_keyword(k)) return std::string(k);
+    // Zimbra exports tags as "Name:FLAG<id>"; the name is what the user knows.
+    if (const auto pos = k.rfind(":FLAG"); pos != std::string_view::npos && pos > 0 && pos + 5 < k.size() &&
+        std::all_of(k.begin() + static_cast<std::ptrdiff_t>(pos + 5), k.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        k = k.substr(0, pos);
+    }
+    std::string out(k);
+    std::replace_if(out.begin(), out.end(), [](char c) { return !portable_char(c); }, '_');
+    if (std::all_of(out.begin(), out.end(), [](char c) { return c == '_'; })) out.clear();
+    return out;
+}
+
+std::vector<std::string> map_flags(const std::vector<std::string>& source_flags, const permanent_flags& dest,
+                                   std::vector<flag_change>& changes) {
+    std::vector<std::string> out;
+    auto add = [&](std::string f) {
+        if (std::none_of(out.begin(), out.end(), [&](const std::string& x) { return iequals(x, f); })) out.push_back(std::move(f));
+    };
+    for (const auto& f : source_flags) {
+        if (f.empty()) continue;
+        if (f.front() == '\\') {
+            if (iequals(f, "\\Recent")) continue;
+            const auto sys = std::find_if(std::begin(system_flags), std::end(system_flags), [&](std::string_view s) { return iequals(s, f); });
+            if (sys != std::end(system_flags)) add(std::string(*sys));
+            else changes.push_back({f, "", "not a system flag a destination can store"});
+            continue;
+        }
+        auto k = rewrite_keyword(f);
+        if (k.empty()) {
+            changes.push_back({f, "", "no portable characters left after rewriting"});
+            continue;
+        }
+        if (!dest.allows_keyword(k)) {
+            changes.push_back({f, "", "the destination folder does not allow this keyword (PERMANENTFLAGS)"});
+            continue;
+        }
+        if (k != f) changes.push_back({f, k, "rewritten to a portable keyword"});
+        add(std::move(k));
+    }
+    return out;
+}
+
+}  // namespace arrival::engine

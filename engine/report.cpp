@@ -1,0 +1,170 @@
+#include "engine/report.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace arrival::engine {
+
+namespace {
+
+template <class F>
+std::uint64_t sum_folders(const std::vector<folder_report>& folders, F f) {
+    std::uint64_t n = 0;
+    for (const auto& x : folders) n += f(x);
+    return n;
+}
+
+template <class F>
+std::uint64_t sum_accounts(const std::vector<account_report>& accounts, F f) {
+    std::uint64_t n = 0;
+    for (const auto& a : accounts) n += f(a);
+    return n;
+}
+
+}  // namespace
+
+std::uint64_t account_report::copied() const { return sum_folders(folders, [](const auto& f) { return f.copied; }); }
+std::uint64_t account_report::skipped_duplicate() const {
+    return sum_folders(folders, [](const auto& f) { return f.skipped_duplicate; });
+}
+std::uint64_t account_report::failed() const { return sum_folders(folders, [](const auto& f) { return f.failed.size(); }); }
+std::uint64_t account_report::bytes() const { return sum_folders(folders, [](const auto& f) { return f.bytes; }); }
+
+std::uint64_t run_report::copied() const { return sum_accounts(accounts, [](const auto& a) { return a.copied(); }); }
+std::uint64_t run_report::skipped_duplicate() const {
+    return sum_accounts(accounts, [](const auto& a) { return a.skipped_duplicate(); });
+}
+std::uint64_t run_report::failed() const { return sum_accounts(accounts, [](const auto& a) { return a.failed(); }); }
+std::uint64_t run_report::bytes() const { return sum_accounts(accounts, [](const auto& a) { return a.bytes(); }); }
+std::size_t run_report::accounts_failed() const {
+    std::size_t n = 0;
+    for (const auto& a : accounts) n += a.ok ? 0 : 1;
+    return n;
+}
+
+nlohmann::json to_json(const account_report& a) {
+    nlohmann::json folders = nlohmann::json::array();
+    for (const auto& f : a.folders) {
+        nlohmann::json failed = nlohmann::json::array();
+        for (const auto& m : f.failed) failed.push_back({{"uid", m.uid}, {"reason", m.reason}});
+        nlohmann::json jf = {
+            {"source_folder", f.source_folder},
+            {"dest_folder", f.dest_folder},
+            {"created", f.created},
+            {"copied", f.copied},
+            {"skipped_duplicate", f.skipped_duplicate},
+            {"failed", std::move(failed)},
+            {"bytes", f.bytes},
+            {"seconds", f.seconds},
+        };
+        if (!f.note.empty()) jf["note"] = f.note;
+        if (!f.flags_changed.empty()) {
+            nlohmann::json changes = nlohmann::json::array();
+            for (const auto& [k, n] : f.flags_changed) {
+                changes.push_back({{"from", k.from},
+                                   {"to", k.to.empty() ? nlohmann::json(nullptr) : nlohmann::json(k.to)},
+                                   {"reason", k.reason},
+                                   {"messages", n}});
+            }
+            jf["flags_changed"] = std::move(changes);
+        }
+        folders.push_back(std::move(jf));
+    }
+    nlohmann::json j = {
+        {"source_user", a.source_user},
+        {"dest_user", a.dest_user},
+        {"status", a.ok ? "ok" : "failed"},
+        {"error", a.ok ? nlohmann::json(nullptr) : nlohmann::json(a.error)},
+        {"seconds", a.seconds},
+        {"copied", a.copied()},
+        {"skipped_duplicate", a.skipped_duplicate()},
+        {"failed", a.failed()},
+        {"bytes", a.bytes()},
+        {"folders", std::move(folders)},
+    };
+    if (!a.errors.empty()) j["errors"] = a.errors;
+    return j;
+}
+
+nlohmann::json to_json(const run_report& r) {
+    nlohmann::json accounts = nlohmann::json::array();
+    for (const auto& a : r.accounts) accounts.push_back(to_json(a));
+    return {
+        {"command", r.command},
+        {"dry_run", r.dry_run},
+        {"started", r.started},
+        {"seconds", r.seconds},
+        {"totals",
+         {{"accounts", r.accounts.size()},
+          {"accounts_failed", r.accounts_failed()},
+          {"copied", r.copied()},
+          {"skipped_duplicate", r.skipped_duplicate()},
+          {"failed", r.failed()},
+          {"bytes", r.bytes()},
+          {"seconds", r.seconds}}},
+        {"accounts", std::move(accounts)},
+    };
+}
+
+void write_report(const std::filesystem::path& file, const run_report& r) {
+    const auto tmp = std::filesystem::path(file.string() + ".tmp");
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
+        out << to_json(r).dump(2) << '\n';
+        out.flush();
+        if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, file, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), ec.message()));
+}
+
+std::string human_bytes(std::uint64_t b) {
+    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+    double v = static_cast<double>(b);
+    int u = 0;
+    while (v >= 1000.0 && u < 4) {
+        v /= 1000.0;
+        ++u;
+    }
+    return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string summary_table(const run_report& r) {
+    std::size_t w = 7;
+    for (const auto& a : r.accounts) w = std::max(w, a.source_user.size());
+    w = std::min<std::size_t>(w, 40);
+    std::string out = fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7}\n", "account", w, "status", "copied",
+                                  "dup-skip", "failed", "bytes", "seconds");
+    for (const auto& a : r.accounts) {
+        out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}\n", a.source_user, w, a.ok ? "ok" : "FAILED",
+                           a.copied(), a.skipped_duplicate(), a.failed(), human_bytes(a.bytes()), a.seconds);
+        if (!a.ok) out += fmt::format("  error: {}\n", a.error);
+    }
+    const double mps = r.seconds > 0 ? static_cast<double>(r.copied()) / r.seconds : 0.0;
+    const double mbs = r.seconds > 0 ? static_cast<double>(r.bytes()) / 1e6 / r.seconds : 0.0;
+    out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}\n", "total", w,
+                       fmt::format("{}/{}", r.accounts.size() - r.accounts_failed(), r.accounts.size()), r.copied(),
+                       r.skipped_duplicate(), r.failed(), human_bytes(r.bytes()), r.seconds);
+    out += fmt::format("{:.0f} messages/s, {:.1f} MB/s{}\n", mps, mbs, r.dry_run ? " (dry run: nothing was written)" : "");
+    return out;
+}
+
+std::string iso8601_utc_now() {
+    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace arrival::engine

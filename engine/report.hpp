@@ -1,0 +1,95 @@
+// The outcome of a run, per account and folder, and its two renderings: the JSON --report (field names
+// are a contract, see issue 3) and the summary table printed at the end.
+//
+// JSON shape:
+//   { "command": "migrate", "dry_run": false, "started": "2026-11-29T05:40:00Z", "seconds": 12.3,
+//     "totals": { "accounts": 4, "accounts_failed": 0, "copied": N, "skipped_duplicate": N, "failed": N,
+//                 "bytes": N, "seconds": S },
+//     "accounts": [ { "source_user", "dest_user", "status": "ok"|"failed", "error": null|"...", "seconds",
+//                     "copied", "skipped_duplicate", "failed", "bytes",
+//                     "folders": [ { "source_folder", "dest_folder", "created": bool, "copied",
+//                                    "skipped_duplicate", "failed": [ {"uid", "reason"} ], "bytes", "seconds",
+//                                    "note"?, "flags_changed"?: [ {"from", "to"|null, "reason", "messages"} ] } ],
+//                     "errors"?: [ "folder-level problems" ] } ] }
+// Totals' "failed" is a count; a folder's "failed" lists every message not copied, with the server's words.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace arrival::engine {
+
+struct message_failure {
+    std::uint32_t uid = 0;
+    std::string reason;
+};
+
+struct folder_report {
+    std::string source_folder;
+    std::string dest_folder;
+    bool created = false;
+    std::uint64_t copied = 0;
+    std::uint64_t skipped_duplicate = 0;
+    std::vector<message_failure> failed;
+    std::uint64_t bytes = 0;
+    double seconds = 0;
+    std::string note;
+    // (from, to) -> number of messages; to is "" when dropped.
+    struct flag_key {
+        std::string from, to, reason;
+        friend bool operator<(const flag_key& a, const flag_key& b) {
+            return std::tie(a.from, a.to, a.reason) < std::tie(b.from, b.to, b.reason);
+        }
+    };
+    std::map<flag_key, std::uint64_t> flags_changed;
+};
+
+struct account_report {
+    std::string source_user;
+    std::string dest_user;
+    bool ok = true;
+    std::string error;                    // why the account failed (server's words); empty when ok
+    std::vector<std::string> errors;      // folder-level problems that did not fail the account
+    std::vector<folder_report> folders;
+    double seconds = 0;
+
+    [[nodiscard]] std::uint64_t copied() const;
+    [[nodiscard]] std::uint64_t skipped_duplicate() const;
+    [[nodiscard]] std::uint64_t failed() const;
+    [[nodiscard]] std::uint64_t bytes() const;
+};
+
+struct run_report {
+    std::string command = "migrate";
+    bool dry_run = false;
+    std::string started;   // ISO 8601 UTC
+    double seconds = 0;
+    std::vector<account_report> accounts;
+
+    [[nodiscard]] std::uint64_t copied() const;
+    [[nodiscard]] std::uint64_t skipped_duplicate() const;
+    [[nodiscard]] std::uint64_t failed() const;
+    [[nodiscard]] std::uint64_t bytes() const;
+    [[nodiscard]] std::size_t accounts_failed() const;
+    // Every account ok and no message failed.
+    [[nodiscard]] bool complete() const { return accounts_failed() == 0 && failed() == 0; }
+};
+
+[[nodiscard]] nlohmann::json to_json(const run_report& r);
+[[nodiscard]] nlohmann::json to_json(const account_report& a);
+
+// Writes the JSON atomically (temporary file + rename), so a reader never sees half a report.
+// Throws std::runtime_error naming the file.
+void write_report(const std::filesystem::path& file, const run_report& r);
+
+// The table printed at the end of a run: one row per account, then the totals.
+[[nodiscard]] std::string summary_table(const run_report& r);
+
+[[nodiscard]] std::string iso8601_utc_now();
+[[nodiscard]] std::string human_bytes(std::uint64_t bytes);
+
+}  // namespace arrival::engine

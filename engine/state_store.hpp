@@ -1,0 +1,78 @@
+// Progress of a migration run, kept in SQLite under --state-dir so a rerun continues where the last one
+// stopped (after a crash or kill -9) and a rerun after completion only looks at folders that changed.
+//
+// One row per (account, source folder): the source UIDVALIDITY, the highest source UID accounted for
+// (copied, skipped as duplicate, or failed permanently), the counts, and the source UIDNEXT seen when the
+// folder was last completed. What the store is trusted for, and what not:
+//  - A folder whose UIDVALIDITY and UIDNEXT are unchanged since it completed is skipped without fetching
+//    anything: that is what makes a rerun with nothing new cheap.
+//  - Anything else is re-planned against the destination's dedupe index (engine/dedupe_key.hpp), so a
+//    message APPENDed just before a kill -9 and not yet recorded here is found on the destination and not
+//    copied twice; and a changed UIDVALIDITY (the UIDs mean other messages now) resets the row.
+// Crash safety: WAL journal, synchronous=NORMAL (a committed transaction survives the process dying; only a
+// power cut may lose the last ones, which the dedupe index covers); progress is recorded only after the
+// destination acknowledged the APPEND, in source UID order, one transaction per batch.
+// Thread-safe: one connection behind a mutex; transactions are short.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+
+namespace arrival::engine {
+
+struct folder_state {
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t highest_uid = 0;       // every source UID <= this is accounted for
+    std::uint32_t completed_uidnext = 0; // source UIDNEXT when the folder last completed; 0 = not completed
+    std::uint64_t copied = 0;
+    std::uint64_t skipped_duplicate = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t bytes = 0;
+};
+
+struct folder_progress {
+    std::uint32_t highest_uid = 0;
+    std::uint64_t copied = 0;
+    std::uint64_t skipped_duplicate = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t bytes = 0;
+};
+
+class state_store {
+public:
+    // Opens (creating if needed) DIR/arrival-state.sqlite; creates DIR. Throws std::runtime_error naming the
+    // file and SQLite's message.
+    explicit state_store(const std::filesystem::path& dir);
+    ~state_store();
+    state_store(const state_store&) = delete;
+    state_store& operator=(const state_store&) = delete;
+
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+    [[nodiscard]] std::optional<folder_state> load(std::string_view account, std::string_view folder);
+
+    // Starts (or restarts) a folder with the source's current UIDVALIDITY. When the stored UIDVALIDITY
+    // differs the row is reset (returns true: the stored UIDs no longer mean anything).
+    bool begin_folder(std::string_view account, std::string_view folder, std::uint32_t uidvalidity);
+
+    // Adds one acknowledged batch: counts are increments, highest_uid only grows. One transaction.
+    void record(std::string_view account, std::string_view folder, const folder_progress& delta);
+
+    // Marks the folder complete as of the source's UIDNEXT.
+    void complete_folder(std::string_view account, std::string_view folder, std::uint32_t uidnext);
+
+private:
+    void exec(const char* sql);
+    [[noreturn]] void fail(std::string_view what);
+
+    std::filesystem::path path_;
+    sqlite3* db_ = nullptr;
+    std::mutex mu_;
+};
+
+}  // namespace arrival::engine

@@ -1,0 +1,92 @@
+#include "engine/report.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace arrival::engine;
+
+namespace {
+run_report sample() {
+    run_report r;
+    r.started = "2026-11-29T05:00:00Z";
+    r.seconds = 2.0;
+    account_report a;
+    a.source_user = "a@old";
+    a.dest_user = "a@new";
+    folder_report f;
+    f.source_folder = "INBOX.Sent";
+    f.dest_folder = "Sent";
+    f.copied = 3;
+    f.skipped_duplicate = 2;
+    f.failed = {{17, "NO [OVERQUOTA] Quota exceeded"}};
+    f.bytes = 3000;
+    f.flags_changed[{"Name:FLAG1", "Name", "rewritten"}] = 2;
+    a.folders.push_back(f);
+    r.accounts.push_back(a);
+    account_report b;
+    b.source_user = "b@old";
+    b.dest_user = "b@new";
+    b.ok = false;
+    b.error = "login refused: NO [AUTHENTICATIONFAILED] Authentication failed.";
+    r.accounts.push_back(b);
+    return r;
+}
+}  // namespace
+
+TEST(report, json_has_contract_fields) {
+    const auto j = to_json(sample());
+    EXPECT_EQ(j["totals"]["copied"], 3);
+    EXPECT_EQ(j["totals"]["skipped_duplicate"], 2);
+    EXPECT_EQ(j["totals"]["failed"], 1);
+    EXPECT_EQ(j["totals"]["bytes"], 3000);
+    EXPECT_EQ(j["totals"]["seconds"], 2.0);
+    const auto& a = j["accounts"][0];
+    EXPECT_EQ(a["source_user"], "a@old");
+    EXPECT_EQ(a["dest_user"], "a@new");
+    EXPECT_EQ(a["status"], "ok");
+    EXPECT_TRUE(a["error"].is_null());
+    const auto& f = a["folders"][0];
+    EXPECT_EQ(f["source_folder"], "INBOX.Sent");
+    EXPECT_EQ(f["dest_folder"], "Sent");
+    EXPECT_EQ(f["copied"], 3);
+    EXPECT_EQ(f["skipped_duplicate"], 2);
+    EXPECT_EQ(f["failed"][0]["uid"], 17);
+    EXPECT_EQ(f["failed"][0]["reason"], "NO [OVERQUOTA] Quota exceeded");
+    EXPECT_EQ(f["bytes"], 3000);
+    EXPECT_EQ(f["flags_changed"][0]["to"], "Name");
+    EXPECT_EQ(j["accounts"][1]["status"], "failed");
+    EXPECT_NE(j["accounts"][1]["error"].get<std::string>().find("AUTHENTICATIONFAILED"), std::string::npos);
+}
+
+TEST(report, completeness) {
+    auto r = sample();
+    EXPECT_FALSE(r.complete());
+    EXPECT_EQ(r.accounts_failed(), 1u);
+    r.accounts.pop_back();
+    EXPECT_FALSE(r.complete());   // one message failed
+    r.accounts[0].folders[0].failed.clear();
+    EXPECT_TRUE(r.complete());
+}
+
+TEST(report, write_is_atomic_and_readable) {
+    char tmpl[] = "/tmp/arrival-report-test.XXXXXX";
+    const std::filesystem::path dir = mkdtemp(tmpl);
+    write_report(dir / "r.json", sample());
+    std::ifstream in(dir / "r.json");
+    const auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(j["accounts"].size(), 2u);
+    EXPECT_FALSE(std::filesystem::exists(dir / "r.json.tmp"));
+    EXPECT_THROW(write_report(dir / "missing" / "r.json", sample()), std::runtime_error);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(report, summary_table_lists_accounts_and_errors) {
+    const auto t = summary_table(sample());
+    EXPECT_NE(t.find("a@old"), std::string::npos);
+    EXPECT_NE(t.find("FAILED"), std::string::npos);
+    EXPECT_NE(t.find("AUTHENTICATIONFAILED"), std::string::npos);
+    EXPECT_NE(t.find("total"), std::string::npos);
+}

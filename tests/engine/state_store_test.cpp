@@ -1,0 +1,91 @@
+#include "engine/state_store.hpp"
+
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+using namespace arrival::engine;
+
+namespace {
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        char tmpl[] = "/tmp/arrival-state-test.XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+};
+}  // namespace
+
+TEST(state_store, records_survive_reopen) {
+    temp_dir d;
+    {
+        state_store s(d.path / "sub");
+        EXPECT_FALSE(s.load("u1", "INBOX"));
+        EXPECT_FALSE(s.begin_folder("u1", "INBOX", 42));
+        s.record("u1", "INBOX", {.highest_uid = 10, .copied = 9, .skipped_duplicate = 1, .failed = 0, .bytes = 900});
+        s.record("u1", "INBOX", {.highest_uid = 7, .copied = 1, .skipped_duplicate = 0, .failed = 1, .bytes = 100});
+    }
+    state_store s(d.path / "sub");
+    auto st = s.load("u1", "INBOX");
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->uidvalidity, 42u);
+    EXPECT_EQ(st->highest_uid, 10u);   // never goes down
+    EXPECT_EQ(st->copied, 10u);
+    EXPECT_EQ(st->skipped_duplicate, 1u);
+    EXPECT_EQ(st->failed, 1u);
+    EXPECT_EQ(st->bytes, 1000u);
+    EXPECT_EQ(st->completed_uidnext, 0u);
+    s.complete_folder("u1", "INBOX", 11);
+    EXPECT_EQ(s.load("u1", "INBOX")->completed_uidnext, 11u);
+    // Restarting the same folder clears "completed" but keeps progress.
+    EXPECT_FALSE(s.begin_folder("u1", "INBOX", 42));
+    EXPECT_EQ(s.load("u1", "INBOX")->completed_uidnext, 0u);
+    EXPECT_EQ(s.load("u1", "INBOX")->highest_uid, 10u);
+}
+
+TEST(state_store, changed_uidvalidity_resets) {
+    temp_dir d;
+    state_store s(d.path);
+    s.begin_folder("u", "F", 1);
+    s.record("u", "F", {.highest_uid = 5, .copied = 5, .skipped_duplicate = 0, .failed = 0, .bytes = 5});
+    EXPECT_TRUE(s.begin_folder("u", "F", 2));
+    const auto st = s.load("u", "F");
+    EXPECT_EQ(st->uidvalidity, 2u);
+    EXPECT_EQ(st->highest_uid, 0u);
+    EXPECT_EQ(st->copied, 0u);
+    // Other accounts and folders are separate rows.
+    EXPECT_FALSE(s.load("u", "G"));
+    EXPECT_FALSE(s.load("v", "F"));
+}
+
+TEST(state_store, concurrent_writers) {
+    temp_dir d;
+    state_store s(d.path);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t) {
+        ts.emplace_back([&s, t] {
+            const std::string acct = "user" + std::to_string(t);
+            s.begin_folder(acct, "INBOX", 7);
+            for (std::uint32_t uid = 1; uid <= 50; ++uid) {
+                s.record(acct, "INBOX", {.highest_uid = uid, .copied = 1, .skipped_duplicate = 0, .failed = 0, .bytes = 10});
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    for (int t = 0; t < 4; ++t) {
+        const auto st = s.load("user" + std::to_string(t), "INBOX");
+        EXPECT_EQ(st->highest_uid, 50u);
+        EXPECT_EQ(st->copied, 50u);
+    }
+}
+
+TEST(state_store, unwritable_dir_named) {
+    try {
+        state_store s("/proc/arrival-cannot-create");
+        FAIL();
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("/proc/arrival-cannot-create"), std::string::npos);
+    }
+}
