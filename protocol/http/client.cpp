@@ -1,0 +1,266 @@
+#include "protocol/http/client.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace arrival::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        auto l = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+        if (l(a[i]) != l(b[i])) return false;
+    }
+    return true;
+}
+
+// Errors that mean "the server closed the idle connection before our request arrived".
+bool is_stale_connection(const error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+           ec == net::error::broken_pipe || ec == net::ssl::error::stream_truncated ||
+           ec == bhttp::error::partial_message;
+}
+
+constexpr std::size_t body_limit = std::size_t(512) << 20;  // a huge PROPFIND listing, not an attack
+
+}  // namespace
+
+std::shared_ptr<net::ssl::context> make_tls_context(const tls_options& o) {
+    auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
+    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+    error_code ec;
+    ctx->set_default_verify_paths(ec);
+    if (!o.ca_file.empty()) {
+        ctx->load_verify_file(o.ca_file, ec);
+        if (ec) throw std::runtime_error(fmt::format("cannot load CA file {}: {}", o.ca_file, ec.message()));
+    }
+    ctx->set_verify_mode(o.insecure ? net::ssl::verify_none : net::ssl::verify_peer);
+    return ctx;
+}
+
+std::string_view response::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (iequals(k, name)) return v;
+    }
+    return {};
+}
+
+std::string base64_encode(std::string_view in) {
+    static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        out += tbl[v >> 18];
+        out += tbl[(v >> 12) & 63];
+        out += tbl[(v >> 6) & 63];
+        out += tbl[v & 63];
+    }
+    if (i + 1 == in.size()) {
+        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        out += tbl[v >> 18];
+        out += tbl[(v >> 12) & 63];
+        out += "==";
+    } else if (i + 2 == in.size()) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+        out += tbl[v >> 18];
+        out += tbl[(v >> 12) & 63];
+        out += tbl[(v >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+std::string basic_authorization(std::string_view user, std::string_view password) {
+    std::string pair;
+    pair.reserve(user.size() + 1 + password.size());
+    pair.append(user).append(":").append(password);
+    auto out = "Basic " + base64_encode(pair);
+    std::fill(pair.begin(), pair.end(), '\0');
+    return out;
+}
+
+struct client::impl {
+    net::any_io_executor ex;
+    url origin;
+    std::shared_ptr<net::ssl::context> tls;
+    std::string authorization;
+    timeouts t;
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+    beast::flat_buffer buffer;
+    bool connected = false;
+
+    beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+
+    net::awaitable<void> connect(error_code& ec) {
+        reset();
+        net::ip::tcp::resolver resolver(ex);
+        auto endpoints =
+            co_await resolver.async_resolve(origin.host, origin.port, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return;
+        if (origin.tls) {
+            secure.emplace(ex, *tls);
+            if (!SSL_set_tlsext_host_name(secure->native_handle(), origin.host.c_str())) {
+                ec.assign(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
+                co_return;
+            }
+            if (tls->native_handle() && SSL_CTX_get_verify_mode(tls->native_handle()) != SSL_VERIFY_NONE) {
+                secure->set_verify_callback(net::ssl::host_name_verification(origin.host));
+            }
+        } else {
+            plain.emplace(ex);
+        }
+        lowest().expires_after(t.connect);
+        co_await lowest().async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return;
+        if (secure) {
+            lowest().expires_after(t.connect);
+            co_await secure->async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+            if (ec) co_return;
+        }
+        connected = true;
+    }
+
+    void reset() {
+        connected = false;
+        buffer.clear();
+        if (plain) {
+            error_code ignored;
+            plain->socket().close(ignored);
+        }
+        if (secure) {
+            error_code ignored;
+            beast::get_lowest_layer(*secure).socket().close(ignored);
+        }
+        plain.reset();
+        secure.reset();
+    }
+
+    template <class Stream>
+    net::awaitable<void> exchange(Stream& s, bhttp::request<bhttp::string_body>& req,
+                                  bhttp::response_parser<bhttp::string_body>& parser, error_code& ec) {
+        lowest().expires_after(t.io);
+        co_await bhttp::async_write(s, req, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return;
+        lowest().expires_after(t.io);
+        co_await bhttp::async_read(s, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    }
+};
+
+client::client(net::any_io_executor ex, url origin, std::shared_ptr<net::ssl::context> tls,
+               std::string authorization, timeouts t)
+    : impl_(std::make_unique<impl>()), origin_(std::move(origin)) {
+    impl_->ex = std::move(ex);
+    impl_->origin = origin_;
+    impl_->tls = std::move(tls);
+    impl_->authorization = std::move(authorization);
+    impl_->t = t;
+    if (origin_.tls && !impl_->tls) throw std::invalid_argument("https origin without a TLS context");
+}
+
+client::~client() { impl_->reset(); }
+
+net::awaitable<response> client::async_send(const request& r, error_code& ec) {
+    auto& m = *impl_;
+    bhttp::request<bhttp::string_body> req;
+    const auto verb = bhttp::string_to_verb(r.method);
+    if (verb == bhttp::verb::unknown) req.method_string(r.method);
+    else req.method(verb);
+    req.target(r.target);
+    req.version(11);
+    req.set(bhttp::field::host, m.origin.host_header());
+    req.set(bhttp::field::user_agent, "arrival");
+    if (!m.authorization.empty()) req.set(bhttp::field::authorization, m.authorization);
+    for (const auto& [k, v] : r.headers) req.set(k, v);
+    req.body() = r.body;
+    req.prepare_payload();
+
+    for (int attempt = 0;; ++attempt) {
+        ec = {};
+        const bool fresh = !m.connected;
+        if (fresh) {
+            co_await m.connect(ec);
+            if (ec) {
+                m.reset();
+                co_return response{};
+            }
+        }
+        bhttp::response_parser<bhttp::string_body> parser;
+        parser.body_limit(body_limit);
+        if (m.secure) co_await m.exchange(*m.secure, req, parser, ec);
+        else co_await m.exchange(*m.plain, req, parser, ec);
+        if (ec) {
+            m.reset();
+            if (!fresh && attempt == 0 && is_stale_connection(ec)) continue;
+            co_return response{};
+        }
+        auto& msg = parser.get();
+        response out;
+        out.status = static_cast<int>(msg.result_int());
+        out.reason = std::string(msg.reason());
+        for (const auto& f : msg) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        out.body = std::move(msg.body());
+        if (!msg.keep_alive()) co_await async_close();
+        co_return out;
+    }
+}
+
+net::awaitable<void> client::async_close() {
+    auto& m = *impl_;
+    if (m.connected && m.secure) {
+        error_code ec;
+        m.lowest().expires_after(std::chrono::seconds(5));
+        // The peer may close without close_notify after a complete response; that is not an error for us
+        // (every response we use is self-delimited), so the result is ignored.
+        co_await m.secure->async_shutdown(net::redirect_error(net::use_awaitable, ec));
+    }
+    m.reset();
+}
+
+bool is_tls_error(const error_code& ec) noexcept {
+    return ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category();
+}
+
+bool is_transient(const error_code& ec) noexcept {
+    if (!ec || is_tls_error(ec)) return ec == net::ssl::error::stream_truncated;
+    return ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::connection_aborted ||
+           ec == net::error::connection_refused || ec == net::error::broken_pipe || ec == net::error::eof ||
+           ec == net::error::timed_out || ec == net::error::network_unreachable || ec == net::error::host_unreachable ||
+           ec == net::error::try_again || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+}
+
+bool is_transient_status(int status) noexcept {
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+}  // namespace arrival::http

@@ -1,0 +1,93 @@
+// An HTTP/1.1 client connection (Boost.Beast over Asio, plain or TLS) for the WebDAV and REST calls of the
+// calendars/contacts stages. One `client` is one keep-alive connection to one origin, used by one coroutine
+// at a time; concurrency comes from one client per user job.
+//
+// TLS is verified by default: the system trust store plus --ca-file, peer verification and host-name check
+// (RFC 6125 via ssl::host_name_verification), SNI set. `insecure` turns verification off and nothing else.
+// Timeouts: one per logical step (connect, TLS handshake, write, read) on the lowest layer, as the Beast
+// examples do; a timed-out step closes the socket and returns beast::error::timeout.
+// A request that fails on a reused connection because the server had already closed it (keep-alive race)
+// is sent once more on a fresh connection; every other failure is returned to the caller.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "protocol/http/url.hpp"
+
+namespace arrival::http {
+
+struct tls_options {
+    std::string ca_file;    // PEM bundle trusted in addition to the system store; empty = system store only
+    bool insecure = false;  // skip certificate and host-name verification (testing only)
+};
+
+// Throws std::runtime_error naming the CA file when it cannot be loaded.
+[[nodiscard]] std::shared_ptr<boost::asio::ssl::context> make_tls_context(const tls_options& options);
+
+struct timeouts {
+    std::chrono::milliseconds connect{15000};
+    std::chrono::milliseconds io{120000};  // per write or read of one request/response
+};
+
+struct request {
+    std::string method;   // "GET", "PUT", "PROPFIND", "MKCALENDAR", ...
+    std::string target;   // percent-encoded path and query
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct response {
+    int status = 0;
+    std::string reason;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    [[nodiscard]] std::string_view header(std::string_view name) const;  // case-insensitive; "" if absent
+};
+
+// "Basic base64(user:password)" (RFC 7617). The result is a credential: never log it.
+[[nodiscard]] std::string basic_authorization(std::string_view user, std::string_view password);
+
+[[nodiscard]] std::string base64_encode(std::string_view in);
+
+class client {
+public:
+    // `authorization` is sent on every request when not empty. `tls` is required for https origins.
+    client(boost::asio::any_io_executor ex, url origin, std::shared_ptr<boost::asio::ssl::context> tls,
+           std::string authorization, timeouts t = {});
+    ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    // Sends one request and reads the whole response. Network, TLS and timeout failures come back in `ec`
+    // (the response is then empty); any HTTP status, 4xx and 5xx included, is a response with ec clear.
+    boost::asio::awaitable<response> async_send(const request& req, boost::system::error_code& ec);
+
+    // Closes the connection (TLS close_notify when possible). Safe to call when not connected.
+    boost::asio::awaitable<void> async_close();
+
+    [[nodiscard]] const url& origin() const noexcept { return origin_; }
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+    url origin_;
+};
+
+// What a failed async_send means for the caller.
+[[nodiscard]] bool is_tls_error(const boost::system::error_code& ec) noexcept;
+// Connection reset/aborted/refused, timeouts, unexpected EOF: worth retrying after a pause.
+[[nodiscard]] bool is_transient(const boost::system::error_code& ec) noexcept;
+// 408, 429, 500, 502, 503, 504: the server asks us to come back later.
+[[nodiscard]] bool is_transient_status(int status) noexcept;
+
+}  // namespace arrival::http
