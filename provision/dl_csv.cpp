@@ -1,0 +1,113 @@
+#include "provision/dl_csv.hpp"
+
+#include <fmt/format.h>
+
+#include "provision/directory_model.hpp"
+#include "provision/dn.hpp"
+#include "provision/uuid.hpp"
+
+namespace arrival::provision {
+
+bool split_csv_line(std::string_view line, std::vector<std::string>& fields) {
+    fields.clear();
+    std::string cur;
+    bool quoted = false, was_quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted) {
+            if (c == '"') {
+                if (i + 1 < line.size() && line[i + 1] == '"') { cur.push_back('"'); ++i; }
+                else quoted = false;
+            } else {
+                cur.push_back(c);
+            }
+            continue;
+        }
+        if (c == '"' && cur.empty() && !was_quoted) { quoted = was_quoted = true; continue; }
+        if (c == ',') {
+            fields.push_back(was_quoted ? cur : std::string(cur));
+            cur.clear();
+            was_quoted = false;
+            continue;
+        }
+        if (c == '\r' && i + 1 == line.size()) continue;
+        cur.push_back(c);
+    }
+    if (quoted) return false;
+    fields.push_back(std::move(cur));
+    // Unquoted fields lose surrounding spaces ("a@x.org, b@x.org" is common in hand-made files).
+    for (auto& f : fields) {
+        while (!f.empty() && f.front() == ' ') f.erase(f.begin());
+        while (!f.empty() && f.back() == ' ') f.pop_back();
+    }
+    return true;
+}
+
+void parse_dl_csv(std::string_view text, std::uint32_t file_index, const std::string& file_name,
+                  std::vector<entry>& lists, std::vector<problem>& problems) {
+    std::vector<std::string> f;
+    std::uint32_t line_no = 0;
+    bool first = true;
+    auto report = [&](std::string code, std::string msg) {
+        problem p;
+        p.code = std::move(code);
+        p.file = file_name;
+        p.line = line_no;
+        p.message = std::move(msg);
+        problems.push_back(std::move(p));
+    };
+    while (!text.empty()) {
+        ++line_no;
+        const auto nl = text.find('\n');
+        const std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        if (line.empty() || line == "\r" || line[0] == '#') continue;
+        if (!split_csv_line(line, f)) {
+            report("csv_syntax", "unterminated quote");
+            continue;
+        }
+        const bool header = first && f[0].find('@') == std::string::npos;
+        first = false;
+        if (header) continue;
+        const std::string& address = f[0];
+        const auto at = address.rfind('@');
+        if (at == std::string::npos || at == 0 || at + 1 == address.size()) {
+            report("csv_syntax", fmt::format("'{}' is not a list address", address));
+            continue;
+        }
+        const std::string local = to_lower(address.substr(0, at));
+        const std::string domain = to_lower(address.substr(at + 1));
+        const std::string text_dn = "uid=" + escape_dn_value(local) + ",ou=people," + domain_dn(domain);
+        std::string ndn;
+        if (normalize_dn(text_dn, ndn)) {
+            report("csv_syntax", fmt::format("'{}' cannot form a DN", address));
+            continue;
+        }
+        entry e;
+        e.set_dn(text_dn, ndn);
+        e.loc = {file_index, line_no};
+        e.add("objectClass", "zimbraDistributionList");
+        e.add("objectClass", "zimbraMailRecipient");
+        e.add("uid", local);
+        e.add("mail", local + "@" + domain);
+        e.add("zimbraMailDeliveryAddress", local + "@" + domain);
+        e.add("zimbraMailStatus", "enabled");
+        e.add("zimbraId", name_uuid("list:" + local + "@" + domain));
+        if (f.size() > 1 && !f[1].empty()) e.add("description", f[1]);
+        if (f.size() > 2 && !f[2].empty()) {
+            e.add("displayName", f[2]);
+            e.add("cn", f[2]);
+        }
+        for (std::size_t k = 3; k < f.size(); ++k) {
+            if (f[k].empty()) continue;
+            if (f[k].find('@') == std::string::npos) {
+                report("csv_syntax", fmt::format("member '{}' of {} is not an address", f[k], address));
+                continue;
+            }
+            e.add("zimbraMailForwardingAddress", f[k]);
+        }
+        lists.push_back(std::move(e));
+    }
+}
+
+}  // namespace arrival::provision

@@ -1,0 +1,90 @@
+// One directory entry as provisioning sees it: a DN and an ordered list of (attribute description, value)
+// pairs, plus where it came from. Values live in one buffer per entry (offsets, not strings), because the
+// validator holds the whole plan: 100,000 accounts must fit in a few hundred megabytes at most.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace arrival::provision {
+
+// Where an entry or a value came from: an index into the plan's file table, and a 1-based line.
+struct source_location {
+    std::uint32_t file = 0;
+    std::uint32_t line = 0;
+};
+
+// ASCII case-insensitive comparison (attribute types, object classes, mail addresses' domains).
+bool iequals(std::string_view a, std::string_view b) noexcept;
+std::string to_lower(std::string_view s);
+
+// The attribute type without options: "cn;lang-de" -> "cn".
+std::string_view base_type(std::string_view description) noexcept;
+
+class entry {
+public:
+    struct attr_value {
+        std::string_view type;  // description, options included
+        std::string_view value;
+    };
+
+    entry() = default;
+
+    // The DN as written (RFC 4514 string) and its normalized form (dn::normalized()).
+    void set_dn(std::string text, std::string normalized) {
+        dn_ = std::move(text);
+        ndn_ = std::move(normalized);
+    }
+    const std::string& dn() const noexcept { return dn_; }
+    const std::string& ndn() const noexcept { return ndn_; }
+
+    void add(std::string_view type, std::string_view value);
+    std::size_t size() const noexcept { return slots_.size(); }
+    attr_value operator[](std::size_t i) const noexcept;
+
+    // Lookups compare the whole description case-insensitively ("cn" does not match "cn;lang-de").
+    std::vector<std::string_view> values(std::string_view type) const;
+    std::string_view first(std::string_view type) const noexcept;  // "" when absent
+    bool has(std::string_view type) const noexcept;
+    bool has_value(std::string_view type, std::string_view value) const noexcept;  // value case-insensitive
+    bool has_class(std::string_view object_class) const noexcept { return has_value("objectClass", object_class); }
+
+    // Rebuilds the entry: for every pair, f(type, value, out_type, out_value) returns false to drop it, or
+    // true to keep (out_* start as copies of the originals and may be changed).
+    template <class F>
+    void rewrite(F&& f) {
+        entry n;
+        n.dn_ = std::move(dn_);
+        n.ndn_ = std::move(ndn_);
+        n.loc = loc;
+        n.create_only = create_only;
+        n.source_address = std::move(source_address);
+        n.data_.reserve(data_.size());
+        std::string t, v;
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            const auto av = (*this)[i];
+            t.assign(av.type);
+            v.assign(av.value);
+            if (f(av.type, av.value, t, v)) n.add(t, v);
+        }
+        *this = std::move(n);
+    }
+    void remove(std::string_view type);
+    void set(std::string_view type, std::string_view value);  // replaces every value of `type`
+
+    source_location loc;
+    bool create_only = false;  // a base entry we add when missing but never modify on a live destination
+    std::string source_address;  // accounts: the address on the old server, before any rename
+
+private:
+    struct slot {
+        std::uint32_t type_off, value_off, value_len;
+        std::uint16_t type_len;
+    };
+    std::string dn_, ndn_;
+    std::string data_;
+    std::vector<slot> slots_;
+};
+
+}  // namespace arrival::provision

@@ -1,0 +1,90 @@
+#include "provision/ldif_emitter.hpp"
+
+#include <algorithm>
+
+#include "provision/base64.hpp"
+
+namespace arrival::provision {
+namespace {
+
+// RFC 2849 SAFE-STRING: no NUL/CR/LF, only 7-bit, and not starting with space, ':' or '<'; we also encode a
+// trailing space, which some readers strip.
+bool safe(std::string_view v) {
+    if (v.empty()) return true;
+    if (v.front() == ' ' || v.front() == ':' || v.front() == '<' || v.back() == ' ') return false;
+    for (unsigned char c : v) {
+        if (c == 0 || c == '\n' || c == '\r' || c >= 0x80) return false;
+    }
+    return true;
+}
+
+void fold(std::string_view line, std::string& out) {
+    constexpr std::size_t width = 76;
+    if (line.size() <= width) {
+        out.append(line);
+        out.push_back('\n');
+        return;
+    }
+    out.append(line.substr(0, width));
+    out.push_back('\n');
+    line.remove_prefix(width);
+    while (!line.empty()) {
+        const auto n = std::min(line.size(), width - 1);
+        out.push_back(' ');
+        out.append(line.substr(0, n));
+        out.push_back('\n');
+        line.remove_prefix(n);
+    }
+}
+
+void emit_line(std::string_view type, std::string_view value, std::string& scratch, std::string& out) {
+    scratch.assign(type);
+    if (safe(value)) {
+        scratch.append(": ");
+        scratch.append(value);
+    } else {
+        scratch.append(":: ");
+        base64_encode(value, scratch);
+    }
+    fold(scratch, out);
+}
+
+}  // namespace
+
+void emit_ldif_entry(const entry& e, std::string& out) {
+    std::string scratch;
+    emit_line("dn", e.dn(), scratch, out);
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        const auto av = e[i];
+        emit_line(av.type, av.value, scratch, out);
+    }
+    out.push_back('\n');
+}
+
+void emit_ldif(const directory_model& model, std::string& out) {
+    out += "version: 1\n\n";
+    for (const auto& e : model.entries()) emit_ldif_entry(e, out);
+}
+
+void emit_accounts_csv(const directory_model& model, std::string& out) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (std::size_t i = 0; i < model.entries().size(); ++i) {
+        if (model.kind(i) != entry_kind::account) continue;
+        const entry& e = model.entries()[i];
+        std::string dest(e.first("zimbraMailDeliveryAddress"));
+        if (dest.empty()) dest = std::string(e.first("mail"));
+        if (dest.empty()) continue;
+        std::string src = e.source_address.empty() ? dest : e.source_address;
+        rows.emplace_back(to_lower(src), to_lower(dest));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    out += "source_user,dest_user\n";
+    for (const auto& [s, d] : rows) {
+        out += s;
+        out.push_back(',');
+        out += d;
+        out.push_back('\n');
+    }
+}
+
+}  // namespace arrival::provision

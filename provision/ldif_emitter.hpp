@@ -1,0 +1,21 @@
+// Writers: LDIF for slapadd (entries in plan order, parents first; values that are not SAFE-STRING in
+// RFC 2849 terms are base64; lines folded at 76 columns) and the accounts file `arrival migrate` reads.
+#pragma once
+#include <string>
+
+#include "provision/directory_model.hpp"
+
+namespace arrival::provision {
+
+// Appends one LDIF content record (with the blank line that ends it) to `out`.
+void emit_ldif_entry(const entry& e, std::string& out);
+
+// Appends "version: 1" and every entry of the (ordered) model.
+void emit_ldif(const directory_model& model, std::string& out);
+
+// The accounts file: CSV with the header `source_user,dest_user`, one line per account (zimbraAccount),
+// the source address as on the old server (before --rename-domain) and the destination address.
+// Addresses never contain ',' or '"', so no field needs quoting. Sorted by destination address.
+void emit_accounts_csv(const directory_model& model, std::string& out);
+
+}  // namespace arrival::provision

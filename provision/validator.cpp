@@ -1,0 +1,254 @@
+#include "provision/validator.hpp"
+
+#include <fmt/format.h>
+
+#include "provision/dn.hpp"
+
+namespace arrival::provision {
+namespace {
+
+// Required attributes of the classes provisioning creates, as carbonio.schema declares them; used when no
+// schema was given (--check without --ldap or --schema).
+struct builtin_must {
+    std::string_view object_class;
+    std::vector<std::string_view> must;
+};
+const std::vector<builtin_must>& builtin_table() {
+    static const std::vector<builtin_must> t = {
+        {"zimbraDomain", {"zimbraDomainName", "zimbraDomainType", "zimbraId"}},
+        {"zimbraAccount", {"uid", "zimbraAccountStatus", "zimbraId"}},
+        {"zimbraCOS", {"cn", "zimbraId"}},
+        {"zimbraAlias", {"zimbraAliasTargetId", "zimbraId"}},
+        {"zimbraDistributionList", {"uid", "zimbraId"}},
+        {"zimbraGroup", {"memberURL", "zimbraId", "zimbraIsACLGroup"}},
+        {"zimbraSignature", {"zimbraSignatureId", "zimbraSignatureName"}},
+        {"inetOrgPerson", {"cn", "sn"}},
+        {"organizationalRole", {"cn"}},
+        {"organization", {"o"}},
+        {"organizationalUnit", {"ou"}},
+    };
+    return t;
+}
+
+class checker {
+public:
+    checker(const directory_model& m, const validation_options& o, std::vector<problem>& out)
+        : m_(m), o_(o), out_(out) {}
+
+    void run() {
+        collect();
+        for (std::size_t i = 0; i < m_.entries().size(); ++i) check_entry(i);
+    }
+
+private:
+    void report(const entry& e, std::string code, std::string message) {
+        problem p;
+        p.level = problem::severity::error;
+        p.code = std::move(code);
+        p.file = m_.file(e.loc.file);
+        p.line = e.loc.line;
+        p.dn = e.dn();
+        p.message = std::move(message);
+        out_.push_back(std::move(p));
+    }
+    std::string where(const entry& e) const {
+        return fmt::format("{}:{}", m_.file(e.loc.file), e.loc.line);
+    }
+
+    // First pass: duplicate DNs, zimbraIds and addresses; the sets later checks look things up in.
+    void collect() {
+        std::unordered_map<std::string_view, std::size_t> dns;
+        std::unordered_map<std::string, std::size_t> ids;
+        for (std::size_t i = 0; i < m_.entries().size(); ++i) {
+            const entry& e = m_.entries()[i];
+            const auto [it, fresh] = dns.emplace(e.ndn(), i);
+            if (!fresh) {
+                report(e, "duplicate_dn", "duplicate DN (first at " + where(m_.entries()[it->second]) + ")");
+            }
+            const auto kind = m_.kind(i);
+            for (auto id : e.values("zimbraId")) {
+                auto key = to_lower(id);
+                const auto [jt, new_id] = ids.emplace(key, i);
+                if (!new_id && jt->second != i) {
+                    report(e, "duplicate_zimbra_id",
+                           fmt::format("zimbraId {} already used by {} ({})", id, m_.entries()[jt->second].dn(),
+                                       where(m_.entries()[jt->second])));
+                } else if (o_.existing) {
+                    const auto d = o_.existing->zimbra_ids.find(key);
+                    if (d != o_.existing->zimbra_ids.end() && d->second != e.ndn()) {
+                        report(e, "duplicate_zimbra_id",
+                               fmt::format("zimbraId {} already used on the destination by {}", id, d->second));
+                    }
+                }
+                if (kind == entry_kind::cos) cos_ids_.insert(key);
+            }
+            if (kind == entry_kind::domain) {
+                for (auto n : e.values("zimbraDomainName")) domains_.insert(to_lower(n));
+            }
+            // Every address an entry answers to: unique across entries (Carbonio enforces it on mail and
+            // zimbraMailAlias; slapadd would not).
+            std::unordered_set<std::string> mine;
+            for (const char* t : {"mail", "zimbraMailAlias", "zimbraMailDeliveryAddress"}) {
+                for (auto a : e.values(t)) mine.insert(to_lower(a));
+            }
+            for (const auto& a : mine) {
+                const auto [jt, new_addr] = addresses_.emplace(a, i);
+                if (!new_addr) {
+                    report(e, "duplicate_mail",
+                           fmt::format("address {} already belongs to {} ({})", a, m_.entries()[jt->second].dn(),
+                                       where(m_.entries()[jt->second])));
+                } else if (o_.existing) {
+                    const auto d = o_.existing->addresses.find(a);
+                    if (d != o_.existing->addresses.end() && d->second != e.ndn()) {
+                        report(e, "duplicate_mail",
+                               fmt::format("address {} already belongs to {} on the destination", a, d->second));
+                    }
+                }
+            }
+        }
+        zimbra_ids_ = std::move(ids);
+    }
+
+    bool domain_known(const std::string& d) const {
+        return domains_.count(d) || (o_.existing && o_.existing->domains.count(d));
+    }
+    bool cos_known(const std::string& id) const {
+        return cos_ids_.count(id) || (o_.existing && o_.existing->cos_ids.count(id));
+    }
+    bool id_known(const std::string& id) const {
+        return zimbra_ids_.count(id) || (o_.existing && o_.existing->zimbra_ids.count(id));
+    }
+    bool address_known(const std::string& a) const {
+        return addresses_.count(a) || (o_.existing && o_.existing->addresses.count(a));
+    }
+    bool dn_known(std::string_view ndn) const {
+        return m_.find(ndn) != nullptr || (o_.existing && o_.existing->ndns.count(std::string(ndn)));
+    }
+
+    void check_entry(std::size_t i) {
+        const entry& e = m_.entries()[i];
+        const auto kind = m_.kind(i);
+        // Parents: the empty suffix is the root, so a top-level entry (cn=zimbra, dc=com) has none to check.
+        const auto parent = parent_ndn(e.ndn());
+        if (!parent.empty() && !dn_known(parent)) {
+            report(e, "missing_parent", fmt::format("parent {} is neither in the input nor on the destination",
+                                                    parent));
+        }
+        check_required(e);
+
+        if (kind == entry_kind::account || kind == entry_kind::distribution_list ||
+            kind == entry_kind::dynamic_group) {
+            std::string primary(e.first("zimbraMailDeliveryAddress"));
+            if (primary.empty()) primary = std::string(e.first("mail"));
+            if (primary.empty() && kind == entry_kind::account) {
+                report(e, "missing_address", "account has neither zimbraMailDeliveryAddress nor mail");
+            }
+            if (!primary.empty()) {
+                const auto d = domain_of(primary);
+                if (!domain_known(d)) {
+                    report(e, "undeclared_domain",
+                           fmt::format("address {} is in domain '{}', which is not declared (no zimbraDomain)",
+                                       primary, d));
+                }
+            }
+            for (auto a : e.values("zimbraMailAlias")) {
+                const auto d = domain_of(a);
+                if (!domain_known(d)) {
+                    report(e, "dangling_alias", fmt::format("alias {} is in undeclared domain '{}'", a, d));
+                }
+            }
+        }
+        if (kind == entry_kind::account) {
+            for (auto id : e.values("zimbraCOSId")) {
+                if (!cos_known(to_lower(id))) {
+                    report(e, "dangling_cos", fmt::format("zimbraCOSId {} matches no COS", id));
+                }
+            }
+        }
+        if (kind == entry_kind::domain) {
+            for (const char* t : {"zimbraDomainDefaultCOSId", "zimbraDomainDefaultExternalUserCOSId"}) {
+                for (auto id : e.values(t)) {
+                    if (!cos_known(to_lower(id))) {
+                        report(e, "dangling_cos", fmt::format("{} {} matches no COS", t, id));
+                    }
+                }
+            }
+        }
+        if (kind == entry_kind::alias) {
+            for (auto id : e.values("zimbraAliasTargetId")) {
+                if (!id_known(to_lower(id))) {
+                    report(e, "dangling_alias", fmt::format("alias target zimbraId {} matches no entry", id));
+                }
+            }
+        }
+        if (kind == entry_kind::distribution_list || kind == entry_kind::dynamic_group) {
+            // Members in a domain we provision must exist; addresses elsewhere are external recipients.
+            for (auto member : e.values("zimbraMailForwardingAddress")) {
+                const auto a = to_lower(member);
+                if (domain_known(domain_of(a)) && !address_known(a)) {
+                    report(e, "dangling_member",
+                           fmt::format("member {} is in a local domain but no account, list or alias has it",
+                                       member));
+                }
+            }
+        }
+        for (const char* t : {"member", "uniqueMember"}) {
+            for (auto v : e.values(t)) {
+                std::string ndn;
+                if (normalize_dn(v, ndn)) {
+                    report(e, "bad_member", fmt::format("{} value is not a DN", t));
+                } else if (!dn_known(ndn)) {
+                    report(e, "dangling_member", fmt::format("{} {} is not in the input or on the destination", t, v));
+                }
+            }
+        }
+    }
+
+    void check_required(const entry& e) {
+        const auto classes = e.values("objectClass");
+        if (classes.empty()) {
+            report(e, "missing_attribute", "entry has no objectClass");
+            return;
+        }
+        std::vector<std::string> required;
+        if (o_.destination_schema != nullptr && !o_.destination_schema->empty()) {
+            std::vector<std::string> allowed;
+            o_.destination_schema->allowed_and_required(classes, allowed, required);
+            for (const auto& r : required) {
+                if (iequals(r, "objectClass")) continue;
+                bool found = false;
+                for (std::size_t k = 0; k < e.size() && !found; ++k) {
+                    const auto t = base_type(e[k].type);
+                    found = iequals(t, r) || iequals(o_.destination_schema->canonical_attribute(t), r);
+                }
+                if (!found) {
+                    report(e, "missing_attribute", fmt::format("required attribute {} is missing", r));
+                }
+            }
+            return;
+        }
+        for (const auto& row : builtin_table()) {
+            if (!e.has_class(row.object_class)) continue;
+            for (auto r : row.must) {
+                if (!e.has(r)) {
+                    report(e, "missing_attribute", fmt::format("required attribute {} ({}) is missing", r,
+                                                               row.object_class));
+                }
+            }
+        }
+    }
+
+    const directory_model& m_;
+    const validation_options& o_;
+    std::vector<problem>& out_;
+    std::unordered_set<std::string> domains_, cos_ids_;
+    std::unordered_map<std::string, std::size_t> zimbra_ids_, addresses_;
+};
+
+}  // namespace
+
+void validate(const directory_model& model, const validation_options& opts, std::vector<problem>& out) {
+    checker(model, opts, out).run();
+}
+
+}  // namespace arrival::provision
