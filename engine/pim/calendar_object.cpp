@@ -102,7 +102,7 @@ std::string resource_name(std::string_view uid, std::string_view extension) {
     const bool plain = !uid.empty() && uid.size() <= 120 && uid.front() != '.' &&
                        std::all_of(uid.begin(), uid.end(), [](char c) {
                            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                  c == '-' || c == '_' || c == '.';
+                                  c == '-' || c == '_' || c == '.' || c == '@';
                        });
     return fmt::format("{}{}", plain ? std::string(uid) : sha256_hex(uid, 20), extension);
 }

@@ -30,7 +30,7 @@ struct grouped_calendar {
 // dropped: RFC 4791 forbids METHOD in stored resources), the used VTIMEZONEs, then the components.
 [[nodiscard]] std::string make_caldav_resource(const ics_calendar& cal, const calendar_object& obj);
 
-// A path segment for the resource: the UID when it is made of unreserved characters and not too long
+// A path segment for the resource: the UID when it is made of unreserved characters or '@' and not too long
 // (what most clients do), else a hash of it. Stable across runs for the same UID.
 [[nodiscard]] std::string resource_name(std::string_view uid, std::string_view extension);
 

@@ -58,6 +58,16 @@ std::string normalise_date(std::string_view v) {
     return str;
 }
 
+void split_categories(contact& c, std::string_view v) {
+    for (;;) {
+        const auto p = v.find(';');
+        auto part = trim(v.substr(0, p));
+        if (!part.empty()) c.categories.push_back(std::move(part));
+        if (p == std::string_view::npos) break;
+        v.remove_prefix(p + 1);
+    }
+}
+
 using setter = void (*)(contact&, const std::string&);
 
 struct column_rule {
@@ -105,7 +115,8 @@ constexpr column_rule outlook_rules[] = {
     {"web page", URL("")}, {"birthday", ARRIVAL_SET(c.birthday = normalise_date(v))},
     {"anniversary", ARRIVAL_SET(c.anniversary = normalise_date(v))}, {"notes", ARRIVAL_SET(c.note = v)},
     {"nickname", ARRIVAL_SET(c.nickname = v)},
-    {"categories", ARRIVAL_SET(c.categories.push_back(v))},
+    // Outlook separates categories with ';' inside the one cell.
+    {"categories", ARRIVAL_SET(split_categories(c, v))},
 };
 
 // Thunderbird's address book export.
@@ -208,7 +219,8 @@ std::vector<std::string> split_google(std::string_view v) {
 // Numbered Google columns: "<Kind> <n> - <Field>". Values are applied per group after the record is read,
 // because the type column of a group may come before or after its value.
 struct google_group {
-    std::string kind;   // "e-mail", "phone", "address", "website", "organization", ...
+    std::string label;  // the header's "<Kind> <n>" as written, for note lines
+    std::string kind;   // lower-case: "e-mail", "phone", "address", "website", "organization", ...
     std::string field;  // "type"/"label", "value", "street", ...
     int index = 0;
 };
@@ -223,8 +235,9 @@ std::optional<google_group> parse_google_group(std::string_view h) {
     if (num.empty() || !std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return std::nullopt;
     google_group g;
-    g.kind = std::string(left.substr(0, sp));
-    g.field = std::string(h.substr(dash + 3));
+    g.label = std::string(left);
+    g.kind = lower_trim(left.substr(0, sp));
+    g.field = lower_trim(h.substr(dash + 3));
     if (g.field == "label") g.field = "type";
     g.index = std::atoi(std::string(num).c_str());
     return g;
@@ -272,11 +285,20 @@ void apply_google_groups(contact& c, const std::vector<std::pair<google_group, s
             if (c.title.empty()) c.title = f["title"];
             if (c.department.empty()) c.department = f["department"];
         } else {
-            // Relation, IM, Event, Custom Field: no vCard 3.0 home everyone reads; keep them in the note.
+            // Relation, IM, Event, Custom Field: no vCard 3.0 home everyone reads; keep them in the note as
+            // "Relation 1 (Spouse): Vincent".
+            std::string label, rest;
             for (const auto& [g, v] : cells) {
-                if (g.kind == kind && g.index == index && !v.empty())
-                    leftovers.emplace_back(fmt::format("{} {} - {}", g.kind, g.index, g.field), v);
+                if (g.kind != kind || g.index != index) continue;
+                label = g.label;
+                if (g.field == "type" || g.field == "value") continue;
+                if (!v.empty()) rest += fmt::format("{}{}: {}", rest.empty() ? "" : ", ", g.field, v);
             }
+            const auto value = f["value"];
+            const auto label_type = trim(f["type"]);
+            if (value.empty() && rest.empty()) continue;
+            leftovers.emplace_back(label_type.empty() ? label : fmt::format("{} ({})", label, label_type),
+                                   value.empty() ? rest : rest.empty() ? value : value + ", " + rest);
         }
     }
 }
@@ -335,7 +357,7 @@ mapped_contacts map_contacts(const csv_table& table, csv_format format) {
                 case csv_format::google:
                     set = find_rule(google_rules, key);
                     if (!set) {
-                        if (auto g = parse_google_group(key)) {
+                        if (auto g = parse_google_group(header)) {
                             groups.emplace_back(std::move(*g), std::move(v));
                             continue;
                         }

@@ -312,7 +312,10 @@ std::string parse_content_line(std::string_view s, ics_content_line& out) {
         }
         out.params.emplace_back(std::move(pname), std::move(pvalue));
     }
-    if (i >= s.size() || s[i] != ':') return fmt::format("{}: expected ':' before the value", out.name);
+    if (i >= s.size() || s[i] != ':') {
+        return fmt::format("malformed content line '{}': expected ':' before the value",
+                           s.substr(0, std::min<std::size_t>(s.size(), 40)));
+    }
     out.value.assign(s.substr(i + 1));
     return {};
 }

@@ -6,5 +6,8 @@ namespace arrival::cli {
 
 // Add one declaration per subcommand here, and one row in main.cpp's table.
 int run_probe(int argc, char** argv);
+int run_calendars(int argc, char** argv);
+int run_contacts(int argc, char** argv);
+int run_provision(int argc, char** argv);
 
 }  // namespace arrival::cli

@@ -18,6 +18,9 @@ struct command {
 // One row per subcommand.
 constexpr command commands[] = {
     {"probe", arrival::cli::run_probe, "log in to an IMAP server and list capabilities, namespaces and folders"},
+    {"calendars", arrival::cli::run_calendars, "import ICS calendar exports into CalDAV or Carbonio"},
+    {"contacts", arrival::cli::run_contacts, "import CSV contact exports into CardDAV or Carbonio"},
+    {"provision", arrival::cli::run_provision, "load LDIF of domains, COSes, accounts and lists into the destination's LDAP"},
 };
 
 void print_usage(std::FILE* out) {

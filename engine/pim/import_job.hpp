@@ -1,0 +1,90 @@
+// The calendars and contacts import stages: for every user of the accounts file, read DIR/<user>.ics or
+// DIR/<user>.csv, and write it into the destination, users concurrently (--jobs), each user isolated (one
+// user's broken file or refused login never stops the others), with retries of transient failures.
+//
+// Destinations:
+//   CalDAV/CardDAV  one resource per calendar object (UID) / per contact (stable UID), PUT with
+//                   If-None-Match: * so a rerun finds them present (412) instead of duplicating them.
+//   Carbonio REST   one POST per user of the whole file (see carbonio_rest.hpp), authenticated as the admin.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/pim/csv_mapping.hpp"
+#include "engine/pim/vcard_writer.hpp"
+#include "protocol/http/client.hpp"
+#include "protocol/http/url.hpp"
+
+namespace arrival::pim {
+
+enum class pim_kind { calendars, contacts };
+
+struct destination {
+    enum class type { dav, carbonio } kind = type::dav;
+    http::url url;  // carbonio+https://host becomes https://host
+};
+
+// http(s)://… (DAV, may contain {user}) or carbonio+https://host[:port] (carbonio+http for tests).
+[[nodiscard]] std::optional<destination> parse_destination(std::string_view text, std::string& error);
+
+struct import_options {
+    pim_kind kind = pim_kind::calendars;
+    destination dest;
+    std::string admin;             // empty: every user logs in as themselves
+    std::string admin_password;    // never logged
+    std::string default_password;  // for users whose accounts-file line has none; never logged
+    http::tls_options tls;
+    http::timeouts timeouts;
+    unsigned jobs = 4;
+    unsigned retries = 3;                       // extra attempts after a transient failure
+    std::chrono::milliseconds backoff{500};     // doubled after each attempt, capped at 30 s
+    std::string collection_name;                // created when missing: "calendar" / "contacts" by default
+    std::optional<csv_format> forced_format;    // --csv-format
+    std::optional<vcard_version> forced_vcard;  // --vcard-version
+};
+
+struct import_user {
+    std::string source_user;  // the export file is named after it
+    std::string dest_user;
+    std::string password;     // empty: import_options::default_password
+    std::string file;
+};
+
+struct item_failure {
+    std::string item;    // "line 12", "UID abc (line 40)", "contact at line 7"
+    std::string reason;
+};
+
+enum class user_status { ok, partial, failed, no_file };
+enum class failure_kind { none, input, unreachable, tls, auth, protocol };
+
+[[nodiscard]] std::string_view to_string(user_status s) noexcept;
+[[nodiscard]] std::string_view to_string(failure_kind k) noexcept;
+
+struct user_result {
+    std::string user;        // destination user
+    std::string file;
+    user_status status = user_status::ok;
+    failure_kind kind = failure_kind::none;  // why the whole user failed
+    std::string error;                       // the same in words (server reply included, no secrets)
+    std::size_t imported = 0;
+    std::size_t existing = 0;                // already present (412): reruns add nothing
+    std::size_t failed = 0;
+    std::vector<item_failure> failures;      // unreadable items and refused PUTs, each with its reason
+    std::string collection;                  // URL written to
+    std::string detail;                      // e.g. "csv: google, UTF-16LE, ';'" or "vCard 3.0"
+    double seconds = 0;
+};
+
+using progress_fn = std::function<void(const user_result& r, std::size_t done, std::size_t total)>;
+
+// Runs every user; never throws for a user's failure (only for programming errors / bad_alloc).
+[[nodiscard]] std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,
+                                                  const progress_fn& progress);
+
+}  // namespace arrival::pim

@@ -1,0 +1,169 @@
+// `arrival calendars` (and the shared body of `arrival contacts`, see cmd_contacts.cpp): command line,
+// accounts file and password handling, then engine/pim does the work. Contract (issue 5):
+//   arrival calendars --dir DIR --accounts FILE --dest URL [--admin USER] [--password-file F] [--jobs N]
+//                     [--report F]   (+ --ca-file, --insecure, --collection, --retries, --timeout, --quiet)
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "engine/account_list.hpp"
+#include "engine/pim/import_job.hpp"
+#include "engine/pim/import_report.hpp"
+#include "tools/arrival/commands.hpp"
+#include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/secret.hpp"
+
+namespace arrival::cli {
+
+// Shared by run_calendars and run_contacts (declared again in cmd_contacts.cpp).
+int run_pim_stage(pim::pim_kind kind, int argc, char** argv);
+
+namespace {
+
+// Every user failed for the same reason: say which (4/5/6/7); otherwise "some failed" or "nothing ran".
+int exit_for(const std::vector<pim::user_result>& results) {
+    const auto t = pim::totals(results);
+    if (t.failed == 0 && t.partial == 0) return exit_ok;
+    if (t.ok + t.partial > 0) return exit_partial;
+    std::set<pim::failure_kind> kinds;
+    for (const auto& r : results) {
+        if (r.status == pim::user_status::failed) kinds.insert(r.kind);
+    }
+    if (kinds.size() != 1) return exit_partial;
+    switch (*kinds.begin()) {
+        case pim::failure_kind::unreachable: return exit_unreachable;
+        case pim::failure_kind::tls: return exit_tls_failed;
+        case pim::failure_kind::auth: return exit_auth_failed;
+        case pim::failure_kind::protocol: return exit_protocol_error;
+        default: return exit_partial;
+    }
+}
+
+}  // namespace
+
+int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
+    const bool calendars = kind == pim::pim_kind::calendars;
+    const char* stage = calendars ? "calendars" : "contacts";
+    CLI::App app{calendars ? "Import ICS calendar exports (DIR/<user>.ics) into CalDAV or Carbonio"
+                           : "Import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
+                 std::string("arrival ") + stage};
+    std::string dir, accounts, dest, admin, password_file, report, ca_file, collection, csv_format, vcard;
+    unsigned jobs = 4, retries = 3, timeout = 120;
+    bool insecure = false, quiet = false;
+    app.add_option("--dir", dir, "directory holding one export per user, named after the source address")
+        ->required();
+    app.add_option("--accounts", accounts, "accounts file (address list, CSV source_user,dest_user, imapsync)")
+        ->required();
+    app.add_option("--dest", dest,
+                   "http(s)://host/... (CalDAV/CardDAV; may contain {user}) or carbonio+https://host (REST)")
+        ->required();
+    app.add_option("--admin", admin, "authenticate as this admin for every user (required for carbonio+https)");
+    app.add_option("--password-file", password_file,
+                   "file whose first line is the password (admin's with --admin); else $ARRIVAL_PASSWORD");
+    app.add_option("--jobs", jobs, "users imported concurrently")->check(CLI::Range(1u, 256u));
+    app.add_option("--report", report, "write a JSON report here");
+    app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
+    app.add_flag("--insecure", insecure, "do not verify the server's TLS certificate (testing only)");
+    app.add_option("--collection", collection,
+                   std::string("name of the collection created when the user has none (default ") +
+                       (calendars ? "calendar)" : "contacts)"));
+    app.add_option("--retries", retries, "retries of a transient failure (connection reset, 429, 5xx)");
+    app.add_option("--timeout", timeout, "seconds allowed for each connect, write or read")->check(CLI::Range(1u, 3600u));
+    app.add_flag("--quiet", quiet, "no progress lines");
+    if (!calendars) {
+        app.add_option("--csv-format", csv_format, "force the CSV dialect instead of detecting it")
+            ->check(CLI::IsMember({"outlook", "google", "thunderbird", "zimbra"}));
+        app.add_option("--vcard-version", vcard, "force the vCard version (default: 3.0 unless the server only "
+                                                  "lists 4.0)")
+            ->check(CLI::IsMember({"3.0", "4.0"}));
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? exit_ok : exit_usage;
+    }
+
+    pim::import_options o;
+    o.kind = kind;
+    std::string error;
+    auto d = pim::parse_destination(dest, error);
+    if (!d) {
+        std::fprintf(stderr, "arrival %s: --dest %s: %s\n", stage, dest.c_str(), error.c_str());
+        return exit_usage;
+    }
+    o.dest = std::move(*d);
+    if (o.dest.kind == pim::destination::type::carbonio && admin.empty()) {
+        std::fprintf(stderr, "arrival %s: a carbonio+https destination needs --admin (REST import as admin)\n", stage);
+        return exit_usage;
+    }
+    if (o.dest.kind == pim::destination::type::dav && !admin.empty() &&
+        o.dest.url.target.find("{user}") == std::string::npos) {
+        std::fprintf(stderr,
+                     "arrival %s: with --admin the --dest URL needs a {user} placeholder (discovery would find "
+                     "the admin's own collections)\n",
+                     stage);
+        return exit_usage;
+    }
+    auto password = read_secret(password_file, "ARRIVAL_PASSWORD");
+    o.admin = admin;
+    if (!admin.empty()) {
+        if (!password) {
+            std::fprintf(stderr, "arrival %s: --admin needs --password-file or ARRIVAL_PASSWORD\n", stage);
+            return exit_usage;
+        }
+        o.admin_password = *password;
+    } else if (password) {
+        o.default_password = *password;
+    }
+    o.tls.ca_file = ca_file;
+    o.tls.insecure = insecure;
+    o.timeouts.io = std::chrono::seconds(timeout);
+    o.timeouts.connect = std::chrono::seconds(std::min(timeout, 30u));
+    o.jobs = jobs;
+    o.retries = retries;
+    o.collection_name = collection.empty() ? (calendars ? "calendar" : "contacts") : collection;
+    if (!csv_format.empty()) o.forced_format = pim::parse_csv_format(csv_format);
+    if (!vcard.empty()) o.forced_vcard = vcard == "4.0" ? pim::vcard_version::v4 : pim::vcard_version::v3;
+    if (insecure) std::fprintf(stderr, "arrival %s: WARNING: --insecure: TLS certificates are not verified\n", stage);
+
+    const auto list = engine::load_account_list(accounts);
+    std::vector<pim::import_user> users;
+    for (const auto& a : list.accounts) {
+        pim::import_user u;
+        u.source_user = a.source_user;
+        u.dest_user = a.dest_user;
+        u.password = a.dest_password.reveal();
+        u.file = fmt::format("{}/{}{}", dir, a.source_user, calendars ? ".ics" : ".csv");
+        if (admin.empty() && u.password.empty() && o.default_password.empty()) {
+            std::fprintf(stderr,
+                         "arrival %s: %s:%zu: no password for %s; give --password-file, ARRIVAL_PASSWORD or a "
+                         "dest_password column\n",
+                         stage, accounts.c_str(), a.line, a.dest_user.c_str());
+            return exit_usage;
+        }
+        users.push_back(std::move(u));
+    }
+
+    const auto results = pim::run_import(o, users, [&](const pim::user_result& r, std::size_t done, std::size_t total) {
+        if (!quiet) std::fprintf(stderr, "%s: %s\n", stage, pim::progress_line(r, done, total).c_str());
+    });
+    const auto t = pim::totals(results);
+    std::fprintf(stderr,
+                 "%s: %zu users (%zu ok, %zu partial, %zu failed, %zu without export): %zu imported, %zu already "
+                 "present, %zu failed\n",
+                 stage, t.users, t.ok, t.partial, t.failed, t.no_file, t.imported, t.existing, t.items_failed);
+    if (!report.empty()) {
+        std::ofstream out(report, std::ios::binary | std::ios::trunc);
+        out << pim::report_json(kind, dest, results);
+        if (!out) throw std::runtime_error("cannot write report " + report);
+    }
+    return exit_for(results);
+}
+
+int run_calendars(int argc, char** argv) { return run_pim_stage(pim::pim_kind::calendars, argc, argv); }
+
+}  // namespace arrival::cli
