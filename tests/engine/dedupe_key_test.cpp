@@ -59,3 +59,58 @@ TEST(dedupe_key, multiset_counts_k_minus_j) {
     EXPECT_EQ(copies, 2);
     EXPECT_EQ(dest.size(), 0u);
 }
+
+#include "engine/copy_planner.hpp"
+
+namespace {
+source_message msg(std::uint32_t uid, const dedupe_key& k, std::uint64_t size = 10) {
+    source_message m;
+    m.uid = uid;
+    m.key = k;
+    m.size = size;
+    return m;
+}
+}  // namespace
+
+TEST(copy_planner, multiset_difference_in_uid_order) {
+    const auto a = compute_dedupe_key("Message-ID: <a@x>\r\n\r\n", 1);
+    const auto b = compute_dedupe_key("Message-ID: <b@x>\r\n\r\n", 1);
+    const auto c = compute_dedupe_key("Message-ID: <c@x>\r\n\r\n", 1);
+    key_multiset dest;
+    dest.add(a);
+    dest.add(c);
+    dest.add(c);
+    const auto p = plan_copies({msg(5, a), msg(2, a), msg(3, b), msg(9, a), msg(4, c)}, dest, false);
+    ASSERT_EQ(p.to_copy.size(), 3u);   // a: 3 - 1 = 2; b: 1; c: 1 - 2 -> 0
+    EXPECT_EQ(p.to_copy[0].uid, 3u);
+    EXPECT_EQ(p.to_copy[1].uid, 5u);
+    EXPECT_EQ(p.to_copy[2].uid, 9u);
+    EXPECT_EQ(p.skipped_duplicate, 2u);
+    EXPECT_EQ(p.bytes_to_copy, 30u);
+}
+
+TEST(copy_planner, collapse_keeps_one_per_key) {
+    const auto a = compute_dedupe_key("Message-ID: <a@x>\r\n\r\n", 1);
+    const auto b = compute_dedupe_key("Message-ID: <b@x>\r\n\r\n", 1);
+    key_multiset dest;
+    dest.add(b);
+    const auto p = plan_copies({msg(1, a), msg(2, a), msg(3, b), msg(4, b)}, dest, true);
+    ASSERT_EQ(p.to_copy.size(), 1u);
+    EXPECT_EQ(p.to_copy[0].uid, 1u);
+    EXPECT_EQ(p.skipped_duplicate, 3u);
+}
+
+#include "engine/verify.hpp"
+
+TEST(verify, compare_lists_missing_uids_and_extra) {
+    const auto a = compute_dedupe_key("Message-ID: <a@x>\r\n\r\n", 1);
+    const auto b = compute_dedupe_key("Message-ID: <b@x>\r\n\r\n", 1);
+    const auto c = compute_dedupe_key("Message-ID: <c@x>\r\n\r\n", 1);
+    const auto v = compare_folder({msg(1, a), msg(2, a), msg(3, b)}, {msg(10, a), msg(11, c), msg(12, c)});
+    ASSERT_EQ(v.missing.size(), 2u);
+    EXPECT_EQ(v.missing[0].uid, 2u);   // the second copy of a
+    EXPECT_EQ(v.missing[1].uid, 3u);
+    EXPECT_EQ(v.extra, 2u);
+    EXPECT_EQ(v.source_messages, 3u);
+    EXPECT_EQ(v.dest_messages, 3u);
+}

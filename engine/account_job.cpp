@@ -1,0 +1,259 @@
+#include "engine/account_job.hpp"
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace arrival::engine {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
+
+struct sessions {
+    std::unique_ptr<imap_session> source;
+    std::unique_ptr<imap_session> dest;
+    void close() noexcept {
+        if (source) source->logout();
+        if (dest) dest->logout();
+        source.reset();
+        dest.reset();
+    }
+};
+
+credentials credentials_for(const std::string& user, const secret_string& own, const std::string& admin, const secret_string& shared) {
+    credentials c;
+    c.user = user;
+    if (!own.empty()) {
+        c.password = own;             // the accounts file named this user's own password
+    } else {
+        c.admin = admin;              // admin acting for the user, or the user with the shared password
+        c.password = shared;
+    }
+    return c;
+}
+
+server_endpoint with_host(server_endpoint e, const std::string& host) {
+    if (!host.empty()) e.host = host;
+    return e;
+}
+
+class job {
+public:
+    job(const account_pair& a, const job_options& o) : a_(a), o_(o) {}
+
+    account_outcome run() {
+        account_outcome out;
+        auto& r = out.report;
+        r.source_user = a_.source_user;
+        r.dest_user = a_.dest_user;
+        const auto t0 = clock_type::now();
+        if (o_.progress_sink) o_.progress_sink->account_started(a_.source_user);
+        int attempt = 0;
+        std::size_t resume_at = 0;   // index in the folder plan to continue from after a reconnect
+        bool planned = false;
+        while (true) {
+            try {
+                connect();
+                if (!planned) {
+                    plan(r);
+                    planned = true;
+                }
+                for (; resume_at < plan_.entries.size(); ++resume_at) {
+                    migrate_folder(plan_.entries[resume_at], r);
+                }
+                break;
+            } catch (const session_error& e) {
+                s_.close();
+                // Half-done folder reports are rebuilt when the folder is retried.
+                if (!r.folders.empty() && current_folder_open_) {
+                    r.folders.pop_back();
+                    current_folder_open_ = false;
+                }
+                if (e.kind() == error_kind::transient && ++attempt < o_.max_attempts) {
+                    std::this_thread::sleep_for(o_.backoff * (1 << (attempt - 1)));
+                    continue;
+                }
+                r.ok = false;
+                r.error = e.what();
+                out.fatal_kind = e.kind();
+                break;
+            } catch (const std::exception& e) {
+                s_.close();
+                r.ok = false;
+                r.error = e.what();
+                break;
+            }
+        }
+        s_.close();
+        if (r.ok && !plan_.errors.empty()) {
+            r.ok = false;
+            r.error = plan_.errors.front();
+        }
+        r.seconds = since(t0);
+        if (o_.progress_sink) o_.progress_sink->account_finished(a_.source_user);
+        return out;
+    }
+
+private:
+    void connect() {
+        if (s_.source && s_.dest) return;
+        s_.close();
+        const auto src = credentials_for(a_.source_user, a_.source_password, o_.source_admin, o_.source_password);
+        const auto dst = credentials_for(a_.dest_user, a_.dest_password, o_.dest_admin, o_.dest_password);
+        try {
+            s_.source = imap_session::open(with_host(o_.source, a_.source_host), src);
+        } catch (const session_error& e) {
+            throw session_error(e.kind(), fmt::format("source {} as {}: {}", o_.source.url, a_.source_user, e.what()));
+        }
+        try {
+            s_.dest = imap_session::open(with_host(o_.dest, a_.dest_host), dst);
+        } catch (const session_error& e) {
+            throw session_error(e.kind(), fmt::format("destination {} as {}: {}", o_.dest.url, a_.dest_user, e.what()));
+        }
+    }
+
+    void plan(account_report& r) {
+        src_ns_ = s_.source->personal_namespace();
+        dst_ns_ = s_.dest->personal_namespace();
+        const auto src_boxes = s_.source->list();
+        const auto dst_boxes = s_.dest->list();
+        plan_ = plan_folders(src_boxes, src_ns_, dst_boxes, dst_ns_, o_.filter);
+        for (const auto& e : plan_.errors) r.errors.push_back(e);
+        if (o_.plan_out) {
+            std::fprintf(o_.plan_out, "account %s -> %s: %zu folder(s), %zu excluded\n", a_.source_user.c_str(),
+                         a_.dest_user.c_str(), plan_.entries.size(), plan_.excluded.size());
+        }
+    }
+
+    void migrate_folder(const folder_plan_entry& e, account_report& r) {
+        const auto t0 = clock_type::now();
+        folder_report f;
+        f.source_folder = e.source_name;
+        f.dest_folder = e.dest_name;
+        f.note = e.note;
+        bool dest_exists = !e.create;
+        if (e.create) {
+            if (!o_.dry_run && !created_.count(e.dest_name)) {
+                s_.dest->create(e.dest_name);
+                created_.insert(e.dest_name);
+                f.created = true;
+            }
+            dest_exists = !o_.dry_run;
+        }
+        if (e.subscribe && !o_.dry_run) s_.dest->subscribe(e.dest_name);
+        if (!e.copy_messages || e.source_name.empty()) {
+            if (o_.plan_out && e.create) std::fprintf(o_.plan_out, "  create %s\n", e.dest_name.c_str());
+            if (!e.source_name.empty()) r.folders.push_back(std::move(f));
+            return;
+        }
+        r.folders.push_back(std::move(f));
+        current_folder_open_ = true;
+        auto& fr = r.folders.back();
+
+        const auto st = s_.source->examine(e.source_name);
+        if (o_.state && !o_.dry_run) {
+            const auto saved = o_.state->load(a_.source_user, e.source_name);
+            if (saved && saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 &&
+                saved->completed_uidnext == st.uidnext) {
+                // Nothing arrived since this folder was completed: no fetch at all (cheap reruns).
+                fr.seconds = since(t0);
+                current_folder_open_ = false;
+                return;
+            }
+            o_.state->begin_folder(a_.source_user, e.source_name, st.uidvalidity);
+        }
+        auto src_index = st.messages ? s_.source->fetch_index(1, true) : std::vector<source_message>{};
+        key_multiset dest_keys;
+        permanent_flags dest_flags;
+        if (dest_exists) {
+            const auto dst = s_.dest->select(e.dest_name);
+            dest_flags = permanent_flags(dst.permanent_flags);
+            if (dst.messages) {
+                for (const auto& m : s_.dest->fetch_index(1, false)) dest_keys.add(m.key);
+            }
+        }
+        auto plan = plan_copies(std::move(src_index), std::move(dest_keys), o_.collapse_duplicates);
+        fr.skipped_duplicate = plan.skipped_duplicate;
+
+        // Messages over the destination's APPENDLIMIT are reported, not attempted.
+        if (const auto limit = s_.dest->append_limit()) {
+            std::vector<source_message> fit;
+            for (auto& m : plan.to_copy) {
+                if (m.size > *limit) {
+                    fr.failed.push_back({m.uid, fmt::format("{} bytes is over the destination's APPENDLIMIT of {} bytes; not attempted",
+                                                            m.size, *limit)});
+                    plan.bytes_to_copy -= m.size;
+                } else {
+                    fit.push_back(std::move(m));
+                }
+            }
+            plan.to_copy = std::move(fit);
+        }
+
+        if (o_.plan_out) {
+            std::fprintf(o_.plan_out, "  %s%s -> %s: %zu to copy (%s), %llu already there%s\n", e.create ? "create, " : "",
+                         e.source_name.c_str(), e.dest_name.c_str(), plan.to_copy.size(), human_bytes(plan.bytes_to_copy).c_str(),
+                         static_cast<unsigned long long>(plan.skipped_duplicate),
+                         fr.failed.empty() ? "" : fmt::format(", {} over APPENDLIMIT", fr.failed.size()).c_str());
+        }
+        if (o_.dry_run) {
+            current_folder_open_ = false;
+            fr.seconds = since(t0);
+            return;
+        }
+        if (o_.progress_sink) o_.progress_sink->add_expected(plan.to_copy.size(), plan.bytes_to_copy);
+        if (o_.state && plan.skipped_duplicate) {
+            o_.state->record(a_.source_user, e.source_name, {.highest_uid = 0, .copied = 0, .skipped_duplicate = plan.skipped_duplicate, .failed = 0, .bytes = 0});
+        }
+        if (!plan.to_copy.empty()) {
+            if (!dest_exists) s_.dest->select(e.dest_name);
+            run_message_pipeline(*s_.source, *s_.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr,
+                                 [&](const batch_outcome& b) {
+                                     if (o_.state) {
+                                         o_.state->record(a_.source_user, e.source_name,
+                                                          {.highest_uid = b.highest_uid, .copied = b.copied, .skipped_duplicate = 0,
+                                                           .failed = b.failed, .bytes = b.bytes});
+                                     }
+                                     if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
+                                 });
+        }
+        // A folder with refused messages is not complete: the next run tries them again.
+        if (o_.state && fr.failed.empty()) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext);
+        fr.seconds = since(t0);
+        current_folder_open_ = false;
+    }
+
+    const account_pair& a_;
+    const job_options& o_;
+    sessions s_;
+    namespace_info src_ns_, dst_ns_;
+    folder_plan plan_;
+    std::set<std::string> created_;
+    bool current_folder_open_ = false;
+};
+
+}  // namespace
+
+account_outcome run_account_outcome(const account_pair& account, const job_options& options) noexcept {
+    try {
+        return job(account, options).run();
+    } catch (const std::exception& e) {   // bad_alloc and the like: still one account's problem
+        account_outcome out;
+        out.report.source_user = account.source_user;
+        out.report.dest_user = account.dest_user;
+        out.report.ok = false;
+        out.report.error = e.what();
+        return out;
+    }
+}
+
+account_report run_account(const account_pair& account, const job_options& options) noexcept {
+    return run_account_outcome(account, options).report;
+}
+
+}  // namespace arrival::engine

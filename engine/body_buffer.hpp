@@ -1,0 +1,50 @@
+// One message's bytes on their way from the source's FETCH to the destination's APPEND. Small bodies stay
+// in memory; once a body passes `spill_threshold` it moves to an unlinked temporary file, so a 50 MB message
+// costs a few hundred KB of RAM however many accounts run at once. Bytes are written exactly as received.
+//
+// Calling order: begin(expected_size), append(chunk)..., finish(); then size()/read_prefix()/for_each_chunk().
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace arrival::engine {
+
+class body_buffer {
+public:
+    explicit body_buffer(std::size_t spill_threshold = 1 << 20, std::string spill_dir = "/tmp")
+        : threshold_(spill_threshold), spill_dir_(std::move(spill_dir)) {}
+    ~body_buffer();
+    body_buffer(body_buffer&& other) noexcept;
+    body_buffer& operator=(body_buffer&& other) noexcept;
+    body_buffer(const body_buffer&) = delete;
+    body_buffer& operator=(const body_buffer&) = delete;
+
+    // `expected` (the literal's size) lets a big body go straight to disk without first growing in memory.
+    void begin(std::uint64_t expected);
+    // Throws std::runtime_error (with errno text) when the spill file cannot be written.
+    void append(std::string_view chunk);
+
+    [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+    [[nodiscard]] bool spilled() const noexcept { return file_ != nullptr; }
+    // Bytes held in RAM (what the in-flight budget counts).
+    [[nodiscard]] std::size_t memory_bytes() const noexcept { return mem_.capacity(); }
+    // The first `n` bytes (fewer if the body is shorter): enough for a header scan.
+    [[nodiscard]] std::string read_prefix(std::size_t n) const;
+    // Feeds the whole body in order, in chunks of at most `chunk` bytes.
+    void for_each_chunk(const std::function<void(std::string_view)>& f, std::size_t chunk = 256 * 1024) const;
+    // In-memory view; only valid when !spilled().
+    [[nodiscard]] std::string_view view() const noexcept { return mem_; }
+
+private:
+    void spill();
+    std::size_t threshold_;
+    std::string spill_dir_;
+    std::string mem_;
+    std::FILE* file_ = nullptr;
+    std::uint64_t size_ = 0;
+};
+
+}  // namespace arrival::engine

@@ -1,0 +1,119 @@
+#include "engine/progress.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/report.hpp"
+
+namespace arrival::engine {
+
+namespace {
+
+std::string eta(const progress_snapshot& s) {
+    if (s.bytes_done == 0 || s.bytes_expected <= s.bytes_done || s.seconds <= 0) return "--:--";
+    const double rate = static_cast<double>(s.bytes_done) / s.seconds;
+    const auto left = static_cast<std::uint64_t>(static_cast<double>(s.bytes_expected - s.bytes_done) / rate);
+    return left >= 3600 ? fmt::format("{}:{:02}:{:02}", left / 3600, left / 60 % 60, left % 60)
+                        : fmt::format("{:02}:{:02}", left / 60, left % 60);
+}
+
+double rate(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
+
+}  // namespace
+
+std::string render_bar(const progress_snapshot& s, std::size_t width) {
+    const double frac = s.bytes_expected ? std::min(1.0, static_cast<double>(s.bytes_done) / static_cast<double>(s.bytes_expected))
+                        : s.messages_expected ? std::min(1.0, static_cast<double>(s.messages_done) / static_cast<double>(s.messages_expected))
+                                              : 0.0;
+    const std::string stats = fmt::format(" {:3.0f}% {}/{} msgs {} {:.0f} msg/s {:.1f} MB/s ETA {} | {}/{} accts{}{}",
+                                          frac * 100, s.messages_done, s.messages_expected, human_bytes(s.bytes_done),
+                                          rate(s.messages_done, s.seconds), rate(s.bytes_done, s.seconds) / 1e6, eta(s),
+                                          s.accounts_done, s.accounts_total, s.active.empty() ? "" : " active: ", s.active);
+    const std::size_t bar = 24;
+    const auto filled = static_cast<std::size_t>(frac * bar);
+    std::string line = "[" + std::string(filled, '#') + std::string(bar - filled, '-') + "]" + stats;
+    if (width > 4 && line.size() > width - 1) line.resize(width - 1);
+    return line;
+}
+
+std::string render_log_line(const progress_snapshot& s) {
+    return fmt::format("progress: {}/{} messages, {} of {}, {:.0f} msg/s, {:.1f} MB/s, ETA {}, accounts {}/{} done{}{}",
+                       s.messages_done, s.messages_expected, human_bytes(s.bytes_done), human_bytes(s.bytes_expected),
+                       rate(s.messages_done, s.seconds), rate(s.bytes_done, s.seconds) / 1e6, eta(s), s.accounts_done,
+                       s.accounts_total, s.active.empty() ? "" : ", active: ", s.active);
+}
+
+progress::progress(std::FILE* out, bool is_terminal, std::chrono::milliseconds log_interval)
+    : out_(out), tty_(is_terminal), interval_(is_terminal ? std::chrono::milliseconds(250) : log_interval) {}
+
+progress::~progress() { stop(); }
+
+void progress::account_started(const std::string& name) {
+    std::lock_guard lock(mu_);
+    active_.insert(name);
+}
+
+void progress::account_finished(const std::string& name) {
+    ++accounts_done_;
+    std::lock_guard lock(mu_);
+    active_.erase(name);
+}
+
+progress_snapshot progress::snapshot() const {
+    progress_snapshot s;
+    s.messages_done = messages_done_;
+    s.messages_expected = std::max<std::uint64_t>(messages_expected_, messages_done_);
+    s.bytes_done = bytes_done_;
+    s.bytes_expected = std::max<std::uint64_t>(bytes_expected_, bytes_done_);
+    s.accounts_done = accounts_done_;
+    s.accounts_total = accounts_total_;
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    std::lock_guard lock(mu_);
+    std::size_t shown = 0;
+    for (const auto& a : active_) {
+        if (shown == 4) {
+            s.active += fmt::format(" +{}", active_.size() - 4);
+            break;
+        }
+        if (shown++) s.active += ' ';
+        s.active += a;
+    }
+    return s;
+}
+
+void progress::start() {
+    t0_ = std::chrono::steady_clock::now();
+    thread_ = std::thread([this] { run(); });
+}
+
+void progress::run() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+        cv_.wait_for(lock, interval_, [this] { return stopping_; });
+        if (stopping_) break;
+        lock.unlock();
+        const auto s = snapshot();
+        if (tty_) std::fprintf(out_, "\r\x1b[K%s", render_bar(s, 120).c_str());
+        else std::fprintf(out_, "%s\n", render_log_line(s).c_str());
+        std::fflush(out_);
+        lock.lock();
+    }
+}
+
+void progress::stop() {
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_ || !thread_.joinable()) {
+            stopping_ = true;
+            return;
+        }
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    const auto s = snapshot();
+    if (tty_) std::fprintf(out_, "\r\x1b[K%s\n", render_bar(s, 120).c_str());
+    else std::fprintf(out_, "%s\n", render_log_line(s).c_str());
+    std::fflush(out_);
+}
+
+}  // namespace arrival::engine

@@ -1,0 +1,74 @@
+// What the admin sees while a run goes: counters every job updates (atomics, no locks on the hot path) and a
+// reporter thread that renders them — on a terminal one status line redrawn in place (bar, messages, bytes,
+// msgs/s, MB/s, ETA, active accounts), otherwise one log line every `log_interval`.
+//
+// Calling order: construct, set the expected totals as planning learns them (add_expected), start(), jobs call
+// account_started/add_done/account_finished from any thread, stop() before printing the summary.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace arrival::engine {
+
+struct progress_snapshot {
+    std::uint64_t messages_done = 0;
+    std::uint64_t messages_expected = 0;
+    std::uint64_t bytes_done = 0;
+    std::uint64_t bytes_expected = 0;
+    std::uint64_t accounts_done = 0;
+    std::uint64_t accounts_total = 0;
+    double seconds = 0;
+    std::string active;   // active account names, truncated
+};
+
+// Renders one snapshot; exposed for tests. `width` is the terminal width for the bar line.
+[[nodiscard]] std::string render_bar(const progress_snapshot& s, std::size_t width);
+[[nodiscard]] std::string render_log_line(const progress_snapshot& s);
+
+class progress {
+public:
+    progress(std::FILE* out, bool is_terminal, std::chrono::milliseconds log_interval = std::chrono::seconds(5));
+    ~progress();
+    progress(const progress&) = delete;
+    progress& operator=(const progress&) = delete;
+
+    void set_accounts(std::uint64_t n) { accounts_total_ = n; }
+    void add_expected(std::uint64_t messages, std::uint64_t bytes) {
+        messages_expected_ += messages;
+        bytes_expected_ += bytes;
+    }
+    void add_done(std::uint64_t messages, std::uint64_t bytes) {
+        messages_done_ += messages;
+        bytes_done_ += bytes;
+    }
+    void account_started(const std::string& name);
+    void account_finished(const std::string& name);
+
+    void start();
+    void stop();   // final redraw, newline on a terminal; idempotent
+    [[nodiscard]] progress_snapshot snapshot() const;
+
+private:
+    void run();
+
+    std::FILE* out_;
+    bool tty_;
+    std::chrono::milliseconds interval_;
+    std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+    std::atomic<std::uint64_t> messages_done_{0}, messages_expected_{0}, bytes_done_{0}, bytes_expected_{0};
+    std::atomic<std::uint64_t> accounts_done_{0}, accounts_total_{0};
+    mutable std::mutex mu_;
+    std::set<std::string> active_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace arrival::engine

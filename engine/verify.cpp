@@ -1,0 +1,147 @@
+#include "engine/verify.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace arrival::engine {
+
+std::uint64_t account_verification::missing() const {
+    std::uint64_t n = 0;
+    for (const auto& f : folders) n += f.missing.size();
+    return n;
+}
+
+folder_verification compare_folder(const std::vector<source_message>& source, const std::vector<source_message>& dest) {
+    folder_verification v;
+    v.source_messages = source.size();
+    v.dest_messages = dest.size();
+    std::map<dedupe_key, std::vector<const source_message*>> by_key;
+    for (const auto& m : source) by_key[m.key].push_back(&m);
+    key_multiset d;
+    for (const auto& m : dest) d.add(m.key);
+    for (auto& [key, msgs] : by_key) {
+        std::sort(msgs.begin(), msgs.end(), [](const auto* a, const auto* b) { return a->uid < b->uid; });
+        const std::size_t j = d.count(key);
+        for (std::size_t i = j; i < msgs.size(); ++i) v.missing.push_back({msgs[i]->uid, key.to_string(), msgs[i]->size});
+        if (j > msgs.size()) v.extra += j - msgs.size();
+    }
+    for (const auto& [key, n] : d.counts()) {
+        if (!by_key.count(key)) v.extra += n;
+    }
+    std::sort(v.missing.begin(), v.missing.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
+    return v;
+}
+
+account_verification verify_account(const account_pair& a, const job_options& o) noexcept {
+    account_verification out;
+    out.source_user = a.source_user;
+    out.dest_user = a.dest_user;
+    try {
+        auto cred = [](const std::string& user, const secret_string& own, const std::string& admin, const secret_string& shared) {
+            credentials c;
+            c.user = user;
+            if (!own.empty()) c.password = own;
+            else {
+                c.admin = admin;
+                c.password = shared;
+            }
+            return c;
+        };
+        auto src_ep = o.source;
+        if (!a.source_host.empty()) src_ep.host = a.source_host;
+        auto dst_ep = o.dest;
+        if (!a.dest_host.empty()) dst_ep.host = a.dest_host;
+        std::unique_ptr<imap_session> src, dst;
+        try {
+            src = imap_session::open(src_ep, cred(a.source_user, a.source_password, o.source_admin, o.source_password));
+        } catch (const session_error& e) {
+            throw session_error(e.kind(), fmt::format("source {} as {}: {}", o.source.url, a.source_user, e.what()));
+        }
+        try {
+            dst = imap_session::open(dst_ep, cred(a.dest_user, a.dest_password, o.dest_admin, o.dest_password));
+        } catch (const session_error& e) {
+            throw session_error(e.kind(), fmt::format("destination {} as {}: {}", o.dest.url, a.dest_user, e.what()));
+        }
+        const auto src_ns = src->personal_namespace();
+        const auto dst_ns = dst->personal_namespace();
+        const auto plan = plan_folders(src->list(), src_ns, dst->list(), dst_ns, o.filter);
+        for (const auto& e : plan.entries) {
+            if (!e.copy_messages || e.source_name.empty()) continue;
+            const auto ss = src->examine(e.source_name);
+            const auto sidx = ss.messages ? src->fetch_index(1, false) : std::vector<source_message>{};
+            std::vector<source_message> didx;
+            bool missing_folder = e.create;
+            if (!missing_folder) {
+                const auto ds = dst->examine(e.dest_name);
+                if (ds.messages) didx = dst->fetch_index(1, false);
+            }
+            auto v = compare_folder(sidx, didx);
+            v.source_folder = e.source_name;
+            v.dest_folder = e.dest_name;
+            v.dest_missing = missing_folder;
+            out.folders.push_back(std::move(v));
+        }
+        src->logout();
+        dst->logout();
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    return out;
+}
+
+nlohmann::json to_json(const std::vector<account_verification>& v, double seconds) {
+    nlohmann::json accounts = nlohmann::json::array();
+    std::uint64_t missing = 0, failed_accounts = 0;
+    for (const auto& a : v) {
+        nlohmann::json folders = nlohmann::json::array();
+        for (const auto& f : a.folders) {
+            nlohmann::json m = nlohmann::json::array();
+            for (const auto& x : f.missing) m.push_back({{"uid", x.uid}, {"key", x.key}, {"size", x.size}});
+            folders.push_back({{"source_folder", f.source_folder},
+                               {"dest_folder", f.dest_folder},
+                               {"source_messages", f.source_messages},
+                               {"dest_messages", f.dest_messages},
+                               {"dest_folder_missing", f.dest_missing},
+                               {"missing", std::move(m)},
+                               {"extra", f.extra}});
+        }
+        missing += a.missing();
+        failed_accounts += a.ok() ? 0 : 1;
+        accounts.push_back({{"source_user", a.source_user},
+                            {"dest_user", a.dest_user},
+                            {"status", a.ok() ? "ok" : "failed"},
+                            {"error", a.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.error)},
+                            {"missing", a.missing()},
+                            {"folders", std::move(folders)}});
+    }
+    return {{"command", "verify"},
+            {"seconds", seconds},
+            {"totals", {{"accounts", v.size()}, {"accounts_failed", failed_accounts}, {"missing", missing}, {"seconds", seconds}}},
+            {"accounts", std::move(accounts)}};
+}
+
+std::string describe_differences(const std::vector<account_verification>& v) {
+    std::string out;
+    for (const auto& a : v) {
+        if (!a.error.empty()) out += fmt::format("{}: could not verify: {}\n", a.source_user, a.error);
+        for (const auto& f : a.folders) {
+            if (f.dest_missing && f.source_messages) {
+                // Every UID is in the JSON report; one line is enough here.
+                out += fmt::format("{}: folder '{}' -> '{}' does not exist on the destination ({} messages missing)\n",
+                                   a.source_user, f.source_folder, f.dest_folder, f.source_messages);
+                continue;
+            }
+            for (const auto& m : f.missing) {
+                out += fmt::format("{}: '{}' UID {} ({} bytes, key {}) is missing from '{}'\n", a.source_user, f.source_folder,
+                                   m.uid, m.size, m.key, f.dest_folder);
+            }
+            if (f.extra) out += fmt::format("{}: '{}' holds {} message(s) not on the source (not an error)\n", a.source_user, f.dest_folder, f.extra);
+        }
+    }
+    return out;
+}
+
+}  // namespace arrival::engine

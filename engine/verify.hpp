@@ -1,0 +1,54 @@
+// `arrival verify`: compares source and destination folder by folder, with the same folder plan migrate
+// uses, by counts and dedupe-key multisets, and lists every difference. Read-only on both sides (EXAMINE,
+// BODY.PEEK of header fields only).
+//
+// A source message is "missing" when its key occurs fewer times on the destination than on the source
+// (k > j: the last k - j source UIDs of that key are listed). Destination messages without a source
+// counterpart are "extra" — reported, but not an error (the destination may hold mail of its own).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "engine/account_job.hpp"
+
+namespace arrival::engine {
+
+struct missing_message {
+    std::uint32_t uid = 0;   // source UID
+    std::string key;         // dedupe key (engine/dedupe_key.hpp)
+    std::uint64_t size = 0;
+};
+
+struct folder_verification {
+    std::string source_folder;
+    std::string dest_folder;
+    std::uint64_t source_messages = 0;
+    std::uint64_t dest_messages = 0;
+    std::vector<missing_message> missing;
+    std::uint64_t extra = 0;
+    bool dest_missing = false;   // the destination folder does not exist
+};
+
+struct account_verification {
+    std::string source_user;
+    std::string dest_user;
+    std::string error;   // could not verify (login, ...); empty when compared
+    std::vector<folder_verification> folders;
+    [[nodiscard]] std::uint64_t missing() const;
+    [[nodiscard]] bool ok() const { return error.empty() && missing() == 0; }
+};
+
+// Compares the multisets: exposed for tests (pure).
+[[nodiscard]] folder_verification compare_folder(const std::vector<source_message>& source,
+                                                 const std::vector<source_message>& dest);
+
+[[nodiscard]] account_verification verify_account(const account_pair& account, const job_options& options) noexcept;
+
+[[nodiscard]] nlohmann::json to_json(const std::vector<account_verification>& v, double seconds);
+// Human-readable list of every difference (empty string when none).
+[[nodiscard]] std::string describe_differences(const std::vector<account_verification>& v);
+
+}  // namespace arrival::engine

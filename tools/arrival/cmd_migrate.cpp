@@ -1,0 +1,109 @@
+// `arrival migrate`: copies every account pair of the accounts file from --source to --dest.
+// Live progress on stderr, the summary table on stdout, the JSON report with --report. Exit status in
+// tools/arrival/exit_status.hpp (0 all copied, 1 some accounts or messages failed, 2 usage, ...).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "engine/byte_budget.hpp"
+#include "engine/progress.hpp"
+#include "engine/report.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/state_store.hpp"
+#include "tools/arrival/commands.hpp"
+#include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/migrate_options.hpp"
+
+namespace arrival::cli {
+
+int run_migrate(int argc, char** argv) {
+    CLI::App app{"arrival migrate: copy every mailbox of the accounts file from the source server to the destination"};
+    app.name("arrival migrate");
+    migrate_args a;
+    add_connection_options(app, a);
+    app.add_option("--state-dir", a.state_dir, "resume state (SQLite) lives here (default ./arrival-state)");
+    app.add_flag("--dry-run", a.dry_run, "print the plan (folders to create, messages to copy) and write nothing");
+    app.add_flag("--collapse-duplicates", a.collapse_duplicates,
+                 "copy at most one message per dedupe key and folder (default: keep every source copy)");
+    app.add_option("--batch", a.batch, "messages per MULTIAPPEND command (default 50)")->check(CLI::Range(1, 1000));
+    app.add_option("--memory-mb", a.memory_mb, "message bytes held in memory by all jobs together (default 48)")->check(CLI::Range(4, 65536));
+    app.add_option("--spill-dir", a.spill_dir, "temporary files for bodies over 1 MB (default /tmp)");
+    app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
+        ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? exit_ok : exit_usage;
+    }
+
+    resolved_run run;
+    try {
+        run = resolve(a);
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "arrival migrate: %s\n", e.what());
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "arrival migrate: %s\n", e.what());
+        return exit_nothing_ran;
+    }
+    if (a.insecure) std::fprintf(stderr, "arrival migrate: WARNING: --insecure: certificates and host names are NOT verified\n");
+
+    std::unique_ptr<engine::state_store> state;
+    if (!a.dry_run) {
+        try {
+            state = std::make_unique<engine::state_store>(a.state_dir);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "arrival migrate: %s\n", e.what());
+            return exit_nothing_ran;
+        }
+    }
+    engine::byte_budget budget(static_cast<std::uint64_t>(a.memory_mb) << 20);
+    run.job.pipeline.budget = &budget;
+    run.job.state = state.get();
+
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    const bool show = a.progress_mode != "none" && !a.dry_run;
+    engine::progress prog(stderr, a.progress_mode == "bar" || (a.progress_mode == "auto" && tty));
+    prog.set_accounts(run.accounts.accounts.size());
+    if (show) {
+        run.job.progress_sink = &prog;
+        prog.start();
+    }
+    if (a.dry_run) run.job.plan_out = stdout;
+
+    std::fprintf(stderr, "arrival migrate: %zu account(s) from %s to %s, %zu at a time%s\n", run.accounts.accounts.size(),
+                 run.job.source.url.c_str(), run.job.dest.url.c_str(), std::min(run.sched.jobs, run.accounts.accounts.size()),
+                 a.dry_run ? " (dry run)" : "");
+    auto outcome = engine::run_accounts(run.accounts.accounts, run.job, run.sched);
+    prog.stop();
+
+    std::fputs(engine::summary_table(outcome.report).c_str(), stdout);
+    for (const auto& acc : outcome.report.accounts) {
+        for (const auto& f : acc.folders) {
+            for (const auto& m : f.failed) {
+                std::fprintf(stdout, "not copied: %s '%s' UID %u: %s\n", acc.source_user.c_str(), f.source_folder.c_str(), m.uid,
+                             m.reason.c_str());
+            }
+        }
+        for (const auto& e : acc.errors) std::fprintf(stdout, "problem: %s: %s\n", acc.source_user.c_str(), e.c_str());
+    }
+    if (!a.report_file.empty()) {
+        try {
+            engine::write_report(a.report_file, outcome.report);
+            std::fprintf(stdout, "report: %s\n", std::filesystem::absolute(a.report_file).c_str());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "arrival migrate: %s\n", e.what());
+            return exit_partial;
+        }
+    }
+    std::fflush(stdout);
+    std::vector<bool> ok;
+    for (const auto& acc : outcome.report.accounts) ok.push_back(acc.ok);
+    return exit_status_for(ok, outcome.fatal_kinds, outcome.report.failed() > 0);
+}
+
+}  // namespace arrival::cli

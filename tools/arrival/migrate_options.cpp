@@ -1,0 +1,124 @@
+#include "tools/arrival/migrate_options.hpp"
+
+#include <algorithm>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "engine/folder_map.hpp"
+#include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/secret.hpp"
+
+namespace arrival::cli {
+
+void add_connection_options(CLI::App& app, migrate_args& a) {
+    app.add_option("--source", a.source_url, "source server, imaps://host[:993] or imap://host[:143] (STARTTLS)")->required();
+    app.add_option("--dest", a.dest_url, "destination server URL")->required();
+    app.add_option("--accounts", a.accounts_file,
+                   "accounts file: imapsync lines host1;user1;pw1;host2;user2;pw2; | CSV source_user,dest_user[,source_password,dest_password] | one address per line")
+        ->required();
+    app.add_option("--accounts-format", a.accounts_format, "detect (default), imapsync, csv or list")
+        ->check(CLI::IsMember({"detect", "imapsync", "csv", "list"}));
+    app.add_option("--source-admin", a.source_admin, "log in to the source as this admin for every user (SASL PLAIN authzid)");
+    app.add_option("--source-password-file", a.source_password_file,
+                   "file holding the source password (admin's, or every user's); else ARRIVAL_SOURCE_PASSWORD");
+    app.add_option("--dest-admin", a.dest_admin, "log in to the destination as this admin for every user");
+    app.add_option("--dest-password-file", a.dest_password_file, "file holding the destination password; else ARRIVAL_DEST_PASSWORD");
+    app.add_option("--jobs", a.jobs, "account pairs migrated at once (default 4)")->check(CLI::Range(1, 1024));
+    app.add_option("--max-source-connections", a.max_source_connections, "cap on connections to the source (default: --jobs)");
+    app.add_option("--max-dest-connections", a.max_dest_connections, "cap on connections to the destination (default: --jobs)");
+    app.add_option("--report", a.report_file, "write a JSON report here");
+    app.add_option("--include", a.include, "only folders whose path (levels joined by '/') matches this regex; repeatable");
+    app.add_option("--exclude", a.exclude, "skip folders whose path matches this regex; repeatable");
+    app.add_option("--ca-file", a.ca_file, "trust this CA (PEM) on both sides");
+    app.add_option("--source-ca-file", a.source_ca_file, "trust this CA on the source only");
+    app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only");
+    app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
+    app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds");
+}
+
+resolved_run resolve(const migrate_args& a) {
+    resolved_run r;
+    auto& j = r.job;
+    try {
+        j.source = engine::server_endpoint::parse(a.source_url);
+        j.dest = engine::server_endpoint::parse(a.dest_url);
+    } catch (const std::invalid_argument& e) {
+        throw usage_error(e.what());
+    }
+    j.source.ca_file = a.source_ca_file.empty() ? a.ca_file : a.source_ca_file;
+    j.dest.ca_file = a.dest_ca_file.empty() ? a.ca_file : a.dest_ca_file;
+    j.source.insecure = j.dest.insecure = a.insecure;
+    j.source.require_starttls = j.dest.require_starttls = a.starttls;
+    j.source_admin = a.source_admin;
+    j.dest_admin = a.dest_admin;
+    if (auto p = read_secret(a.source_password_file, "ARRIVAL_SOURCE_PASSWORD")) j.source_password = engine::secret_string(std::move(*p));
+    if (auto p = read_secret(a.dest_password_file, "ARRIVAL_DEST_PASSWORD")) j.dest_password = engine::secret_string(std::move(*p));
+    if (!a.source_admin.empty() && j.source_password.empty()) {
+        throw usage_error("--source-admin needs the admin's password: --source-password-file or ARRIVAL_SOURCE_PASSWORD");
+    }
+    if (!a.dest_admin.empty() && j.dest_password.empty()) {
+        throw usage_error("--dest-admin needs the admin's password: --dest-password-file or ARRIVAL_DEST_PASSWORD");
+    }
+    j.filter.include = a.include;
+    j.filter.exclude = a.exclude;
+    try {
+        engine::check_folder_filter(j.filter);
+    } catch (const std::invalid_argument& e) {
+        throw usage_error(e.what());
+    }
+    const auto fmt_ = a.accounts_format == "imapsync" ? engine::account_format::imapsync
+                      : a.accounts_format == "csv"    ? engine::account_format::csv
+                      : a.accounts_format == "list"   ? engine::account_format::address_list
+                                                      : engine::account_format::detect;
+    {
+        std::ifstream probe(a.accounts_file);
+        if (!probe) throw std::runtime_error(fmt::format("cannot read accounts file {}", a.accounts_file));
+    }
+    try {
+        r.accounts = engine::load_account_list(a.accounts_file, fmt_);
+    } catch (const std::runtime_error& e) {
+        throw usage_error(e.what());
+    }
+    // Every account needs a password on each side: its own, or the shared one.
+    for (const auto& acc : r.accounts.accounts) {
+        if (acc.source_password.empty() && j.source_password.empty()) {
+            throw usage_error(fmt::format("{}:{}: no source password for {}: give --source-password-file (with --source-admin "
+                                          "for an admin) or ARRIVAL_SOURCE_PASSWORD, or a password column",
+                                          a.accounts_file, acc.line, acc.source_user));
+        }
+        if (acc.dest_password.empty() && j.dest_password.empty()) {
+            throw usage_error(fmt::format("{}:{}: no destination password for {}: give --dest-password-file (with --dest-admin "
+                                          "for an admin) or ARRIVAL_DEST_PASSWORD, or a password column",
+                                          a.accounts_file, acc.line, acc.dest_user));
+        }
+    }
+    j.dry_run = a.dry_run;
+    j.collapse_duplicates = a.collapse_duplicates;
+    j.pipeline.batch_messages = std::max<std::size_t>(1, a.batch);
+    j.pipeline.spill_dir = a.spill_dir;
+    r.sched.jobs = a.jobs;
+    r.sched.max_source_connections = a.max_source_connections;
+    r.sched.max_dest_connections = a.max_dest_connections;
+    return r;
+}
+
+int exit_status_for(const std::vector<bool>& account_ok, const std::vector<std::optional<engine::error_kind>>& kinds,
+                    bool messages_failed) {
+    const bool all_ok = std::all_of(account_ok.begin(), account_ok.end(), [](bool b) { return b; });
+    if (all_ok) return messages_failed ? exit_partial : exit_ok;
+    const bool none_ok = std::none_of(account_ok.begin(), account_ok.end(), [](bool b) { return b; });
+    if (none_ok && !kinds.empty() && kinds.front() &&
+        std::all_of(kinds.begin(), kinds.end(), [&](const auto& k) { return k == kinds.front(); })) {
+        switch (*kinds.front()) {
+        case engine::error_kind::unreachable: return exit_unreachable;
+        case engine::error_kind::tls: return exit_tls_failed;
+        case engine::error_kind::auth: return exit_auth_failed;
+        case engine::error_kind::protocol: return exit_protocol_error;
+        default: break;
+        }
+    }
+    return exit_partial;
+}
+
+}  // namespace arrival::cli

@@ -1,0 +1,55 @@
+// The command line shared by `arrival migrate` and `arrival verify` (the contract of issue 3), turned into
+// the engine's job options. Passwords come from --*-password-file or ARRIVAL_SOURCE_PASSWORD /
+// ARRIVAL_DEST_PASSWORD only, never from argv.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/account_list.hpp"
+#include "engine/account_job.hpp"
+#include "engine/scheduler.hpp"
+
+namespace arrival::cli {
+
+struct migrate_args {
+    std::string source_url, dest_url, accounts_file, accounts_format = "detect";
+    std::string source_admin, dest_admin, source_password_file, dest_password_file;
+    std::string ca_file, source_ca_file, dest_ca_file;
+    bool insecure = false, starttls = false;
+    std::vector<std::string> include, exclude;
+    std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
+    std::string report_file;
+    // migrate only
+    std::string state_dir = "arrival-state";
+    bool dry_run = false, collapse_duplicates = false;
+    std::size_t batch = 50;
+    std::size_t memory_mb = 48;
+    std::string spill_dir = "/tmp";
+    std::string progress_mode = "auto";
+};
+
+// Registers the options common to both commands on `app`.
+void add_connection_options(CLI::App& app, migrate_args& a);
+
+// Everything a run needs, resolved and validated. Throws usage_error (exit 2) for bad values and
+// std::runtime_error (exit 3) for files that cannot be read.
+struct resolved_run {
+    engine::account_list accounts;
+    engine::job_options job;
+    engine::scheduler_options sched;
+};
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+[[nodiscard]] resolved_run resolve(const migrate_args& a);
+
+// Exit status of a finished run: 0 all copied; 1 some accounts/messages failed; 4-7 when every account
+// failed for the same connection-level reason (unreachable, TLS, credentials, protocol).
+[[nodiscard]] int exit_status_for(const std::vector<bool>& account_ok, const std::vector<std::optional<engine::error_kind>>& kinds,
+                                  bool messages_failed);
+
+}  // namespace arrival::cli
