@@ -1,0 +1,150 @@
+// Shared helpers of the migrate_* integration tests: the loopback Dovecots started by tools/testbed
+// (variables from DIR/env; a missing one FAILS the test, never skips it), account reset, seeding through
+// IMAP APPEND, and reading a folder back for byte-level comparison.
+#pragma once
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "engine/account_job.hpp"
+#include "engine/imap_session.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/state_store.hpp"
+
+namespace migrate_test {
+
+using namespace arrival::engine;
+
+inline std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) {
+        throw std::runtime_error(fmt::format("{} is not set: start the testbed (tools/testbed/testbed start) and export DIR/env", name));
+    }
+    return v;
+}
+
+inline server_endpoint endpoint(const char* port_var) { return server_endpoint::parse("imap://127.0.0.1:" + env(port_var)); }
+
+inline std::string user(int n) { return fmt::format("user{:03}@example.test", n); }
+
+// Deletes the user's mailbox tree on one instance (no session is open on it).
+inline void reset_user(const char* mail_var, const std::string& u) {
+    const auto at = u.find('@');
+    std::filesystem::remove_all(std::filesystem::path(env(mail_var)) / u.substr(at + 1) / u.substr(0, at));
+}
+
+inline std::unique_ptr<imap_session> login(const char* port_var, const std::string& u) {
+    credentials c;
+    c.user = u;
+    c.password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
+    return imap_session::open(endpoint(port_var), c);
+}
+
+struct seed_message {
+    std::string bytes;
+    std::vector<std::string> flags;
+    std::string internaldate;   // "" = now
+};
+
+inline std::string make_message(const std::string& id, const std::string& subject, std::size_t body_size = 200,
+                                const std::string& date = "Mon, 1 Jan 2024 10:00:00 +0000") {
+    std::string m;
+    if (!id.empty()) m += "Message-ID: <" + id + ">\r\n";
+    m += "Date: " + date + "\r\nFrom: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: " + subject +
+         "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n";
+    std::string line = "The quick brown fox jumps over the lazy dog " + subject + ".";
+    while (m.size() < body_size) m += line.substr(0, std::min(line.size(), body_size - m.size())) + "\r\n";
+    return m;
+}
+
+// Creates `folder` (unless INBOX) and APPENDs the messages, one command each.
+inline void seed(imap_session& s, const std::string& folder, const std::vector<seed_message>& msgs) {
+    if (folder != "INBOX") s.create(folder);
+    std::vector<body_buffer> bodies;
+    bodies.reserve(msgs.size());
+    std::vector<append_item> items;
+    for (const auto& m : msgs) {
+        body_buffer b(1 << 20);
+        b.begin(m.bytes.size());
+        b.append(m.bytes);
+        bodies.push_back(std::move(b));
+    }
+    for (std::size_t i = 0; i < msgs.size(); ++i) items.push_back({&bodies[i], msgs[i].flags, msgs[i].internaldate});
+    for (const auto& r : s.append(folder, items)) {
+        if (!r.ok) throw std::runtime_error("seed APPEND failed: " + r.server_text);
+    }
+}
+
+struct stored_message {
+    std::uint32_t uid;
+    std::string bytes;
+    std::vector<std::string> flags;
+    std::string internaldate;
+};
+
+// Reads a folder back: bytes, flags (sorted, \Recent removed), INTERNALDATE, in UID order.
+inline std::vector<stored_message> read_folder(imap_session& s, const std::string& folder) {
+    std::vector<stored_message> out;
+    const auto st = s.examine(folder);
+    if (!st.messages) return out;
+    const auto idx = s.fetch_index(1, true);
+    std::map<std::uint32_t, body_buffer> bodies;
+    std::vector<std::uint32_t> uids;
+    for (const auto& m : idx) uids.push_back(m.uid);
+    s.fetch_bodies(uids, [&](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
+        auto& b = bodies[uid];
+        b = body_buffer(64 << 20);
+        b.begin(size);
+        return b;
+    });
+    for (const auto& m : idx) {
+        stored_message x{m.uid, {}, m.flags, m.internaldate};
+        std::erase(x.flags, std::string("\\Recent"));
+        std::sort(x.flags.begin(), x.flags.end());
+        bodies[m.uid].for_each_chunk([&](std::string_view c) { x.bytes.append(c); });
+        out.push_back(std::move(x));
+    }
+    return out;
+}
+
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        char tmpl[] = "/tmp/arrival-migrate-test.XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+// Options for a run from SRC (or another instance) to DST, users logging in with the testbed password.
+inline job_options options(const char* src_port_var = "ARRIVAL_DOVECOT_SRC_PORT", const char* dst_port_var = "ARRIVAL_DOVECOT_DST_PORT") {
+    job_options o;
+    o.source = endpoint(src_port_var);
+    o.dest = endpoint(dst_port_var);
+    o.source_password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
+    o.dest_password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
+    o.backoff = std::chrono::milliseconds(50);
+    return o;
+}
+
+inline account_pair pair_of(const std::string& src, const std::string& dst) {
+    account_pair p;
+    p.source_user = src;
+    p.dest_user = dst;
+    return p;
+}
+
+inline const folder_report* folder_in(const account_report& a, const std::string& source_folder) {
+    for (const auto& f : a.folders) {
+        if (f.source_folder == source_folder) return &f;
+    }
+    return nullptr;
+}
+
+}  // namespace migrate_test
