@@ -1,0 +1,250 @@
+// One IMAP client connection on Boost.Asio coroutines: connect (imap:// + STARTTLS, or imaps://), log in
+// (LOGIN, AUTHENTICATE PLAIN with an authorization identity, Dovecot's user*master form), and the primitives
+// a migration needs, all pipelinable: any number of coroutines may call async_* concurrently and their
+// commands are in flight together (up to connect_options::max_in_flight), each awaiting its own tagged reply.
+//
+// Structure (STYLE §8.2): the bytes live in the sans-I/O codec (response_parser, fetch_decoder, the encoders)
+// and pipeline_queue; this file only moves bytes. After the greeting (and STARTTLS), three coroutines run on
+// the connection's executor: a reader (read_some -> parser.feed -> route responses), a writer (waits on a
+// timer used as a condition variable, then writes what pipeline_queue::prepare_write() allows) and a watchdog
+// (read timeout while replies are expected, idle timeout otherwise).
+//
+// Threading: create the connection on a strand (or a single-threaded io_context) and call every async_* from
+// coroutines running on conn->get_executor(). Results are owned values; views never escape.
+//
+// Errors (STYLE §8.3): every primitive takes `error_code& ec`: a tagged NO/BAD gives an errc from the server's
+// RFC 5530 code (authentication_failed, try_create, over_quota, ... or no/bad) and leaves the connection
+// usable; I/O errors, timeouts, BYE and protocol violations are fatal (is_fatal(ec)) and fail every command in
+// flight. Right after a primitive returns, diag() explains it: the redacted command, the server's text and
+// response code, or our own message. Credentials never appear in diag(), traces or exceptions.
+//
+// Untagged responses are matched to commands by kind: each FETCH/LIST/STATUS/SEARCH/... goes to the oldest
+// command in flight that asked for that kind (servers answer pipelined commands in order; RFC 3501 §5.5 forbids
+// them to interleave replies of commands that could be confused). Unsolicited ones update session_state.
+//
+// Lifetime: create() returns a shared_ptr; the background coroutines keep it alive until the socket closes.
+// Finish with async_logout() (or close()), otherwise the idle timeout ends it.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/command_encoder.hpp"
+#include "protocol/diagnostics.hpp"
+#include "protocol/errc.hpp"
+#include "protocol/fetch_decoder.hpp"
+#include "protocol/list_decoder.hpp"
+#include "protocol/pipeline_queue.hpp"
+#include "protocol/response_parser.hpp"
+#include "protocol/session_state.hpp"
+#include "protocol/transport.hpp"
+#include "protocol/url.hpp"
+
+namespace arrival::imap {
+
+struct connect_options {
+    imap_url url;
+    std::chrono::steady_clock::duration connect_timeout = std::chrono::seconds(20);  // TCP connect + TLS handshake
+    std::chrono::steady_clock::duration read_timeout = std::chrono::seconds(120);    // silence while replies are due
+    std::chrono::steady_clock::duration write_timeout = std::chrono::seconds(120);   // one write_some
+    std::chrono::steady_clock::duration idle_timeout = std::chrono::minutes(29);     // nothing in flight (RFC: 30)
+    std::size_t max_in_flight = 128;           // pipeline depth
+    std::size_t literal_plus_max = 100 * 1024;  // larger literals are synchronizing even with LITERAL+ (isync)
+    response_parser::limits parser_limits{};
+};
+
+struct credentials {
+    enum class method : std::uint8_t {
+        automatic,     // LOGIN without admin (AUTHENTICATE PLAIN when LOGINDISABLED); PLAIN+authzid with admin
+        login,         // LOGIN user password
+        plain,         // AUTHENTICATE PLAIN [authzid=user when admin is set] (SASL-IR when offered)
+        master_login,  // LOGIN "user<sep>admin" password: Dovecot's master-user form (auth_master_user_separator)
+    };
+    std::string user;        // the mailbox owner
+    std::string admin;       // empty: log in as `user`; else this administrator/master acts for `user`
+    std::string password;    // of `admin` when set, else of `user`. Never logged.
+    method how = method::automatic;
+    char master_separator = '*';
+};
+
+struct mailbox_info {
+    std::string name;                     // UTF-8 (decoded from modified UTF-7)
+    std::string raw_name;                 // as on the wire
+    std::optional<char> delimiter;        // nullopt: flat (NIL)
+    std::vector<std::string> attributes;  // as sent: "\HasNoChildren", "\Sent", "\Subscribed"
+    special_use use = special_use::none;
+    bool noselect = false;                // \Noselect or \NonExistent: a name in the hierarchy, no messages
+    bool subscribed = false;
+};
+
+struct namespace_info {
+    struct entry {
+        std::string prefix;               // UTF-8
+        std::optional<char> delimiter;
+    };
+    std::vector<entry> personal, other_users, shared;
+};
+
+struct mailbox_status {
+    std::optional<std::uint32_t> messages, uidnext, uidvalidity, unseen;
+    std::optional<std::uint64_t> size;    // STATUS=SIZE (RFC 8438)
+};
+
+struct select_info {
+    std::uint32_t exists = 0;
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t uidnext = 0;            // 0 when the server did not say
+    std::vector<std::string> flags;            // FLAGS: what the mailbox defines
+    std::vector<std::string> permanent_flags;  // PERMANENTFLAGS ("\*" = new keywords allowed)
+    bool has_permanent_flags = false;          // the server sent PERMANENTFLAGS at all
+    bool read_only = false;                    // [READ-ONLY] (EXAMINE, or no write rights)
+    std::optional<std::uint64_t> highestmodseq;
+};
+
+struct append_result {
+    std::uint32_t uidvalidity = 0;        // 0 when the server has no UIDPLUS
+    std::vector<std::uint32_t> uids;      // one per message, in order; empty without UIDPLUS
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    using executor_type = boost::asio::any_io_executor;
+    template <class T>
+    using awaitable = boost::asio::awaitable<T>;
+
+    // `tls` comes from make_tls_context(); one context serves many connections. It is used for imaps:// and
+    // STARTTLS; a cleartext imap:// connection to a server without STARTTLS never touches it.
+    [[nodiscard]] static std::shared_ptr<connection> create(executor_type ex,
+                                                            std::shared_ptr<boost::asio::ssl::context> tls,
+                                                            connect_options opts);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    [[nodiscard]] executor_type get_executor() const { return ex_; }
+
+    // TCP connect, implicit TLS or STARTTLS per the URL (refusing a server that lacks STARTTLS when the mode
+    // is starttls_required: errc::tls_required), greeting, CAPABILITY. On a TLS failure ec is an SSL error and
+    // diag().client_message() says why (e.g. "certificate verification failed: self-signed certificate").
+    awaitable<void> async_connect(error_code& ec);
+    // Authenticates, then refreshes capabilities (from [CAPABILITY] in the reply, else a CAPABILITY command).
+    // A refusal is errc::authentication_failed (or authorization_failed for a forbidden authzid).
+    awaitable<void> async_login(const credentials& cred, error_code& ec);
+    // ID (RFC 2971) with our name and version, when the server has ID; returns the server's fields.
+    awaitable<std::vector<std::pair<std::string, std::string>>> async_id(error_code& ec);
+    awaitable<void> async_capability(error_code& ec);
+    awaitable<void> async_noop(error_code& ec);
+
+    awaitable<namespace_info> async_namespace(error_code& ec);
+    // LIST reference pattern; with LIST-EXTENDED + SPECIAL-USE the server is asked for RETURN (SPECIAL-USE
+    // SUBSCRIBED), else subscriptions come from an LSUB of the same pattern. Names are UTF-8 both ways.
+    awaitable<std::vector<mailbox_info>> async_list(std::string_view reference, std::string_view pattern,
+                                                    error_code& ec);
+    awaitable<std::vector<mailbox_info>> async_lsub(std::string_view reference, std::string_view pattern,
+                                                    error_code& ec);
+    // STATUS with the items given (default MESSAGES UIDNEXT UIDVALIDITY, + SIZE when STATUS=SIZE is offered).
+    awaitable<mailbox_status> async_status(std::string_view mailbox, error_code& ec);
+    awaitable<mailbox_status> async_status(std::string_view mailbox, std::span<const std::string_view> items,
+                                           error_code& ec);
+    // SELECT (read_only = false) or EXAMINE. Commands pipelined behind a SELECT apply to the new mailbox.
+    awaitable<select_info> async_select(std::string_view mailbox, bool read_only, error_code& ec);
+    // UID SEARCH criteria (search-key syntax, e.g. "ALL", "UID 500:*"); the UIDs, ascending.
+    awaitable<std::vector<std::uint32_t>> async_uid_search(std::string_view criteria, error_code& ec);
+    // UID FETCH uid_set items, e.g. ("1:500", "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"). Bodies stream
+    // into `sink` chunk by chunk as they arrive (bounded memory whatever the message size); sink.on_fetch()
+    // gets each complete record. An error returned by the sink aborts the connection (the stream position is
+    // lost), so sinks should only fail on unrecoverable local errors.
+    awaitable<void> async_uid_fetch(std::string_view uid_set, std::string_view items, fetch_handler& sink,
+                                    error_code& ec);
+    awaitable<void> async_create(std::string_view mailbox, error_code& ec);
+    // CREATE mailbox (USE (\Sent)) when the server has CREATE-SPECIAL-USE, else plain CREATE.
+    awaitable<void> async_create(std::string_view mailbox, special_use use, error_code& ec);
+    awaitable<void> async_subscribe(std::string_view mailbox, error_code& ec);
+    // APPEND of one message, or of a batch: one MULTIAPPEND command when the server has MULTIAPPEND (all or
+    // nothing, RFC 3502), else one APPEND per message, pipelined (the first failure is reported; ec refers to
+    // it and result.uids is empty). Literals are non-synchronizing under LITERAL+ up to literal_plus_max.
+    // Bodies are borrowed until this returns. uids come from [APPENDUID] (UIDPLUS).
+    awaitable<append_result> async_append(std::string_view mailbox, std::span<const append_message> messages,
+                                          error_code& ec);
+    // LOGOUT, then TLS close_notify and close.
+    awaitable<void> async_logout(error_code& ec);
+    // Closes the socket now; every command in flight fails with operation_aborted.
+    void close();
+
+    [[nodiscard]] const session_state& session() const noexcept { return session_; }
+    [[nodiscard]] bool has_capability(std::string_view cap) const noexcept { return session_.has(cap); }
+    [[nodiscard]] const diagnostics& diag() const noexcept { return diag_; }
+    [[nodiscard]] const connect_options& options() const noexcept { return opts_; }
+    [[nodiscard]] bool tls_active() const noexcept { return transport_.tls(); }
+    [[nodiscard]] std::string tls_description() const { return transport_.tls_description(); }
+    // The server's greeting text and its untagged [ALERT]s (RFC 3501 §7.1: must be shown to the user).
+    [[nodiscard]] const std::string& greeting() const noexcept { return greeting_; }
+    [[nodiscard]] const std::vector<std::string>& alerts() const noexcept { return alerts_; }
+    [[nodiscard]] bool is_open() const noexcept { return !closed_ && transport_.is_open(); }
+    [[nodiscard]] std::size_t in_flight() const noexcept { return queue_.size(); }
+
+private:
+    struct op;
+    class router;
+    connection(executor_type ex, std::shared_ptr<boost::asio::ssl::context> tls, connect_options opts);
+
+    // Queues `cmd`, waits for its tagged reply. `untagged` receives the responses routed to this command
+    // (return true when consumed). Fills ec and the op's diagnostics.
+    awaitable<void> run(command cmd, std::function<bool(const response&)> untagged, error_code& ec,
+                        fetch_handler* sink = nullptr, std::function<void(const response&)> on_tagged = {});
+    std::shared_ptr<op> submit(command cmd, std::function<bool(const response&)> untagged, fetch_handler* sink,
+                               std::function<void(const response&)> on_tagged);
+    awaitable<void> wait(op& o, error_code& ec);
+    // Before the background loops run (greeting, STARTTLS): write and read inline until `o` is done.
+    awaitable<void> run_inline(op* o, error_code& ec);
+    awaitable<void> read_greeting(error_code& ec);
+    awaitable<void> reader();
+    awaitable<void> writer();
+    awaitable<void> watchdog();
+    void start_loops();
+    void fail_all(error_code ec, std::string_view why);
+    void complete(op& o, const response& r);
+    void wake_writer();
+    void touch();  // moves the watchdog's deadline
+    [[nodiscard]] encoder_options encoder() const noexcept;
+    [[nodiscard]] error_code on_response(const response& r);
+
+    executor_type ex_;
+    std::shared_ptr<boost::asio::ssl::context> tls_ctx_;
+    connect_options opts_;
+    transport transport_;
+    response_parser parser_;
+    pipeline_queue queue_;
+    session_state session_;
+    diagnostics diag_;
+    std::string greeting_;
+    std::vector<std::string> alerts_;
+    std::deque<std::shared_ptr<op>> ops_;   // in submission order; the oldest first
+    op* literal_op_ = nullptr;              // the FETCH whose big literal is being streamed
+    std::unique_ptr<router> router_;
+    boost::asio::steady_timer writer_cv_;
+    boost::asio::steady_timer watchdog_timer_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::vector<char> read_buf_;
+    bool loops_started_ = false;
+    bool closed_ = false;
+    bool timed_out_ = false;
+    bool got_greeting_ = false;
+    bool starttls_ok_ = false;             // the tagged OK to STARTTLS was seen: nothing may follow in plaintext
+    bool bye_ = false;
+    std::string bye_text_;
+};
+
+}  // namespace arrival::imap
