@@ -1,0 +1,139 @@
+// A Courier/Cyrus-style source (personal namespace "INBOX.", separator ".") onto a "/" destination:
+// folders land top-level, special-use folders land on the destination's own (by attribute, or by common
+// name), non-ASCII names arrive as the same names. Also a 50 MB message, and verify's view of the result.
+#include "tests/integration/migrate_fixture.hpp"
+
+#include "engine/verify.hpp"
+
+using namespace migrate_test;
+
+namespace {
+
+bool has_env(const char* n) { return std::getenv(n) && *std::getenv(n); }
+
+// LEGACY's mail root is optional in the testbed's env: without it, seed only an empty account.
+bool fresh_legacy_user(const std::string& u) {
+    if (has_env("ARRIVAL_DOVECOT_LEGACY_MAIL")) {
+        reset_user("ARRIVAL_DOVECOT_LEGACY_MAIL", u);
+        return true;
+    }
+    auto s = login("ARRIVAL_DOVECOT_LEGACY_PORT", u);
+    const bool empty = s->examine("INBOX").messages == 0;
+    s->logout();
+    return empty;
+}
+
+}  // namespace
+
+TEST(migrate_legacy, prefix_and_separator_translated_special_use_mapped) {
+    const int n = 120;
+    const bool seeded_now = fresh_legacy_user(user(n));
+    reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
+    if (seeded_now) {
+        auto s = login("ARRIVAL_DOVECOT_LEGACY_PORT", user(n));
+        seed(*s, "INBOX", {{make_message("l1@x", "inbox", 300), {"\\Seen"}, "01-Jan-2020 00:00:00 +0000"}});
+        s->create("INBOX.Projects");
+        seed(*s, "INBOX.Projects.Alpha", {{make_message("l2@x", "alpha", 300), {}, "01-Jan-2020 00:00:00 +0000"}});
+        seed(*s, "INBOX.Büro & Co", {{make_message("l3@x", "büro", 300), {}, "01-Jan-2020 00:00:00 +0000"}});
+        seed(*s, "INBOX.Cartório", {{make_message("l4@x", "cartório", 300), {}, "01-Jan-2020 00:00:00 +0000"}});
+        seed(*s, "INBOX.Deleted Items", {{make_message("l5@x", "deleted", 300), {"\\Seen"}, "01-Jan-2020 00:00:00 +0000"}});
+        // INBOX.Sent exists with \Sent (auto-created by the server).
+        std::vector<body_buffer> keep(1);
+        const auto m = make_message("l6@x", "sent", 300);
+        keep[0].begin(m.size());
+        keep[0].append(m);
+        ASSERT_TRUE(s->append("INBOX.Sent", {{&keep[0], {"\\Seen"}, "01-Jan-2020 00:00:00 +0000"}}).at(0).ok);
+        s->logout();
+    }
+    temp_dir state_dir;
+    state_store state(state_dir.path);
+    auto o = options("ARRIVAL_DOVECOT_LEGACY_PORT", "ARRIVAL_DOVECOT_DST_PORT");
+    o.state = &state;
+    auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+    const auto& a = run.report.accounts[0];
+    ASSERT_TRUE(a.ok) << a.error;
+    EXPECT_EQ(a.copied(), 6u);
+    std::map<std::string, std::string> where;
+    for (const auto& f : a.folders) where[f.source_folder] = f.dest_folder;
+    EXPECT_EQ(where["INBOX"], "INBOX");
+    EXPECT_EQ(where["INBOX.Projects.Alpha"], "Projects/Alpha");
+    EXPECT_EQ(where["INBOX.Büro & Co"], "Büro & Co");
+    EXPECT_EQ(where["INBOX.Cartório"], "Cartório");
+    EXPECT_EQ(where["INBOX.Sent"], "Sent");
+    // The source marks its own \Trash (INBOX.Trash), so a folder merely named like one keeps its name.
+    EXPECT_EQ(where["INBOX.Trash"], "Trash");
+    EXPECT_EQ(where["INBOX.Deleted Items"], "Deleted Items");
+
+    auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
+    std::set<std::string> names;
+    for (const auto& m : d->list()) names.insert(m.name);
+    for (const auto* want : {"Projects", "Projects/Alpha", "Büro & Co", "Cartório", "Deleted Items", "Sent"}) {
+        EXPECT_TRUE(names.count(want)) << want;
+    }
+    // Decoded names, never their modified UTF-7 spelling ("B&APw-ro &- Co").
+    for (const auto& name : names) {
+        EXPECT_EQ(name.find("&-"), std::string::npos) << name;
+        EXPECT_EQ(name.find("&AP"), std::string::npos) << name;
+    }
+    EXPECT_EQ(read_folder(*d, "Deleted Items").size(), 1u);
+    EXPECT_EQ(read_folder(*d, "Sent").size(), 1u);
+    EXPECT_EQ(read_folder(*d, "Büro & Co").size(), 1u);
+    d->logout();
+
+    // verify agrees: nothing missing.
+    const auto v = verify_account(pair_of(user(n), user(n)), o);
+    EXPECT_TRUE(v.ok()) << v.error << describe_differences({v});
+    EXPECT_GE(v.folders.size(), 6u);
+}
+
+TEST(migrate_large, fifty_megabyte_message_goes_through_byte_identical) {
+    const int n = 125;
+    reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
+    reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
+    std::string big = make_message("big@x", "fifty megabytes", 200);
+    big.reserve(50u << 20);
+    std::string line(76, 'A');
+    for (std::size_t i = 0; big.size() + 78 <= (50u << 20); ++i) {
+        line[i % 76] = static_cast<char>('A' + i % 26);
+        big += line;
+        big += "\r\n";
+    }
+    {
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
+        seed(*s, "INBOX", {{big, {"\\Seen"}, "07-Jul-2022 07:07:07 +0000"}, {make_message("small@x", "small", 300), {}, ""}});
+        s->logout();
+    }
+    temp_dir state_dir;
+    state_store state(state_dir.path);
+    auto o = options();
+    o.state = &state;
+    o.pipeline.spill_dir = state_dir.path.string();
+    auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+    const auto& a = run.report.accounts[0];
+    ASSERT_TRUE(a.ok) << a.error;
+    EXPECT_EQ(a.copied(), 2u);
+    EXPECT_GT(a.bytes(), 50u << 19);
+    auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
+    const auto msgs = read_folder(*d, "INBOX");
+    ASSERT_EQ(msgs.size(), 2u);
+    EXPECT_TRUE(msgs[0].bytes == big);
+    EXPECT_EQ(msgs[0].internaldate, "07-Jul-2022 07:07:07 +0000");
+    d->logout();
+}
+
+TEST(migrate_verify, lists_missing_messages) {
+    const int n = 121;
+    reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
+    reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
+    auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
+    seed(*s, "INBOX", {{make_message("v1@x", "one", 300), {}, ""}, {make_message("v2@x", "two", 300), {}, ""}});
+    s->logout();
+    auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
+    seed(*d, "INBOX", {{make_message("v1@x", "one", 300), {}, ""}});
+    d->logout();
+    const auto v = verify_account(pair_of(user(n), user(n)), options());
+    ASSERT_TRUE(v.error.empty()) << v.error;
+    EXPECT_EQ(v.missing(), 1u);
+    const auto text = describe_differences({v});
+    EXPECT_NE(text.find("UID 2"), std::string::npos) << text;
+}
