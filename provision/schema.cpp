@@ -129,6 +129,40 @@ bool schema::add_object_class(std::string_view text) {
     return true;
 }
 
+void schema::add_slapd_system_schema() {
+    // As slapd 2.5 reports them in cn=Subschema (names and structure only; syntaxes are not checked here).
+    static const char* const attrs[] = {
+        "( 2.5.4.0 NAME 'objectClass' )",
+        "( 2.5.4.1 NAME ( 'aliasedObjectName' 'aliasedEntryName' ) SINGLE-VALUE )",
+        "( 2.5.4.41 NAME 'name' )",
+        "( 2.5.4.3 NAME ( 'cn' 'commonName' ) SUP name )",
+        "( 2.5.4.6 NAME ( 'c' 'countryName' ) SUP name SINGLE-VALUE )",
+        "( 2.5.4.13 NAME 'description' )",
+        "( 2.5.4.34 NAME 'seeAlso' SUP distinguishedName )",
+        "( 2.5.4.35 NAME 'userPassword' )",
+        "( 2.5.4.49 NAME 'distinguishedName' )",
+        "( 1.3.6.1.4.1.250.1.57 NAME 'labeledURI' )",
+        "( 0.9.2342.19200300.100.1.1 NAME ( 'uid' 'userid' ) )",
+        "( 0.9.2342.19200300.100.1.37 NAME 'associatedDomain' )",
+        "( 1.3.6.1.1.1.1.0 NAME 'uidNumber' SINGLE-VALUE )",
+        "( 1.3.6.1.1.1.1.1 NAME 'gidNumber' SINGLE-VALUE )",
+        "( 2.5.18.1 NAME 'createTimestamp' SINGLE-VALUE NO-USER-MODIFICATION )",
+        "( 2.5.18.2 NAME 'modifyTimestamp' SINGLE-VALUE NO-USER-MODIFICATION )",
+        "( 2.5.18.3 NAME 'creatorsName' SINGLE-VALUE NO-USER-MODIFICATION )",
+        "( 2.5.18.4 NAME 'modifiersName' SINGLE-VALUE NO-USER-MODIFICATION )",
+        "( 2.5.21.9 NAME 'structuralObjectClass' SINGLE-VALUE NO-USER-MODIFICATION )",
+        "( 1.3.6.1.1.16.4 NAME 'entryUUID' SINGLE-VALUE NO-USER-MODIFICATION )",
+        "( 1.3.6.1.4.1.4203.666.1.7 NAME 'entryCSN' SINGLE-VALUE NO-USER-MODIFICATION )",
+    };
+    static const char* const classes[] = {
+        "( 2.5.6.0 NAME 'top' ABSTRACT MUST objectClass )",
+        "( 2.5.6.1 NAME 'alias' SUP top STRUCTURAL MUST aliasedObjectName )",
+        "( 1.3.6.1.4.1.1466.101.120.111 NAME 'extensibleObject' SUP top AUXILIARY )",
+    };
+    for (const char* a : attrs) (void)add_attribute_type(a);
+    for (const char* c : classes) (void)add_object_class(c);
+}
+
 bool schema::add_schema_file(std::string_view text, schema_error& err) {
     // A statement starts at a line beginning with a keyword; lines beginning with white space continue it
     // (slapd.conf rules). '#' lines are comments.
@@ -158,10 +192,12 @@ bool schema::add_schema_file(std::string_view text, schema_error& err) {
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (!line.empty() && line[0] == '#') continue;
-        if (line.empty() || line.find_first_not_of(" \t") == std::string_view::npos) {
+        if (line.empty()) {
             if (!flush()) return false;
             continue;
         }
+        // slapd.conf: a line starting with white space continues the statement, even a blank-looking one
+        // (carbonio.schema has those inside multi-line DESC texts).
         if (line[0] == ' ' || line[0] == '\t') {
             stmt.push_back(' ');
             stmt.append(line);
@@ -186,6 +222,21 @@ const object_class_info* schema::object_class(std::string_view name) const {
 
 bool schema::knows_attribute(std::string_view name) const { return attribute(name) != nullptr; }
 bool schema::knows_class(std::string_view name) const { return object_class(name) != nullptr; }
+
+const schema::class_rules& schema::rules_for(const std::vector<std::string_view>& classes) const {
+    std::vector<std::string> names;
+    for (auto c : classes) names.push_back(to_lower(c));
+    std::sort(names.begin(), names.end());
+    std::string key;
+    for (const auto& n : names) key += n + ",";
+    const auto it = rules_cache_.find(key);
+    if (it != rules_cache_.end()) return it->second;
+    class_rules r;
+    std::vector<std::string> allowed;
+    allowed_and_required(classes, allowed, r.required);
+    r.allowed.insert(allowed.begin(), allowed.end());
+    return rules_cache_.emplace(std::move(key), std::move(r)).first->second;
+}
 
 std::string schema::canonical_attribute(std::string_view name) const {
     const auto* a = attribute(name);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace arrival::provision {
@@ -40,6 +41,11 @@ public:
     // An OpenLDAP .schema file's text; `objectidentifier` macros are accepted (names only matter here).
     [[nodiscard]] bool add_schema_file(std::string_view text, schema_error& err);
 
+    // slapd's built-in ("system") schema, which .schema files do not repeat (core.schema has cn, uid,
+    // userPassword, description, objectClass... only as comments). Add it when reading .schema files;
+    // a server's subschema entry already lists it.
+    void add_slapd_system_schema();
+
     bool empty() const noexcept { return attrs_.empty(); }
     std::size_t attribute_count() const noexcept { return attr_list_.size(); }
     std::size_t class_count() const noexcept { return class_list_.size(); }
@@ -53,6 +59,14 @@ public:
     // following SUP chains. Unknown classes are ignored (the caller reports them).
     void allowed_and_required(const std::vector<std::string_view>& classes, std::vector<std::string>& allowed,
                               std::vector<std::string>& required) const;
+    // The same, cached per distinct set of classes: a directory has a handful of class combinations and
+    // zimbraAccount alone allows ~1,000 attributes, so computing this per entry would dominate a large run.
+    struct class_rules {
+        std::unordered_set<std::string> allowed;  // canonical lower-case names
+        std::vector<std::string> required;
+    };
+    const class_rules& rules_for(const std::vector<std::string_view>& classes) const;
+
     // The canonical (first NAME, lower-case) spelling of an attribute, or "" when unknown.
     std::string canonical_attribute(std::string_view name) const;
 
@@ -61,6 +75,7 @@ private:
     std::vector<object_class_info> class_list_;
     std::unordered_map<std::string, std::size_t> attrs_;    // lower-case name or OID -> index
     std::unordered_map<std::string, std::size_t> classes_;  // lower-case name or OID -> index
+    mutable std::unordered_map<std::string, class_rules> rules_cache_;  // key: sorted lower-case class names
 };
 
 }  // namespace arrival::provision

@@ -16,8 +16,6 @@ filter_result apply_schema(directory_model& model, const schema& s) {
             d.reason = reason;
         }
     };
-    std::vector<std::string> allowed, required;
-    std::unordered_set<std::string> allowed_set;
     for (auto& e : model.entries()) {
         bool changed = false;
         std::vector<std::string_view> classes;
@@ -30,10 +28,7 @@ filter_result apply_schema(directory_model& model, const schema& s) {
                 if (iequals(av.value, "extensibleObject")) extensible = true;
             }
         }
-        s.allowed_and_required(classes, allowed, required);
-        allowed_set.clear();
-        allowed_set.insert(allowed.begin(), allowed.end());
-        allowed_set.insert("objectclass");
+        const auto& allowed_set = s.rules_for(classes).allowed;
         // Keep strings alive: `classes` views into e, which rewrite() rebuilds.
         std::vector<std::pair<std::string, const char*>> drops;
         std::vector<std::string> class_drops;
@@ -48,7 +43,7 @@ filter_result apply_schema(directory_model& model, const schema& s) {
                 drops.emplace_back(std::string(type), "unknown to the destination");
                 return false;
             }
-            if (!extensible && !allowed_set.count(canon)) {
+            if (!extensible && canon != "objectclass" && !allowed_set.count(canon)) {
                 drops.emplace_back(std::string(type), "not allowed by the entry's object classes");
                 return false;
             }

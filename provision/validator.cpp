@@ -135,6 +135,7 @@ private:
                                                     parent));
         }
         check_required(e);
+        check_naming(e);
 
         if (kind == entry_kind::account || kind == entry_kind::distribution_list ||
             kind == entry_kind::dynamic_group) {
@@ -204,22 +205,35 @@ private:
         }
     }
 
+    // The RDN's values must be in the entry (slapd refuses the add with namingViolation otherwise; this
+    // happens when a rule or the schema filter dropped the naming attribute).
+    void check_naming(const entry& e) {
+        dn d;
+        if (parse_dn(e.dn(), d) || d.empty()) return;
+        for (const auto& a : d.rdns()[0].avas) {
+            bool found = false;
+            for (auto v : e.values(a.type)) found = found || normalize_value(v) == normalize_value(a.value);
+            if (!found) {
+                report(e, "missing_naming_value",
+                       fmt::format("the RDN value {}={} is not among the entry's attributes", a.type, a.value));
+            }
+        }
+    }
+
     void check_required(const entry& e) {
         const auto classes = e.values("objectClass");
         if (classes.empty()) {
             report(e, "missing_attribute", "entry has no objectClass");
             return;
         }
-        std::vector<std::string> required;
         if (o_.destination_schema != nullptr && !o_.destination_schema->empty()) {
-            std::vector<std::string> allowed;
-            o_.destination_schema->allowed_and_required(classes, allowed, required);
-            for (const auto& r : required) {
+            for (const auto& r : o_.destination_schema->rules_for(classes).required) {
                 if (iequals(r, "objectClass")) continue;
                 bool found = false;
+                for (std::size_t k = 0; k < e.size() && !found; ++k) found = iequals(base_type(e[k].type), r);
+                // Only then by alias (commonName for cn): the lookup allocates, and is rarely needed.
                 for (std::size_t k = 0; k < e.size() && !found; ++k) {
-                    const auto t = base_type(e[k].type);
-                    found = iequals(t, r) || iequals(o_.destination_schema->canonical_attribute(t), r);
+                    found = iequals(o_.destination_schema->canonical_attribute(base_type(e[k].type)), r);
                 }
                 if (!found) {
                     report(e, "missing_attribute", fmt::format("required attribute {} is missing", r));

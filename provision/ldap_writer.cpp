@@ -1,0 +1,457 @@
+#include "provision/ldap_writer.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <ldap.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+
+#include "provision/dn.hpp"
+
+namespace arrival::provision {
+namespace {
+
+std::string diagnostic(LDAP* ld) {
+    char* msg = nullptr;
+    std::string out;
+    if (ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS && msg != nullptr) {
+        out = msg;
+        ldap_memfree(msg);
+    }
+    return out;
+}
+
+std::string server_says(LDAP* ld, int rc) {
+    auto d = diagnostic(ld);
+    return d.empty() ? std::string(ldap_err2string(rc)) : fmt::format("{} ({})", ldap_err2string(rc), d);
+}
+
+// Whether a plain TCP connection to the URL's host:port succeeds: tells "TLS failed" from "unreachable"
+// when libldap reports both as "can't contact LDAP server".
+bool tcp_reachable(const std::string& url) {
+    LDAPURLDesc* u = nullptr;
+    if (ldap_url_parse(url.c_str(), &u) != LDAP_URL_SUCCESS) return false;
+    const std::string host = u->lud_host ? u->lud_host : "localhost";
+    const std::string port = std::to_string(u->lud_port ? u->lud_port : 389);
+    ldap_free_urldesc(u);
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return false;
+    bool ok = false;
+    for (auto* a = res; a && !ok; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) continue;
+        ok = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+        ::close(fd);
+    }
+    freeaddrinfo(res);
+    return ok;
+}
+
+// The entry's values grouped by attribute description (case-insensitive), in first-seen order.
+struct grouped {
+    std::vector<std::string> types;
+    std::vector<std::vector<std::string_view>> values;
+};
+grouped group(const entry& e) {
+    grouped g;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        const auto av = e[i];
+        std::size_t k = 0;
+        while (k < g.types.size() && !iequals(g.types[k], av.type)) ++k;
+        if (k == g.types.size()) {
+            g.types.emplace_back(av.type);
+            g.values.emplace_back();
+        }
+        g.values[k].push_back(av.value);
+    }
+    return g;
+}
+
+// LDAPMod arrays built from views; libldap encodes the request during the call, so they only need to
+// outlive it.
+class mod_list {
+public:
+    void add(int op, const std::string& type, const std::vector<std::string_view>& values) {
+        auto& bv = bvals_.emplace_back();
+        for (auto v : values) bv.push_back(berval{static_cast<ber_len_t>(v.size()), const_cast<char*>(v.data())});
+        types_.push_back(type);
+        ops_.push_back(op);
+    }
+    LDAPMod** get() {
+        mods_.resize(types_.size());
+        ptrs_.clear();
+        bvptrs_.assign(types_.size(), {});
+        for (std::size_t i = 0; i < types_.size(); ++i) {
+            for (auto& b : bvals_[i]) bvptrs_[i].push_back(&b);
+            bvptrs_[i].push_back(nullptr);
+            mods_[i].mod_op = ops_[i] | LDAP_MOD_BVALUES;
+            mods_[i].mod_type = types_[i].data();
+            mods_[i].mod_bvalues = bvptrs_[i].data();
+            ptrs_.push_back(&mods_[i]);
+        }
+        ptrs_.push_back(nullptr);
+        return ptrs_.data();
+    }
+    bool empty() const { return types_.empty(); }
+
+private:
+    std::vector<std::string> types_;
+    std::vector<int> ops_;
+    std::vector<std::vector<berval>> bvals_;
+    std::vector<std::vector<berval*>> bvptrs_;
+    std::vector<LDAPMod> mods_;
+    std::vector<LDAPMod*> ptrs_;
+};
+
+using server_values = std::unordered_map<std::string, std::vector<std::string>>;  // lower type -> values
+
+void read_entry(LDAP* ld, LDAPMessage* msg, server_values& out) {
+    BerElement* ber = nullptr;
+    for (char* a = ldap_first_attribute(ld, msg, &ber); a != nullptr; a = ldap_next_attribute(ld, msg, ber)) {
+        auto& vs = out[to_lower(a)];
+        if (berval** vals = ldap_get_values_len(ld, msg, a)) {
+            for (int i = 0; vals[i] != nullptr; ++i) vs.emplace_back(vals[i]->bv_val, vals[i]->bv_len);
+            ldap_value_free_len(vals);
+        }
+        ldap_memfree(a);
+    }
+    if (ber != nullptr) ber_free(ber, 0);
+}
+
+bool same_values(std::string_view type, std::vector<std::string_view> mine, std::vector<std::string> theirs) {
+    if (mine.size() != theirs.size()) return false;
+    std::vector<std::string> a(mine.begin(), mine.end());
+    // objectClass names compare without case; every other value byte for byte (what we wrote comes back).
+    if (iequals(type, "objectClass")) {
+        for (auto& s : a) s = to_lower(s);
+        for (auto& s : theirs) s = to_lower(s);
+    }
+    std::sort(a.begin(), a.end());
+    std::sort(theirs.begin(), theirs.end());
+    return a == theirs;
+}
+
+}  // namespace
+
+ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
+    using k = ldap_failure::kind;
+    if (opts.url.rfind("ldap://", 0) != 0 && opts.url.rfind("ldaps://", 0) != 0) {
+        throw ldap_failure(k::usage, fmt::format("--ldap {}: only ldap:// and ldaps:// URLs", opts.url));
+    }
+    const bool ldaps = opts.url.rfind("ldaps://", 0) == 0;
+    if (ldap_initialize(&ld_, opts.url.c_str()) != LDAP_SUCCESS || ld_ == nullptr) {
+        throw ldap_failure(k::usage, fmt::format("--ldap {}: not a valid LDAP URL", opts.url));
+    }
+    int version = LDAP_VERSION3;
+    ldap_set_option(ld_, LDAP_OPT_PROTOCOL_VERSION, &version);
+    ldap_set_option(ld_, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+    timeval tv{opts.timeout_seconds, 0};
+    ldap_set_option(ld_, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+    ldap_set_option(ld_, LDAP_OPT_TIMEOUT, &tv);
+    if (!opts.ca_file.empty()) ldap_set_option(ld_, LDAP_OPT_X_TLS_CACERTFILE, opts.ca_file.c_str());
+    int require = opts.insecure ? LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND;
+    ldap_set_option(ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
+    int zero = 0;
+    ldap_set_option(ld_, LDAP_OPT_X_TLS_NEWCTX, &zero);  // apply the TLS options to this handle
+
+    auto fail_connect = [&](int rc, bool tls_phase) {
+        const std::string why = server_says(ld_, rc);
+        if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT) {
+            if (tls_phase && tcp_reachable(opts.url)) {
+                throw ldap_failure(k::tls, fmt::format("TLS with {} failed: {}", opts.url, why));
+            }
+            throw ldap_failure(k::unreachable, fmt::format("cannot reach {}: {}", opts.url, why));
+        }
+        if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH || rc == LDAP_STRONG_AUTH_REQUIRED ||
+            rc == LDAP_CONFIDENTIALITY_REQUIRED || rc == LDAP_UNWILLING_TO_PERFORM) {
+            throw ldap_failure(k::auth, fmt::format("bind as {} refused by {}: {}", opts.bind_dn, opts.url, why));
+        }
+        throw ldap_failure(k::protocol, fmt::format("{}: {}", opts.url, why));
+    };
+    if (opts.starttls) {
+        if (ldaps) throw ldap_failure(k::usage, "--starttls goes with ldap://, not ldaps://");
+        const int rc = ldap_start_tls_s(ld_, nullptr, nullptr);
+        if (rc != LDAP_SUCCESS) fail_connect(rc, true);
+    }
+    berval cred{static_cast<ber_len_t>(opts.password.size()), const_cast<char*>(opts.password.data())};
+    const int rc = ldap_sasl_bind_s(ld_, opts.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+    if (rc != LDAP_SUCCESS) fail_connect(rc, ldaps || opts.starttls);
+}
+
+ldap_writer::~ldap_writer() {
+    if (ld_ != nullptr) ldap_unbind_ext_s(ld_, nullptr, nullptr);
+}
+
+void ldap_writer::read_schema(schema& out) {
+    const char* root_attrs[] = {"subschemaSubentry", nullptr};
+    LDAPMessage* res = nullptr;
+    std::string sub = "cn=Subschema";
+    int rc = ldap_search_ext_s(ld_, "", LDAP_SCOPE_BASE, "(objectClass=*)", const_cast<char**>(root_attrs), 0,
+                               nullptr, nullptr, nullptr, 0, &res);
+    if (rc == LDAP_SUCCESS) {
+        if (LDAPMessage* e = ldap_first_entry(ld_, res)) {
+            if (berval** v = ldap_get_values_len(ld_, e, "subschemaSubentry")) {
+                if (v[0] != nullptr) sub.assign(v[0]->bv_val, v[0]->bv_len);
+                ldap_value_free_len(v);
+            }
+        }
+    }
+    ldap_msgfree(res);
+    res = nullptr;
+    const char* attrs[] = {"attributeTypes", "objectClasses", nullptr};
+    rc = ldap_search_ext_s(ld_, sub.c_str(), LDAP_SCOPE_BASE, "(objectClass=subschema)", const_cast<char**>(attrs),
+                           0, nullptr, nullptr, nullptr, 0, &res);
+    if (rc != LDAP_SUCCESS) {
+        ldap_msgfree(res);
+        throw ldap_failure(ldap_failure::kind::protocol,
+                           fmt::format("reading the schema ({}) from {}: {}", sub, opts_.url, server_says(ld_, rc)));
+    }
+    if (LDAPMessage* e = ldap_first_entry(ld_, res)) {
+        server_values vals;
+        read_entry(ld_, e, vals);
+        for (const auto& v : vals["attributetypes"]) (void)out.add_attribute_type(v);
+        for (const auto& v : vals["objectclasses"]) (void)out.add_object_class(v);
+    }
+    ldap_msgfree(res);
+    if (out.empty()) {
+        throw ldap_failure(ldap_failure::kind::protocol, fmt::format("{} published no schema at {}", opts_.url, sub));
+    }
+}
+
+void ldap_writer::read_index(destination_index& out) {
+    const char* attrs[] = {"objectClass", "zimbraId", "mail", "zimbraMailAlias", "zimbraMailDeliveryAddress",
+                           "zimbraDomainName", nullptr};
+    LDAPMessage* res = nullptr;
+    // Carbonio keeps everything under the empty suffix, so a subtree search of "" sees the whole directory.
+    const int rc = ldap_search_ext_s(ld_, "", LDAP_SCOPE_SUBTREE, "(objectClass=*)", const_cast<char**>(attrs), 0,
+                                     nullptr, nullptr, nullptr, 0, &res);
+    if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+        ldap_msgfree(res);
+        throw ldap_failure(ldap_failure::kind::protocol,
+                           fmt::format("reading the directory of {}: {}", opts_.url, server_says(ld_, rc)));
+    }
+    for (LDAPMessage* e = ldap_first_entry(ld_, res); e != nullptr; e = ldap_next_entry(ld_, e)) {
+        char* d = ldap_get_dn(ld_, e);
+        std::string ndn;
+        if (d == nullptr || normalize_dn(d, ndn)) {
+            if (d) ldap_memfree(d);
+            continue;
+        }
+        ldap_memfree(d);
+        server_values vals;
+        read_entry(ld_, e, vals);
+        out.ndns.insert(ndn);
+        bool is_cos = false, is_domain = false;
+        for (const auto& oc : vals["objectclass"]) {
+            is_cos = is_cos || iequals(oc, "zimbraCOS");
+            is_domain = is_domain || iequals(oc, "zimbraDomain");
+        }
+        for (const auto& id : vals["zimbraid"]) {
+            out.zimbra_ids[to_lower(id)] = ndn;
+            if (is_cos) out.cos_ids.insert(to_lower(id));
+        }
+        if (is_domain) {
+            for (const auto& n : vals["zimbradomainname"]) out.domains.insert(to_lower(n));
+        }
+        for (const char* t : {"mail", "zimbramailalias", "zimbramaildeliveryaddress"}) {
+            for (const auto& a : vals[t]) out.addresses[to_lower(a)] = ndn;
+        }
+    }
+    ldap_msgfree(res);
+}
+
+write_result ldap_writer::write(const directory_model& model, bool dry_run) {
+    write_result r;
+    const auto& es = model.entries();
+    timeval tv{opts_.timeout_seconds, 0};
+
+    auto fail = [&](const entry& e, const std::string& why) {
+        problem p;
+        p.code = "write_failed";
+        p.file = model.file(e.loc.file);
+        p.line = e.loc.line;
+        p.dn = e.dn();
+        p.message = why;
+        r.failures.push_back(std::move(p));
+        ++r.failed;
+    };
+    // Sends nothing more until every outstanding request of `pending` (msgid -> entry index) has answered;
+    // `done(index, rc, server text, message)` gets each result.
+    auto collect = [&](std::map<int, std::size_t>& pending, auto&& done) {
+        while (!pending.empty()) {
+            LDAPMessage* msg = nullptr;
+            const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
+            if (t <= 0) {
+                const std::string why = t == 0 ? "timed out waiting for the server" : server_says(ld_, LDAP_SERVER_DOWN);
+                for (auto& [id, idx] : pending) fail(es[idx], why);
+                pending.clear();
+                if (msg) ldap_msgfree(msg);
+                return;
+            }
+            const int id = ldap_msgid(msg);
+            const auto it = pending.find(id);
+            if (it == pending.end()) {
+                ldap_msgfree(msg);
+                continue;
+            }
+            const std::size_t idx = it->second;
+            pending.erase(it);
+            done(idx, msg);
+            ldap_msgfree(msg);
+        }
+    };
+    auto result_of = [&](LDAPMessage* msg, std::string& text) {
+        int err = LDAP_OTHER;
+        char* errmsg = nullptr;
+        char* matched = nullptr;
+        if (ldap_parse_result(ld_, msg, &err, &matched, &errmsg, nullptr, nullptr, 0) != LDAP_SUCCESS) err = LDAP_OTHER;
+        text = ldap_err2string(err);
+        if (errmsg != nullptr && *errmsg) text += fmt::format(" ({})", errmsg);
+        if (errmsg) ldap_memfree(errmsg);
+        if (matched) ldap_memfree(matched);
+        return err;
+    };
+
+    std::size_t i = 0;
+    while (i < es.size()) {
+        const std::size_t end = std::min(es.size(), i + opts_.window);
+        // Stop a window at a depth change, so every parent is written before a child is sent.
+        std::size_t j = i + 1;
+        const auto depth = ndn_depth(es[i].ndn());
+        while (j < end && ndn_depth(es[j].ndn()) == depth) ++j;
+
+        // 1. add (or, dry run, just look): entries that already exist go on to the comparison.
+        std::vector<std::size_t> existing;
+        if (dry_run) {
+            for (std::size_t k = i; k < j; ++k) existing.push_back(k);
+        } else {
+            std::map<int, std::size_t> pending;
+            for (std::size_t k = i; k < j; ++k) {
+                const auto g = group(es[k]);
+                mod_list mods;
+                for (std::size_t t = 0; t < g.types.size(); ++t) mods.add(LDAP_MOD_ADD, g.types[t], g.values[t]);
+                int id = 0;
+                const int rc = ldap_add_ext(ld_, es[k].dn().c_str(), mods.get(), nullptr, nullptr, &id);
+                if (rc != LDAP_SUCCESS) fail(es[k], server_says(ld_, rc));
+                else pending[id] = k;
+            }
+            collect(pending, [&](std::size_t k, LDAPMessage* msg) {
+                std::string text;
+                const int rc = result_of(msg, text);
+                if (rc == LDAP_SUCCESS) ++r.created;
+                else if (rc == LDAP_ALREADY_EXISTS) existing.push_back(k);
+                else fail(es[k], "add refused: " + text);
+            });
+        }
+
+        // 2. read what exists, only the attributes we provision.
+        std::map<int, std::size_t> pending;
+        std::vector<std::vector<std::string>> type_lists(es.size() > 0 ? j - i : 0);
+        std::unordered_map<std::size_t, server_values> current;
+        std::vector<std::size_t> absent;
+        for (auto k : existing) {
+            const auto g = group(es[k]);
+            auto& tl = type_lists[k - i];
+            tl = g.types;
+            std::vector<char*> attrs;
+            for (auto& t : tl) attrs.push_back(t.data());
+            attrs.push_back(nullptr);
+            int id = 0;
+            const int rc = ldap_search_ext(ld_, es[k].dn().c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs.data(),
+                                           0, nullptr, nullptr, nullptr, 0, &id);
+            if (rc != LDAP_SUCCESS) fail(es[k], server_says(ld_, rc));
+            else pending[id] = k;
+        }
+        std::map<std::size_t, int> search_rc;
+        {
+            // A base search answers with an entry then a result: collect both per request.
+            while (!pending.empty()) {
+                LDAPMessage* msg = nullptr;
+                const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
+                if (t <= 0) {
+                    for (auto& [id, idx] : pending) fail(es[idx], "timed out reading the entry");
+                    pending.clear();
+                    if (msg) ldap_msgfree(msg);
+                    break;
+                }
+                const auto it = pending.find(ldap_msgid(msg));
+                if (it == pending.end()) {
+                    ldap_msgfree(msg);
+                    continue;
+                }
+                const std::size_t k = it->second;
+                pending.erase(it);
+                for (LDAPMessage* m = ldap_first_message(ld_, msg); m != nullptr; m = ldap_next_message(ld_, m)) {
+                    if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) read_entry(ld_, m, current[k]);
+                    if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) {
+                        std::string text;
+                        const int rc = result_of(m, text);
+                        if (rc == LDAP_NO_SUCH_OBJECT) absent.push_back(k);
+                        else if (rc != LDAP_SUCCESS) fail(es[k], "read refused: " + text);
+                        search_rc[k] = rc;
+                    }
+                }
+                ldap_msgfree(msg);
+            }
+        }
+        // Dry run: entries that are absent would be created.
+        r.created += absent.size();
+
+        // 3. modify what differs.
+        std::map<int, std::size_t> mods_pending;
+        for (auto k : existing) {
+            const auto rc_it = search_rc.find(k);
+            if (rc_it == search_rc.end() || rc_it->second != LDAP_SUCCESS) continue;
+            const entry& e = es[k];
+            if (e.create_only) {
+                ++r.unchanged;
+                continue;
+            }
+            const auto g = group(e);
+            auto& cur = current[k];
+            mod_list mods;
+            for (std::size_t t = 0; t < g.types.size(); ++t) {
+                const auto it = cur.find(to_lower(g.types[t]));
+                const std::vector<std::string> none;
+                if (!same_values(g.types[t], g.values[t], it == cur.end() ? none : it->second)) {
+                    mods.add(LDAP_MOD_REPLACE, g.types[t], g.values[t]);
+                }
+            }
+            if (mods.empty()) {
+                ++r.unchanged;
+                continue;
+            }
+            if (dry_run) {
+                ++r.modified;
+                r.modified_dns.push_back(e.dn());
+                continue;
+            }
+            int id = 0;
+            const int rc = ldap_modify_ext(ld_, e.dn().c_str(), mods.get(), nullptr, nullptr, &id);
+            if (rc != LDAP_SUCCESS) fail(e, server_says(ld_, rc));
+            else mods_pending[id] = k;
+        }
+        collect(mods_pending, [&](std::size_t k, LDAPMessage* msg) {
+            std::string text;
+            const int rc = result_of(msg, text);
+            if (rc == LDAP_SUCCESS) {
+                ++r.modified;
+                r.modified_dns.push_back(es[k].dn());
+            } else {
+                fail(es[k], "modify refused: " + text);
+            }
+        });
+        i = j;
+    }
+    return r;
+}
+
+}  // namespace arrival::provision

@@ -1,0 +1,132 @@
+#include "provision/ldif_file.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "provision/ldif_reader.hpp"
+
+namespace arrival::provision {
+namespace {
+
+std::string_view change_name(change_type c) {
+    switch (c) {
+    case change_type::del: return "delete";
+    case change_type::modify: return "modify";
+    case change_type::modrdn: return "modrdn";
+    default: return "add";
+    }
+}
+
+}  // namespace
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw std::runtime_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    return s;
+}
+
+load_stats load_ldif_stream(std::istream& in, const std::string& name, const std::string& base_dir,
+                            directory_model& model, std::vector<problem>& problems) {
+    load_stats st;
+    const std::uint32_t file_index = model.add_file(name);
+    ldif_reader reader;
+    ldif_record rec;
+    ldif_error err;
+    std::string chunk(1u << 20, '\0');
+    auto report = [&](std::uint32_t line, std::string dn, std::string code, std::string message) {
+        problem p;
+        p.code = std::move(code);
+        p.file = name;
+        p.line = line;
+        p.dn = std::move(dn);
+        p.message = std::move(message);
+        problems.push_back(std::move(p));
+        ++st.errors;
+    };
+    for (;;) {
+        const auto status = reader.next(rec, err);
+        if (status == read_status::end) break;
+        if (status == read_status::need_more) {
+            in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+            const auto got = in.gcount();
+            if (got > 0) reader.feed(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
+            if (in.bad()) {
+                report(0, {}, "io_error", fmt::format("read error: {}", std::strerror(errno)));
+                break;
+            }
+            if (in.eof()) reader.finish();
+            continue;
+        }
+        ++st.records;
+        if (status == read_status::error) {
+            std::string msg = err.ec.message();
+            if (!err.detail.empty()) msg += " (" + err.detail + ")";
+            report(static_cast<std::uint32_t>(err.line), {}, "ldif_syntax", std::move(msg));
+            continue;
+        }
+        if (rec.change != change_type::none && rec.change != change_type::add) {
+            report(static_cast<std::uint32_t>(rec.line), rec.dn_text, "change_record",
+                   fmt::format("changetype: {} cannot be provisioned; give entries as content records",
+                               change_name(rec.change)));
+            continue;
+        }
+        if (rec.name.empty()) {
+            report(static_cast<std::uint32_t>(rec.line), {}, "root_entry", "the root DSE (dn: \"\") cannot be provisioned");
+            continue;
+        }
+        entry e;
+        e.set_dn(rec.name.str(), rec.name.normalized());
+        e.loc = {file_index, static_cast<std::uint32_t>(rec.line)};
+        bool ok = true;
+        for (auto& v : rec.attrs) {
+            if (v.kind == value_kind::url) {
+                std::filesystem::path p(v.value);
+                if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
+                std::ifstream f(p, std::ios::binary);
+                if (!f) {
+                    report(static_cast<std::uint32_t>(v.line), rec.dn_text, "url_unreadable",
+                           fmt::format("{}: cannot read {}: {}", v.type, p.string(), std::strerror(errno)));
+                    ok = false;
+                    continue;
+                }
+                std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+                e.add(v.type, data);
+                continue;
+            }
+            e.add(v.type, v.value);
+        }
+        if (!ok) continue;
+        if (classify(e) == entry_kind::account) {
+            std::string_view a = e.first("zimbraMailDeliveryAddress");
+            if (a.empty()) a = e.first("mail");
+            e.source_address = to_lower(a);
+        }
+        model.add(std::move(e));
+        ++st.entries;
+    }
+    return st;
+}
+
+load_stats load_ldif_file(const std::string& path, directory_model& model, std::vector<problem>& problems) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        problem p;
+        p.code = "io_error";
+        p.file = path;
+        p.message = fmt::format("cannot open: {}", std::strerror(errno));
+        problems.push_back(std::move(p));
+        model.add_file(path);
+        return {0, 0, 1};
+    }
+    const auto dir = std::filesystem::path(path).parent_path().string();
+    return load_ldif_stream(in, path, dir, model, problems);
+}
+
+}  // namespace arrival::provision

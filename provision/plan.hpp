@@ -1,0 +1,49 @@
+// Building the provisioning plan from the inputs, in a fixed order (each step documented where it lives):
+//   1. read LDIF files and DL CSVs (syntax errors with file:line)
+//   2. convert generic inetOrgPerson/posixAccount/groupOfNames sources (source_convert.hpp)
+//   3. leave out the old servers' own entries (rewrite_rules.hpp: skip_server_entries)
+//   4. --rename-domain, then the attribute rules
+//   5. add Carbonio's base entries missing from the input (directory_model::add_base_entries)
+//   6. drop what the destination's schema lacks, counting it (schema_filter.hpp)
+//   7. order parents before children, then validate everything (validator.hpp)
+// Nothing here writes anywhere; the caller decides (online writer, --emit, --check).
+#pragma once
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "provision/directory_model.hpp"
+#include "provision/problem.hpp"
+#include "provision/rewrite_rules.hpp"
+#include "provision/schema.hpp"
+#include "provision/schema_filter.hpp"
+#include "provision/source_convert.hpp"
+#include "provision/validator.hpp"
+
+namespace arrival::provision {
+
+struct plan_options {
+    std::vector<std::string> ldif_files;
+    std::vector<std::string> dl_csv_files;
+    std::vector<domain_rename> renames;
+    rewrite_rules rules;
+    bool keep_server_entries = false;
+    bool add_base_entries = true;
+    const schema* destination_schema = nullptr;  // drop-and-report and required attributes; none: built-in table
+    const destination_index* existing = nullptr;
+};
+
+struct plan_result {
+    directory_model model;
+    std::vector<problem> problems;
+    filter_result dropped;
+    convert_result converted;
+    std::size_t records_read = 0, skipped_server = 0, renamed = 0, rewritten = 0, base_added = 0;
+    std::map<std::string, std::size_t> kinds;  // entry_kind name -> count, after all steps
+    bool ok() const { return !has_errors(problems); }
+};
+
+void build_plan(const plan_options& opts, plan_result& out);
+
+}  // namespace arrival::provision
