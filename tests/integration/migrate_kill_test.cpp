@@ -1,0 +1,86 @@
+// kill -9 in the middle of a migration, then a rerun: everything arrives, nothing twice. The run is a
+// forked child (its own process, as `arrival migrate` would be) killed with SIGKILL once the state store
+// shows progress; the rerun happens in this process with the same state directory.
+#include <csignal>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "tests/integration/migrate_fixture.hpp"
+
+#include "engine/verify.hpp"
+
+using namespace migrate_test;
+
+TEST(migrate_kill, sigkill_mid_run_then_rerun_loses_and_doubles_nothing) {
+    const int n = 126;
+    reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
+    reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
+    constexpr int total = 600;
+    {
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
+        std::vector<seed_message> msgs;
+        for (int i = 0; i < total; ++i) {
+            msgs.push_back({make_message(fmt::format("k{}@x", i), fmt::format("kill {}", i), 8000 + 13 * i), {"\\Seen"}, ""});
+            // Two same-folder duplicates, which must both survive.
+            if (i % 300 == 7) msgs.push_back(msgs.back());
+        }
+        seed(*s, "INBOX", msgs);
+        s->logout();
+    }
+    temp_dir state_dir;
+    const auto opts = [&] {
+        auto o = options();
+        o.pipeline.batch_messages = 5;   // many small commits: the kill lands between two of them
+        return o;
+    };
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        state_store state(state_dir.path);
+        auto o = opts();
+        o.state = &state;
+        auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+        _exit(run.report.complete() ? 0 : 1);
+    }
+    // Wait until the child has committed some progress, then kill it without warning.
+    bool killed = false;
+    {
+        state_store watcher(state_dir.path);
+        for (int i = 0; i < 3000 && !killed; ++i) {
+            const auto st = watcher.load(user(n), "INBOX");
+            if (st && st->copied >= 100) {
+                ::kill(child, SIGKILL);
+                killed = true;
+                break;
+            }
+            int status = 0;
+            if (::waitpid(child, &status, WNOHANG) == child) break;   // finished before we could kill it
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(killed) << "the child finished before it could be killed";
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    auto mid = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
+    const auto partial = mid->examine("INBOX").messages;
+    mid->logout();
+    EXPECT_GT(partial, 0u);
+    EXPECT_LT(partial, static_cast<std::uint32_t>(total + 2));
+
+    state_store state(state_dir.path);
+    auto o = opts();
+    o.state = &state;
+    auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+    ASSERT_TRUE(run.report.accounts[0].ok) << run.report.accounts[0].error;
+    EXPECT_EQ(run.report.copied() + partial, static_cast<std::uint64_t>(total + 2));
+
+    auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
+    EXPECT_EQ(d->examine("INBOX").messages, static_cast<std::uint32_t>(total + 2));
+    d->logout();
+    const auto v = verify_account(pair_of(user(n), user(n)), options());
+    EXPECT_TRUE(v.ok()) << describe_differences({v});
+    for (const auto& f : v.folders) EXPECT_EQ(f.extra, 0u) << f.dest_folder;   // nothing doubled
+}
