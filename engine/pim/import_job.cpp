@@ -213,7 +213,10 @@ private:
         r_.detail = fmt::format("{} calendar objects, {} time zones", groups.objects.size(), cal.timezones.size());
         if (groups.objects.empty()) co_return;
         if (o_.dest.kind == destination::type::carbonio) {
-            co_await carbonio(carbonio_calendar_request(u_.dest_user, cal, groups), groups.objects.size());
+            // Temporaries are named before co_await throughout: g++ 12 mishandles non-trivial temporaries
+            // that live across a suspension point.
+            auto rest = carbonio_calendar_request(u_.dest_user, cal, groups);
+            co_await carbonio(std::move(rest), groups.objects.size());
             co_return;
         }
         make_client(!o_.admin.empty());
@@ -222,9 +225,11 @@ private:
         r_.collection = origin_.origin() + col->target;
         for (const auto& obj : groups.objects) {
             auto item = fmt::format("UID {} ({}:{})", obj.uid, u_.file, obj.line);
-            if (!co_await put_new(col->target, resource_name(obj.uid, ".ics"), "text/calendar; charset=utf-8",
-                                  make_caldav_resource(cal, obj), std::move(item)))
-                co_return;
+            auto name = resource_name(obj.uid, ".ics");
+            auto body = make_caldav_resource(cal, obj);
+            const bool usable = co_await put_new(col->target, name, "text/calendar; charset=utf-8", std::move(body),
+                                                 std::move(item));
+            if (!usable) co_return;
         }
     }
 
@@ -246,7 +251,8 @@ private:
                                 mapped.contacts.size());
         if (mapped.contacts.empty()) co_return;
         if (o_.dest.kind == destination::type::carbonio) {
-            co_await carbonio(carbonio_contacts_request(u_.dest_user, table, *format, mapped), mapped.contacts.size());
+            auto rest = carbonio_contacts_request(u_.dest_user, table, *format, mapped);
+            co_await carbonio(std::move(rest), mapped.contacts.size());
             co_return;
         }
         make_client(!o_.admin.empty());
@@ -271,9 +277,11 @@ private:
             auto uid = c.stable_uid();
             if (const int n = seen[uid]++; n > 0) uid += fmt::format("-{}", n + 1);
             auto item = fmt::format("contact {} ({}:{})", c.display_name(), u_.file, c.line);
-            if (!co_await put_new(col->target, resource_name(uid, ".vcf"), "text/vcard; charset=utf-8",
-                                  write_vcard(c, uid, version), std::move(item)))
-                co_return;
+            auto name = resource_name(uid, ".vcf");
+            auto body = write_vcard(c, uid, version);
+            const bool usable = co_await put_new(col->target, name, "text/vcard; charset=utf-8", std::move(body),
+                                                 std::move(item));
+            if (!usable) co_return;
         }
     }
 

@@ -311,7 +311,8 @@ net::awaitable<dav_collection> async_find_collection(client& c, std::string_view
                                o.kind == dav_kind::calendar ? "calendar-home-set" : "addressbook-home-set");
         co_return out;
     }
-    co_return co_await from_home(c, with_slash(home), o, err);
+    const auto home_target = with_slash(home);
+    co_return co_await from_home(c, home_target, o, err);
 }
 
 }  // namespace arrival::http
