@@ -79,16 +79,25 @@ public:
     void reset() noexcept;
 
 private:
+    enum class state : std::uint8_t { open, name, value, skip, done };
     // Walks args[next_, end) of the (possibly partial) response, delivering inline body items and picking up
-    // UID/FLAGS/...; for a partial response the last token is the item whose literal is being streamed.
+    // UID/RFC822.SIZE/...; state survives between the partial walks of one response. Only indexes are kept
+    // across calls: the parser's buffer may move between them, so views are resolved from the final response.
     [[nodiscard]] error_code walk(const response& r, std::size_t end, fetch_handler& h);
+    [[nodiscard]] error_code on_scalar(const response& r, std::size_t i, fetch_handler& h);
+    [[nodiscard]] error_code on_list(const response& r, std::size_t first, std::size_t last);
+    [[nodiscard]] error_code deliver_inline(const response& r, const token& t, fetch_handler& h);
+    void make_part(const response& r, fetch_part& part) const;
 
     fetch_record rec_;
-    std::size_t next_ = 0;      // first args index not yet walked
-    std::size_t depth_ = 0;     // list depth at next_ (1 = inside msg-att)
-    bool in_response_ = false;  // a streamed literal was seen for the current response
-    bool streaming_ = false;    // between on_literal_begin and on_literal_end
-    bool streaming_body_ = false;  // ... and it is a body item (else the bytes are skipped)
+    state state_ = state::open;
+    std::size_t next_ = 0;        // first args index not yet walked
+    std::size_t item_ = 0;        // index of the current item's name
+    std::size_t list_start_ = 0;  // index of the "(" of the value being skipped
+    std::size_t skip_depth_ = 0;
+    std::size_t flags_first_ = 0, flags_count_ = 0;
+    bool streaming_ = false;       // between on_literal_begin and on_literal_end
+    bool streaming_body_ = false;  // ... and the bytes are a body item's (else they are dropped)
 };
 
 // A response_handler that decodes FETCH responses and hands every other untagged response and every tagged

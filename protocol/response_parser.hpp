@@ -20,6 +20,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,33 +81,37 @@ private:
 
     [[nodiscard]] error_code fail(errc e, std::string_view what);
     [[nodiscard]] error_code on_line_end(response_handler& h);
-    [[nodiscard]] error_code parse_head();
-    [[nodiscard]] error_code tokenize_segment(std::size_t begin, std::size_t end);
+    [[nodiscard]] error_code parse_head(std::size_t end, bool& complete);
+    [[nodiscard]] error_code parse_resp_text(std::size_t p, std::size_t end);
+    [[nodiscard]] error_code tokenize(std::size_t p, std::size_t end);
     [[nodiscard]] error_code finish_response(response_handler& h);
-    void build_view(response& r);
+    void build_view(response& r, std::size_t ntoks);
+    void reset_response() noexcept;
 
     // permanent
     limits limits_;
     std::uint64_t responses_ = 0;
-    std::uint64_t line_no_ = 1;      // physical lines seen, for messages
+    std::uint64_t line_no_ = 0;       // physical lines completed, for messages
     diagnostics diag_;
     error_code failed_;
     std::vector<token> view_tokens_;  // reused for every response handed out
 
     // reset for every response (reset_response())
-    void reset_response() noexcept;
     mode mode_ = mode::line;
     std::string buf_;                 // the response's bytes: line segments and inline literal payloads
     std::size_t seg_begin_ = 0;       // start of the current line segment in buf_
-    std::size_t scan_ = 0;            // how far the current segment was searched for LF
     std::vector<tok> toks_;
     std::size_t depth_ = 0;
     bool head_done_ = false;
-    response head_;                   // kind/tag/status/number/name as offsets are fixed up in build_view
+    response_kind kind_ = response_kind::untagged;
+    response_status status_ = response_status::none;
+    std::optional<std::uint32_t> number_;
     std::size_t tag_off_ = 0, tag_len_ = 0, name_off_ = 0, name_len_ = 0;
     std::size_t text_off_ = 0, text_len_ = 0, code_off_ = 0, code_len_ = 0, cargs_off_ = 0, cargs_len_ = 0;
+    bool literal_pending_ = false;    // tokenize() stopped at a literal header
+    bool literal_binary_ = false;
+    std::uint64_t literal_size_ = 0;
     std::uint64_t literal_left_ = 0;  // payload bytes still expected
-    std::size_t literal_tok_ = 0;     // index in toks_ of the literal being read
 };
 
 }  // namespace arrival::imap
