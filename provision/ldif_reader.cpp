@@ -176,7 +176,11 @@ read_status ldif_reader::next(ldif_record& out, ldif_error& err) {
             consume(next_pos);
             if (logical_line_ == 0) {
                 if (stage_ == stage::skipping) continue;
+                // Between records nothing is lost by skipping just this line; inside one, the record is
+                // broken and is skipped as a whole.
+                const bool between = stage_ == stage::outside;
                 (void)fail(err, ldif_errc::unexpected_continuation, line_no_);
+                if (between) stage_ = stage::outside;
                 return read_status::error;
             }
             if (!logical_is_comment_) {
