@@ -64,8 +64,9 @@ error_code response_parser::feed(std::string_view in, response_handler& h) {
             buf_.append(in.data(), take);
             in.remove_prefix(take);
             if (lf) {
+                const error_code ec = on_line_end(h);
                 ++line_no_;
-                if (auto ec = on_line_end(h)) {
+                if (ec) {
                     if (!failed_) {  // the handler refused: stop here too, the stream position is lost
                         failed_ = ec;
                         mode_ = mode::failed;
