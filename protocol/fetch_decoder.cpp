@@ -76,7 +76,7 @@ error_code fetch_decoder::deliver_inline(const response& r, const token& t, fetc
     make_part(r, part);
     part.nil = t.type == token_type::nil;
     if (auto ec = h.on_body_begin(part, t.type == token_type::nil ? 0 : t.text.size())) return ec;
-    if (!t.text.empty())
+    if (!part.nil && !t.text.empty())
         if (auto ec = h.on_body_chunk(t.text)) return ec;
     ++rec_.body_parts;
     return h.on_body_end();
