@@ -64,7 +64,19 @@ public:
                     planned = true;
                 }
                 for (; resume_at < plan_.entries.size(); ++resume_at) {
-                    migrate_folder(plan_.entries[resume_at], r);
+                    try {
+                        migrate_folder(plan_.entries[resume_at], r);
+                    } catch (const session_error& e) {
+                        if (e.kind() != error_kind::refused) throw;
+                        // The server refused something about this folder only (CREATE, SELECT): record it in
+                        // its words and go on with the other folders; the account is not complete.
+                        if (current_folder_open_) {
+                            r.folders.back().note = e.what();
+                            current_folder_open_ = false;
+                        }
+                        r.errors.push_back(fmt::format("folder '{}': {}", plan_.entries[resume_at].source_name, e.what()));
+                        folder_refused_ = true;
+                    }
                 }
                 break;
             } catch (const session_error& e) {
@@ -90,9 +102,9 @@ public:
             }
         }
         s_.close();
-        if (r.ok && !plan_.errors.empty()) {
+        if (r.ok && (!plan_.errors.empty() || folder_refused_)) {
             r.ok = false;
-            r.error = plan_.errors.front();
+            r.error = r.errors.empty() ? "some folders were not migrated" : r.errors.front();
         }
         r.seconds = since(t0);
         if (o_.progress_sink) o_.progress_sink->account_finished(a_.source_user);
@@ -235,6 +247,7 @@ private:
     folder_plan plan_;
     std::set<std::string> created_;
     bool current_folder_open_ = false;
+    bool folder_refused_ = false;
 };
 
 }  // namespace

@@ -86,6 +86,9 @@ account_verification verify_account(const account_pair& a, const job_options& o)
         }
         src->logout();
         dst->logout();
+    } catch (const session_error& e) {
+        out.error = e.what();
+        out.error_kind_ = e.kind();
     } catch (const std::exception& e) {
         out.error = e.what();
     }

@@ -7,6 +7,7 @@
 // counterpart are "extra" — reported, but not an error (the destination may hold mail of its own).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct account_verification {
     std::string source_user;
     std::string dest_user;
     std::string error;   // could not verify (login, ...); empty when compared
+    std::optional<error_kind> error_kind_;   // set when a connection-level error stopped it
     std::vector<folder_verification> folders;
     [[nodiscard]] std::uint64_t missing() const;
     [[nodiscard]] bool ok() const { return error.empty() && missing() == 0; }

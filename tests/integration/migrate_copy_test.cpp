@@ -224,3 +224,30 @@ TEST(migrate_copy, dry_run_writes_nothing) {
     for (const auto& m : d->list()) EXPECT_NE(m.name, "Büro & Co");
     d->logout();
 }
+
+TEST(migrate_copy, admin_acts_for_every_user_with_sasl_plain_authzid) {
+    std::vector<account_pair> accounts;
+    for (int n : {111, 112}) {
+        reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
+        reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
+        seed(*s, "INBOX", {{make_message(fmt::format("adm{}@x", n), "admin", 300), {}, ""}});
+        s->logout();
+        accounts.push_back(pair_of(user(n), user(n)));
+    }
+    auto o = options();
+    o.source_admin = o.dest_admin = env("ARRIVAL_DOVECOT_MASTER_USER");
+    o.source_password = o.dest_password = secret_string(env("ARRIVAL_DOVECOT_MASTER_PASSWORD"));
+    temp_dir state_dir;
+    state_store state(state_dir.path);
+    o.state = &state;
+    auto run = run_accounts(accounts, o, {.jobs = 2});
+    for (const auto& a : run.report.accounts) EXPECT_TRUE(a.ok) << a.error;
+    EXPECT_EQ(run.report.copied(), 2u);
+    // Each message landed in its own user's mailbox, not the admin's.
+    auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(112));
+    const auto msgs = read_folder(*d, "INBOX");
+    ASSERT_EQ(msgs.size(), 1u);
+    EXPECT_NE(msgs[0].bytes.find("adm112@x"), std::string::npos);
+    d->logout();
+}

@@ -29,7 +29,12 @@ inline std::string env(const char* name) {
     return v;
 }
 
-inline server_endpoint endpoint(const char* port_var) { return server_endpoint::parse("imap://127.0.0.1:" + env(port_var)); }
+// imap:// on the cleartext port: STARTTLS is used when offered, verified against the testbed's CA.
+inline server_endpoint endpoint(const char* port_var) {
+    auto e = server_endpoint::parse("imap://127.0.0.1:" + env(port_var));
+    if (const char* ca = std::getenv("ARRIVAL_TESTBED_CA"); ca && *ca) e.ca_file = ca;
+    return e;
+}
 
 inline std::string user(int n) { return fmt::format("user{:03}@example.test", n); }
 

@@ -71,7 +71,15 @@ int run_verify(int argc, char** argv) {
             return exit_partial;
         }
     }
-    return failed == 0 ? exit_ok : exit_partial;
+    std::vector<bool> compared;
+    std::vector<std::optional<engine::error_kind>> kinds;
+    for (const auto& r : results) {
+        compared.push_back(r.error.empty());
+        kinds.push_back(r.error_kind_);
+    }
+    // Same statuses as migrate: 4-7 when every account failed the same connection-level way.
+    const int status = exit_status_for(compared, kinds, missing > 0);
+    return status == exit_ok ? exit_ok : status;
 }
 
 }  // namespace arrival::cli
