@@ -78,7 +78,7 @@ void command_builder::separator() {
 
 // Appends to the current owned segment (a borrowed segment is closed first).
 void command_builder::text(std::string_view t, bool redact_as_is) {
-    if (cmd_.segments.back().owned.empty() && !cmd_.segments.back().borrowed.empty()) cmd_.segments.emplace_back();
+    if (!cmd_.segments.back().borrowed.empty()) cmd_.segments.emplace_back();
     cmd_.segments.back().owned += t;
     if (redact_as_is) cmd_.redacted += t;
 }
@@ -91,19 +91,19 @@ void command_builder::emit_literal(std::string_view bytes, bool binary, bool bor
     cmd_.redacted += header;
     if (!redacted_as.empty()) cmd_.redacted += redacted_as;
     text("\r\n", false);
-    command_segment payload;
-    payload.await_continuation = !non_sync;
-    if (borrow && bytes.size() > copy_payload_max) payload.borrowed = bytes;
-    else payload.owned.assign(bytes);
-    if (payload.owned.empty() && payload.borrowed.empty()) {
-        // An empty literal: the segment only marks the wait for "+"; nothing follows in it.
-        if (payload.await_continuation) cmd_.segments.push_back(std::move(payload));
-        cmd_.segments.emplace_back();
+    const bool borrowed = borrow && bytes.size() > copy_payload_max;
+    // A synchronizing literal starts a segment the writer holds back until "+"; a borrowed payload is a
+    // segment of its own. Otherwise the payload simply continues the current owned text.
+    if (!non_sync || borrowed) {
+        command_segment payload;
+        payload.await_continuation = !non_sync;
+        if (borrowed) payload.borrowed = bytes;
+        else payload.owned.assign(bytes);
+        cmd_.segments.push_back(std::move(payload));
+        if (borrowed) cmd_.segments.emplace_back();  // what follows cannot be appended to borrowed bytes
         return;
     }
-    const bool borrowed = !payload.borrowed.empty();
-    cmd_.segments.push_back(std::move(payload));
-    if (!borrowed) cmd_.segments.emplace_back();  // later text goes to a new segment, never into the payload's
+    text(bytes, false);
 }
 
 void command_builder::emit_string(std::string_view s, bool allow_atom, std::string_view redacted_as) {
