@@ -162,8 +162,12 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
     int zero = 0;
     ldap_set_option(ld_, LDAP_OPT_X_TLS_NEWCTX, &zero);  // apply the TLS options to this handle
 
+    // The destructor does not run when the constructor throws: release the handle (and its TLS context)
+    // before every throw below.
     auto fail_connect = [&](int rc, bool tls_phase) {
         const std::string why = server_says(ld_, rc);
+        ldap_unbind_ext_s(ld_, nullptr, nullptr);
+        ld_ = nullptr;
         if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT) {
             if (tls_phase && tcp_reachable(opts.url)) {
                 throw ldap_failure(k::tls, fmt::format("TLS with {} failed: {}", opts.url, why));
@@ -177,7 +181,11 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
         throw ldap_failure(k::protocol, fmt::format("{}: {}", opts.url, why));
     };
     if (opts.starttls) {
-        if (ldaps) throw ldap_failure(k::usage, "--starttls goes with ldap://, not ldaps://");
+        if (ldaps) {
+            ldap_unbind_ext_s(ld_, nullptr, nullptr);
+            ld_ = nullptr;
+            throw ldap_failure(k::usage, "--starttls goes with ldap://, not ldaps://");
+        }
         const int rc = ldap_start_tls_s(ld_, nullptr, nullptr);
         if (rc != LDAP_SUCCESS) fail_connect(rc, true);
     }

@@ -62,7 +62,7 @@ void emit_ldif_entry(const entry& e, std::string& out) {
 }
 
 void emit_ldif(const directory_model& model, std::string& out) {
-    out += "version: 1\n\n";
+    // No "version: 1" line: it is optional in RFC 2849, and slapadd 2.5 refuses it.
     for (const auto& e : model.entries()) emit_ldif_entry(e, out);
 }
 

@@ -10,7 +10,7 @@ namespace arrival::provision {
 // Appends one LDIF content record (with the blank line that ends it) to `out`.
 void emit_ldif_entry(const entry& e, std::string& out);
 
-// Appends "version: 1" and every entry of the (ordered) model.
+// Appends every entry of the (ordered) model.
 void emit_ldif(const directory_model& model, std::string& out);
 
 // The accounts file: CSV with the header `source_user,dest_user`, one line per account (zimbraAccount),
