@@ -130,7 +130,6 @@ private:
     int version_ = 0;
     std::size_t record_bytes_ = 0;
     ldif_record cur_;
-    bool have_record_ = false;
 };
 
 // Decodes a `:<` URL into a path: `file:///abs/path`, `file://localhost/abs/path`, or `file:rel/path`
