@@ -414,7 +414,12 @@ error_code encode_append(std::string_view mailbox, std::span<const append_messag
             b.atom(f);
         }
         if (any_flag) b.end_list();
-        if (m.date) b.atom("\"" + format_internal_date(*m.date) + "\"");
+        if (m.date) {
+            std::string date(1, '"');
+            date += format_internal_date(*m.date);
+            date += '"';
+            b.atom(date);
+        }
         b.literal(m.body, m.binary);
     }
     return b.finish(out);
