@@ -10,6 +10,8 @@
 
 namespace arrival::test {
 
+std::string fixture_dir() { return ARRIVAL_FIXTURE_DIR; }
+
 std::string load_fixture(std::string_view relative) {
     const std::string path = std::string(ARRIVAL_FIXTURE_DIR) + "/" + std::string(relative);
     std::ifstream in(path, std::ios::binary);
