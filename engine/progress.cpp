@@ -30,7 +30,14 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
                                           s.accounts_done, s.accounts_total, s.active.empty() ? "" : " active: ", s.active);
     const std::size_t bar = 24;
     const auto filled = static_cast<std::size_t>(frac * bar);
-    std::string line = "[" + std::string(filled, '#') + std::string(bar - filled, '-') + "]" + stats;
+    // Built with append, not operator+: g++ 12 -O3 raises a false -Wrestrict on "[" + std::string.
+    std::string line;
+    line.reserve(bar + 2 + stats.size());
+    line.push_back('[');
+    line.append(filled, '#');
+    line.append(bar - filled, '-');
+    line.push_back(']');
+    line.append(stats);
     if (width > 4 && line.size() > width - 1) line.resize(width - 1);
     return line;
 }
