@@ -467,7 +467,7 @@ net::awaitable<void> connection::async_connect(error_code& ec) {
         co_await run(encode_simple("CAPABILITY"), nullptr, ec);
         if (ec) co_return fail("CAPABILITY failed");
     }
-    if (url.tls != tls_mode::implicit) {
+    if (url.tls == tls_mode::starttls_if_offered || url.tls == tls_mode::starttls_required) {
         if (session_.has("STARTTLS")) {
             co_await run(encode_simple("STARTTLS"), nullptr, ec);
             if (ec) co_return fail("STARTTLS refused");

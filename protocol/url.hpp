@@ -12,6 +12,8 @@ enum class tls_mode {
     starttls_if_offered,  // imap:// : upgrade when the server offers STARTTLS, else stay cleartext
     starttls_required,    // imap:// with --starttls: fail (errc::tls_required) when STARTTLS is not offered
     implicit,             // imaps:// : TLS from the first byte
+    none,                 // imap:// and never STARTTLS, even when offered: never from a URL, only by explicit
+                          // choice (tests of the cleartext path, servers whose STARTTLS is broken)
 };
 
 struct imap_url {
