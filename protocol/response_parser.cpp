@@ -61,6 +61,9 @@ error_code response_parser::feed(std::string_view in, response_handler& h) {
             const std::size_t take = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - in.data()) + 1 : in.size();
             if (buf_.size() - seg_begin_ + take > limits_.max_line + 2)
                 return fail(errc::line_too_long, fmt::format("line longer than {} bytes", limits_.max_line));
+            // Many short lines joined by small literals must not grow one response without bound either.
+            if (buf_.size() + take > limits_.max_inline_total)
+                return fail(errc::line_too_long, fmt::format("response longer than {} bytes", limits_.max_inline_total));
             buf_.append(in.data(), take);
             in.remove_prefix(take);
             if (lf) {

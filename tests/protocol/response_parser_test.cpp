@@ -30,6 +30,12 @@ response_parser::limits literal_cap() {
     return l;
 }
 
+response_parser::limits total_cap() {
+    response_parser::limits l;
+    l.max_inline_total = 40;
+    return l;
+}
+
 response_parser::limits tight() {
     response_parser::limits l;
     l.max_line = 16;
@@ -117,6 +123,10 @@ const parse_case cases[] = {
     {"literal_too_big", "* 1 FETCH (BODY[] {101}\r\n", "error: literal size too large (response line 1: literal of 101 bytes exceeds the limit of 100)", literal_cap()},
     {"line_too_long", "* CAPABILITY 0123456789abcdef\r\n", "error: response line too long (response line 1: line longer than 16 bytes)", tight()},
     {"line_too_long_without_lf", "* CAPABILITY 0123456789abcdef", "error: response line too long (response line 1: line longer than 16 bytes)", tight()},
+    {"response_too_long", "* LIST () \"/\" {2}\r\nab\r\n* LIST () {2}\r\nab {2}\r\ncd {2}\r\nef {2}\r\ngh\r\n",
+     "* LIST ( ) \"/\" {2}ab\nerror: literal size too large (response line 6: response larger than the inline limit)", total_cap()},
+    {"response_too_long_lines", "* LIST () \"/\" {2}\r\nab\r\n* LIST () {2}\r\nab {2}\r\ncd {0}\r\n {0}\r\n                 \r\n",
+     "* LIST ( ) \"/\" {2}ab\nerror: response line too long (response line 7: response longer than 40 bytes)", total_cap()},
     {"nesting_too_deep", "* X (((a)))\r\n", "error: lists nested too deeply (response line 1: lists nested deeper than 2)", tight()},
     {"missing_tag_space", "a1\r\n", "error: the server sent malformed IMAP (response line 1: missing space after the tag)"},
     {"number_without_name", "* 12\r\n", "error: the server sent malformed IMAP (response line 1: missing space after the message number)"},
