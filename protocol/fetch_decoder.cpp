@@ -182,7 +182,10 @@ error_code fetch_decoder::walk(const response& r, std::size_t end, fetch_handler
 
 error_code fetch_decoder::on_literal_begin(const response& partial, std::uint64_t size, fetch_handler& h) {
     if (!partial.number || partial.kind != response_kind::untagged) return errc::unexpected_response;
-    if (auto ec = walk(partial, partial.args.size(), h)) return ec;
+    if (auto ec = walk(partial, partial.args.size(), h)) {
+        reset();  // the parser stops here; a decoder reused on a new connection must start clean
+        return ec;
+    }
     streaming_ = true;
     streaming_body_ = false;
     if (state_ == state::skip) return {};  // a big string inside ENVELOPE or similar: dropped
