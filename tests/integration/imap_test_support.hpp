@@ -21,6 +21,15 @@
 
 #include "protocol/connection.hpp"
 
+// gtest's ASSERT_* expand to `return`, which a coroutine cannot use.
+#define CO_ASSERT(cond)                                       \
+    do {                                                      \
+        if (!(cond)) {                                        \
+            ADD_FAILURE() << "assertion failed: " #cond;      \
+            co_return;                                        \
+        }                                                     \
+    } while (false)
+
 namespace imap_test {
 
 namespace net = boost::asio;
