@@ -182,6 +182,7 @@ private:
             broken_ = false;
         }
         cur_.text += l.raw;
+        if (stack_.empty()) begin_len_ = cur_.text.size();  // the BEGIN line may itself be folded
         stack_.push_back({std::move(kind), l.line});
     }
 
@@ -236,8 +237,7 @@ private:
             // content stays the same on a rerun, so the resource is recognised as already imported.
             cur_.uid = "arrival-" + sha256_hex(cur_.text, 16);
             cur_.uid_generated = true;
-            const auto first_line_end = cur_.text.find("\r\n") + 2;
-            cur_.text.insert(first_line_end, "UID:" + cur_.uid + "\r\n");
+            cur_.text.insert(begin_len_, "UID:" + cur_.uid + "\r\n");
         }
         cal_.components.push_back(std::move(cur_));
     }
@@ -263,6 +263,7 @@ private:
     ics_calendar cal_;
     std::vector<open_component> stack_;
     ics_component cur_;
+    std::size_t begin_len_ = 0;
     bool broken_ = false;
     bool in_calendar_ = false;
     std::string pending_;
