@@ -12,7 +12,10 @@ std::string format_problem(const problem& p) {
     std::string out;
     if (!p.file.empty()) {
         out += p.file;
-        if (p.line != 0) out += ":" + std::to_string(p.line);
+        if (p.line != 0) {
+            out.push_back(':');  // not `":" + to_string()`: g++ 12 -O3 warns (-Wrestrict) on that, wrongly
+            out += std::to_string(p.line);
+        }
         out += ": ";
     }
     if (!p.dn.empty()) out += p.dn + ": ";

@@ -177,7 +177,10 @@ std::error_code parse_dn(std::string_view text, dn& out) {
 
 dn dn::parent() const {
     dn p;
-    if (rdns_.size() > 1) p.rdns_.assign(rdns_.begin() + 1, rdns_.end());
+    if (rdns_.size() > 1) {
+        p.rdns_.reserve(rdns_.size() - 1);
+        for (std::size_t i = 1; i < rdns_.size(); ++i) p.rdns_.push_back(rdns_[i]);
+    }
     return p;
 }
 

@@ -54,20 +54,29 @@ public:
     // true to keep (out_* start as copies of the originals and may be changed).
     template <class F>
     void rewrite(F&& f) {
+        // Most entries come through unchanged: only rebuild from the first pair that changes.
         entry n;
-        n.dn_ = std::move(dn_);
-        n.ndn_ = std::move(ndn_);
-        n.loc = loc;
-        n.create_only = create_only;
-        n.source_address = std::move(source_address);
-        n.data_.reserve(data_.size());
+        bool building = false;
         std::string t, v;
         for (std::size_t i = 0; i < slots_.size(); ++i) {
             const auto av = (*this)[i];
             t.assign(av.type);
             v.assign(av.value);
-            if (f(av.type, av.value, t, v)) n.add(t, v);
+            const bool keep = f(av.type, av.value, t, v);
+            if (!building) {
+                if (keep && t == av.type && v == av.value) continue;
+                building = true;
+                n.data_.reserve(data_.size());
+                for (std::size_t k = 0; k < i; ++k) n.add((*this)[k].type, (*this)[k].value);
+            }
+            if (keep) n.add(t, v);
         }
+        if (!building) return;
+        n.dn_ = std::move(dn_);
+        n.ndn_ = std::move(ndn_);
+        n.loc = loc;
+        n.create_only = create_only;
+        n.source_address = std::move(source_address);
         *this = std::move(n);
     }
     void remove(std::string_view type);

@@ -282,11 +282,10 @@ std::size_t rewrite_rules::apply(directory_model& model) const {
 
 std::size_t skip_server_entries(directory_model& model, std::vector<problem>& out) {
     std::vector<std::string> skipped_roots;
-    std::vector<entry> kept;
-    kept.reserve(model.entries().size());
+    std::vector<bool> skip(model.entries().size(), false);
     std::size_t n = 0;
     for (std::size_t i = 0; i < model.entries().size(); ++i) {
-        auto& e = model.entries()[i];
+        const auto& e = model.entries()[i];
         bool under = model.kind(i) == entry_kind::server;
         for (const auto& r : skipped_roots) {
             if (e.ndn().size() > r.size() && e.ndn().compare(e.ndn().size() - r.size(), r.size(), r) == 0 &&
@@ -294,10 +293,8 @@ std::size_t skip_server_entries(directory_model& model, std::vector<problem>& ou
                 under = true;
             }
         }
-        if (!under) {
-            kept.push_back(std::move(e));
-            continue;
-        }
+        if (!under) continue;
+        skip[i] = true;
         if (model.kind(i) == entry_kind::server) skipped_roots.push_back(e.ndn());
         problem p;
         p.level = problem::severity::warning;
@@ -308,6 +305,12 @@ std::size_t skip_server_entries(directory_model& model, std::vector<problem>& ou
         p.message = "skipped: belongs to the old servers (the destination has its own)";
         out.push_back(std::move(p));
         ++n;
+    }
+    if (n == 0) return 0;  // entries untouched: the model's index stays valid
+    std::vector<entry> kept;
+    kept.reserve(model.entries().size() - n);
+    for (std::size_t i = 0; i < model.entries().size(); ++i) {
+        if (!skip[i]) kept.push_back(std::move(model.entries()[i]));
     }
     model.entries() = std::move(kept);
     model.index();

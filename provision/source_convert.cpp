@@ -79,7 +79,7 @@ convert_result convert_generic_sources(directory_model& model, std::vector<probl
             ++res.domains;
         }
     }
-    model.index();
+    if (res.domains) model.index();
 
     for (std::size_t i = 0; i < model.entries().size(); ++i) {
         entry& e = model.entries()[i];
@@ -196,8 +196,8 @@ convert_result convert_generic_sources(directory_model& model, std::vector<probl
         // the common ou=people,dc=...), which add_base_entries() then leaves alone.
         for (auto& c : converted) kept.push_back(std::move(c));
         model.entries() = std::move(kept);
+        model.index();
     }
-    model.index();
     return res;
 }
 

@@ -57,13 +57,12 @@ private:
 
     // First pass: duplicate DNs, zimbraIds and addresses; the sets later checks look things up in.
     void collect() {
-        std::unordered_map<std::string_view, std::size_t> dns;
         std::unordered_map<std::string, std::size_t> ids;
         for (std::size_t i = 0; i < m_.entries().size(); ++i) {
             const entry& e = m_.entries()[i];
-            const auto [it, fresh] = dns.emplace(e.ndn(), i);
-            if (!fresh) {
-                report(e, "duplicate_dn", "duplicate DN (first at " + where(m_.entries()[it->second]) + ")");
+            // The model's index keeps the first entry of each DN: any other one is a duplicate.
+            if (const entry* first = m_.find(e.ndn()); first != &e) {
+                report(e, "duplicate_dn", "duplicate DN (first at " + where(*first) + ")");
             }
             const auto kind = m_.kind(i);
             for (auto id : e.values("zimbraId")) {
