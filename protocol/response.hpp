@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace arrival::imap {
@@ -71,6 +72,11 @@ struct response {
 };
 
 [[nodiscard]] std::string_view to_string(response_status s) noexcept;
+
+// The response re-rendered on one line for error messages ("cannot decode: * LIST (\Noselect) "/" ..."):
+// literal payloads shown as {n} only (they may be message data), control bytes escaped as \xNN, cut at
+// max_len bytes with "...". Never used for commands, so it cannot leak our credentials.
+[[nodiscard]] std::string to_log_string(const response& r, std::size_t max_len = 200);
 
 // ASCII case-insensitive equality, the comparison IMAP uses for every keyword.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;

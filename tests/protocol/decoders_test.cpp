@@ -305,6 +305,19 @@ TEST(resp_code, status_error_decides_on_codes_not_text) {
     EXPECT_FALSE(is_fatal(error_code{}));
 }
 
+TEST(response, log_string_elides_literals_and_escapes_controls) {
+    with_response("* LIST (\\Noselect \\HasChildren) \"/\" {5}\r\nab\x01" "cd\r\n", [](const response& r) {
+        EXPECT_EQ(to_log_string(r), "* LIST (\\Noselect \\HasChildren) \"/\" {5}");
+    });
+    with_response("a1 NO [OVERQUOTA] over \x1b[2J quota\r\n", [](const response& r) {
+        EXPECT_EQ(to_log_string(r), "a1 NO [OVERQUOTA] over \\x1b[2J quota");
+    });
+    with_response("* 3 FETCH (UID 7 FLAGS ())\r\n", [](const response& r) {
+        EXPECT_EQ(to_log_string(r), "* 3 FETCH (UID 7 FLAGS ())");
+        EXPECT_EQ(to_log_string(r, 10), "* 3 FETCH ...");
+    });
+}
+
 TEST(errc, every_code_has_a_message_in_our_category) {
     for (int e = static_cast<int>(errc::bad_syntax); e <= static_cast<int>(errc::connection_closed); ++e) {
         const error_code ec = static_cast<errc>(e);
