@@ -56,6 +56,18 @@ public:
         int attempt = 0;
         std::size_t resume_at = 0;   // index in the folder plan to continue from after a reconnect
         bool planned = false;
+        try {
+            if (o_.state && !o_.dry_run && unchanged_since_last_run(r)) {
+                s_.close();
+                r.seconds = since(t0);
+                if (o_.progress_sink) o_.progress_sink->account_finished(a_.source_user);
+                return out;
+            }
+        } catch (const std::exception&) {
+            // Whatever went wrong is met again, and reported, on the full path below.
+            s_.close();
+            r.folders.clear();
+        }
         while (true) {
             try {
                 connect();
@@ -113,19 +125,45 @@ public:
 
 private:
     void connect() {
-        if (s_.source && s_.dest) return;
-        s_.close();
-        const auto src = credentials_for(a_.source_user, a_.source_password, o_.source_admin, o_.source_password);
-        const auto dst = credentials_for(a_.dest_user, a_.dest_password, o_.dest_admin, o_.dest_password);
-        try {
-            s_.source = imap_session::open(with_host(o_.source, a_.source_host), src);
-        } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("source {} as {}: {}", o_.source.url, a_.source_user, e.what()));
+        if (!s_.source) s_.source = open_side(true);   // may still be open from the rerun check
+        if (!s_.dest) s_.dest = open_side(false);
+    }
+
+    // A rerun with nothing new: every selectable source folder (after --include/--exclude) completed before
+    // with the UIDVALIDITY and UIDNEXT it has now. Costs one login and a STATUS per folder on the source,
+    // and nothing on the destination.
+    bool unchanged_since_last_run(account_report& r) {
+        s_.source = open_side(true);
+        const auto ns = s_.source->personal_namespace();
+        const auto boxes = s_.source->list();
+        const auto p = plan_folders(boxes, ns, {}, ns, o_.filter);   // only the selection matters here
+        if (!p.errors.empty()) return false;
+        std::vector<folder_report> folders;
+        for (const auto& e : p.entries) {
+            if (e.source_name.empty() || !e.copy_messages) continue;
+            const auto saved = o_.state->load(a_.source_user, e.source_name);
+            if (!saved || saved->completed_uidnext == 0 || saved->dest_folder.empty()) return false;
+            const auto st = s_.source->status(e.source_name);
+            if (st.uidvalidity != saved->uidvalidity || st.uidnext != saved->completed_uidnext) return false;
+            folder_report f;
+            f.source_folder = e.source_name;
+            f.dest_folder = saved->dest_folder;
+            f.note = "unchanged since the last run";
+            folders.push_back(std::move(f));
         }
+        r.folders = std::move(folders);
+        return true;
+    }
+
+    std::unique_ptr<imap_session> open_side(bool source) {
+        const auto& user = source ? a_.source_user : a_.dest_user;
+        const auto c = source ? credentials_for(a_.source_user, a_.source_password, o_.source_admin, o_.source_password)
+                              : credentials_for(a_.dest_user, a_.dest_password, o_.dest_admin, o_.dest_password);
+        const auto& ep = source ? o_.source : o_.dest;
         try {
-            s_.dest = imap_session::open(with_host(o_.dest, a_.dest_host), dst);
+            return imap_session::open(with_host(ep, source ? a_.source_host : a_.dest_host), c);
         } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("destination {} as {}: {}", o_.dest.url, a_.dest_user, e.what()));
+            throw session_error(e.kind(), fmt::format("{} {} as {}: {}", source ? "source" : "destination", ep.url, user, e.what()));
         }
     }
 
@@ -235,7 +273,7 @@ private:
                                  });
         }
         // A folder with refused messages is not complete: the next run tries them again.
-        if (o_.state && fr.failed.empty()) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext);
+        if (o_.state && fr.failed.empty()) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext, e.dest_name);
         fr.seconds = since(t0);
         current_folder_open_ = false;
     }

@@ -37,6 +37,10 @@ public:
         throw std::runtime_error(fmt::format("state store: {}", sqlite3_errmsg(db_)));
     }
     std::int64_t column(int i) { return sqlite3_column_int64(st_, i); }
+    std::string text(int i) {
+        const auto* p = sqlite3_column_text(st_, i);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st_, i))) : std::string();
+    }
 
 private:
     void check(int rc) {
@@ -62,7 +66,7 @@ state_store::state_store(const std::filesystem::path& dir) {
     exec("CREATE TABLE IF NOT EXISTS folder_state ("
          " account TEXT NOT NULL, folder TEXT NOT NULL,"
          " uidvalidity INTEGER NOT NULL, highest_uid INTEGER NOT NULL DEFAULT 0,"
-         " completed_uidnext INTEGER NOT NULL DEFAULT 0,"
+         " completed_uidnext INTEGER NOT NULL DEFAULT 0, dest_folder TEXT NOT NULL DEFAULT '',"
          " copied INTEGER NOT NULL DEFAULT 0, skipped_duplicate INTEGER NOT NULL DEFAULT 0,"
          " failed INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
          " updated TEXT NOT NULL DEFAULT (datetime('now')),"
@@ -91,7 +95,7 @@ void state_store::exec(const char* sql) {
 
 std::optional<folder_state> state_store::load(std::string_view account, std::string_view folder) {
     std::lock_guard lock(mu_);
-    statement st(db_, "SELECT uidvalidity, highest_uid, completed_uidnext, copied, skipped_duplicate, failed, bytes "
+    statement st(db_, "SELECT uidvalidity, highest_uid, completed_uidnext, copied, skipped_duplicate, failed, bytes, dest_folder "
                       "FROM folder_state WHERE account=?1 AND folder=?2");
     st.bind(1, account).bind(2, folder);
     if (!st.step()) return std::nullopt;
@@ -103,6 +107,7 @@ std::optional<folder_state> state_store::load(std::string_view account, std::str
     s.skipped_duplicate = static_cast<std::uint64_t>(st.column(4));
     s.failed = static_cast<std::uint64_t>(st.column(5));
     s.bytes = static_cast<std::uint64_t>(st.column(6));
+    s.dest_folder = st.text(7);
     return s;
 }
 
@@ -138,10 +143,12 @@ void state_store::record(std::string_view account, std::string_view folder, cons
     st.step();
 }
 
-void state_store::complete_folder(std::string_view account, std::string_view folder, std::uint32_t uidnext) {
+void state_store::complete_folder(std::string_view account, std::string_view folder, std::uint32_t uidnext,
+                                  std::string_view dest_folder) {
     std::lock_guard lock(mu_);
-    statement st(db_, "UPDATE folder_state SET completed_uidnext=?3, updated=datetime('now') WHERE account=?1 AND folder=?2");
-    st.bind(1, account).bind(2, folder).bind(3, static_cast<std::int64_t>(uidnext));
+    statement st(db_, "UPDATE folder_state SET completed_uidnext=?3, dest_folder=?4, updated=datetime('now') "
+                      "WHERE account=?1 AND folder=?2");
+    st.bind(1, account).bind(2, folder).bind(3, static_cast<std::int64_t>(uidnext)).bind(4, dest_folder);
     st.step();
 }
 

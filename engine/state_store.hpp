@@ -5,7 +5,8 @@
 // (copied, skipped as duplicate, or failed permanently), the counts, and the source UIDNEXT seen when the
 // folder was last completed. What the store is trusted for, and what not:
 //  - A folder whose UIDVALIDITY and UIDNEXT are unchanged since it completed is skipped without fetching
-//    anything: that is what makes a rerun with nothing new cheap.
+//    anything; when every folder of an account is, the destination is not even contacted (a STATUS per
+//    source folder is the whole rerun): that is what makes a rerun with nothing new cheap.
 //  - Anything else is re-planned against the destination's dedupe index (engine/dedupe_key.hpp), so a
 //    message APPENDed just before a kill -9 and not yet recorded here is found on the destination and not
 //    copied twice; and a changed UIDVALIDITY (the UIDs mean other messages now) resets the row.
@@ -29,6 +30,7 @@ struct folder_state {
     std::uint32_t uidvalidity = 0;
     std::uint32_t highest_uid = 0;       // every source UID <= this is accounted for
     std::uint32_t completed_uidnext = 0; // source UIDNEXT when the folder last completed; 0 = not completed
+    std::string dest_folder;             // where it went, as of the last completion
     std::uint64_t copied = 0;
     std::uint64_t skipped_duplicate = 0;
     std::uint64_t failed = 0;
@@ -63,8 +65,8 @@ public:
     // Adds one acknowledged batch: counts are increments, highest_uid only grows. One transaction.
     void record(std::string_view account, std::string_view folder, const folder_progress& delta);
 
-    // Marks the folder complete as of the source's UIDNEXT.
-    void complete_folder(std::string_view account, std::string_view folder, std::uint32_t uidnext);
+    // Marks the folder complete as of the source's UIDNEXT; remembers its destination name.
+    void complete_folder(std::string_view account, std::string_view folder, std::uint32_t uidnext, std::string_view dest_folder);
 
 private:
     void exec(const char* sql);

@@ -37,8 +37,9 @@ TEST(state_store, records_survive_reopen) {
     EXPECT_EQ(st->failed, 1u);
     EXPECT_EQ(st->bytes, 1000u);
     EXPECT_EQ(st->completed_uidnext, 0u);
-    s.complete_folder("u1", "INBOX", 11);
+    s.complete_folder("u1", "INBOX", 11, "Posteingang");
     EXPECT_EQ(s.load("u1", "INBOX")->completed_uidnext, 11u);
+    EXPECT_EQ(s.load("u1", "INBOX")->dest_folder, "Posteingang");
     // Restarting the same folder clears "completed" but keeps progress.
     EXPECT_FALSE(s.begin_folder("u1", "INBOX", 42));
     EXPECT_EQ(s.load("u1", "INBOX")->completed_uidnext, 0u);
