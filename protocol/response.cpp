@@ -41,11 +41,14 @@ std::string to_log_string(const response& r, std::size_t max_len) {
         }
     };
     switch (r.kind) {
-    case response_kind::continuation: s = "+"; break;
+    case response_kind::continuation: s += '+'; break;
     case response_kind::tagged: put(r.tag); break;
-    case response_kind::untagged: s = "*"; break;
+    case response_kind::untagged: s += '*'; break;
     }
-    if (r.number) s += " " + std::to_string(*r.number);
+    if (r.number) {
+        s += ' ';
+        s += std::to_string(*r.number);
+    }
     if (r.is_status()) {
         s += ' ';
         s += to_string(r.status);
@@ -76,7 +79,12 @@ std::string to_log_string(const response& r, std::size_t max_len) {
             s += '"';
             break;
         case token_type::literal:
-        case token_type::streamed_literal: s += (t.binary ? "~{" : "{") + std::to_string(t.size) + "}"; break;
+        case token_type::streamed_literal:
+            // appended piece by piece: GCC 12 -O3 warns (-Wrestrict, a false positive) on "lit" + string
+            s += t.binary ? "~{" : "{";
+            s += std::to_string(t.size);
+            s += '}';
+            break;
         case token_type::nil: s += "NIL"; break;
         case token_type::list_begin: s += '('; break;
         case token_type::list_end: s += ')'; break;
