@@ -125,6 +125,11 @@ private:
             }
             return;
         }
+        if (stack_.size() == 1 && cl.name == "UID" && cl.value.empty()) {
+            // An empty UID identifies nothing: drop the line, and the component gets a derived UID at its
+            // END like one without UID. Kept, it would put a second UID line into the written resource.
+            return;
+        }
         cur_.text += l.raw;
         for (const auto& [name, value] : cl.params) {
             if (name == "TZID" &&

@@ -73,6 +73,20 @@ TEST(ics_reader, reads_fixture_components_timezones_and_properties) {
     EXPECT_EQ(cal.calendar_properties.size(), 5u);
 }
 
+// Found by fuzz_ics_reader: an empty UID line was kept beside the derived UID, so the written CalDAV
+// resource carried two UIDs and did not read back.
+TEST(ics_reader, empty_uid_is_replaced_by_a_derived_uid_and_the_resource_reads_back) {
+    const auto cal = read_ics("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    ASSERT_EQ(cal.components.size(), 1u);
+    EXPECT_TRUE(cal.components[0].uid.starts_with("arrival-"));
+    EXPECT_EQ(cal.components[0].text.find("UID:\r\n"), std::string::npos);
+    const auto groups = group_by_uid(cal);
+    ASSERT_EQ(groups.objects.size(), 1u);
+    const auto again = read_ics(make_caldav_resource(cal, groups.objects[0]));
+    EXPECT_TRUE(again.issues.empty());
+    EXPECT_EQ(again.components.size(), 1u);
+}
+
 TEST(ics_reader, lf_and_crlf_give_the_same_components) {
     auto crlf = fixture("recurring.ics");
     std::string lf;
