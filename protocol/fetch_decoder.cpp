@@ -1,27 +1,11 @@
 #include "protocol/fetch_decoder.hpp"
+#include "protocol/number.hpp"
 
 namespace arrival::imap {
 namespace {
 
-bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
-    if (s.empty() || s.size() > 20) return false;
-    std::uint64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        const std::uint64_t d = static_cast<unsigned>(c - '0');
-        if (n > (~std::uint64_t{0} - d) / 10) return false;
-        n = n * 10 + d;
-    }
-    out = n;
-    return true;
-}
-
-bool parse_u32(std::string_view s, std::uint32_t& out) noexcept {
-    std::uint64_t n = 0;
-    if (!parse_u64(s, n) || n > 0xFFFFFFFFu) return false;
-    out = static_cast<std::uint32_t>(n);
-    return true;
-}
+using detail::parse_u32;
+using detail::parse_u64;
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept {
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);

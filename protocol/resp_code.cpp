@@ -1,4 +1,5 @@
 #include "protocol/resp_code.hpp"
+#include "protocol/number.hpp"
 
 #include <array>
 #include <utility>
@@ -47,25 +48,8 @@ constexpr std::array<std::pair<std::string_view, code_kind>, 38> code_names{{
     {"USEATTR", code_kind::other},
 }};
 
-bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
-    if (s.empty() || s.size() > 20) return false;
-    std::uint64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        const std::uint64_t d = static_cast<unsigned>(c - '0');
-        if (n > (~std::uint64_t{0} - d) / 10) return false;
-        n = n * 10 + d;
-    }
-    out = n;
-    return true;
-}
-
-bool parse_u32(std::string_view s, std::uint32_t& out) noexcept {
-    std::uint64_t n = 0;
-    if (!parse_u64(s, n) || n > 0xFFFFFFFFu) return false;
-    out = static_cast<std::uint32_t>(n);
-    return true;
-}
+using detail::parse_u32;
+using detail::parse_u64;
 
 // Splits "a b c" on single spaces; false on empty words (two spaces, leading/trailing space).
 bool split_words(std::string_view s, std::vector<std::string_view>& out) {
