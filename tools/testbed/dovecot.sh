@@ -20,6 +20,8 @@
 #   ARRIVAL_DOVECOT_USER_PASSWORD               every user's password (random per start; test-only)
 #   ARRIVAL_DOVECOT_MASTER_USER / _PASSWORD     the master user and its password (random per start)
 #   ARRIVAL_TESTBED_CA                          CA certificate that signed the servers' certificate
+#   ARRIVAL_DOVECOT_DST_OVERQUOTA_USER / _QUOTA_BYTES    a DST user whose quota is tiny ([OVERQUOTA] on APPEND)
+#   ARRIVAL_DOVECOT_DST_APPENDLIMIT_USER / _APPENDLIMIT  a DST user whose server advertises APPENDLIMIT=N
 # Deleting a user's maildir (rm -rf MAIL/<domain>/<local part>) resets it when no session of it is open;
 # reset-user also kicks open sessions first.
 set -euo pipefail
@@ -158,12 +160,26 @@ service stats {
 protocol imap {
   mail_max_userip_connections = 1000
 }
+# Used only by the users whose userdb fields load the quota plugin (see the users file).
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+}
 CONF
   chmod 600 "$root/dovecot.conf"
   # user:password:uid:gid:gecos:home:shell:extra (uid/gid/home come from default_fields).
+  # Server refusals for the fault tests, on DST only (userdb fields; other users load no quota plugin):
+  # user198's quota holds 16 KiB; user199's server advertises APPENDLIMIT=65536 and refuses bigger APPENDs.
+  # Dovecot 2.3.19 never advertises APPENDLIMIT itself (the string is in none of its binaries):
+  # imap_capability adds it, quota_max_mail_size is what makes the server enforce it.
+  local -A extra=()
+  if [ "$name" = dst ]; then
+    extra[198]="userdb_mail_plugins=quota userdb_quota_rule=*:storage=16K"
+    extra[199]="userdb_mail_plugins=quota userdb_quota_max_mail_size=65536 userdb_imap_capability=+APPENDLIMIT=65536"
+  fi
   {
     local n
-    for n in $(seq -f '%03g' 1 200); do printf 'user%s@example.test:%s::::::\n' "$n" "$user_pw"; done
+    for n in $(seq -f '%03g' 1 200); do printf 'user%s@example.test:%s::::::%s\n' "$n" "$user_pw" "${extra[$n]:-}"; done
     for n in alice bob carol dave; do printf '%s:%s::::::\n' "$n" "$user_pw"; done
   } > "$root/users"
   printf '%s:%s\n' "$master_user" "$master_pw" > "$root/masters"
@@ -236,6 +252,10 @@ start() {
     echo "ARRIVAL_DOVECOT_MASTER_USER=$master_user"
     echo "ARRIVAL_DOVECOT_MASTER_PASSWORD=$master_pw"
     echo "ARRIVAL_TESTBED_CA=$dir/tls/ca.crt"
+    echo "ARRIVAL_DOVECOT_DST_OVERQUOTA_USER=user198@example.test"
+    echo "ARRIVAL_DOVECOT_DST_QUOTA_BYTES=16384"
+    echo "ARRIVAL_DOVECOT_DST_APPENDLIMIT_USER=user199@example.test"
+    echo "ARRIVAL_DOVECOT_DST_APPENDLIMIT=65536"
   } > "$dir/dovecot.env"
 }
 
