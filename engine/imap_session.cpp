@@ -442,6 +442,23 @@ public:
         return ns;
     }
 
+    std::vector<namespace_info> shared_namespaces() override {
+        std::vector<namespace_info> out;
+        if (!has_capability("NAMESPACE")) return out;
+        command("NAMESPACE", [&](const std::vector<value>& r) {
+            if (r.size() < 4 || upper(r[0].text) != "NAMESPACE" || r[3].kind != value::list) return;
+            for (const auto& e : r[3].items) {
+                if (e.kind != value::list || e.items.size() < 2) continue;
+                namespace_info ns;
+                if (!mutf7_decode(e.items[0].text, ns.prefix)) ns.prefix = e.items[0].text;
+                const auto& d = e.items[1];
+                ns.delimiter = d.kind == value::nil || d.text.empty() ? '\0' : d.text[0];
+                out.push_back(std::move(ns));
+            }
+        });
+        return out;
+    }
+
     std::vector<mailbox_entry> list() override {
         std::vector<mailbox_entry> out;
         auto collect = [&](const std::vector<value>& r) {
