@@ -8,6 +8,8 @@
 #   SRC, DST  personal namespace prefix "", separator "/", SPECIAL-USE Sent/Drafts/Trash (auto=subscribe),
 #             Junk/Archive (auto=create), keywords allowed, maildir at MAIL/<domain>/<local part>
 #   LEGACY    like a Courier/Cyrus source: prefix "INBOX.", separator "."; same special-use folders
+#   public    every instance also has an RFC 2342 public namespace, "Public/" on SRC and DST, "shared." on
+#             LEGACY, one maildir shared by all users, full rights for every user (global ACL file)
 # Every instance: users user001..user200@example.test and alice, bob, carol, dave (no domain: MAIL/<name>),
 # all with one password; a master user that acts for any user via SASL PLAIN authzid or LOGIN "user*master";
 # a cleartext port (STARTTLS offered, LOGIN allowed in cleartext) and an implicit-TLS port, both with the
@@ -17,9 +19,11 @@
 #   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_TLS_PORT   implicit-TLS IMAP port
 #   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_CONF       dovecot.conf of the instance (doveadm -c CONF ...)
 #   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_MAIL       mail root: a user's maildir is MAIL/<domain>/<local part>
+#   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_PUBLIC     the public namespace's maildir (rm -rf its contents resets it)
 #   ARRIVAL_DOVECOT_USER_PASSWORD               every user's password (random per start; test-only)
 #   ARRIVAL_DOVECOT_MASTER_USER / _PASSWORD     the master user and its password (random per start)
 #   ARRIVAL_TESTBED_CA                          CA certificate that signed the servers' certificate
+#   ARRIVAL_DOVECOT_DST_NO_PUBLIC_USER          a DST user without the public namespace (NAMESPACE lists none)
 #   ARRIVAL_DOVECOT_DST_OVERQUOTA_USER / _QUOTA_BYTES    a DST user whose quota is tiny ([OVERQUOTA] on APPEND)
 #   ARRIVAL_DOVECOT_DST_APPENDLIMIT_USER / _APPENDLIMIT  a DST user whose server advertises APPENDLIMIT=N
 # Deleting a user's maildir (rm -rf MAIL/<domain>/<local part>) resets it when no session of it is open;
@@ -52,8 +56,8 @@ stop() {
 
 write_conf() {  # instance port tls_port
   local name=$1 port=$2 tls_port=$3 root=$base/$1
-  local prefix="" sep="/"
-  if [ "$name" = legacy ]; then prefix="INBOX."; sep="."; fi
+  local prefix="" sep="/" pub_prefix="Public/"
+  if [ "$name" = legacy ]; then prefix="INBOX."; sep="."; pub_prefix="shared."; fi
   mkdir -p "$root/run" "$root/state" "$root/mail"
   chmod 711 "$root"
   chown mail:mail "$root/mail"
@@ -83,7 +87,8 @@ first_valid_gid = $(id -g mail)
 mail_uid = mail
 mail_gid = mail
 mail_location = maildir:$root/mail/%d/%n
-mail_plugins =
+# acl: the public namespace's rights come from the global ACL file (see its plugin block below).
+mail_plugins = acl
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $root/masters
@@ -124,6 +129,16 @@ namespace inbox {
     auto = create
   }
 }
+# RFC 2342 public ("shared") namespace, owned by no user: every user sees the same folders. Dovecot
+# requires every listed namespace to use the personal separator, so LEGACY's is "shared." with ".".
+namespace public {
+  type = public
+  prefix = $pub_prefix
+  separator = $sep
+  location = maildir:$root/public
+  subscriptions = no
+  list = children
+}
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -162,11 +177,19 @@ protocol imap {
 }
 # Used only by the users whose userdb fields load the quota plugin (see the users file).
 plugin {
+  # Public folders have no owner, so without an ACL nobody may use them: the global ACL file gives every
+  # user (and the master user acting for one) full rights there. The personal namespace ignores ACLs, so
+  # owners and master logins keep full rights on private mail exactly as without the plugin.
+  acl = vfile:$root/public.acl
+  acl_ignore_namespace = $prefix
   quota = count:User quota
   quota_vsizes = yes
 }
 CONF
   chmod 600 "$root/dovecot.conf"
+  mkdir -p "$root/public"
+  chown mail:mail "$root/public"
+  printf '%s anyone lrwstipekxa\n' "${pub_prefix%?}" "${pub_prefix}*" > "$root/public.acl"
   # user:password:uid:gid:gecos:home:shell:extra (uid/gid/home come from default_fields).
   # Server refusals for the fault tests, on DST only (userdb fields; other users load no quota plugin):
   # user198's quota holds 16 KiB; user199's server advertises APPENDLIMIT=65536 and refuses bigger APPENDs.
@@ -174,6 +197,8 @@ CONF
   # imap_capability adds it, quota_max_mail_size is what makes the server enforce it.
   local -A extra=()
   if [ "$name" = dst ]; then
+    # user197 sees no public namespace at all (a destination without one, for arrival migrate --public).
+    extra[197]="userdb_namespace/public/disabled=yes"
     extra[198]="userdb_mail_plugins=quota userdb_quota_rule=*:storage=16K"
     extra[199]="userdb_mail_plugins=quota userdb_quota_max_mail_size=65536 userdb_imap_capability=+APPENDLIMIT=65536"
   fi
@@ -233,7 +258,8 @@ start() {
     fi
     up=${name^^}
     env+=("ARRIVAL_DOVECOT_${up}_PORT=$port" "ARRIVAL_DOVECOT_${up}_TLS_PORT=$tls_port"
-          "ARRIVAL_DOVECOT_${up}_CONF=$base/$name/dovecot.conf" "ARRIVAL_DOVECOT_${up}_MAIL=$base/$name/mail")
+          "ARRIVAL_DOVECOT_${up}_CONF=$base/$name/dovecot.conf" "ARRIVAL_DOVECOT_${up}_MAIL=$base/$name/mail"
+          "ARRIVAL_DOVECOT_${up}_PUBLIC=$base/$name/public")
     i=$((i + 1))
   done
   i=0
@@ -245,13 +271,14 @@ start() {
     i=$((i + 1))
   done
   # The checks' logins created (empty) mailboxes for a few users: start from nothing.
-  for name in "${instances[@]}"; do find "$base/$name/mail" -mindepth 1 -delete; done
+  for name in "${instances[@]}"; do find "$base/$name/mail" "$base/$name/public" -mindepth 1 -delete; done
   {
     printf '%s\n' "${env[@]}"
     echo "ARRIVAL_DOVECOT_USER_PASSWORD=$user_pw"
     echo "ARRIVAL_DOVECOT_MASTER_USER=$master_user"
     echo "ARRIVAL_DOVECOT_MASTER_PASSWORD=$master_pw"
     echo "ARRIVAL_TESTBED_CA=$dir/tls/ca.crt"
+    echo "ARRIVAL_DOVECOT_DST_NO_PUBLIC_USER=user197@example.test"
     echo "ARRIVAL_DOVECOT_DST_OVERQUOTA_USER=user198@example.test"
     echo "ARRIVAL_DOVECOT_DST_QUOTA_BYTES=16384"
     echo "ARRIVAL_DOVECOT_DST_APPENDLIMIT_USER=user199@example.test"
