@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "provision/change_record.hpp"
 #include "provision/entry.hpp"
 
 namespace arrival::provision {
@@ -53,9 +54,17 @@ public:
     // Stable sort by depth: every parent precedes its children, input order kept otherwise. Re-indexes.
     void order();
 
+    // Change records in file order (changes.hpp applies them), and the deletes they resolved to.
+    std::vector<change_record>& changes() noexcept { return changes_; }
+    const std::vector<change_record>& changes() const noexcept { return changes_; }
+    std::vector<planned_delete>& deletes() noexcept { return deletes_; }
+    const std::vector<planned_delete>& deletes() const noexcept { return deletes_; }
+
 private:
     std::vector<std::string> files_;
     std::vector<entry> entries_;
+    std::vector<change_record> changes_;
+    std::vector<planned_delete> deletes_;
     std::vector<entry_kind> kinds_;
     std::unordered_map<std::string_view, std::size_t> by_ndn_;
 };

@@ -76,7 +76,9 @@ public:
         n.ndn_ = std::move(ndn_);
         n.loc = loc;
         n.create_only = create_only;
+        n.from_server = from_server;
         n.source_address = std::move(source_address);
+        n.renamed_from = std::move(renamed_from);
         *this = std::move(n);
     }
     void remove(std::string_view type);
@@ -85,6 +87,12 @@ public:
     source_location loc;
     bool create_only = false;  // a base entry we add when missing but never modify on a live destination
     std::string source_address;  // accounts: the address on the old server, before any rename
+    // Read from the destination so that change records could be applied to it (changes.hpp): its values
+    // are the whole entry, so the writer also removes attributes the changes took away.
+    bool from_server = false;
+    // A modrdn moved this entry here from that DN (as written): the writer renames it on the destination
+    // when the old DN is still there, instead of adding a second copy.
+    std::string renamed_from;
 
 private:
     struct slot {

@@ -113,7 +113,7 @@ private:
 
 using server_values = std::unordered_map<std::string, std::vector<std::string>>;  // lower type -> values
 
-void read_entry(LDAP* ld, LDAPMessage* msg, server_values& out) {
+void read_values(LDAP* ld, LDAPMessage* msg, server_values& out) {
     BerElement* ber = nullptr;
     for (char* a = ldap_first_attribute(ld, msg, &ber); a != nullptr; a = ldap_next_attribute(ld, msg, ber)) {
         auto& vs = out[to_lower(a)];
@@ -224,7 +224,7 @@ void ldap_writer::read_schema(schema& out) {
     }
     if (LDAPMessage* e = ldap_first_entry(ld_, res)) {
         server_values vals;
-        read_entry(ld_, e, vals);
+        read_values(ld_, e, vals);
         for (const auto& v : vals["attributetypes"]) (void)out.add_attribute_type(v);
         for (const auto& v : vals["objectclasses"]) (void)out.add_object_class(v);
     }
@@ -255,7 +255,7 @@ void ldap_writer::read_index(destination_index& out) {
         }
         ldap_memfree(d);
         server_values vals;
-        read_entry(ld_, e, vals);
+        read_values(ld_, e, vals);
         out.ndns.insert(ndn);
         bool is_cos = false, is_domain = false;
         for (const auto& oc : vals["objectclass"]) {
@@ -276,21 +276,60 @@ void ldap_writer::read_index(destination_index& out) {
     ldap_msgfree(res);
 }
 
+bool ldap_writer::read_entry(const std::string& dn_text, entry& out) {
+    const char* all[] = {"*", nullptr};
+    LDAPMessage* res = nullptr;
+    const int rc = ldap_search_ext_s(ld_, dn_text.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", const_cast<char**>(all),
+                                     0, nullptr, nullptr, nullptr, 0, &res);
+    if (rc == LDAP_NO_SUCH_OBJECT) {
+        ldap_msgfree(res);
+        return false;
+    }
+    if (rc != LDAP_SUCCESS) {
+        ldap_msgfree(res);
+        throw ldap_failure(ldap_failure::kind::protocol,
+                           fmt::format("reading {} from {}: {}", dn_text, opts_.url, server_says(ld_, rc)));
+    }
+    bool found = false;
+    if (LDAPMessage* e = ldap_first_entry(ld_, res)) {
+        found = true;
+        char* d = ldap_get_dn(ld_, e);
+        const std::string text = d ? d : dn_text;
+        if (d) ldap_memfree(d);
+        std::string ndn;
+        if (normalize_dn(text, ndn)) (void)normalize_dn(dn_text, ndn);
+        out.set_dn(text, ndn);
+        BerElement* ber = nullptr;
+        for (char* a = ldap_first_attribute(ld_, e, &ber); a != nullptr; a = ldap_next_attribute(ld_, e, ber)) {
+            if (berval** vals = ldap_get_values_len(ld_, e, a)) {
+                for (int i = 0; vals[i] != nullptr; ++i) out.add(a, std::string_view(vals[i]->bv_val, vals[i]->bv_len));
+                ldap_value_free_len(vals);
+            }
+            ldap_memfree(a);
+        }
+        if (ber != nullptr) ber_free(ber, 0);
+    }
+    ldap_msgfree(res);
+    return found;
+}
+
 write_result ldap_writer::write(const directory_model& model, bool dry_run) {
     write_result r;
     const auto& es = model.entries();
     timeval tv{opts_.timeout_seconds, 0};
 
-    auto fail = [&](const entry& e, const std::string& why) {
+    auto fail_at = [&](const source_location& loc, const std::string& dn_text, const std::string& why) {
         problem p;
         p.code = "write_failed";
-        p.file = model.file(e.loc.file);
-        p.line = e.loc.line;
-        p.dn = e.dn();
+        p.file = model.file(loc.file);
+        p.line = loc.line;
+        p.dn = dn_text;
         p.message = why;
         r.failures.push_back(std::move(p));
         ++r.failed;
     };
+    auto fail = [&](const entry& e, const std::string& why) { fail_at(e.loc, e.dn(), why); };
+    std::vector<bool> renamed(es.size(), false);
     // Sends nothing more until every outstanding request of `pending` (msgid -> entry index) has answered;
     // `done(index, rc, server text, message)` gets each result.
     auto collect = [&](std::map<int, std::size_t>& pending, auto&& done) {
@@ -328,6 +367,25 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
         return err;
     };
 
+    // A modrdn moved this entry: when the destination still has it under the old DN (and not yet under the
+    // new one), rename it there rather than add a copy; the comparison below then fixes its values.
+    auto rename_if_still_there = [&](std::size_t k) {
+        const entry& e = es[k];
+        dn old_dn, new_dn;
+        if (parse_dn(e.renamed_from, old_dn) || parse_dn(e.dn(), new_dn) || new_dn.empty()) return;
+        dn leaf;
+        leaf.rdns().push_back(new_dn.rdns()[0]);
+        const dn parent = new_dn.parent();
+        const bool moves = parent.normalized() != old_dn.parent().normalized();
+        const std::string sup = parent.str();
+        const int rc = ldap_rename_s(ld_, e.renamed_from.c_str(), leaf.str().c_str(), moves ? sup.c_str() : nullptr,
+                                     1, nullptr, nullptr);
+        if (rc == LDAP_SUCCESS) renamed[k] = true;
+        else if (rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_ALREADY_EXISTS) {
+            fail(e, fmt::format("rename from {} refused: {}", e.renamed_from, server_says(ld_, rc)));
+        }
+    };
+
     std::size_t i = 0;
     while (i < es.size()) {
         const std::size_t end = std::min(es.size(), i + opts_.window);
@@ -341,8 +399,15 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
         if (dry_run) {
             for (std::size_t k = i; k < j; ++k) existing.push_back(k);
         } else {
+            for (std::size_t k = i; k < j; ++k) {
+                if (!es[k].renamed_from.empty()) rename_if_still_there(k);
+            }
             std::map<int, std::size_t> pending;
             for (std::size_t k = i; k < j; ++k) {
+                if (es[k].from_server) {
+                    existing.push_back(k);  // read from the destination moments ago: compare, do not add
+                    continue;
+                }
                 const auto g = group(es[k]);
                 mod_list mods;
                 for (std::size_t t = 0; t < g.types.size(); ++t) mods.add(LDAP_MOD_ADD, g.types[t], g.values[t]);
@@ -369,6 +434,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             const auto g = group(es[k]);
             auto& tl = type_lists[k - i];
             tl = g.types;
+            if (es[k].from_server) tl = {"*"};  // the whole entry: what it lost must go
             std::vector<char*> attrs;
             for (auto& t : tl) attrs.push_back(t.data());
             attrs.push_back(nullptr);
@@ -398,7 +464,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                 const std::size_t k = it->second;
                 pending.erase(it);
                 for (LDAPMessage* m = ldap_first_message(ld_, msg); m != nullptr; m = ldap_next_message(ld_, m)) {
-                    if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) read_entry(ld_, m, current[k]);
+                    if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) read_values(ld_, m, current[k]);
                     if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) {
                         std::string text;
                         const int rc = result_of(m, text);
@@ -410,8 +476,10 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                 ldap_msgfree(msg);
             }
         }
-        // Dry run: entries that are absent would be created.
-        r.created += absent.size();
+        // Dry run: entries that are absent would be created. A real run only searches what the add found
+        // (or what was read from the destination), so absent there means it vanished meanwhile.
+        if (dry_run) r.created += absent.size();
+        else for (auto k : absent) fail(es[k], "the entry vanished from the destination during the run");
 
         // 3. modify what differs.
         std::map<int, std::size_t> mods_pending;
@@ -433,8 +501,20 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                     mods.add(LDAP_MOD_REPLACE, g.types[t], g.values[t]);
                 }
             }
+            if (e.from_server) {
+                for (const auto& [type, vals] : cur) {
+                    bool planned = false;
+                    for (const auto& t : g.types) planned = planned || iequals(t, type);
+                    if (!planned) mods.add(LDAP_MOD_DELETE, type, {});
+                }
+            }
             if (mods.empty()) {
-                ++r.unchanged;
+                if (renamed[k]) {
+                    ++r.modified;
+                    r.modified_dns.push_back(e.dn());
+                } else {
+                    ++r.unchanged;
+                }
                 continue;
             }
             if (dry_run) {
@@ -458,6 +538,53 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             }
         });
         i = j;
+    }
+
+    // Deletes, deepest first so that a deleted subtree goes children before parents; each depth is a window.
+    std::vector<const planned_delete*> dels;
+    for (const auto& d : model.deletes()) dels.push_back(&d);
+    std::stable_sort(dels.begin(), dels.end(),
+                     [](const auto* a, const auto* b) { return ndn_depth(a->ndn) > ndn_depth(b->ndn); });
+    for (std::size_t a = 0; a < dels.size();) {
+        std::size_t b = a + 1;
+        while (b < dels.size() && b - a < opts_.window && ndn_depth(dels[b]->ndn) == ndn_depth(dels[a]->ndn)) ++b;
+        std::map<int, std::size_t> pending;
+        for (std::size_t k = a; k < b; ++k) {
+            int id = 0;
+            const char* none[] = {"1.1", nullptr};
+            const int rc = dry_run ? ldap_search_ext(ld_, dels[k]->dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)",
+                                                     const_cast<char**>(none), 0, nullptr, nullptr, nullptr, 0, &id)
+                                   : ldap_delete_ext(ld_, dels[k]->dn.c_str(), nullptr, nullptr, &id);
+            if (rc != LDAP_SUCCESS) fail_at(dels[k]->loc, dels[k]->dn, server_says(ld_, rc));
+            else pending[id] = k;
+        }
+        while (!pending.empty()) {
+            LDAPMessage* msg = nullptr;
+            const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
+            if (t <= 0) {
+                for (auto& [id, k] : pending) fail_at(dels[k]->loc, dels[k]->dn, "timed out waiting for the server");
+                if (msg) ldap_msgfree(msg);
+                break;
+            }
+            const auto it = pending.find(ldap_msgid(msg));
+            if (it == pending.end()) {
+                ldap_msgfree(msg);
+                continue;
+            }
+            const std::size_t k = it->second;
+            pending.erase(it);
+            int rc = LDAP_OTHER;
+            std::string text;
+            for (LDAPMessage* m = ldap_first_message(ld_, msg); m != nullptr; m = ldap_next_message(ld_, m)) {
+                const int type = ldap_msgtype(m);
+                if (type == LDAP_RES_DELETE || type == LDAP_RES_SEARCH_RESULT) rc = result_of(m, text);
+            }
+            ldap_msgfree(msg);
+            if (rc == LDAP_SUCCESS) ++r.deleted;  // dry run: it exists, so it would be deleted
+            else if (rc == LDAP_NO_SUCH_OBJECT) ++r.unchanged;
+            else fail_at(dels[k]->loc, dels[k]->dn, "delete refused: " + text);
+        }
+        a = b;
     }
     return r;
 }

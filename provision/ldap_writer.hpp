@@ -4,6 +4,9 @@
 //   present, every value equal   -> nothing                               (unchanged)
 //   present, some attribute differs -> replace exactly those attributes   (modified)
 //   base entries (create_only)   -> added when missing, never modified    (a live Carbonio has its own)
+//   moved by a modrdn (renamed_from), old DN still there -> renamed first, then compared as above
+//   read from the destination for change records (from_server) -> attributes it lost are deleted too
+//   the plan's deletes           -> deleted after every write, deepest first (absent: unchanged)
 // Attributes the server has but the plan does not name are left alone: provisioning owns what it writes,
 // and Carbonio adds its own (zimbraMailHost, timestamps) that a rerun must not strip.
 // Entries of one depth do not depend on each other, so up to `window` requests are in flight on the
@@ -46,7 +49,7 @@ struct ldap_options {
 };
 
 struct write_result {
-    std::size_t created = 0, modified = 0, unchanged = 0, failed = 0;
+    std::size_t created = 0, modified = 0, unchanged = 0, deleted = 0, failed = 0;
     std::vector<problem> failures;  // one per failed entry, with the server's reply
     std::vector<std::string> modified_dns;
 };
@@ -62,6 +65,8 @@ public:
     void read_schema(schema& out);
     // Every entry's DN, zimbraId, addresses, domain names and COS ids (for validation against it).
     void read_index(destination_index& out);
+    // One entry with all its user attributes; false when it does not exist. Throws ldap_failure otherwise.
+    bool read_entry(const std::string& dn, entry& out);
     // Writes (or, with dry_run, compares and counts would-be changes as created/modified).
     write_result write(const directory_model& model, bool dry_run);
 

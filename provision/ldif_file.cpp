@@ -13,15 +13,6 @@
 namespace arrival::provision {
 namespace {
 
-std::string_view change_name(change_type c) {
-    switch (c) {
-    case change_type::del: return "delete";
-    case change_type::modify: return "modify";
-    case change_type::modrdn: return "modrdn";
-    default: return "add";
-    }
-}
-
 // Whole stream into a string, in chunks (istreambuf_iterator trips g++ 12's -Wnull-dereference at -O3).
 std::string slurp(std::istream& in) {
     std::string out;
@@ -79,14 +70,43 @@ load_stats load_ldif_stream(std::istream& in, const std::string& name, const std
             report(static_cast<std::uint32_t>(err.line), {}, "ldif_syntax", std::move(msg));
             continue;
         }
-        if (rec.change != change_type::none && rec.change != change_type::add) {
-            report(static_cast<std::uint32_t>(rec.line), rec.dn_text, "change_record",
-                   fmt::format("changetype: {} cannot be provisioned; give entries as content records",
-                               change_name(rec.change)));
-            continue;
-        }
         if (rec.name.empty()) {
             report(static_cast<std::uint32_t>(rec.line), {}, "root_entry", "the root DSE (dn: \"\") cannot be provisioned");
+            continue;
+        }
+        // `:<` values: read relative to the LDIF's directory (also inside modify records).
+        auto resolve = [&](ldif_value& v) {
+            if (v.kind != value_kind::url) return true;
+            std::filesystem::path p(v.value);
+            if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
+            std::ifstream f(p, std::ios::binary);
+            if (!f) {
+                report(static_cast<std::uint32_t>(v.line), rec.dn_text, "url_unreadable",
+                       fmt::format("{}: cannot read {}: {}", v.type, p.string(), std::strerror(errno)));
+                return false;
+            }
+            v.value = slurp(f);
+            v.kind = value_kind::text;
+            return true;
+        };
+        if (rec.change != change_type::none && rec.change != change_type::add) {
+            // Applied to the plan in file order once every record is read (changes.hpp).
+            change_record c;
+            c.type = rec.change;
+            c.dn = rec.name.str();
+            c.ndn = rec.name.normalized();
+            c.loc = {file_index, static_cast<std::uint32_t>(rec.line)};
+            bool ok = true;
+            for (auto& m : rec.mods) {
+                for (auto& v : m.values) ok = resolve(v) && ok;
+            }
+            if (!ok) continue;
+            c.mods = std::move(rec.mods);
+            c.new_rdn = std::move(rec.new_rdn);
+            c.delete_old_rdn = rec.delete_old_rdn;
+            c.new_superior = std::move(rec.new_superior);
+            model.changes().push_back(std::move(c));
+            ++st.changes;
             continue;
         }
         entry e;
@@ -94,17 +114,8 @@ load_stats load_ldif_stream(std::istream& in, const std::string& name, const std
         e.loc = {file_index, static_cast<std::uint32_t>(rec.line)};
         bool ok = true;
         for (auto& v : rec.attrs) {
-            if (v.kind == value_kind::url) {
-                std::filesystem::path p(v.value);
-                if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-                std::ifstream f(p, std::ios::binary);
-                if (!f) {
-                    report(static_cast<std::uint32_t>(v.line), rec.dn_text, "url_unreadable",
-                           fmt::format("{}: cannot read {}: {}", v.type, p.string(), std::strerror(errno)));
-                    ok = false;
-                    continue;
-                }
-                e.add(v.type, slurp(f));
+            if (!resolve(v)) {
+                ok = false;
                 continue;
             }
             e.add(v.type, v.value);

@@ -1,7 +1,7 @@
 // Reading LDIF files into the plan: the I/O side of ldif_reader. Streams the file in 1 MiB chunks, reads
 // `:<` file: URLs relative to the LDIF file's directory, and turns every reader error into a problem with
-// file:line. Change records other than add are refused (provisioning loads entries; it does not replay
-// edits), each with its line.
+// file:line. Change records (modify/delete/modrdn) go to the model's changes(), in file order, for
+// changes.hpp to apply.
 #pragma once
 #include <cstddef>
 #include <istream>
@@ -17,6 +17,7 @@ namespace arrival::provision {
 struct load_stats {
     std::size_t records = 0;  // records read, good or bad
     std::size_t entries = 0;  // entries added to the plan
+    std::size_t changes = 0;  // change records kept for changes.hpp
     std::size_t errors = 0;
 };
 

@@ -1,13 +1,80 @@
 #include "provision/plan.hpp"
 
+#include <fmt/format.h>
+
+#include <unordered_set>
+
+#include "provision/changes.hpp"
 #include "provision/dl_csv.hpp"
 #include "provision/ldif_file.hpp"
 
 namespace arrival::provision {
+namespace {
+
+// Step 7: changes to entries the input does not carry. Online they apply to the destination's copy of the
+// entry (read here, validated with the rest, written as a diff); a modrdn whose old DN is gone but whose
+// new DN exists was done by an earlier run.
+void resolve_remaining_changes(const plan_options& opts, plan_result& out) {
+    auto& m = out.model;
+    bool pending = false;
+    for (const auto& c : m.changes()) pending = pending || !c.resolved;
+    if (!pending) return;
+    if (opts.fetch_entry) {
+        m.index();
+        std::unordered_set<std::string> asked;
+        for (auto& c : m.changes()) {
+            if (c.resolved || m.find(c.ndn) != nullptr || !asked.insert(c.ndn).second) continue;
+            entry e;
+            if (opts.fetch_entry(c.dn, e)) {
+                e.from_server = true;
+                e.loc = c.loc;
+                m.add(std::move(e));
+                ++out.fetched;
+                continue;
+            }
+            std::string text, target, error;
+            if (c.type == change_type::modrdn && modrdn_target(c, text, target, error) && m.find(target) == nullptr) {
+                entry moved;
+                if (opts.fetch_entry(text, moved)) {
+                    c.resolved = true;  // done by an earlier run: unchanged
+                    ++out.changes_applied;
+                }
+            }
+        }
+        m.index();
+        out.changes_applied += apply_changes(m, out.problems).applied;
+    }
+    for (auto& c : m.changes()) {
+        if (c.resolved) continue;
+        problem p;
+        p.file = m.file(c.loc.file);
+        p.line = c.loc.line;
+        p.dn = c.dn;
+        p.code = "change_target_missing";
+        const std::string_view word = c.type == change_type::modrdn ? "modrdn" : "modify";
+        if (opts.fetch_entry) {
+            p.message = fmt::format("changetype: {}: the entry is neither in the input nor on the destination", word);
+        } else if (opts.emit) {
+            p.message = fmt::format("changetype: {}: the entry is not in the input, and --emit writes whole entries "
+                                    "(apply this change online with --ldap)", word);
+        } else {
+            p.level = problem::severity::warning;
+            p.message = fmt::format("changetype: {}: the entry is not in the input; not checked (give --ldap to check "
+                                    "it against the destination)", word);
+        }
+        out.problems.push_back(std::move(p));
+    }
+}
+
+}  // namespace
 
 void build_plan(const plan_options& opts, plan_result& out) {
     auto& m = out.model;
-    for (const auto& f : opts.ldif_files) out.records_read += load_ldif_file(f, m, out.problems).records;
+    for (const auto& f : opts.ldif_files) {
+        const auto st = load_ldif_file(f, m, out.problems);
+        out.records_read += st.records;
+        out.changes_read += st.changes;
+    }
     for (const auto& f : opts.dl_csv_files) {
         const auto idx = m.add_file(f);
         std::string text;
@@ -26,6 +93,7 @@ void build_plan(const plan_options& opts, plan_result& out) {
         out.records_read += lists.size();
         for (auto& l : lists) m.add(std::move(l));
     }
+    if (!m.changes().empty()) out.changes_applied += apply_changes(m, out.problems).applied;
     m.index();
     out.converted = convert_generic_sources(m, out.problems);
     if (!opts.keep_server_entries) out.skipped_server = skip_server_entries(m, out.problems);
@@ -58,6 +126,7 @@ void build_plan(const plan_options& opts, plan_result& out) {
             out.problems.push_back(std::move(p));
         }
     }
+    resolve_remaining_changes(opts, out);
     m.order();
     validation_options vo;
     vo.destination_schema = opts.destination_schema;

@@ -1,14 +1,18 @@
 // Building the provisioning plan from the inputs, in a fixed order (each step documented where it lives):
-//   1. read LDIF files and DL CSVs (syntax errors with file:line)
+//   1. read LDIF files and DL CSVs (syntax errors with file:line); apply change records to the entries the
+//      input carries (changes.hpp), so every later step sees their end state
 //   2. convert generic inetOrgPerson/posixAccount/groupOfNames sources (source_convert.hpp)
 //   3. leave out the old servers' own entries (rewrite_rules.hpp: skip_server_entries)
 //   4. --rename-domain, then the attribute rules
 //   5. add Carbonio's base entries missing from the input (directory_model::add_base_entries)
 //   6. drop what the destination's schema lacks, counting it (schema_filter.hpp)
-//   7. order parents before children, then validate everything (validator.hpp)
+//   7. online: read from the destination the entries that the remaining change records target, and apply
+//      those changes to them (offline, --emit refuses such changes: slapadd takes whole entries)
+//   8. order parents before children, then validate everything (validator.hpp)
 // Nothing here writes anywhere; the caller decides (online writer, --emit, --check).
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +36,9 @@ struct plan_options {
     bool add_base_entries = true;
     const schema* destination_schema = nullptr;  // drop-and-report and required attributes; none: built-in table
     const destination_index* existing = nullptr;
+    // Online: reads one entry (all user attributes) from the destination; false when it is absent.
+    std::function<bool(const std::string& dn, entry& out)> fetch_entry;
+    bool emit = false;  // --emit: a change to an entry the input does not carry is an error
 };
 
 struct plan_result {
@@ -40,6 +47,7 @@ struct plan_result {
     filter_result dropped;
     convert_result converted;
     std::size_t records_read = 0, skipped_server = 0, renamed = 0, rewritten = 0, base_added = 0;
+    std::size_t changes_read = 0, changes_applied = 0, fetched = 0;
     std::map<std::string, std::size_t> kinds;  // entry_kind name -> count, after all steps
     bool ok() const { return !has_errors(problems); }
 };

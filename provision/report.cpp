@@ -34,6 +34,8 @@ std::string render_report_json(const report_input& in) {
         {"created", in.written ? in.written->created : 0},
         {"modified", in.written ? in.written->modified : 0},
         {"unchanged", in.written ? in.written->unchanged : 0},
+        {"deleted", in.written ? in.written->deleted : 0},
+        {"changes", p.changes_read},
         {"dropped_attribute", p.dropped.entries_changed},
         {"failed", in.written ? in.written->failed : 0},
         {"skipped", p.skipped_server},

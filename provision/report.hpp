@@ -1,6 +1,7 @@
 // The JSON report of `arrival provision --report FILE.json`. Field names are a contract for scripts:
 //   { "mode": "check"|"emit"|"ldap", "inputs": [...], "destination": URL|null,
-//     "counts": { "read", "planned", "created", "modified", "unchanged", "dropped_attribute", "failed",
+//     "counts": { "read", "planned", "created", "modified", "unchanged", "deleted", "changes" (change records
+//                 read), "dropped_attribute", "failed",
 //                 "skipped", "errors", "warnings", "kinds": {kind: n} },
 //     "dropped_attributes": [{"name", "entries", "reason", "first"}],
 //     "dropped_object_classes": [...same...],

@@ -36,6 +36,7 @@ public:
         : m_(m), o_(o), out_(out) {}
 
     void run() {
+        for (const auto& d : m_.deletes()) deleted_.insert(d.ndn);
         collect();
         for (std::size_t i = 0; i < m_.entries().size(); ++i) check_entry(i);
     }
@@ -74,7 +75,7 @@ private:
                                        where(m_.entries()[jt->second])));
                 } else if (o_.existing) {
                     const auto d = o_.existing->zimbra_ids.find(key);
-                    if (d != o_.existing->zimbra_ids.end() && d->second != e.ndn()) {
+                    if (d != o_.existing->zimbra_ids.end() && !same_holder(d->second, e)) {
                         report(e, "duplicate_zimbra_id",
                                fmt::format("zimbraId {} already used on the destination by {}", id, d->second));
                     }
@@ -98,7 +99,7 @@ private:
                                        where(m_.entries()[jt->second])));
                 } else if (o_.existing) {
                     const auto d = o_.existing->addresses.find(a);
-                    if (d != o_.existing->addresses.end() && d->second != e.ndn()) {
+                    if (d != o_.existing->addresses.end() && !same_holder(d->second, e)) {
                         report(e, "duplicate_mail",
                                fmt::format("address {} already belongs to {} on the destination", a, d->second));
                     }
@@ -106,6 +107,14 @@ private:
             }
         }
         zimbra_ids_ = std::move(ids);
+    }
+
+    // The destination's entry holding a value is this one (also under the DN a modrdn moves it from), or
+    // one the plan deletes: no conflict.
+    bool same_holder(const std::string& holder, const entry& e) const {
+        if (holder == e.ndn() || deleted_.count(holder)) return true;
+        std::string old;
+        return !e.renamed_from.empty() && !normalize_dn(e.renamed_from, old) && old == holder;
     }
 
     bool domain_known(const std::string& d) const {
@@ -254,7 +263,7 @@ private:
     const directory_model& m_;
     const validation_options& o_;
     std::vector<problem>& out_;
-    std::unordered_set<std::string> domains_, cos_ids_;
+    std::unordered_set<std::string> domains_, cos_ids_, deleted_;
     std::unordered_map<std::string, std::size_t> zimbra_ids_, addresses_;
 };
 

@@ -27,7 +27,9 @@ namespace pv = arrival::provision;
 constexpr const char* description =
     "arrival provision: load LDIF (Carbonio/Zimbra export, or inetOrgPerson/posixAccount from any OpenLDAP)\n"
     "and distribution-list CSV into the destination's OpenLDAP. Everything is validated first; nothing is\n"
-    "written if any check fails. Modes:\n"
+    "written if any check fails. Change records (changetype: modify/delete/modrdn) apply in file order to the\n"
+    "entries before them (their end state is validated, emitted, written), or online to the destination's.\n"
+    "Modes:\n"
     "  --ldap URL --bind-dn DN   write online (idempotent: unchanged entries are left alone, differing ones\n"
     "                            modified to match); password from --bind-password-file or ARRIVAL_LDAP_PASSWORD\n"
     "  --emit FILE.ldif          write ordered, validated LDIF for slapadd. slapadd writes the database files\n"
@@ -173,11 +175,18 @@ int run_provision(int argc, char** argv) {
             return exit_for(e.which());
         }
         opts.existing = &existing;
+        opts.fetch_entry = [&](const std::string& dn, pv::entry& e) { return writer->read_entry(dn, e); };
     }
     opts.destination_schema = dest_schema.empty() ? nullptr : &dest_schema;
+    opts.emit = !emit.empty() && !check;
 
     pv::plan_result plan;
-    pv::build_plan(opts, plan);
+    try {
+        pv::build_plan(opts, plan);
+    } catch (const pv::ldap_failure& e) {
+        std::fprintf(stderr, "arrival provision: %s\n", e.what());
+        return exit_for(e.which());
+    }
 
     const std::string mode = check ? "check" : !ldap_url.empty() ? "ldap" : !emit.empty() ? "emit" : "check";
     auto write_report = [&](const pv::write_result* w) {
@@ -200,6 +209,10 @@ int run_provision(int argc, char** argv) {
     print_problems(plan.problems, 50);
     std::printf("plan: %zu entries from %zu records", plan.model.entries().size(), plan.records_read);
     for (const auto& [k, n] : plan.kinds) std::printf(", %s %zu", k.c_str(), n);
+    if (plan.changes_read) {
+        std::printf(", %zu change record(s) (%zu entries read from the destination for them), %zu delete(s)",
+                    plan.changes_read, plan.fetched, plan.model.deletes().size());
+    }
     std::printf("\n");
     if (plan.dropped.entries_changed) {
         std::printf("schema: %zu attribute(s) and %zu object class(es) the destination lacks dropped from %zu entries\n",
@@ -237,9 +250,9 @@ int run_provision(int argc, char** argv) {
         written = writer->write(plan.model, check);
         wp = &written;
         print_problems(written.failures, 50);
-        std::printf("%s: created %zu, modified %zu, unchanged %zu, failed %zu, dropped-attribute %zu\n",
+        std::printf("%s: created %zu, modified %zu, unchanged %zu, deleted %zu, failed %zu, dropped-attribute %zu\n",
                     check ? "would be (dry run)" : "ldap", written.created, written.modified, written.unchanged,
-                    written.failed, plan.dropped.entries_changed);
+                    written.deleted, written.failed, plan.dropped.entries_changed);
     } else if (check || emit.empty()) {
         std::printf("check: the plan is valid; nothing written\n");
     }

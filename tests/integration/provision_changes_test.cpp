@@ -1,0 +1,124 @@
+// Change records (changetype: modify / delete / modrdn) against the testbed's slapd: applied online to
+// entries the destination holds, and to entries of the same input (end state written); a rerun changes
+// nothing; a change that would break an entry is refused before anything is written.
+#include <gtest/gtest.h>
+
+#include "provision_fixture.hpp"
+
+namespace {
+using namespace provision_it;
+
+// A domain with four accounts (one with a signature) and an empty ou for moves; `d` makes it unique per run.
+std::string domain_ldif(const std::string& d) {
+    std::string out = "dn: dc=" + d + ",dc=test\nobjectClass: dcObject\nobjectClass: organization\n"
+                      "objectClass: zimbraDomain\ndc: " + d + "\no: " + d + "\nzimbraDomainName: " + d +
+                      ".test\nzimbraDomainType: local\nzimbraId: " + d + "-domain\n\n"
+                      "dn: ou=moved,dc=" + d + ",dc=test\nobjectClass: organizationalUnit\nou: moved\n\n";
+    for (const char* u : {"ann", "bob", "cid", "dan"}) {
+        out += std::string("dn: uid=") + u + ",ou=people,dc=" + d + ",dc=test\nobjectClass: inetOrgPerson\n"
+               "objectClass: zimbraAccount\nuid: " + u + "\ncn: " + u + "\nsn: " + u + "\nmail: " + u + "@" + d +
+               ".test\nzimbraAccountStatus: active\nzimbraId: " + d + "-" + u + "\ndescription: first\n\n";
+    }
+    out += "dn: zimbraSignatureName=sig,uid=cid,ou=people,dc=" + d + ",dc=test\nobjectClass: zimbraSignature\n"
+           "zimbraSignatureName: sig\nzimbraSignatureId: " + d + "-sig\n\n";
+    return out;
+}
+
+TEST(provision_changes, applied_online_to_the_destination_and_a_rerun_changes_nothing) {
+    slapd_env s;
+    ASSERT_TRUE(s.ok());
+    scratch t("chg");
+    const std::string d = "chg" + std::to_string(::getpid());
+    const std::string people = ",ou=people,dc=" + d + ",dc=test";
+    t.write("base.ldif", domain_ldif(d));
+    auto r = provision(s, quote(t.path("base.ldif")));
+    ASSERT_EQ(r.status, 0) << r.output;
+
+    // Changes only: every target is on the destination, none in this input.
+    t.write("changes.ldif", "version: 1\n\n"
+            "dn: uid=ann" + people + "\nchangetype: modify\nadd: description\ndescription: first\ndescription: second\n-\n"
+            "replace: sn\nsn: Annson\n-\ndelete: mail\nmail: not-there@" + d + ".test\n-\n\n"
+            "dn: uid=bob" + people + "\nchangetype: modify\ndelete: description\n-\n\n"
+            "dn: uid=cid" + people + "\nchangetype: delete\n\n"
+            "dn: zimbraSignatureName=sig,uid=cid" + people + "\nchangetype: delete\n\n"
+            "dn: uid=dan" + people + "\nchangetype: modrdn\nnewrdn: uid=daniel\ndeleteoldrdn: 1\n"
+            "newsuperior: ou=moved,dc=" + d + ",dc=test\n\n"
+            "dn: uid=nobody" + people + "\nchangetype: delete\n");
+    r = provision(s, quote(t.path("changes.ldif")) + " --report " + quote(t.path("r1.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto j = read_json(t.path("r1.json"));
+    EXPECT_EQ(j["counts"]["changes"], 6);
+    EXPECT_EQ(j["counts"]["failed"], 0);
+    EXPECT_EQ(j["counts"]["deleted"], 2);    // cid and its signature (the child first)
+    EXPECT_EQ(j["counts"]["modified"], 3);   // ann, bob, dan renamed
+    ldap_reader l(s);
+    const auto ann = l.get("uid=ann" + people);
+    EXPECT_EQ(ann.at("description"), (std::vector<std::string>{"first", "second"}));
+    EXPECT_EQ(ann.at("sn"), std::vector<std::string>{"Annson"});
+    EXPECT_EQ(ann.at("mail"), std::vector<std::string>{"ann@" + d + ".test"});
+    EXPECT_EQ(l.get("uid=bob" + people).count("description"), 0u);
+    EXPECT_TRUE(l.get("uid=cid" + people).empty());
+    EXPECT_TRUE(l.get("uid=dan" + people).empty());
+    const auto dan = l.get("uid=daniel,ou=moved,dc=" + d + ",dc=test");
+    ASSERT_FALSE(dan.empty());
+    EXPECT_EQ(dan.at("uid"), std::vector<std::string>{"daniel"});
+
+    // Rerun: the add: of present values, the delete of absent entries and the done modrdn are unchanged.
+    r = provision(s, quote(t.path("changes.ldif")) + " --report " + quote(t.path("r2.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    j = read_json(t.path("r2.json"));
+    EXPECT_EQ(j["counts"]["modified"], 0) << r.output;
+    EXPECT_EQ(j["counts"]["deleted"], 0);
+    EXPECT_EQ(j["counts"]["created"], 0);
+    EXPECT_EQ(j["counts"]["failed"], 0);
+}
+
+TEST(provision_changes, content_and_changes_in_one_file_write_the_end_state) {
+    slapd_env s;
+    ASSERT_TRUE(s.ok());
+    scratch t("chg2");
+    const std::string d = "chgb" + std::to_string(::getpid());
+    const std::string people = ",ou=people,dc=" + d + ",dc=test";
+    t.write("all.ldif", domain_ldif(d) +
+            "dn: uid=ann" + people + "\nchangetype: modify\nreplace: description\ndescription: final\n-\n\n"
+            "dn: zimbraSignatureName=sig,uid=cid" + people + "\nchangetype: delete\n\n"
+            "dn: uid=cid" + people + "\nchangetype: delete\n\n"
+            "dn: uid=dan" + people + "\nchangetype: modrdn\nnewrdn: uid=daniel\ndeleteoldrdn: 0\n");
+    auto r = provision(s, quote(t.path("all.ldif")) + " --report " + quote(t.path("r.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    ldap_reader l(s);
+    EXPECT_EQ(l.get("uid=ann" + people).at("description"), std::vector<std::string>{"final"});
+    EXPECT_TRUE(l.get("uid=cid" + people).empty());
+    EXPECT_TRUE(l.get("uid=dan" + people).empty());
+    EXPECT_EQ(l.get("uid=daniel" + people).at("uid"), (std::vector<std::string>{"dan", "daniel"}));
+    r = provision(s, quote(t.path("all.ldif")) + " --report " + quote(t.path("r2.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto j = read_json(t.path("r2.json"));
+    EXPECT_EQ(j["counts"]["created"], 0);
+    EXPECT_EQ(j["counts"]["modified"], 0);
+    EXPECT_EQ(j["counts"]["deleted"], 0);
+}
+
+TEST(provision_changes, a_change_that_breaks_an_entry_is_refused_before_any_write) {
+    slapd_env s;
+    ASSERT_TRUE(s.ok());
+    scratch t("chg3");
+    const std::string d = "chgc" + std::to_string(::getpid());
+    const std::string people = ",ou=people,dc=" + d + ",dc=test";
+    t.write("base.ldif", domain_ldif(d));
+    ASSERT_EQ(provision(s, quote(t.path("base.ldif"))).status, 0);
+    t.write("bad.ldif", "dn: uid=ann" + people + "\nchangetype: modify\nreplace: description\ndescription: new\n-\n\n"
+            "dn: uid=bob" + people + "\nchangetype: modify\ndelete: zimbraAccountStatus\n-\n\n"
+            "dn: uid=ghost" + people + "\nchangetype: modify\nreplace: sn\nsn: x\n-\n");
+    const auto r = provision(s, quote(t.path("bad.ldif")));
+    EXPECT_EQ(r.status, 3) << r.output;
+    EXPECT_NE(r.output.find("bad.ldif:7: uid=bob" + people + ": required attribute zimbraaccountstatus is missing"),
+              std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("bad.ldif:12: uid=ghost" + people + ": changetype: modify: the entry is neither in the input "
+                            "nor on the destination"), std::string::npos) << r.output;
+    ldap_reader l(s);
+    EXPECT_EQ(l.get("uid=ann" + people).at("description"), std::vector<std::string>{"first"});  // not written
+    EXPECT_EQ(l.get("uid=bob" + people).count("zimbraaccountstatus"), 1u);
+}
+
+}  // namespace
