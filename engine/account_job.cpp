@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/public_plan.hpp"
+
 namespace arrival::engine {
 
 namespace {
@@ -51,6 +53,7 @@ public:
         auto& r = out.report;
         r.source_user = a_.source_user;
         r.dest_user = a_.dest_user;
+        r.scope = a_.scope;
         const auto t0 = clock_type::now();
         if (o_.progress_sink) o_.progress_sink->account_started(a_.source_user);
         int attempt = 0;
@@ -134,9 +137,7 @@ private:
     // and nothing on the destination.
     bool unchanged_since_last_run(account_report& r) {
         s_.source = open_side(true);
-        const auto ns = s_.source->personal_namespace();
-        const auto boxes = s_.source->list();
-        const auto p = plan_folders(boxes, ns, {}, ns, o_.filter);   // only the selection matters here
+        const auto p = plan_scope(*s_.source, nullptr, o_.filter, a_.scope);   // only the selection matters here
         if (!p.errors.empty()) return false;
         std::vector<folder_report> folders;
         for (const auto& e : p.entries) {
@@ -168,11 +169,8 @@ private:
     }
 
     void plan(account_report& r) {
-        src_ns_ = s_.source->personal_namespace();
-        dst_ns_ = s_.dest->personal_namespace();
-        const auto src_boxes = s_.source->list();
-        const auto dst_boxes = s_.dest->list();
-        plan_ = plan_folders(src_boxes, src_ns_, dst_boxes, dst_ns_, o_.filter);
+        // The account's own folders, or the public namespace's for the --public job (engine/public_plan.hpp).
+        plan_ = plan_scope(*s_.source, s_.dest.get(), o_.filter, a_.scope);
         for (const auto& e : plan_.errors) r.errors.push_back(e);
         if (o_.plan_out) {
             std::fprintf(o_.plan_out, "account %s -> %s: %zu folder(s), %zu excluded\n", a_.source_user.c_str(),
@@ -281,7 +279,6 @@ private:
     const account_pair& a_;
     const job_options& o_;
     sessions s_;
-    namespace_info src_ns_, dst_ns_;
     folder_plan plan_;
     std::set<std::string> created_;
     bool current_folder_open_ = false;

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/public_folders.hpp"
 #include "engine/secret_string.hpp"
 
 namespace arrival::engine {
@@ -31,6 +32,8 @@ struct account_pair {
     secret_string source_password;   // empty = from the admin / password file
     secret_string dest_password;
     std::size_t line = 0;      // 1-based line of the file it came from, for error messages
+    // shared: the run's one job for the public namespace (--public), logged in as this account.
+    folder_scope scope = folder_scope::personal;
 };
 
 struct account_list_error {

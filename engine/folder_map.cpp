@@ -147,7 +147,8 @@ void check_folder_filter(const folder_filter& filter) {
 }
 
 folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespace_info& source_ns,
-                         const std::vector<mailbox_entry>& dest, const namespace_info& dest_ns, const folder_filter& filter) {
+                         const std::vector<mailbox_entry>& dest, const namespace_info& dest_ns, const folder_filter& filter,
+                         bool map_special_use) {
     check_folder_filter(filter);
     std::vector<std::regex> inc, exc;
     for (const auto& p : filter.include) inc.emplace_back(p, std::regex::ECMAScript);
@@ -208,6 +209,7 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
     };
     std::vector<special_target> targets;
     for (const auto& [use, idx] : source_special) {
+        if (!map_special_use) break;
         auto it = dest_special.find(use);
         if (it == dest_special.end()) continue;
         targets.push_back({use, split_levels(source[idx].name, source_ns), split_levels(it->second, dest_ns)});

@@ -75,9 +75,10 @@ struct folder_plan {
 // Validates the patterns; throws std::invalid_argument naming the bad one.
 void check_folder_filter(const folder_filter& filter);
 
+// map_special_use = false skips rule 2 (engine/public_folders.hpp: public folders are nobody's \Sent).
 [[nodiscard]] folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespace_info& source_ns,
                                        const std::vector<mailbox_entry>& dest, const namespace_info& dest_ns,
-                                       const folder_filter& filter);
+                                       const folder_filter& filter, bool map_special_use = true);
 
 // Helpers, exposed for testing: the source name split into levels without the prefix, and the join.
 [[nodiscard]] std::vector<std::string> split_levels(std::string_view name, const namespace_info& ns);

@@ -90,6 +90,7 @@ nlohmann::json to_json(const account_report& a) {
         {"folders", std::move(folders)},
     };
     if (!a.errors.empty()) j["errors"] = a.errors;
+    if (a.scope == folder_scope::shared) j["namespace"] = to_string(a.scope);
     return j;
 }
 
@@ -145,7 +146,8 @@ std::string summary_table(const run_report& r) {
     std::string out = fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7}\n", "account", w, "status", "copied",
                                   "dup-skip", "failed", "bytes", "seconds");
     for (const auto& a : r.accounts) {
-        out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}\n", a.source_user, w, a.ok ? "ok" : "FAILED",
+        const auto name = a.scope == folder_scope::shared ? a.source_user + " (public)" : a.source_user;
+        out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}\n", name, w, a.ok ? "ok" : "FAILED",
                            a.copied(), a.skipped_duplicate(), a.failed(), human_bytes(a.bytes()), a.seconds);
         if (!a.ok) out += fmt::format("  error: {}\n", a.error);
     }

@@ -21,6 +21,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "engine/public_folders.hpp"
+
 namespace arrival::engine {
 
 struct message_failure {
@@ -56,6 +58,7 @@ struct account_report {
     std::vector<std::string> errors;      // folder-level problems that did not fail the account
     std::vector<folder_report> folders;
     double seconds = 0;
+    folder_scope scope = folder_scope::personal;   // shared: the --public entry, "namespace": "shared" in JSON
 
     [[nodiscard]] std::uint64_t copied() const;
     [[nodiscard]] std::uint64_t skipped_duplicate() const;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/public_plan.hpp"
+
 namespace arrival::engine {
 
 std::uint64_t account_verification::missing() const {
@@ -65,9 +67,7 @@ account_verification verify_account(const account_pair& a, const job_options& o)
         } catch (const session_error& e) {
             throw session_error(e.kind(), fmt::format("destination {} as {}: {}", o.dest.url, a.dest_user, e.what()));
         }
-        const auto src_ns = src->personal_namespace();
-        const auto dst_ns = dst->personal_namespace();
-        const auto plan = plan_folders(src->list(), src_ns, dst->list(), dst_ns, o.filter);
+        const auto plan = plan_scope(*src, dst.get(), o.filter, a.scope);
         for (const auto& e : plan.entries) {
             if (!e.copy_messages || e.source_name.empty()) continue;
             const auto ss = src->examine(e.source_name);

@@ -1,0 +1,85 @@
+#include "engine/public_plan.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace arrival::engine {
+
+namespace {
+
+std::string describe(const std::vector<namespace_info>& all) {
+    std::string out;
+    for (const auto& ns : all) {
+        if (!out.empty()) out += ", ";
+        out += fmt::format("'{}'", ns.prefix);
+    }
+    return out;
+}
+
+folder_plan plan_personal(imap_session& source, imap_session* dest, const folder_filter& filter) {
+    const auto src_ns = source.personal_namespace();
+    const auto src_boxes = outside_namespaces(source.list(), source.shared_namespaces());
+    if (!dest) return plan_folders(src_boxes, src_ns, {}, src_ns, filter);
+    const auto dst_ns = dest->personal_namespace();
+    const auto dst_boxes = outside_namespaces(dest->list(), dest->shared_namespaces());
+    return plan_folders(src_boxes, src_ns, dst_boxes, dst_ns, filter);
+}
+
+folder_plan plan_shared(imap_session& source, imap_session* dest, const folder_filter& filter) {
+    const auto src_shared = source.shared_namespaces();
+    if (src_shared.empty()) {
+        throw std::runtime_error("--public: the source server has no shared namespace (NAMESPACE lists none): no public folders to migrate");
+    }
+    // The first shared namespace is the public one on every server we know (Dovecot, Cyrus, Zimbra); more
+    // than one is reported rather than merged, since two trees landing in one could collide.
+    const auto& src_ns = src_shared.front();
+    const auto boxes = source.list();
+    folder_plan plan;
+    if (!dest) {
+        plan = plan_public_folders(boxes, src_ns, {}, src_ns, filter);
+    } else {
+        const auto dst_shared = dest->shared_namespaces();
+        if (dst_shared.empty()) {
+            throw std::runtime_error(fmt::format("--public: the destination server has no shared namespace (NAMESPACE lists none): "
+                                                 "the source's public folders under '{}' have nowhere to go",
+                                                 src_ns.prefix));
+        }
+        plan = plan_public_folders(boxes, src_ns, dest->list(), dst_shared.front(), filter);
+    }
+    if (src_shared.size() > 1) {
+        plan.errors.push_back(fmt::format("the source has {} shared namespaces ({}); only the first, '{}', is migrated",
+                                          src_shared.size(), describe(src_shared), src_ns.prefix));
+    }
+    return plan;
+}
+
+}  // namespace
+
+account_pair public_job_account(const std::vector<account_pair>& accounts, const std::string& acting, bool has_run_wide_passwords) {
+    account_pair p;
+    if (acting.empty()) {
+        if (accounts.empty()) throw std::invalid_argument("--public: the accounts file lists no account to log in as; give --public-account USER");
+        p = accounts.front();
+    } else {
+        const auto it = std::find_if(accounts.begin(), accounts.end(), [&](const account_pair& a) { return a.source_user == acting; });
+        if (it != accounts.end()) {
+            p = *it;
+        } else if (has_run_wide_passwords) {
+            p.source_user = p.dest_user = acting;
+        } else {
+            throw std::invalid_argument(fmt::format("--public-account {}: not in the accounts file, and no admin or shared password "
+                                                    "(--source-password-file/--dest-password-file) to log in with",
+                                                    acting));
+        }
+    }
+    p.scope = folder_scope::shared;
+    return p;
+}
+
+folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope) {
+    return scope == folder_scope::shared ? plan_shared(source, dest, filter) : plan_personal(source, dest, filter);
+}
+
+}  // namespace arrival::engine

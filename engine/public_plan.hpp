@@ -1,0 +1,32 @@
+// The folder plan of one job against its live sessions, for either scope (engine/public_folders.hpp):
+//
+//   personal  the account's own folders: the personal namespace's LIST minus every folder of the shared
+//             namespaces, so public folders are copied once by the shared job, never once per account
+//   shared    the source's shared/public namespace onto the destination's, relative hierarchy kept
+//
+// The account job, verify and the rerun check all plan through here, so the three agree on which folders
+// belong to a job. Throws std::runtime_error (the job's entry fails with it, the other accounts go on) when
+// the shared scope has nothing to map: no shared namespace on the source, or none on the destination.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "engine/account_list.hpp"
+#include "engine/folder_map.hpp"
+#include "engine/imap_session.hpp"
+#include "engine/public_folders.hpp"
+
+namespace arrival::engine {
+
+// `dest` null: only the source side is planned (which folders the job would take; the destination is
+// treated as empty, its namespace as the source's), as the rerun check needs.
+[[nodiscard]] folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope);
+
+// The account pair of the run's --public job (scope shared): `acting` as listed in `accounts` (its hosts and
+// passwords), the first listed account when `acting` is empty, or an unlisted `acting` on both sides when
+// the run has a password that does not depend on the account (an admin's, or the one every user shares).
+// Throws std::invalid_argument saying what is missing.
+[[nodiscard]] account_pair public_job_account(const std::vector<account_pair>& accounts, const std::string& acting,
+                                              bool has_run_wide_passwords);
+
+}  // namespace arrival::engine
