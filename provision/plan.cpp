@@ -93,6 +93,9 @@ void build_plan(const plan_options& opts, plan_result& out) {
         out.records_read += lists.size();
         for (auto& l : lists) m.add(std::move(l));
     }
+    if (opts.destination_schema != nullptr && !opts.destination_schema->empty()) {
+        out.aliases_rewritten = use_primary_names(m, *opts.destination_schema);
+    }
     if (!m.changes().empty()) out.changes_applied += apply_changes(m, out.problems).applied;
     m.index();
     out.converted = convert_generic_sources(m, out.problems);

@@ -1,5 +1,6 @@
 // Building the provisioning plan from the inputs, in a fixed order (each step documented where it lives):
-//   1. read LDIF files and DL CSVs (syntax errors with file:line); apply change records to the entries the
+//   1. read LDIF files and DL CSVs (syntax errors with file:line); with a schema, attribute names become
+//      its primary names (`surname` -> `sn`, schema_filter.hpp: compared as the destination answers); apply change records to the entries the
 //      input carries (changes.hpp), so every later step sees their end state
 //   2. convert generic inetOrgPerson/posixAccount/groupOfNames sources (source_convert.hpp)
 //   3. leave out the old servers' own entries (rewrite_rules.hpp: skip_server_entries)
@@ -47,7 +48,7 @@ struct plan_result {
     filter_result dropped;
     convert_result converted;
     std::size_t records_read = 0, skipped_server = 0, renamed = 0, rewritten = 0, base_added = 0;
-    std::size_t changes_read = 0, changes_applied = 0, fetched = 0;
+    std::size_t changes_read = 0, changes_applied = 0, fetched = 0, aliases_rewritten = 0;
     std::map<std::string, std::size_t> kinds;  // entry_kind name -> count, after all steps
     bool ok() const { return !has_errors(problems); }
 };

@@ -1,9 +1,64 @@
 #include "provision/schema_filter.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace arrival::provision {
+
+namespace {
+
+// Attribute description -> the same with the primary NAME ("" when already primary or unknown). A plan
+// has a few hundred distinct descriptions and millions of values, so each is looked up in the schema once.
+class primary_name_cache {
+public:
+    explicit primary_name_cache(const schema& s) : s_(s) {}
+    const std::string& operator()(std::string_view description) {
+        if (const auto it = cache_.find(description); it != cache_.end()) return it->second;
+        std::string out;
+        const auto base = base_type(description);
+        if (const auto* a = s_.attribute(base); a != nullptr && !a->names.empty() && a->names[0] != base) {
+            out = a->names[0];
+            out.append(description.substr(base.size()));
+        }
+        keys_.emplace_back(description);
+        return cache_.emplace(keys_.back(), std::move(out)).first->second;
+    }
+
+private:
+    const schema& s_;
+    std::deque<std::string> keys_;  // stable storage for the map's views
+    std::unordered_map<std::string_view, std::string> cache_;
+};
+
+}  // namespace
+
+std::size_t use_primary_names(directory_model& model, const schema& s) {
+    primary_name_cache primary(s);
+    std::size_t changed = 0;
+    for (auto& e : model.entries()) {
+        bool c = false;
+        e.rewrite([&](std::string_view type, std::string_view, std::string& out_type, std::string&) {
+            const auto& p = primary(type);
+            if (!p.empty()) {
+                out_type = p;
+                c = true;
+            }
+            return true;
+        });
+        changed += c;
+    }
+    for (auto& ch : model.changes()) {
+        for (auto& m : ch.mods) {
+            if (const auto& p = primary(m.type); !p.empty()) m.type = p;
+            for (auto& v : m.values) {
+                if (const auto& p = primary(v.type); !p.empty()) v.type = p;
+            }
+        }
+    }
+    return changed;
+}
 
 filter_result apply_schema(directory_model& model, const schema& s) {
     filter_result r;

@@ -26,6 +26,12 @@ struct filter_result {
     std::size_t entries_changed = 0;                          // entries that lost at least one value
 };
 
+// Rewrites every attribute description (entries and change records) to the schema's primary NAME, options
+// kept: `surname: x` becomes `sn: x`, `GIVENNAME;lang-de` becomes `givenName;lang-de`. The destination
+// answers with primary names, so without this an LDIF using an alias would be "modified" on every rerun.
+// Unknown attributes are left as written (apply_schema drops them). Returns how many entries changed.
+std::size_t use_primary_names(directory_model& model, const schema& s);
+
 // Removes, from every entry: object classes `s` does not define; attributes it does not define; and
 // attributes none of the entry's (remaining) object classes allow, unless the entry is extensibleObject.
 filter_result apply_schema(directory_model& model, const schema& s);

@@ -176,4 +176,31 @@ cn:: not base64!
     EXPECT_TRUE(l.get("uid=ok,ou=people,dc=broken,dc=test").empty());
 }
 
+TEST(provision_load, attribute_aliases_are_compared_by_primary_name_so_a_rerun_is_a_no_op) {
+    slapd_env s;
+    ASSERT_TRUE(s.ok());
+    scratch d("alias");
+    const std::string p = "alias" + std::to_string(::getpid());
+    // surname/commonName/GIVENNAME/rfc822Mailbox: what hand-written or other tools' LDIF uses; slapd answers
+    // with sn/cn/givenName/mail.
+    d.write("a.ldif", "dn: dc=" + p + ",dc=test\nobjectClass: dcObject\nobjectClass: organization\n"
+            "objectClass: zimbraDomain\ndc: " + p + "\no: " + p + "\nzimbraDomainName: " + p +
+            ".test\nzimbraDomainType: local\nzimbraId: " + p + "-d\n\n"
+            "dn: uid=al,ou=people,dc=" + p + ",dc=test\nobjectClass: inetOrgPerson\nobjectClass: zimbraAccount\n"
+            "uid: al\ncommonName: Al\nsurname: Alias\nGIVENNAME: Al\nrfc822Mailbox: al@" + p + ".test\n"
+            "zimbraAccountStatus: active\nzimbraId: " + p + "-al\n");
+    auto r = provision(s, quote(d.path("a.ldif")) + " --report " + quote(d.path("r1.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    ldap_reader l(s);
+    const auto a = l.get("uid=al,ou=people,dc=" + p + ",dc=test");
+    ASSERT_FALSE(a.empty());
+    EXPECT_EQ(a.at("sn"), std::vector<std::string>{"Alias"});
+    r = provision(s, quote(d.path("a.ldif")) + " --report " + quote(d.path("r2.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto j = read_json(d.path("r2.json"));
+    EXPECT_EQ(j["counts"]["modified"], 0) << r.output;
+    EXPECT_EQ(j["counts"]["created"], 0);
+    EXPECT_EQ(j["counts"]["failed"], 0);
+}
+
 }  // namespace

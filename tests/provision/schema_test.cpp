@@ -88,3 +88,27 @@ zimbraBackupEnabled: FALSE
 }
 
 }  // namespace
+
+namespace {
+using namespace arrival::provision;
+
+TEST(schema_filter, attribute_names_become_the_schema_primary_names_in_entries_and_changes) {
+    schema s;
+    s.add_slapd_system_schema();
+    schema_error err;
+    ASSERT_TRUE(s.add_schema_file("attributetype ( 9.9.2 NAME ( 'zimbraMailAlias' 'zAlias' ) SUP name )\n"
+                                  "attributetype ( 2.5.4.4 NAME ( 'sn' 'surname' ) SUP name )\n", err));
+    auto m = test::model_of("dn: cn=a\nobjectClass: top\ncommonName: a\nSURNAME;lang-de: b\nzalias: c\nzimbraMailAlias: d\n"
+                            "unknownThing: e\n\ndn: cn=a\nchangetype: modify\nreplace: surname\nsurname: x\n-\n");
+    EXPECT_EQ(use_primary_names(m, s), 1u);
+    const auto& e = m.entries()[0];
+    std::vector<std::string> types;
+    for (std::size_t i = 0; i < e.size(); ++i) types.emplace_back(e[i].type);
+    EXPECT_EQ(types, (std::vector<std::string>{"objectClass", "cn", "sn;lang-de", "zimbraMailAlias", "zimbraMailAlias",
+                                               "unknownThing"}));
+    EXPECT_EQ(m.changes()[0].mods[0].type, "sn");
+    EXPECT_EQ(m.changes()[0].mods[0].values[0].type, "sn");
+    EXPECT_EQ(use_primary_names(m, s), 0u);  // already primary: nothing rebuilt
+}
+
+}  // namespace
