@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "provision/dn.hpp"
+#include "provision/tls_diagnosis.hpp"
 
 namespace arrival::provision {
 namespace {
@@ -165,7 +166,13 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
     // The destructor does not run when the constructor throws: release the handle (and its TLS context)
     // before every throw below.
     auto fail_connect = [&](int rc, bool tls_phase) {
-        const std::string why = server_says(ld_, rc);
+        std::string why = server_says(ld_, rc);
+        // libldap (GnuTLS in Debian) loses the handshake's reason ("(unknown error code)"): ask OpenSSL.
+        if (tls_phase && (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)) {
+            if (const auto tls = diagnose_tls(opts.url, opts.ca_file, opts.starttls); !tls.empty()) {
+                why = fmt::format("{}: {}", ldap_err2string(rc), tls);
+            }
+        }
         ldap_unbind_ext_s(ld_, nullptr, nullptr);
         ld_ = nullptr;
         if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT) {

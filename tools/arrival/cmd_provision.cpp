@@ -56,6 +56,31 @@ int exit_for(pv::ldap_failure::kind k) {
     return exit_nothing_ran;
 }
 
+// The destination could not be used (unreachable, TLS, bind, protocol): said on stderr and, with --report,
+// in the report as its one problem, so scripts see the reason too.
+int connection_failed(const pv::ldap_failure& e, const std::string& report_path, const std::vector<std::string>& inputs,
+                      const std::string& url) {
+    std::fprintf(stderr, "arrival provision: %s\n", e.what());
+    if (!report_path.empty()) {
+        pv::plan_result none;
+        pv::problem p;
+        using k = pv::ldap_failure::kind;
+        p.code = e.which() == k::tls ? "tls_failed" : e.which() == k::auth ? "bind_refused"
+               : e.which() == k::unreachable ? "unreachable" : e.which() == k::usage ? "usage" : "protocol_error";
+        p.message = e.what();
+        none.problems.push_back(std::move(p));
+        pv::report_input ri;
+        ri.mode = "ldap";
+        ri.inputs = inputs;
+        ri.destination = url;
+        ri.plan = &none;
+        if (!write_file(report_path, pv::render_report_json(ri))) {
+            std::fprintf(stderr, "arrival provision: cannot write report %s\n", report_path.c_str());
+        }
+    }
+    return exit_for(e.which());
+}
+
 void print_problems(const std::vector<pv::problem>& ps, std::size_t max_lines) {
     std::size_t shown = 0, errors = 0;
     for (const auto& p : ps) {
@@ -171,8 +196,7 @@ int run_provision(int argc, char** argv) {
             if (schema_files.empty()) writer->read_schema(dest_schema);
             writer->read_index(existing);
         } catch (const pv::ldap_failure& e) {
-            std::fprintf(stderr, "arrival provision: %s\n", e.what());
-            return exit_for(e.which());
+            return connection_failed(e, report_path, ldif_files, ldap_url);
         }
         opts.existing = &existing;
         opts.fetch_entry = [&](const std::string& dn, pv::entry& e) { return writer->read_entry(dn, e); };
@@ -184,8 +208,7 @@ int run_provision(int argc, char** argv) {
     try {
         pv::build_plan(opts, plan);
     } catch (const pv::ldap_failure& e) {
-        std::fprintf(stderr, "arrival provision: %s\n", e.what());
-        return exit_for(e.which());
+        return connection_failed(e, report_path, ldif_files, ldap_url);
     }
 
     const std::string mode = check ? "check" : !ldap_url.empty() ? "ldap" : !emit.empty() ? "emit" : "check";
