@@ -203,4 +203,19 @@ TEST(provision_load, attribute_aliases_are_compared_by_primary_name_so_a_rerun_i
     EXPECT_EQ(j["counts"]["failed"], 0);
 }
 
+TEST(provision_load, generated_names_match_the_mail_testbed_and_become_the_accounts_file) {
+    slapd_env s;
+    ASSERT_TRUE(s.ok());
+    scratch d("names");
+    // What tools/demo does for the Dovecot testbed's user001..user004@example.test, in a domain of its own.
+    const std::string dom = "names" + std::to_string(::getpid()) + ".test";
+    const auto gen = run(ldif_gen() + " --domain " + dom + " --names user%03d --accounts 3 --seed 5 -o " +
+                         quote(d.path("n.ldif")));
+    ASSERT_EQ(gen.status, 0) << gen.output;
+    const auto r = provision(s, quote(d.path("n.ldif")) + " --accounts-out " + quote(d.path("acc.csv")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(d.read("acc.csv"), "source_user,dest_user\nuser001@" + dom + ",user001@" + dom + "\nuser002@" + dom +
+                                     ",user002@" + dom + "\nuser003@" + dom + ",user003@" + dom + "\n");
+}
+
 }  // namespace

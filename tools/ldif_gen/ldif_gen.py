@@ -9,6 +9,7 @@ long lines. Same seed, same bytes.
 
   ldif_gen.py --domains 3 --accounts 300 --seed 7 -o out.ldif
   ldif_gen.py --accounts 100000 --domains 4 -o big.ldif           # the benchmark input
+  ldif_gen.py --domain example.test --names user%03d --accounts 4   # the testbed's mail accounts (the demo)
   ldif_gen.py --zimbra ...   adds what a Zimbra 10 export carries and Carbonio lacks: attributes missing from
                              carbonio.schema, the global config and server entries (which provisioning skips)
   ldif_gen.py --base ...     includes the base entries (cn=zimbra, cn=cos,cn=zimbra, ou=people, ...)
@@ -73,6 +74,11 @@ def main():
     ap.add_argument("--alias-ratio", type=float, default=0.3)
     ap.add_argument("--signature-ratio", type=float, default=0.5)
     ap.add_argument("--domain-prefix", default="example", help="domains are <prefix>N.test (N from 1)")
+    ap.add_argument("--domain", action="append", default=[],
+                    help="exact domain name (repeatable; replaces --domains/--domain-prefix), e.g. example.test")
+    ap.add_argument("--names", default="user%05d",
+                    help="printf format of the account names, numbered from 1 in each domain (default user%%05d; "
+                         "user%%03d gives the testbed's user001@example.test...)")
     ap.add_argument("--zimbra", action="store_true")
     ap.add_argument("--base", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
@@ -110,7 +116,8 @@ def main():
             attrs.append(("zimbraBlockEmailSendFromImapPop", "FALSE"))
         entry(out, f"cn={name},cn=cos,cn=zimbra", attrs)
 
-    domains = [f"{a.domain_prefix}{d + 1}.test" for d in range(a.domains)]
+    domains = a.domain or [f"{a.domain_prefix}{d + 1}.test" for d in range(a.domains)]
+    a.domains = len(domains)
     per = [a.accounts // a.domains + (1 if d < a.accounts % a.domains else 0) for d in range(a.domains)]
     csv_rows = []
     for d, dom in enumerate(domains):
@@ -131,7 +138,7 @@ def main():
         users = []
         for u in range(per[d]):
             first, last = rnd.choice(FIRST), rnd.choice(LAST)
-            name = f"user{u + 1:05d}"
+            name = a.names % (u + 1)
             addr = f"{name}@{dom}"
             aid = uid("account", addr)
             users.append(addr)
