@@ -4,11 +4,25 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 namespace arrival::engine {
+
+body_view::~body_view() {
+    if (mapped_) ::munmap(const_cast<char*>(data_), size_);
+}
+
+body_view body_buffer::view_all() const {
+    if (!file_ || size_ == 0) return body_view(mem_.data(), file_ ? 0 : mem_.size(), false);
+    if (std::fflush(file_) != 0) throw std::runtime_error(fmt::format("cannot write a spill file: {}", std::strerror(errno)));
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_SHARED, ::fileno(file_), 0);
+    if (p == MAP_FAILED) throw std::runtime_error(fmt::format("cannot map a spill file of {} bytes: {}", size_, std::strerror(errno)));
+    ::madvise(p, static_cast<std::size_t>(size_), MADV_SEQUENTIAL);
+    return body_view(static_cast<const char*>(p), static_cast<std::size_t>(size_), true);
+}
 
 body_buffer::~body_buffer() {
     if (file_) std::fclose(file_);

@@ -12,6 +12,28 @@
 
 namespace arrival::engine {
 
+// The whole body as one contiguous string_view for as long as this object lives: a view of the in-memory bytes,
+// or the spill file mapped read-only. The IMAP connection's APPEND borrows a single string_view per message,
+// so this is how a spilled 50 MB body is sent without being read into the heap; the mapping's pages are the
+// page cache's, and they count as resident only while the APPEND is in flight.
+class body_view {
+public:
+    body_view() = default;
+    ~body_view();
+    body_view(body_view&& o) noexcept : data_(o.data_), size_(o.size_), mapped_(o.mapped_) { o.mapped_ = false; }
+    body_view& operator=(body_view&&) = delete;
+    body_view(const body_view&) = delete;
+    body_view& operator=(const body_view&) = delete;
+    [[nodiscard]] std::string_view bytes() const noexcept { return {data_, size_}; }
+
+private:
+    friend class body_buffer;
+    body_view(const char* data, std::size_t size, bool mapped) : data_(data), size_(size), mapped_(mapped) {}
+    const char* data_ = nullptr;
+    std::size_t size_ = 0;
+    bool mapped_ = false;
+};
+
 class body_buffer {
 public:
     explicit body_buffer(std::size_t spill_threshold = 1 << 20, std::string spill_dir = "/tmp")
@@ -35,6 +57,9 @@ public:
     [[nodiscard]] std::string read_prefix(std::size_t n) const;
     // Feeds the whole body in order, in chunks of at most `chunk` bytes.
     void for_each_chunk(const std::function<void(std::string_view)>& f, std::size_t chunk = 256 * 1024) const;
+    // The whole body, contiguous (see body_view). Throws std::runtime_error (with errno text) when the spill
+    // file cannot be mapped.
+    [[nodiscard]] body_view view_all() const;
     // In-memory view; only valid when !spilled().
     [[nodiscard]] std::string_view view() const noexcept { return mem_; }
 

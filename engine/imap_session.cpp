@@ -1,37 +1,43 @@
-// imap_session's implementation: a blocking IMAP4rev1 client over a POSIX socket and OpenSSL, one per
-// connection, driven from a job thread.
+// imap_session on protocol/'s asynchronous client (arrival::imap::connection).
 //
-// Why this exists beside protocol/ (imap_codec + imap_net): the engine had to be exercised against real
-// servers before the shared client landed. It implements exactly the operations imap_session lists and no
-// more; moving imap_session onto imap_net's connection is a change to this file only.
+// Each session owns one connection on its own strand of the shared io_runtime. A blocking call co_spawns one
+// coroutine on that strand and waits on a future: job threads block, io threads never do. Everything that is
+// IMAP (encoding, modified UTF-7, SASL PLAIN, parsing, pipelining, TLS verification) is the connection's; this
+// file only translates between the engine's types and the connection's, and maps error codes to error_kind:
 //
-// Timeouts: SO_RCVTIMEO/SO_SNDTIMEO on the socket (a read or write that stalls for `io_timeout` fails as a
-// transient error); connect has its own timeout. TLS: the system trust store or --ca-file, host name checked
-// (SSL_set1_host) and SNI sent unless insecure. Credentials are only ever written to the socket.
+//   connecting: TCP/DNS failures and connect timeouts -> unreachable; TLS handshake, certificate, missing
+//               STARTTLS -> tls; BYE / EOF at the greeting -> transient
+//   logging in: refused credentials, forbidden authzid, LOGINDISABLED, no AUTH=PLAIN for an admin -> auth
+//   any call:   resets, timeouts, BYE, [UNAVAILABLE], [INUSE], [SERVERBUG] -> transient (imap::is_transient);
+//               other fatal codes (parse errors, unexpected tags) -> protocol; a tagged NO/BAD -> refused,
+//               with the server's words (diagnostics::to_string(), which never holds a credential).
 #include "engine/imap_session.hpp"
 
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <map>
-#include <set>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <exception>
+#include <future>
+#include <span>
 
 #include <fmt/format.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+
+#include "engine/byte_budget.hpp"
+#include "engine/io_runtime.hpp"
+#include "protocol/connection.hpp"
+#include "protocol/internal_date.hpp"
+#include "protocol/sequence_set.hpp"
 
 namespace arrival::engine {
+
+namespace net = boost::asio;
+using imap::errc;
+using imap::error_code;
 
 std::string_view to_string(error_kind k) noexcept {
     switch (k) {
@@ -46,949 +52,501 @@ std::string_view to_string(error_kind k) noexcept {
 }
 
 server_endpoint server_endpoint::parse(const std::string& url) {
+    std::string why;
+    const auto u = imap::parse_imap_url(url, why);
+    if (!u) throw std::invalid_argument(why);
     server_endpoint e;
     e.url = url;
-    std::string_view rest = url;
-    if (rest.substr(0, 8) == "imaps://") {
-        e.implicit_tls = true;
-        rest.remove_prefix(8);
-    } else if (rest.substr(0, 7) == "imap://") {
-        rest.remove_prefix(7);
-    } else {
-        throw std::invalid_argument(fmt::format("'{}' is not an imap:// or imaps:// URL", url));
-    }
-    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    if (rest.find('@') != std::string_view::npos) {
-        throw std::invalid_argument("server URLs must not carry user names or passwords; use --*-admin and --*-password-file");
-    }
-    std::string_view host = rest, port;
-    if (!rest.empty() && rest.front() == '[') {
-        const auto close = rest.find(']');
-        if (close == std::string_view::npos) throw std::invalid_argument(fmt::format("bad IPv6 host in '{}'", url));
-        host = rest.substr(1, close - 1);
-        if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
-    } else if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-        host = rest.substr(0, colon);
-        port = rest.substr(colon + 1);
-    }
-    if (host.empty() || host.find('/') != std::string_view::npos) throw std::invalid_argument(fmt::format("no host in '{}'", url));
-    e.host = std::string(host);
-    if (port.empty()) {
-        e.port = e.implicit_tls ? 993 : 143;
-    } else {
-        unsigned long p = 0;
-        for (char c : port) {
-            if (c < '0' || c > '9') throw std::invalid_argument(fmt::format("bad port in '{}'", url));
-            p = p * 10 + static_cast<unsigned long>(c - '0');
-            if (p > 65535) throw std::invalid_argument(fmt::format("bad port in '{}'", url));
-        }
-        if (p == 0) throw std::invalid_argument(fmt::format("bad port in '{}'", url));
-        e.port = static_cast<std::uint16_t>(p);
-    }
+    e.host = u->host;
+    e.port = u->port;
+    e.implicit_tls = u->tls == imap::tls_mode::implicit;
     return e;
 }
 
 namespace {
 
-// ---- modified UTF-7 (RFC 3501 §5.1.3) ----
-
-constexpr char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-std::string mutf7_encode(std::string_view utf8) {
-    std::string out;
-    std::u16string pending;
-    auto flush = [&] {
-        if (pending.empty()) return;
-        out += '&';
-        std::uint32_t bits = 0;
-        int nbits = 0;
-        for (char16_t u : pending) {
-            bits = (bits << 16) | u;
-            nbits += 16;
-            while (nbits >= 6) {
-                nbits -= 6;
-                out += b64chars[(bits >> nbits) & 0x3f];
-            }
-        }
-        if (nbits > 0) out += b64chars[(bits << (6 - nbits)) & 0x3f];
-        out += '-';
-        pending.clear();
-    };
-    for (std::size_t i = 0; i < utf8.size();) {
-        const auto c = static_cast<unsigned char>(utf8[i]);
-        if (c >= 0x20 && c <= 0x7e) {
-            flush();
-            if (c == '&') out += "&-";
-            else out += static_cast<char>(c);
-            ++i;
-            continue;
-        }
-        std::uint32_t cp = 0;
-        int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-        for (int k = 1; k < len && i + static_cast<std::size_t>(k) < utf8.size(); ++k) {
-            cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + static_cast<std::size_t>(k)]) & 0x3f);
-        }
-        i += static_cast<std::size_t>(len);
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            pending += static_cast<char16_t>(0xd800 + (cp >> 10));
-            pending += static_cast<char16_t>(0xdc00 + (cp & 0x3ff));
-        } else {
-            pending += static_cast<char16_t>(cp);
-        }
-    }
-    flush();
-    return out;
+bool is_tls_category(const error_code& ec) {
+    return std::string_view(ec.category().name()).substr(0, 8) == "asio.ssl";
 }
 
-// Returns false on malformed input (the caller then keeps the raw name).
-bool mutf7_decode(std::string_view in, std::string& out) {
-    out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] != '&') {
-            out += in[i];
-            continue;
-        }
-        const auto end = in.find('-', i + 1);
-        if (end == std::string_view::npos) return false;
-        if (end == i + 1) {
-            out += '&';
-            i = end;
-            continue;
-        }
-        std::uint32_t bits = 0;
-        int nbits = 0;
-        std::u16string units;
-        for (std::size_t k = i + 1; k < end; ++k) {
-            const char* p = std::strchr(b64chars, in[k]);
-            if (!p || !*p) return false;
-            bits = (bits << 6) | static_cast<std::uint32_t>(p - b64chars);
-            nbits += 6;
-            if (nbits >= 16) {
-                nbits -= 16;
-                units += static_cast<char16_t>((bits >> nbits) & 0xffff);
-            }
-        }
-        for (std::size_t k = 0; k < units.size(); ++k) {
-            std::uint32_t cp = units[k];
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                if (k + 1 >= units.size()) return false;
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (units[++k] - 0xdc00);
-            }
-            if (cp < 0x80) out += static_cast<char>(cp);
-            else if (cp < 0x800) {
-                out += static_cast<char>(0xc0 | (cp >> 6));
-                out += static_cast<char>(0x80 | (cp & 0x3f));
-            } else if (cp < 0x10000) {
-                out += static_cast<char>(0xe0 | (cp >> 12));
-                out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-                out += static_cast<char>(0x80 | (cp & 0x3f));
-            } else {
-                out += static_cast<char>(0xf0 | (cp >> 18));
-                out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-                out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-                out += static_cast<char>(0x80 | (cp & 0x3f));
-            }
-        }
-        i = end;
-    }
-    return true;
+bool is(const error_code& ec, errc e) { return ec == make_error_code(e); }
+
+bool iequals(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
 }
 
-std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
+// What a failed call means for the caller (see the table at the top of this file).
+error_kind kind_of(const error_code& ec) {
+    if (is_tls_category(ec) || is(ec, errc::tls_required) || is(ec, errc::starttls_injection)) return error_kind::tls;
+    if (is(ec, errc::authentication_failed) || is(ec, errc::authorization_failed) || is(ec, errc::expired) ||
+        is(ec, errc::privacy_required)) {
+        return error_kind::auth;
     }
-    out += '"';
-    return out;
+    if (imap::is_transient(ec)) return error_kind::transient;
+    if (imap::is_fatal(ec)) return ec.category() == imap::imap_category() ? error_kind::protocol : error_kind::transient;
+    return error_kind::refused;
 }
 
-std::string base64(std::string_view in) {
-    static constexpr char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const auto n = (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
-                       (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) | static_cast<unsigned char>(in[i + 2]);
-        out += t[n >> 18];
-        out += t[(n >> 12) & 63];
-        out += t[(n >> 6) & 63];
-        out += t[n & 63];
+error_kind kind_of_connect(const error_code& ec) {
+    if (is_tls_category(ec) || is(ec, errc::tls_required) || is(ec, errc::starttls_injection)) return error_kind::tls;
+    if (is(ec, errc::bye) || is(ec, errc::connection_closed) || imap::is_transient(ec)) {
+        // A refused or timed-out TCP connect is the server being unreachable; a server that hangs up after
+        // accepting is busy or restarting: worth another try.
+        const auto cond = ec.default_error_condition();
+        namespace se = boost::system::errc;
+        if (is(ec, errc::timeout) || cond == se::connection_refused || cond == se::network_unreachable ||
+            cond == se::host_unreachable || cond == se::network_down) {
+            return error_kind::unreachable;
+        }
+        return error_kind::transient;
     }
-    if (i < in.size()) {
-        std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-        if (i + 1 < in.size()) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-        out += t[n >> 18];
-        out += t[(n >> 12) & 63];
-        out += i + 1 < in.size() ? t[(n >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
+    if (ec.category() == imap::imap_category()) return error_kind::protocol;
+    return error_kind::unreachable;   // DNS and socket errors
 }
 
-std::string upper(std::string_view s) {
-    std::string o(s);
-    std::transform(o.begin(), o.end(), o.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return o;
+// "07-Jul-2022 07:07:07 +0000": the form Dovecot sends (day zero-padded), kept so reports and comparisons
+// read as the server's own INTERNALDATE.
+std::string format_date(const imap::internal_date& d) {
+    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const int z = d.zone_minutes < 0 ? -d.zone_minutes : d.zone_minutes;
+    return fmt::format("{:02}-{}-{:04} {:02}:{:02}:{:02} {}{:02}{:02}", d.day, months[std::clamp(d.month, 1, 12) - 1], d.year,
+                       d.hour, d.minute, d.second, d.zone_minutes < 0 ? '-' : '+', z / 60, z % 60);
 }
 
-// ---- transport: socket + optional TLS ----
+engine::namespace_info to_engine(const imap::namespace_info::entry& e) {
+    return {e.prefix, e.delimiter.value_or('\0')};
+}
 
-class wire {
+// The index sink: keeps each response's header fields and turns the complete record into a source_message.
+class index_sink final : public imap::fetch_handler {
 public:
-    wire(const server_endpoint& ep, std::chrono::seconds io_timeout) : ep_(ep) {
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        addrinfo* res = nullptr;
-        const auto port = std::to_string(ep.port);
-        if (const int rc = ::getaddrinfo(ep.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-            throw session_error(error_kind::unreachable, fmt::format("cannot resolve {}: {}", ep.host, gai_strerror(rc)));
-        }
-        std::string last = "no address";
-        for (auto* ai = res; ai && fd_ < 0; ai = ai->ai_next) {
-            const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-            if (fd < 0) continue;
-            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-            int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
-            if (rc < 0 && errno == EINPROGRESS) {
-                pollfd p{fd, POLLOUT, 0};
-                rc = ::poll(&p, 1, 15000);
-                if (rc == 1) {
-                    int err = 0;
-                    socklen_t len = sizeof err;
-                    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-                    errno = err;
-                    rc = err ? -1 : 0;
-                } else {
-                    errno = rc == 0 ? ETIMEDOUT : errno;
-                    rc = -1;
-                }
-            }
-            if (rc == 0) {
-                ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-                timeval tv{static_cast<time_t>(io_timeout.count()), 0};
-                ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-                ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-                // Commands are small writes followed by a wait for the reply: Nagle + delayed ACK would add
-                // up to 40 ms to each round trip.
-                const int one = 1;
-                ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                fd_ = fd;
-            } else {
-                last = std::strerror(errno);
-                ::close(fd);
-            }
-        }
-        ::freeaddrinfo(res);
-        if (fd_ < 0) throw session_error(error_kind::unreachable, fmt::format("cannot connect to {}:{}: {}", ep.host, ep.port, last));
-    }
-    ~wire() {
-        if (ssl_) SSL_free(ssl_);
-        if (ctx_) SSL_CTX_free(ctx_);
-        if (fd_ >= 0) ::close(fd_);
-    }
-    wire(const wire&) = delete;
-    wire& operator=(const wire&) = delete;
+    index_sink(std::uint32_t from_uid, std::vector<source_message>& out) : from_uid_(from_uid), out_(out) {}
 
-    void start_tls() {
-        ctx_ = SSL_CTX_new(TLS_client_method());
-        if (!ctx_) throw session_error(error_kind::tls, "cannot create a TLS context");
-        SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-        if (!ep_.insecure) {
-            SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-            const bool ok = ep_.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_) == 1
-                                                : SSL_CTX_load_verify_locations(ctx_, ep_.ca_file.c_str(), nullptr) == 1;
-            if (!ok) throw session_error(error_kind::tls, fmt::format("cannot load CA file '{}': {}", ep_.ca_file, ssl_error()));
-        }
-        ssl_ = SSL_new(ctx_);
-        SSL_set_fd(ssl_, fd_);
-        SSL_set_tlsext_host_name(ssl_, ep_.host.c_str());
-        if (!ep_.insecure) SSL_set1_host(ssl_, ep_.host.c_str());
-        if (SSL_connect(ssl_) != 1) {
-            const long v = SSL_get_verify_result(ssl_);
-            const std::string why = v != X509_V_OK ? fmt::format("certificate verification failed: {}", X509_verify_cert_error_string(v))
-                                                   : ssl_error();
-            throw session_error(error_kind::tls, fmt::format("TLS handshake with {}:{} failed: {}", ep_.host, ep_.port, why));
-        }
+    error_code on_body_begin(const imap::fetch_part&, std::uint64_t size) override {
+        if (size <= 64 * 1024) header_.reserve(header_.size() + static_cast<std::size_t>(size));
+        return {};
     }
-
-    void write(std::string_view data) {
-        while (!data.empty()) {
-            long n;
-            if (ssl_) {
-                n = SSL_write(ssl_, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 20)));
-                if (n <= 0) throw session_error(error_kind::transient, fmt::format("write to {} failed: {}", ep_.host, io_error(n)));
-            } else {
-                n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-                if (n < 0) {
-                    if (errno == EINTR) continue;
-                    throw session_error(error_kind::transient, fmt::format("write to {} failed: {}", ep_.host, std::strerror(errno)));
-                }
-            }
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
+    error_code on_body_chunk(std::string_view bytes) override {
+        // The dedupe key only reads the first lines of each field; a hostile server cannot make us hold more.
+        if (header_.size() < 1 << 20) header_.append(bytes.substr(0, (1u << 20) - header_.size()));
+        return {};
     }
-
-    // Reads what is available (at least one byte) into the buffer.
-    void fill(std::string& buf) {
-        char tmp[64 * 1024];
-        long n;
-        while (true) {
-            if (ssl_) {
-                n = SSL_read(ssl_, tmp, sizeof tmp);
-                if (n <= 0) throw session_error(error_kind::transient, fmt::format("read from {} failed: {}", ep_.host, io_error(n)));
-            } else {
-                n = ::recv(fd_, tmp, sizeof tmp, 0);
-                if (n < 0 && errno == EINTR) continue;
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                    throw session_error(error_kind::transient, fmt::format("read from {} timed out", ep_.host));
-                }
-                if (n < 0) throw session_error(error_kind::transient, fmt::format("read from {} failed: {}", ep_.host, std::strerror(errno)));
-                if (n == 0) throw session_error(error_kind::transient, fmt::format("{} closed the connection", ep_.host));
-            }
-            break;
-        }
-        buf.append(tmp, static_cast<std::size_t>(n));
+    error_code on_body_end() override { return {}; }
+    error_code on_fetch(const imap::fetch_record& rec) override {
+        std::string header = std::move(header_);
+        header_.clear();
+        // Unsolicited FETCHes (flag changes by another client) carry no size: not part of the answer. "n:*"
+        // also returns the last message when n is past the end.
+        if (!rec.uid || !rec.rfc822_size || *rec.uid < from_uid_) return {};
+        source_message m;
+        m.uid = *rec.uid;
+        m.size = *rec.rfc822_size;
+        for (auto f : rec.flags) m.flags.emplace_back(f);
+        if (rec.internaldate) m.internaldate = format_date(*rec.internaldate);
+        m.key = compute_dedupe_key(header, m.size);
+        out_.push_back(std::move(m));
+        return {};
     }
 
 private:
-    static std::string ssl_error() {
-        const unsigned long e = ERR_get_error();
-        if (!e) return "unknown TLS error";
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        return buf;
-    }
-    std::string io_error(long n) {
-        const int e = SSL_get_error(ssl_, static_cast<int>(n));
-        if (e == SSL_ERROR_ZERO_RETURN) return "connection closed";
-        if (e == SSL_ERROR_SYSCALL) return errno == EAGAIN ? "timed out" : errno ? std::strerror(errno) : "connection closed";
-        return ssl_error();
-    }
-
-    server_endpoint ep_;
-    int fd_ = -1;
-    SSL_CTX* ctx_ = nullptr;
-    SSL* ssl_ = nullptr;
+    std::uint32_t from_uid_;
+    std::vector<source_message>& out_;
+    std::string header_;
 };
 
-// ---- response values ----
+// The body sink: streams each BODY[] into the buffer the caller picks for its UID. Dovecot sends UID first
+// when asked first; when a server sends it after the body, the bytes wait in a buffer of their own and are
+// handed over when the record is complete. An exception from the caller's sink or the disk is kept and
+// rethrown after the call (the error returned here aborts the connection: the stream position is lost).
+class body_sink final : public imap::fetch_handler {
+public:
+    using target_fn = std::function<body_buffer&(std::uint32_t, std::uint64_t)>;
+    explicit body_sink(const target_fn& target) : target_(target) {}
 
-struct value {
-    enum kind_t { atom, string, list, nil } kind = atom;
-    std::string text;            // atom or string
-    std::vector<value> items;    // list
+    error_code on_body_begin(const imap::fetch_part& part, std::uint64_t size) override {
+        return guard([&] {
+            if (part.section != "" || part.origin) {   // not BODY[]: nothing we asked for
+                current_ = nullptr;
+                return;
+            }
+            if (part.uid) {
+                current_ = &target_(*part.uid, size);
+            } else {
+                pending_.emplace();
+                pending_->begin(size);
+                current_ = &*pending_;
+            }
+        });
+    }
+    error_code on_body_chunk(std::string_view bytes) override {
+        return guard([&] {
+            if (current_) current_->append(bytes);
+        });
+    }
+    error_code on_body_end() override {
+        current_ = nullptr;
+        return {};
+    }
+    error_code on_fetch(const imap::fetch_record& rec) override {
+        return guard([&] {
+            if (!pending_) return;
+            if (rec.uid) target_(*rec.uid, pending_->size()) = std::move(*pending_);
+            pending_.reset();
+        });
+    }
+    void rethrow() const {
+        if (failure_) std::rethrow_exception(failure_);
+    }
+
+private:
+    template <class F>
+    error_code guard(F&& f) noexcept {
+        if (failure_) return make_error_code(errc::unexpected_response);
+        try {
+            f();
+            return {};
+        } catch (...) {
+            failure_ = std::current_exception();
+            return make_error_code(errc::unexpected_response);
+        }
+    }
+    const target_fn& target_;
+    body_buffer* current_ = nullptr;
+    std::optional<body_buffer> pending_;
+    std::exception_ptr failure_;
 };
 
-// Streams a literal that is a message body into a caller's buffer instead of a value.
-using literal_hook = std::function<bool(const std::vector<value>& context, std::uint64_t size, std::string& buf, std::size_t& pos)>;
+// Spilled bodies are mapped only while their APPEND is in flight; this caps what all sessions of the process
+// map at once, so a run with several 50 MB messages does not hold them all resident together.
+byte_budget& mapped_bytes() {
+    static byte_budget b(64 << 20);
+    return b;
+}
 
 class session_impl final : public imap_session {
 public:
-    session_impl(const server_endpoint& ep, const credentials& who) : ep_(ep), wire_(ep, std::chrono::seconds(180)) {
-        if (ep.implicit_tls) wire_.start_tls();
-        auto greeting = read_line();
-        if (greeting.rfind("* BYE", 0) == 0) throw session_error(error_kind::transient, fmt::format("server said: {}", greeting));
-        if (greeting.rfind("* OK", 0) != 0 && greeting.rfind("* PREAUTH", 0) != 0) {
-            throw session_error(error_kind::protocol, fmt::format("unexpected greeting: {}", greeting.substr(0, 200)));
+    session_impl(const server_endpoint& ep, const credentials& who)
+        : rt_(io_runtime::acquire()), strand_(net::make_strand(rt_->context())) {
+        imap::connect_options o;
+        o.url.host = ep.host;
+        o.url.port = ep.port;
+        o.url.tls = ep.implicit_tls ? imap::tls_mode::implicit
+                    : ep.require_starttls ? imap::tls_mode::starttls_required
+                                          : imap::tls_mode::starttls_if_offered;
+        std::shared_ptr<net::ssl::context> tls;
+        try {
+            tls = rt_->tls_context(ep.ca_file, ep.insecure);
+        } catch (const std::exception& e) {
+            throw session_error(error_kind::tls, e.what());
         }
-        refresh_caps(greeting);
-        if (!ep.implicit_tls) {
-            if (caps_.count("STARTTLS")) {
-                command("STARTTLS");
-                wire_.start_tls();
-                caps_.clear();
-            } else if (ep.require_starttls) {
-                throw session_error(error_kind::tls, fmt::format("{} does not offer STARTTLS and --starttls requires it", ep.host));
-            }
+        conn_ = imap::connection::create(strand_, tls, std::move(o));
+        error_code ec;
+        run([&]() -> net::awaitable<void> { co_await conn_->async_connect(ec); });
+        if (ec) throw session_error(kind_of_connect(ec), conn_->diag().to_string());
+        imap::credentials c;
+        c.user = who.user;
+        c.admin = who.admin;
+        c.password = who.password.reveal();
+        run([&]() -> net::awaitable<void> { co_await conn_->async_login(c, ec); });
+        std::fill(c.password.begin(), c.password.end(), '\0');
+        if (ec) {
+            throw session_error(is(ec, errc::capability_missing) || is(ec, errc::tls_required) || !imap::is_fatal(ec)
+                                    ? error_kind::auth
+                                    : kind_of(ec),
+                                fmt::format("login refused: {}", conn_->diag().to_string()));
         }
-        if (caps_.empty()) command("CAPABILITY");
-        login(who);
-        // Capabilities may change after authentication (RFC 3501 §7.2.1); ask unless the OK carried them.
-        if (!caps_fresh_) command("CAPABILITY");
     }
 
-    bool has_capability(std::string_view cap) const override { return caps_.count(upper(cap)) != 0; }
+    ~session_impl() override {
+        // The connection must be closed on its strand; nothing of ours may run after this returns.
+        try {
+            run([this]() -> net::awaitable<void> {
+                conn_->close();
+                co_return;
+            });
+        } catch (...) {
+        }
+    }
+    session_impl(const session_impl&) = delete;
+    session_impl& operator=(const session_impl&) = delete;
+
+    bool has_capability(std::string_view cap) const override { return conn_->has_capability(cap); }
 
     std::optional<std::uint64_t> append_limit() const override {
-        for (const auto& c : caps_) {
-            if (c.rfind("APPENDLIMIT=", 0) == 0) return std::stoull(c.substr(12));
-        }
-        return std::nullopt;
+        const auto v = conn_->session().value_of("APPENDLIMIT");
+        std::uint64_t n = 0;
+        if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc()) return std::nullopt;
+        return n;
     }
 
-    namespace_info personal_namespace() override {
-        namespace_info ns;
-        if (has_capability("NAMESPACE")) {
-            bool got = false;
-            command("NAMESPACE", [&](const std::vector<value>& r) {
-                if (r.size() >= 2 && upper(r[0].text) == "NAMESPACE" && r[1].kind == value::list && !r[1].items.empty() &&
-                    r[1].items[0].kind == value::list && r[1].items[0].items.size() >= 2) {
-                    ns.prefix = r[1].items[0].items[0].text;
-                    const auto& d = r[1].items[0].items[1];
-                    ns.delimiter = d.kind == value::nil || d.text.empty() ? '\0' : d.text[0];
-                    got = true;
-                }
-            });
-            if (got) return ns;
-        }
-        command("LIST \"\" \"\"", [&](const std::vector<value>& r) {
-            if (r.size() >= 3 && upper(r[0].text) == "LIST") ns.delimiter = r[2].kind == value::nil || r[2].text.empty() ? '\0' : r[2].text[0];
-        });
-        return ns;
+    engine::namespace_info personal_namespace() override {
+        if (const auto ns = namespaces(); ns && !ns->personal.empty()) return to_engine(ns->personal.front());
+        // No NAMESPACE: the delimiter from LIST "" "" (RFC 3501 §6.3.8), no prefix.
+        error_code ec;
+        std::vector<imap::mailbox_info> r;
+        run([&]() -> net::awaitable<void> { r = co_await conn_->async_list("", "", ec); });
+        if (ec) fail(ec, "LIST");
+        engine::namespace_info out;
+        out.delimiter = r.empty() ? '/' : r.front().delimiter.value_or('\0');
+        return out;
     }
 
-    std::vector<namespace_info> shared_namespaces() override {
-        std::vector<namespace_info> out;
-        if (!has_capability("NAMESPACE")) return out;
-        command("NAMESPACE", [&](const std::vector<value>& r) {
-            if (r.size() < 4 || upper(r[0].text) != "NAMESPACE" || r[3].kind != value::list) return;
-            for (const auto& e : r[3].items) {
-                if (e.kind != value::list || e.items.size() < 2) continue;
-                namespace_info ns;
-                if (!mutf7_decode(e.items[0].text, ns.prefix)) ns.prefix = e.items[0].text;
-                const auto& d = e.items[1];
-                ns.delimiter = d.kind == value::nil || d.text.empty() ? '\0' : d.text[0];
-                out.push_back(std::move(ns));
-            }
-        });
+    std::vector<engine::namespace_info> shared_namespaces() override {
+        std::vector<engine::namespace_info> out;
+        if (const auto ns = namespaces()) {
+            for (const auto& e : ns->shared) out.push_back(to_engine(e));
+        }
         return out;
     }
 
     std::vector<mailbox_entry> list() override {
+        error_code ec;
+        std::vector<imap::mailbox_info> r;
+        run([&]() -> net::awaitable<void> { r = co_await conn_->async_list("", "*", ec); });
+        if (ec) fail(ec, "LIST");
         std::vector<mailbox_entry> out;
-        auto collect = [&](const std::vector<value>& r) {
-            if (r.size() < 4 || upper(r[0].text) != "LIST") return;
+        out.reserve(r.size());
+        for (auto& m : r) {
             mailbox_entry e;
-            if (!mutf7_decode(r[3].text, e.name)) e.name = r[3].text;
-            for (const auto& a : r[1].items) {
-                if (upper(a.text) == "\\SUBSCRIBED") e.subscribed = true;
-                else e.attributes.push_back(a.text);
+            e.name = std::move(m.name);
+            e.subscribed = m.subscribed;
+            for (auto& a : m.attributes) {
+                if (!iequals(a, "\\Subscribed")) e.attributes.push_back(std::move(a));
             }
             out.push_back(std::move(e));
-        };
-        if (has_capability("LIST-EXTENDED")) {
-            command(std::string("LIST \"\" \"*\" RETURN (SUBSCRIBED") + (has_capability("SPECIAL-USE") ? " SPECIAL-USE)" : ")"), collect);
-        } else {
-            command("LIST \"\" \"*\"", collect);
-            std::set<std::string> subscribed;
-            command("LSUB \"\" \"*\"", [&](const std::vector<value>& r) {
-                if (r.size() >= 4 && upper(r[0].text) == "LSUB") {
-                    std::string n;
-                    subscribed.insert(mutf7_decode(r[3].text, n) ? n : r[3].text);
-                }
-            });
-            for (auto& e : out) e.subscribed = subscribed.count(e.name) != 0;
         }
         return out;
     }
 
     mailbox_status status(const std::string& mailbox) override {
-        mailbox_status st;
-        command("STATUS " + quote(mutf7_encode(mailbox)) + " (UIDVALIDITY UIDNEXT MESSAGES)", [&](const std::vector<value>& r) {
-            if (r.size() < 3 || upper(r[0].text) != "STATUS") return;
-            const auto& items = r[2].items;
-            for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-                const auto k = upper(items[i].text);
-                const auto v = static_cast<std::uint32_t>(std::stoul(items[i + 1].text));
-                if (k == "UIDVALIDITY") st.uidvalidity = v;
-                else if (k == "UIDNEXT") st.uidnext = v;
-                else if (k == "MESSAGES") st.messages = v;
-            }
-        });
-        return st;
+        error_code ec;
+        imap::mailbox_status s;
+        run([&]() -> net::awaitable<void> { s = co_await conn_->async_status(mailbox, ec); });
+        if (ec) fail(ec, fmt::format("STATUS '{}'", mailbox));
+        mailbox_status out;
+        out.uidvalidity = s.uidvalidity.value_or(0);
+        out.uidnext = s.uidnext.value_or(0);
+        out.messages = s.messages.value_or(0);
+        return out;
     }
 
-    mailbox_status examine(const std::string& mailbox) override { return open_mailbox("EXAMINE", mailbox); }
-    mailbox_status select(const std::string& mailbox) override { return open_mailbox("SELECT", mailbox); }
+    std::vector<mailbox_status> status(const std::vector<std::string>& mailboxes) override {
+        std::vector<mailbox_status> out(mailboxes.size());
+        std::vector<error_code> ecs(mailboxes.size());
+        std::vector<std::string> why(mailboxes.size());
+        run_all(mailboxes.size(), [&](std::size_t k) -> net::awaitable<void> {
+            const auto s = co_await conn_->async_status(mailboxes[k], ecs[k]);
+            if (ecs[k]) why[k] = conn_->diag().to_string();
+            out[k].uidvalidity = s.uidvalidity.value_or(0);
+            out[k].uidnext = s.uidnext.value_or(0);
+            out[k].messages = s.messages.value_or(0);
+        });
+        for (std::size_t k = 0; k < mailboxes.size(); ++k) {
+            if (ecs[k]) throw session_error(kind_of(ecs[k]), fmt::format("STATUS '{}' failed: {}", mailboxes[k], why[k]));
+        }
+        return out;
+    }
+
+    mailbox_status examine(const std::string& mailbox) override { return open_mailbox(mailbox, true); }
+    mailbox_status select(const std::string& mailbox) override { return open_mailbox(mailbox, false); }
 
     std::vector<source_message> fetch_index(std::uint32_t from_uid, bool with_flags) override {
         std::vector<source_message> out;
-        const std::string header_item = fmt::format("BODY[HEADER.FIELDS ({})]", dedupe_header_fields);
-        command(fmt::format("UID FETCH {}:* (UID RFC822.SIZE{} BODY.PEEK[HEADER.FIELDS ({})])", from_uid,
-                            with_flags ? " FLAGS INTERNALDATE" : "", dedupe_header_fields),
-                [&](const std::vector<value>& r) {
-                    if (r.size() < 3 || upper(r[1].text) != "FETCH" || r[2].kind != value::list) return;
-                    source_message m;
-                    std::string header;
-                    const auto& it = r[2].items;
-                    for (std::size_t i = 0; i + 1 < it.size(); i += 2) {
-                        const auto k = upper(it[i].text);
-                        const auto& v = it[i + 1];
-                        if (k == "UID") m.uid = static_cast<std::uint32_t>(std::stoul(v.text));
-                        else if (k == "RFC822.SIZE") m.size = std::stoull(v.text);
-                        else if (k == "INTERNALDATE") m.internaldate = v.text;
-                        else if (k == "FLAGS") {
-                            for (const auto& f : v.items) m.flags.push_back(f.text);
-                        } else if (k.rfind("BODY[HEADER.FIELDS", 0) == 0) {
-                            header = v.text;
-                        }
-                    }
-                    if (m.uid < from_uid) return;   // "n:*" also returns the last message when n is past the end
-                    m.key = compute_dedupe_key(header, m.size);
-                    out.push_back(std::move(m));
-                });
+        index_sink sink(from_uid, out);
+        const auto set = imap::encode_range(std::max<std::uint32_t>(from_uid, 1), imap::seq_star);
+        const auto items = fmt::format("(UID RFC822.SIZE{} BODY.PEEK[HEADER.FIELDS ({})])", with_flags ? " FLAGS INTERNALDATE" : "",
+                                       dedupe_header_fields);
+        error_code ec;
+        run([&]() -> net::awaitable<void> { co_await conn_->async_uid_fetch(set, items, sink, ec); });
+        if (ec) fail(ec, "UID FETCH (index)");
         return out;
     }
 
     void fetch_bodies(const std::vector<std::uint32_t>& uids,
                       const std::function<body_buffer&(std::uint32_t, std::uint64_t)>& sink) override {
         if (uids.empty()) return;
-        auto sorted = uids;
-        std::sort(sorted.begin(), sorted.end());
-        std::string set;
-        for (std::size_t i = 0; i < sorted.size();) {
-            std::size_t j = i;
-            while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
-            if (!set.empty()) set += ',';
-            set += j == i ? std::to_string(sorted[i]) : fmt::format("{}:{}", sorted[i], sorted[j]);
-            i = j + 1;
-        }
-        // The body literal goes straight into the caller's buffer (to disk when big), never into a value.
-        hook_ = [&](const std::vector<value>& ctx, std::uint64_t size, std::string& buf, std::size_t& pos) -> bool {
-            if (ctx.empty() || upper(ctx.back().text) != "BODY[]") return false;
-            std::uint32_t uid = 0;
-            for (std::size_t i = 0; i + 1 < ctx.size(); i += 2) {
-                if (upper(ctx[i].text) == "UID") uid = static_cast<std::uint32_t>(std::stoul(ctx[i + 1].text));
-            }
-            body_buffer tmp;
-            body_buffer* target = &tmp;
-            if (uid) target = &sink(uid, size);
-            else tmp.begin(size);
-            std::uint64_t left = size;
-            while (left > 0) {
-                if (pos >= buf.size()) {
-                    buf.clear();
-                    pos = 0;
-                    wire_.fill(buf);
-                }
-                const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size() - pos));
-                target->append(std::string_view(buf).substr(pos, n));
-                pos += n;
-                left -= n;
-            }
-            if (!uid) pending_body_ = std::move(tmp);   // UID came after the body: handed over at the end
-            return true;
-        };
-        try {
-            command(fmt::format("UID FETCH {} (UID BODY.PEEK[])", set), [&](const std::vector<value>& r) {
-                if (!pending_body_ || r.size() < 3 || r[2].kind != value::list) return;
-                const auto& it = r[2].items;
-                for (std::size_t i = 0; i + 1 < it.size(); i += 2) {
-                    if (upper(it[i].text) == "UID") {
-                        const auto uid = static_cast<std::uint32_t>(std::stoul(it[i + 1].text));
-                        auto& target = sink(uid, pending_body_->size());
-                        target = std::move(*pending_body_);
-                    }
-                }
-                pending_body_.reset();
-            });
-        } catch (...) {
-            hook_ = nullptr;
-            throw;
-        }
-        hook_ = nullptr;
+        body_sink s(sink);
+        const auto set = imap::encode_sequence_set(uids);
+        error_code ec;
+        run([&]() -> net::awaitable<void> { co_await conn_->async_uid_fetch(set, "(UID BODY.PEEK[])", s, ec); });
+        s.rethrow();
+        if (ec) fail(ec, "UID FETCH (bodies)");
     }
 
     void create(const std::string& mailbox) override {
-        const auto r = command("CREATE " + quote(mutf7_encode(mailbox)), {}, false);
-        if (r.ok) return;
-        // Already there (RFC 5530 [ALREADYEXISTS], or a server that just says so) is what we wanted.
-        if (r.text.find("[ALREADYEXISTS]") != std::string::npos || r.text.find("already exists") != std::string::npos) return;
-        throw session_error(error_kind::refused, fmt::format("CREATE '{}' refused: {}", mailbox, r.text));
+        error_code ec;
+        run([&]() -> net::awaitable<void> { co_await conn_->async_create(mailbox, ec); });
+        if (!ec || is(ec, errc::already_exists)) return;
+        // A server without RFC 5530 codes that just says so is what we wanted too.
+        if (!imap::is_fatal(ec) && conn_->diag().server_message().find("already exists") != std::string::npos) return;
+        fail(ec, fmt::format("CREATE '{}'", mailbox));
     }
 
     void subscribe(const std::string& mailbox) override {
-        const auto r = command("SUBSCRIBE " + quote(mutf7_encode(mailbox)), {}, false);
-        if (!r.ok) throw session_error(error_kind::refused, fmt::format("SUBSCRIBE '{}' refused: {}", mailbox, r.text));
+        error_code ec;
+        run([&]() -> net::awaitable<void> { co_await conn_->async_subscribe(mailbox, ec); });
+        if (ec) fail(ec, fmt::format("SUBSCRIBE '{}'", mailbox));
     }
 
     std::vector<append_result> append(const std::string& mailbox, const std::vector<append_item>& items) override {
-        if (items.empty()) return {};
-        if (items.size() > 1 && has_capability("MULTIAPPEND")) {
-            const auto r = append_command(mailbox, items);
-            if (r.ok || is_transient_text(r.text)) {
-                if (!r.ok) throw session_error(error_kind::transient, fmt::format("APPEND to '{}': {}", mailbox, r.text));
-                return std::vector<append_result>(items.size(), append_result{true, r.text});
+        std::vector<append_result> out(items.size());
+        // Runs of in-memory bodies go in one command each (MULTIAPPEND); a spilled body goes alone, mapped only
+        // for its own command. Source order is kept, so destination UIDs follow source UIDs.
+        for (std::size_t i = 0; i < items.size();) {
+            std::size_t j = i + 1;
+            if (!items[i].body->spilled()) {
+                while (j < items.size() && !items[j].body->spilled()) ++j;
             }
-            // MULTIAPPEND is all or nothing: find the message(s) the server refuses one by one.
-        }
-        std::vector<append_result> out;
-        for (const auto& it : items) {
-            const auto r = append_command(mailbox, {it});
-            if (!r.ok && is_transient_text(r.text)) throw session_error(error_kind::transient, fmt::format("APPEND to '{}': {}", mailbox, r.text));
-            out.push_back({r.ok, r.text});
+            append_run(mailbox, items, i, j, out);
+            i = j;
         }
         return out;
     }
 
     void logout() noexcept override {
         try {
-            if (!closed_) command("LOGOUT");
+            error_code ec;
+            run([&]() -> net::awaitable<void> { co_await conn_->async_logout(ec); });
         } catch (...) {
         }
-        closed_ = true;
     }
 
 private:
-    struct tagged {
-        bool ok = false;
-        std::string text;   // "OK ...", "NO [CODE] ..." as the server sent it
+    // Runs one coroutine on the connection's strand and waits for it; rethrows what escapes it.
+    template <class F>
+    void run(F&& f) {
+        auto done = std::make_shared<std::promise<void>>();
+        auto fut = done->get_future();
+        net::co_spawn(strand_, std::forward<F>(f), [done](std::exception_ptr e) {
+            if (e) done->set_exception(e);
+            else done->set_value();
+        });
+        fut.get();
+    }
+
+    // Runs f(0) ... f(n-1) as n coroutines on the strand, so their commands share the pipeline (one round
+    // trip for all), and waits for every one. A coroutine reads conn_->diag() right after its own co_await,
+    // before anything else can run on the strand, so each sees its own command's diagnostics.
+    template <class F>
+    void run_all(std::size_t n, F&& f) {
+        if (n == 0) return;
+        auto done = std::make_shared<std::promise<void>>();
+        auto fut = done->get_future();
+        auto left = std::make_shared<std::atomic<std::size_t>>(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            net::co_spawn(strand_, [&f, k]() { return f(k); }, [done, left](std::exception_ptr) {
+                if (--*left == 0) done->set_value();
+            });
+        }
+        fut.get();
+    }
+
+    [[noreturn]] void fail(const error_code& ec, const std::string& what) {
+        throw session_error(kind_of(ec), fmt::format("{} failed: {}", what, conn_->diag().to_string()));
+    }
+
+    std::optional<imap::namespace_info> namespaces() {
+        if (!conn_->has_capability("NAMESPACE")) return std::nullopt;
+        if (!namespaces_) {
+            error_code ec;
+            imap::namespace_info ns;
+            run([&]() -> net::awaitable<void> { ns = co_await conn_->async_namespace(ec); });
+            if (ec) fail(ec, "NAMESPACE");
+            namespaces_ = std::move(ns);
+        }
+        return namespaces_;
+    }
+
+    mailbox_status open_mailbox(const std::string& mailbox, bool read_only) {
+        error_code ec;
+        imap::select_info s;
+        run([&]() -> net::awaitable<void> { s = co_await conn_->async_select(mailbox, read_only, ec); });
+        if (ec) fail(ec, fmt::format("{} '{}'", read_only ? "EXAMINE" : "SELECT", mailbox));
+        mailbox_status out;
+        out.uidvalidity = s.uidvalidity;
+        out.uidnext = s.uidnext;
+        out.messages = s.exists;
+        out.permanent_flags = std::move(s.permanent_flags);
+        return out;
+    }
+
+    struct prepared {
+        std::vector<imap::append_message> messages;
+        std::vector<body_view> views;
+        std::uint64_t mapped = 0;
     };
 
-    static bool is_transient_text(const std::string& t) {
-        return t.find("[UNAVAILABLE]") != std::string::npos || t.find("[INUSE]") != std::string::npos ||
-               t.find("[SERVERBUG]") != std::string::npos;
-    }
-
-    void refresh_caps(std::string_view line) {
-        // "* OK [CAPABILITY IMAP4rev1 ...] text" or the tagged OK of LOGIN/AUTHENTICATE
-        const auto open = line.find("[CAPABILITY ");
-        if (open == std::string_view::npos) return;
-        const auto close = line.find(']', open);
-        caps_.clear();
-        std::string_view rest = line.substr(open + 12, close - open - 12);
-        while (!rest.empty()) {
-            const auto sp = rest.find(' ');
-            caps_.insert(upper(rest.substr(0, sp)));
-            if (sp == std::string_view::npos) break;
-            rest.remove_prefix(sp + 1);
-        }
-        caps_fresh_ = true;
-    }
-
-    void login(const credentials& who) {
-        if (!who.admin.empty() || has_capability("AUTH=PLAIN")) {
-            if (!has_capability("AUTH=PLAIN") && !who.admin.empty()) {
-                throw session_error(error_kind::auth, fmt::format("{} does not offer AUTH=PLAIN, needed for --*-admin", ep_.host));
-            }
-            // RFC 4616: authzid NUL authcid NUL passwd. With an admin, the admin authenticates for the user.
-            std::string msg = who.admin.empty() ? std::string() + '\0' + who.user + '\0' + who.password.reveal()
-                                                : who.user + '\0' + who.admin + '\0' + who.password.reveal();
-            std::string b64 = base64(msg);
-            std::fill(msg.begin(), msg.end(), '\0');
-            caps_fresh_ = false;
-            tagged r;
-            if (has_capability("SASL-IR")) {
-                r = command_secret("AUTHENTICATE PLAIN ", b64);
-            } else {
-                r = command_secret("AUTHENTICATE PLAIN", "", b64);
-            }
-            std::fill(b64.begin(), b64.end(), '\0');
-            if (!r.ok) throw session_error(error_kind::auth, fmt::format("login refused: {}", r.text));
-            return;
-        }
-        if (has_capability("LOGINDISABLED")) throw session_error(error_kind::auth, fmt::format("{} refuses LOGIN here (LOGINDISABLED)", ep_.host));
-        caps_fresh_ = false;
-        std::string args = quote(who.user) + " " + quote(who.password.reveal());
-        const auto r = command_secret("LOGIN ", args);
-        std::fill(args.begin(), args.end(), '\0');
-        if (!r.ok) throw session_error(error_kind::auth, fmt::format("login refused: {}", r.text));
-    }
-
-    mailbox_status open_mailbox(const char* verb, const std::string& mailbox) {
-        mailbox_status st;
-        last_uidvalidity_ = last_uidnext_ = 0;
-        last_permanent_flags_.clear();
-        auto r = command(std::string(verb) + " " + quote(mutf7_encode(mailbox)),
-                         [&](const std::vector<value>& v) {
-                             if (v.size() >= 2 && upper(v[1].text) == "EXISTS") st.messages = static_cast<std::uint32_t>(std::stoul(v[0].text));
-                         },
-                         false);
-        if (!r.ok) throw session_error(is_transient_text(r.text) ? error_kind::transient : error_kind::refused,
-                                       fmt::format("{} '{}' refused: {}", verb, mailbox, r.text));
-        st.uidvalidity = last_uidvalidity_;
-        st.uidnext = last_uidnext_;
-        st.permanent_flags = last_permanent_flags_;
-        return st;
-    }
-
-    // The response codes SELECT/EXAMINE send in untagged OKs.
-    void note_untagged_status(std::string_view line) {
-        auto num = [&](std::string_view code) -> std::optional<std::uint32_t> {
-            const auto p = line.find(code);
-            if (p == std::string_view::npos) return std::nullopt;
-            return static_cast<std::uint32_t>(std::strtoul(std::string(line.substr(p + code.size())).c_str(), nullptr, 10));
-        };
-        if (auto v = num("[UIDVALIDITY ")) last_uidvalidity_ = *v;
-        if (auto v = num("[UIDNEXT ")) last_uidnext_ = *v;
-        if (const auto p = line.find("[PERMANENTFLAGS ("); p != std::string_view::npos) {
-            last_permanent_flags_.clear();
-            auto rest = line.substr(p + 17);
-            rest = rest.substr(0, rest.find(')'));
-            while (!rest.empty()) {
-                const auto sp = rest.find(' ');
-                if (sp != 0) last_permanent_flags_.emplace_back(rest.substr(0, sp));
-                if (sp == std::string_view::npos) break;
-                rest.remove_prefix(sp + 1);
-            }
-        }
-        if (line.find("[CAPABILITY ") != std::string_view::npos) refresh_caps(line);
-    }
-
-    std::string next_tag() { return fmt::format("A{:04}", ++tag_); }
-
-    // Sends `verb`, reads untagged responses (handing parsed ones to `on_untagged`) up to the tagged reply.
-    // With `must_succeed`, a NO/BAD throws; otherwise it is returned.
-    tagged command(const std::string& verb, const std::function<void(const std::vector<value>&)>& on_untagged = {}, bool must_succeed = true) {
-        const auto tag = next_tag();
-        wire_.write(tag + " " + verb + "\r\n");
-        auto r = read_until_tagged(tag, on_untagged);
-        if (!r.ok && must_succeed) {
-            throw session_error(is_transient_text(r.text) ? error_kind::transient : error_kind::refused,
-                                fmt::format("{} refused: {}", verb.substr(0, verb.find(' ')), r.text));
-        }
-        return r;
-    }
-
-    // A command whose arguments are secret: never echoed in errors. `continuation` is sent after '+'.
-    tagged command_secret(const std::string& verb, const std::string& args, const std::string& continuation = "") {
-        const auto tag = next_tag();
-        std::string line = tag + " " + verb + args + "\r\n";
-        wire_.write(line);
-        std::fill(line.begin(), line.end(), '\0');
-        if (!continuation.empty()) {
-            const auto l = read_line();
-            if (l.rfind("+", 0) != 0) return {false, l};
-            std::string c = continuation + "\r\n";
-            wire_.write(c);
-            std::fill(c.begin(), c.end(), '\0');
-        }
-        return read_until_tagged(tag, {});
-    }
-
-    tagged append_command(const std::string& mailbox, const std::vector<append_item>& items) {
-        const bool nonsync = has_capability("LITERAL+");
-        const auto tag = next_tag();
-        std::string head = tag + " APPEND " + quote(mutf7_encode(mailbox));
-        for (std::size_t i = 0; i < items.size(); ++i) {
-            const auto& it = items[i];
-            std::string part = " (";
-            for (std::size_t f = 0; f < it.flags.size(); ++f) part += (f ? " " : "") + it.flags[f];
-            part += ")";
-            if (!it.internaldate.empty()) part += " " + quote(it.internaldate);
-            part += fmt::format(" {{{}{}}}\r\n", it.body->size(), nonsync ? "+" : "");
-            wire_.write(head + part);
-            head.clear();
-            if (!nonsync) {
-                // Synchronizing literal: the server says '+' (go on) or refuses with the tagged reply.
-                const auto l = read_line();
-                if (l.rfind("+", 0) != 0) {
-                    if (l.rfind(tag + " ", 0) == 0) return {false, l.substr(tag.size() + 1)};
-                    throw session_error(error_kind::protocol, fmt::format("APPEND: unexpected reply {}", l.substr(0, 200)));
+    prepared prepare(const std::vector<append_item>& items, std::size_t from, std::size_t to) {
+        prepared p;
+        p.views.reserve(to - from);
+        for (std::size_t k = from; k < to; ++k) {
+            const auto& it = items[k];
+            if (it.body->spilled()) p.mapped += it.body->size();
+            p.views.push_back(it.body->view_all());
+            imap::append_message m;
+            for (const auto& f : it.flags) m.flags.emplace_back(f);
+            if (!it.internaldate.empty()) {
+                imap::internal_date d;
+                if (imap::parse_internal_date(it.internaldate, d)) {
+                    throw session_error(error_kind::protocol, fmt::format("INTERNALDATE '{}' is not an IMAP date-time", it.internaldate));
                 }
+                m.date = d;
             }
-            it.body->for_each_chunk([&](std::string_view c) { wire_.write(c); });
+            m.body = p.views.back().bytes();
+            p.messages.push_back(std::move(m));
         }
-        wire_.write("\r\n");
-        return read_until_tagged(tag, {});
+        return p;
     }
 
-    tagged read_until_tagged(const std::string& tag, const std::function<void(const std::vector<value>&)>& on_untagged) {
-        while (true) {
-            ensure_line_start();
-            if (starts_with_buffered("* ")) {
-                pos_ += 2;
-                // Status responses carry free text: read them raw.
-                const auto word = peek_word();
-                const auto uw = upper(word);
-                if (uw == "CAPABILITY") {
-                    const auto l = read_line();
-                    refresh_caps("[" + l + "]");
-                    continue;
-                }
-                if (uw == "OK" || uw == "NO" || uw == "BAD" || uw == "BYE" || uw == "PREAUTH") {
-                    const auto l = read_line();
-                    note_untagged_status(l);
-                    if (uw == "BYE") bye_ = l;
-                    continue;
-                }
-                auto vals = read_values();
-                if (on_untagged) on_untagged(vals);
-                continue;
+    // Appends items[from, to): one command when it is one message or the server has MULTIAPPEND; when that
+    // all-or-nothing command is refused, or there is no MULTIAPPEND, one APPEND per message, all pipelined,
+    // each with its own verdict in the server's words.
+    void append_run(const std::string& mailbox, const std::vector<append_item>& items, std::size_t from, std::size_t to,
+                    std::vector<append_result>& out) {
+        const bool spilled = items[from].body->spilled();
+        const std::uint64_t taken = spilled ? mapped_bytes().acquire(items[from].body->size()) : 0;
+        struct release_guard {
+            std::uint64_t n;
+            ~release_guard() {
+                if (n) mapped_bytes().release(n);
             }
-            if (starts_with_buffered("+")) {
-                const auto l = read_line();
-                throw session_error(error_kind::protocol, fmt::format("unexpected continuation: {}", l.substr(0, 200)));
+        } release{taken};
+        auto p = prepare(items, from, to);
+        if (to - from == 1 || conn_->has_capability("MULTIAPPEND")) {
+            error_code ec;
+            const std::span<const imap::append_message> all(p.messages);
+            run([&]() -> net::awaitable<void> { (void)co_await conn_->async_append(mailbox, all, ec); });
+            if (!ec) {
+                for (std::size_t k = from; k < to; ++k) out[k] = {true, "OK"};
+                return;
             }
-            const auto l = read_line();
-            if (l.rfind(tag + " ", 0) != 0) {
-                throw session_error(error_kind::protocol, fmt::format("unexpected reply (expected tag {}): {}", tag, l.substr(0, 200)));
-            }
-            tagged r;
-            r.text = l.substr(tag.size() + 1);
-            r.ok = upper(r.text.substr(0, 3)) == "OK " || upper(r.text) == "OK";
-            if (r.ok) note_untagged_status(r.text);
-            return r;
-        }
-    }
-
-    // ---- buffered reading ----
-
-    void ensure(std::size_t n) {
-        while (buf_.size() - pos_ < n) {
-            if (pos_ > 0 && pos_ == buf_.size()) {
-                buf_.clear();
-                pos_ = 0;
-            }
-            try {
-                wire_.fill(buf_);
-            } catch (const session_error& e) {
-                if (!bye_.empty()) throw session_error(error_kind::transient, fmt::format("server closed the connection: {}", bye_));
-                throw;
+            if (imap::is_fatal(ec) || imap::is_transient(ec)) fail(ec, fmt::format("APPEND to '{}'", mailbox));
+            if (to - from == 1) {
+                out[from] = {false, conn_->diag().to_string()};
+                return;
             }
         }
-    }
-    void ensure_line_start() { ensure(1); }
-    bool starts_with_buffered(std::string_view p) {
-        ensure(1);
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            ensure(i + 1);
-            if (buf_[pos_ + i] != p[i]) return false;
-        }
-        return true;
-    }
-    std::string peek_word() {
-        std::size_t i = 0;
-        while (true) {
-            ensure(i + 1);
-            const char c = buf_[pos_ + i];
-            if (c == ' ' || c == '\r' || c == '\n') break;
-            ++i;
-        }
-        return buf_.substr(pos_, i);
-    }
-    std::string read_line() {
-        while (true) {
-            const auto nl = buf_.find("\r\n", pos_);
-            if (nl != std::string::npos) {
-                std::string l = buf_.substr(pos_, nl - pos_);
-                pos_ = nl + 2;
-                compact();
-                return l;
+        // One command per message, all in flight together; each verdict is read right after its own reply.
+        std::vector<error_code> ecs(to - from);
+        std::vector<std::string> why(to - from);
+        run_all(to - from, [&](std::size_t k) -> net::awaitable<void> {
+            const std::span<const imap::append_message> one(&p.messages[k], 1);
+            (void)co_await conn_->async_append(mailbox, one, ecs[k]);
+            if (ecs[k]) why[k] = conn_->diag().to_string();
+        });
+        for (std::size_t k = 0; k < to - from; ++k) {
+            if (ecs[k] && (imap::is_fatal(ecs[k]) || imap::is_transient(ecs[k]))) {
+                throw session_error(kind_of(ecs[k]), fmt::format("APPEND to '{}' failed: {}", mailbox, why[k]));
             }
-            if (buf_.size() - pos_ > (1 << 20)) throw session_error(error_kind::protocol, "response line longer than 1 MB");
-            ensure(buf_.size() - pos_ + 1);
-        }
-    }
-    void compact() {
-        if (pos_ > (1 << 16) && pos_ * 2 > buf_.size()) {
-            buf_.erase(0, pos_);
-            pos_ = 0;
-        }
-    }
-    char peek() {
-        ensure(1);
-        return buf_[pos_];
-    }
-
-    // Reads values up to the end of the line (literals included).
-    std::vector<value> read_values() {
-        std::vector<value> out;
-        while (true) {
-            const char c = peek();
-            if (c == '\r') {
-                ensure(2);
-                pos_ += 2;
-                compact();
-                return out;
-            }
-            if (c == ' ') {
-                ++pos_;
-                continue;
-            }
-            out.push_back(read_value(out));
+            out[from + k] = ecs[k] ? append_result{false, why[k]} : append_result{true, "OK"};
         }
     }
 
-    value read_value(const std::vector<value>& context) {
-        const char c = peek();
-        value v;
-        if (c == '(') {
-            ++pos_;
-            v.kind = value::list;
-            while (true) {
-                const char d = peek();
-                if (d == ')') {
-                    ++pos_;
-                    return v;
-                }
-                if (d == ' ') {
-                    ++pos_;
-                    continue;
-                }
-                if (d == '\r') throw session_error(error_kind::protocol, "unbalanced parenthesis in a response");
-                v.items.push_back(read_value(v.items));
-            }
-        }
-        if (c == '"') {
-            ++pos_;
-            v.kind = value::string;
-            while (true) {
-                char d = peek();
-                ++pos_;
-                if (d == '"') return v;
-                if (d == '\\') {
-                    d = peek();
-                    ++pos_;
-                }
-                if (d == '\r' || d == '\n') throw session_error(error_kind::protocol, "line break inside a quoted string");
-                v.text += d;
-            }
-        }
-        if (c == '{' || (c == '~' && (ensure(2), buf_[pos_ + 1] == '{'))) {
-            pos_ += c == '~' ? 2 : 1;
-            std::uint64_t n = 0;
-            while (peek() != '}') {
-                const char d = buf_[pos_++];
-                if (d < '0' || d > '9') throw session_error(error_kind::protocol, "bad literal length");
-                n = n * 10 + static_cast<std::uint64_t>(d - '0');
-            }
-            ++pos_;
-            ensure(2);
-            if (buf_.compare(pos_, 2, "\r\n") != 0) throw session_error(error_kind::protocol, "literal length not followed by CRLF");
-            pos_ += 2;
-            v.kind = value::string;
-            if (hook_ && hook_(context, n, buf_, pos_)) return v;
-            if (n > (64u << 20)) throw session_error(error_kind::protocol, "literal over 64 MB outside a message body");
-            ensure(static_cast<std::size_t>(n));
-            v.text = buf_.substr(pos_, static_cast<std::size_t>(n));
-            pos_ += static_cast<std::size_t>(n);
-            return v;
-        }
-        // Atom, including "BODY[HEADER.FIELDS (A B)]<0>": brackets may hold spaces and parentheses.
-        int depth = 0;
-        while (true) {
-            const char d = peek();
-            if (d == '[') ++depth;
-            else if (d == ']') --depth;
-            else if (depth == 0 && (d == ' ' || d == ')' || d == '(' || d == '\r')) break;
-            else if (d == '\r') break;
-            v.text += d;
-            ++pos_;
-        }
-        if (v.text.empty()) throw session_error(error_kind::protocol, fmt::format("unexpected character '{}' in a response", c));
-        if (upper(v.text) == "NIL") v.kind = value::nil;
-        return v;
-    }
-
-    server_endpoint ep_;
-    wire wire_;
-    std::set<std::string> caps_;
-    bool caps_fresh_ = false;
-    unsigned tag_ = 0;
-    std::string buf_;
-    std::size_t pos_ = 0;
-    std::string bye_;
-    bool closed_ = false;
-    std::uint32_t last_uidvalidity_ = 0, last_uidnext_ = 0;
-    std::vector<std::string> last_permanent_flags_;
-    literal_hook hook_;
-    std::optional<body_buffer> pending_body_;
+    std::shared_ptr<io_runtime> rt_;
+    net::strand<net::io_context::executor_type> strand_;
+    std::shared_ptr<imap::connection> conn_;
+    std::optional<imap::namespace_info> namespaces_;
 };
 
 }  // namespace

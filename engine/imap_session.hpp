@@ -7,6 +7,10 @@
 // scheduler retries) and the server's own words; credentials never appear in them.
 //
 // Names crossing this interface are UTF-8; modified UTF-7 (RFC 3501 §5.1.3) is handled inside.
+//
+// Implemented (engine/imap_session.cpp) on protocol/'s asynchronous client, arrival::imap::connection, which
+// does all the IMAP; the facade runs each call as a coroutine on the connection's strand of the shared
+// io_runtime (engine/io_runtime.hpp) and waits for it.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -55,7 +59,7 @@ struct server_endpoint {
     bool insecure = false;    // no certificate or host-name verification (said loudly by the CLI)
     std::string url;          // as given, for messages
 
-    // Throws std::invalid_argument naming the URL.
+    // imap::parse_imap_url; throws std::invalid_argument saying what is wrong (user info is never echoed).
     static server_endpoint parse(const std::string& url);
 };
 
@@ -102,6 +106,8 @@ public:
     // LIST "" "*" with special-use attributes and subscription state, names decoded to UTF-8.
     [[nodiscard]] virtual std::vector<mailbox_entry> list() = 0;
     [[nodiscard]] virtual mailbox_status status(const std::string& mailbox) = 0;
+    // STATUS of many mailboxes, pipelined (one round trip for all); one result per name, in order.
+    [[nodiscard]] virtual std::vector<mailbox_status> status(const std::vector<std::string>& mailboxes) = 0;
     // EXAMINE: read-only, the only way the source is ever opened.
     virtual mailbox_status examine(const std::string& mailbox) = 0;
     virtual mailbox_status select(const std::string& mailbox) = 0;
