@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "protocol/diagnostics.hpp"
+#include "protocol/unicode.hpp"
 
 namespace arrival::imap {
 namespace {
@@ -28,68 +29,9 @@ error_code fail(errc e, diagnostics* diag, std::size_t pos, std::string_view why
     return e;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
+using unicode::append_utf8;
 
-// Decodes one UTF-8 sequence at s[i]; returns its length, 0 on error (why set).
-std::size_t next_utf8(std::string_view s, std::size_t i, std::uint32_t& cp, const char*& why) noexcept {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    std::uint32_t min = 0;
-    if (b0 < 0x80) {
-        cp = b0;
-        return 1;
-    } else if ((b0 & 0xE0) == 0xC0) {
-        n = 2, cp = b0 & 0x1F, min = 0x80;
-    } else if ((b0 & 0xF0) == 0xE0) {
-        n = 3, cp = b0 & 0x0F, min = 0x800;
-    } else if ((b0 & 0xF8) == 0xF0) {
-        n = 4, cp = b0 & 0x07, min = 0x10000;
-    } else {
-        why = "invalid lead byte";
-        return 0;
-    }
-    if (i + n > s.size()) {
-        why = "truncated sequence";
-        return 0;
-    }
-    for (std::size_t k = 1; k < n; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80) {
-            why = "missing continuation byte";
-            return 0;
-        }
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cp < min) {
-        why = "overlong encoding";
-        return 0;
-    }
-    if (cp >= 0xD800 && cp <= 0xDFFF) {
-        why = "UTF-16 surrogate encoded in UTF-8";
-        return 0;
-    }
-    if (cp > 0x10FFFF) {
-        why = "code point above U+10FFFF";
-        return 0;
-    }
-    return n;
-}
+using unicode::next_utf8;
 
 void flush_run(std::string& out, const std::u16string& run) {
     out += '&';
@@ -179,12 +121,12 @@ error_code decode_mutf7(std::string_view in, std::string& out, diagnostics* diag
                 bits &= (1u << nbits) - 1;
                 any = true;
                 if (high) {
-                    if (u < 0xDC00 || u > 0xDFFF) return fail(errc::bad_mutf7, diag, i, "high surrogate not followed by a low one");
-                    append_utf8(result, 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00));
+                    if (!unicode::is_low_surrogate(u)) return fail(errc::bad_mutf7, diag, i, "high surrogate not followed by a low one");
+                    append_utf8(result, unicode::combine_surrogates(high, u));
                     high = 0;
-                } else if (u >= 0xD800 && u <= 0xDBFF) {
+                } else if (unicode::is_high_surrogate(u)) {
                     high = u;
-                } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                } else if (unicode::is_low_surrogate(u)) {
                     return fail(errc::bad_mutf7, diag, i, "low surrogate without a high one");
                 } else if (printable(u)) {
                     return fail(errc::bad_mutf7, diag, i, "printable US-ASCII must not be encoded");

@@ -2,26 +2,12 @@
 
 #include <cstdint>
 
+#include "protocol/unicode.hpp"
+
 namespace arrival::pim {
 namespace {
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
+using unicode::append_utf8;
 
 // Windows-1252 0x80..0x9F (the rest of the upper half is Latin-1); 0 marks the five undefined bytes, which
 // are mapped to the C1 control of the same value, as browsers and iconv do.
@@ -42,15 +28,15 @@ std::string decode_utf16(std::string_view b, bool little) {
     std::size_t i = 0;
     for (; i + 1 < b.size(); i += 2) {
         std::uint32_t u = unit(i);
-        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < b.size()) {
+        if (unicode::is_high_surrogate(u) && i + 3 < b.size()) {
             const std::uint32_t v = unit(i + 2);
-            if (v >= 0xDC00 && v <= 0xDFFF) {
-                append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (v - 0xDC00));
+            if (unicode::is_low_surrogate(v)) {
+                append_utf8(out, unicode::combine_surrogates(u, v));
                 i += 2;
                 continue;
             }
         }
-        if (u >= 0xD800 && u <= 0xDFFF) u = 0xFFFD;
+        if (unicode::is_surrogate(u)) u = 0xFFFD;
         append_utf8(out, u);
     }
     if (i < b.size()) append_utf8(out, 0xFFFD);  // odd trailing byte
@@ -70,36 +56,12 @@ std::string_view to_string(text_encoding e) noexcept {
 }
 
 bool is_valid_utf8(std::string_view s) noexcept {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n;
-        std::uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (std::size_t k = 1; k <= n; ++k) {
-            if (i + k >= s.size()) return false;
-            const auto d = static_cast<unsigned char>(s[i + k]);
-            if ((d & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (d & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
+    std::uint32_t cp = 0;
+    const char* why = nullptr;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto n = unicode::next_utf8(s, i, cp, why);
+        if (n == 0) return false;
+        i += n;
     }
     return true;
 }
