@@ -1,6 +1,7 @@
 #include "engine/pim/carbonio_rest.hpp"
 
 #include <array>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -105,6 +106,32 @@ rest_request carbonio_calendar_request(std::string_view user, const ics_calendar
             "text/calendar; charset=utf-8", make_carbonio_ics(cal, groups)};
 }
 
+namespace {
+constexpr std::string_view calendar_end = "END:VCALENDAR\r\n";
+}  // namespace
+
+carbonio_calendar_batch::carbonio_calendar_batch(std::string_view user, const ics_calendar& head,
+                                                 std::size_t max_bytes)
+    : target_(carbonio_calendar_request(user, head, {}).target),
+      prefix_(make_carbonio_ics(head, {})),
+      max_bytes_(max_bytes) {
+    prefix_.resize(prefix_.size() - calendar_end.size());  // reopened: objects go before the END
+    body_ = prefix_;
+}
+
+void carbonio_calendar_batch::add(const ics_calendar& part, const calendar_object& obj) {
+    for (auto i : obj.components) body_ += part.components[i].text;
+    ++objects_;
+}
+
+rest_request carbonio_calendar_batch::take() {
+    rest_request r{target_, "text/calendar; charset=utf-8", std::move(body_)};
+    r.body += calendar_end;
+    body_ = prefix_;
+    objects_ = 0;
+    return r;
+}
+
 std::string to_zimbra_csv(const mapped_contacts& contacts) {
     std::vector<std::string> header(zimbra_columns.begin(), zimbra_columns.end());
     std::string out = write_csv_record(header);
@@ -129,9 +156,107 @@ rest_request carbonio_contacts_request(std::string_view user, const csv_table& t
         return r;
     }
     // The server's own mapping for the dialect is used; we only normalise encoding and delimiter.
+    std::set<std::size_t> lines;
+    for (const auto& c : contacts.contacts) lines.insert(c.line);
     r.body = write_csv_record(table.header);
-    for (const auto& row : table.rows) r.body += write_csv_record(row.fields);
+    for (const auto& row : table.rows) {
+        if (lines.count(row.line)) r.body += write_csv_record(row.fields);
+    }
     return r;
+}
+
+rest_request carbonio_contacts_export_request(std::string_view user) {
+    return {fmt::format("/service/home/{}/Contacts?fmt=csv", encode_path_segment(user)), {}, {}, "GET"};
+}
+
+rest_request carbonio_calendar_export_request(std::string_view user) {
+    return {fmt::format("/service/home/{}/Calendar?fmt=ics", encode_path_segment(user)), {}, {}, "GET"};
+}
+
+namespace {
+
+std::string lower_trimmed(std::string_view s) {
+    std::string out;
+    bool space = false;
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (std::isspace(c)) {
+            space = !out.empty();
+            continue;
+        }
+        if (space) out += ' ';
+        space = false;
+        out += static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+    }
+    return out;
+}
+
+std::string reply_error(std::string_view what, const rest_reply& r) {
+    std::string excerpt = r.body.substr(0, 200);
+    for (auto& c : excerpt) {
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    return fmt::format("{} answered {} {}{}{}", what, r.status, r.reason, excerpt.empty() ? "" : ": ", excerpt);
+}
+
+}  // namespace
+
+std::string contact_key(const contact& c) {
+    for (const auto& e : c.emails) {
+        auto k = lower_trimmed(e.value);
+        if (!k.empty()) return "email:" + k;
+    }
+    auto name = lower_trimmed(c.display_name());
+    std::string digits;
+    if (!c.phones.empty()) {
+        for (char ch : c.phones.front().value) {
+            if (ch >= '0' && ch <= '9') digits += ch;
+        }
+    }
+    if (name.empty() && digits.empty()) return {};
+    return "name:" + name + "|" + digits;
+}
+
+std::string read_present_contacts(const rest_reply& reply, std::set<std::string>& keys) {
+    if (reply.status == 204) return {};
+    if (reply.status != 200) return reply_error("GET Contacts?fmt=csv", reply);
+    if (reply.body.find_first_not_of(" \t\r\n") == std::string::npos) return {};
+    const auto table = read_csv(reply.body);
+    // The export is always in Zimbra's native columns, whatever the import's csvfmt was.
+    const auto mapped = map_contacts(table, csv_format::zimbra);
+    for (const auto& c : mapped.contacts) {
+        if (auto k = contact_key(c); !k.empty()) keys.insert(std::move(k));
+    }
+    return {};
+}
+
+std::string read_present_uids(const rest_reply& reply, std::set<std::string>& uids) {
+    if (reply.status == 204) return {};
+    if (reply.status != 200) return reply_error("GET Calendar?fmt=ics", reply);
+    const auto cal = read_ics(reply.body);
+    for (const auto& c : cal.components) uids.insert(c.uid);
+    return {};
+}
+
+contacts_upload plan_contacts_upload(const mapped_contacts& contacts, const std::set<std::string>& present) {
+    contacts_upload u;
+    u.fresh.issues = contacts.issues;
+    for (const auto& c : contacts.contacts) {
+        const auto k = contact_key(c);
+        if (!k.empty() && present.count(k)) ++u.present;
+        else u.fresh.contacts.push_back(c);
+    }
+    return u;
+}
+
+calendar_upload plan_calendar_upload(const grouped_calendar& groups, const std::set<std::string>& present) {
+    calendar_upload u;
+    u.fresh.issues = groups.issues;
+    for (const auto& o : groups.objects) {
+        if (present.count(o.uid)) ++u.present;
+        else u.fresh.objects.push_back(o);
+    }
+    return u;
 }
 
 }  // namespace arrival::pim

@@ -1,6 +1,8 @@
 #include "engine/pim/ics_reader.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <istream>
 
 #include <fmt/format.h>
 
@@ -38,13 +40,22 @@ struct logical_line {
     std::string unfolded;
     std::string raw;          // physical lines, each terminated by CRLF
     std::size_t line = 0;
+    std::uint64_t offset = 0;  // byte offset of its first physical line in the input
+    std::uint64_t end = 0;     // byte offset just after its last physical line (and its line end)
 };
 
+// Splits text into logical lines. Two sources: a string held by the caller (the whole file, or a slice of it
+// read again in the second pass of ics_file), or a stream read in chunks, so memory stays at one chunk plus
+// the longest logical line.
 class line_splitter {
 public:
-    explicit line_splitter(std::string_view text) : text_(text) {
+    line_splitter(std::string_view text, std::size_t first_line) : text_(text), line_no_(first_line - 1) {
         // A UTF-8 byte order mark is not part of the first line.
-        if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);
+        if (first_line == 1 && text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
+    }
+    explicit line_splitter(std::istream& in) : in_(&in) {
+        fill();
+        if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
     }
 
     bool next(logical_line& out) {
@@ -53,24 +64,57 @@ public:
         std::string_view phys;
         // Blank lines are not allowed by the grammar but common in exports; they carry nothing.
         do {
+            out.offset = base_ + pos_;
             if (!physical(phys)) return false;
         } while (phys.empty());
         out.line = line_no_;
         out.unfolded.assign(phys);
         out.raw.append(phys).append("\r\n");
         // Continuation lines start with one space or tab (§3.1): drop that one character when unfolding.
-        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) {
+        while (available(1) && (text_[pos_] == ' ' || text_[pos_] == '\t')) {
             physical(phys);
             out.unfolded.append(phys.substr(1));
             out.raw.append(phys).append("\r\n");
         }
+        out.end = base_ + pos_;
         return true;
     }
 
 private:
+    static constexpr std::size_t chunk = 64 * 1024;
+
+    // Reads another chunk, keeping the unread rest; false at the end of the stream (or without one).
+    bool fill() {
+        if (in_ == nullptr || eof_) return false;
+        buf_.erase(0, pos_);
+        base_ += pos_;
+        pos_ = 0;
+        const auto old = buf_.size();
+        buf_.resize(old + chunk);
+        in_->read(buf_.data() + old, static_cast<std::streamsize>(chunk));
+        const auto got = static_cast<std::size_t>(in_->gcount());
+        buf_.resize(old + got);
+        if (got < chunk) eof_ = true;
+        text_ = buf_;
+        return got > 0;
+    }
+
+    bool available(std::size_t n) {
+        while (text_.size() - pos_ < n) {
+            if (!fill()) return false;
+        }
+        return true;
+    }
+
+    // The returned view is valid until the next call.
     bool physical(std::string_view& out) {
-        if (pos_ >= text_.size()) return false;
+        if (!available(1)) return false;
         auto end = text_.find('\n', pos_);
+        while (end == std::string_view::npos) {
+            const auto seen = text_.size() - pos_;
+            if (!fill()) break;
+            end = text_.find('\n', pos_ + seen);
+        }
         if (end == std::string_view::npos) end = text_.size();
         out = text_.substr(pos_, end - pos_);
         if (!out.empty() && out.back() == '\r') out.remove_suffix(1);
@@ -79,8 +123,12 @@ private:
         return true;
     }
 
+    std::istream* in_ = nullptr;
+    std::string buf_;
+    bool eof_ = false;
     std::string_view text_;
     std::size_t pos_ = 0;
+    std::uint64_t base_ = 0;  // input offset of text_[0]
     std::size_t line_no_ = 0;
 };
 
@@ -91,8 +139,9 @@ struct open_component {
 
 class reader {
 public:
-    ics_calendar run(std::string_view text) {
-        line_splitter lines(text);
+    explicit reader(const ics_component_fn* sink) : sink_(sink) {}
+
+    ics_calendar run(line_splitter& lines) {
         logical_line l;
         while (lines.next(l)) on_line(l);
         if (!stack_.empty()) {
@@ -185,6 +234,7 @@ private:
             cur_.kind = kind;
             cur_.line = l.line;
             broken_ = false;
+            begin_offset_ = l.offset;
         }
         cur_.text += l.raw;
         if (stack_.empty()) begin_len_ = cur_.text.size();  // the BEGIN line may itself be folded
@@ -221,10 +271,10 @@ private:
         }
         stack_.erase(std::prev(match.base()), stack_.end());
         cur_.text += l.raw;
-        if (stack_.empty()) finish();
+        if (stack_.empty()) finish(l.end);
     }
 
-    void finish() {
+    void finish(std::uint64_t end) {
         if (broken_) {
             drop_current();
             return;
@@ -244,7 +294,8 @@ private:
             cur_.uid_generated = true;
             cur_.text.insert(begin_len_, "UID:" + cur_.uid + "\r\n");
         }
-        cal_.components.push_back(std::move(cur_));
+        if (sink_ != nullptr) (*sink_)(std::move(cur_), begin_offset_, end - begin_offset_);
+        else cal_.components.push_back(std::move(cur_));
     }
 
     // Records a fault of the component being read; the component is reported once, at its first fault.
@@ -265,8 +316,10 @@ private:
         broken_ = false;
     }
 
+    const ics_component_fn* sink_;
     ics_calendar cal_;
     std::vector<open_component> stack_;
+    std::uint64_t begin_offset_ = 0;
     ics_component cur_;
     std::size_t begin_len_ = 0;
     bool broken_ = false;
@@ -326,6 +379,14 @@ std::string parse_content_line(std::string_view s, ics_content_line& out) {
     return {};
 }
 
-ics_calendar read_ics(std::string_view text) { return reader{}.run(text); }
+ics_calendar read_ics(std::string_view text, std::size_t first_line) {
+    line_splitter lines(text, first_line);
+    return reader(nullptr).run(lines);
+}
+
+ics_calendar read_ics(std::istream& in, const ics_component_fn& on_component) {
+    line_splitter lines(in);
+    return reader(&on_component).run(lines);
+}
 
 }  // namespace arrival::pim

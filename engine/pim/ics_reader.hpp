@@ -10,6 +10,9 @@
 // stray BEGIN is dropped and reported with the line number, and reading resumes at the next component.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +52,15 @@ struct ics_content_line {
 // Parses `name *(";" param) ":" value` (RFC 5545 §3.1). Returns an empty string on success, else the reason.
 [[nodiscard]] std::string parse_content_line(std::string_view unfolded, ics_content_line& out);
 
-// Reads a whole file. Never throws on bad input (only std::bad_alloc).
-[[nodiscard]] ics_calendar read_ics(std::string_view text);
+// Reads a whole file held in memory. Never throws on bad input (only std::bad_alloc). `first_line` numbers
+// the first line of `text` (the second pass of ics_file re-reads slices of a file).
+[[nodiscard]] ics_calendar read_ics(std::string_view text, std::size_t first_line = 1);
+
+// Reads a stream in chunks: each complete top-level component (not VTIMEZONE) goes to `on_component` with
+// the byte range it occupies in the stream, instead of into ics_calendar::components; calendar properties,
+// time zones and issues are returned. Memory: one chunk plus the component being read. The caller checks
+// the stream for read errors (`in.bad()`).
+using ics_component_fn = std::function<void(ics_component&& c, std::uint64_t offset, std::uint64_t length)>;
+[[nodiscard]] ics_calendar read_ics(std::istream& in, const ics_component_fn& on_component);
 
 }  // namespace arrival::pim

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include <boost/asio/co_spawn.hpp>
@@ -17,7 +18,7 @@
 #include "engine/pim/calendar_object.hpp"
 #include "engine/pim/carbonio_rest.hpp"
 #include "engine/pim/csv_reader.hpp"
-#include "engine/pim/ics_reader.hpp"
+#include "engine/pim/ics_file.hpp"
 #include "protocol/http/webdav.hpp"
 
 namespace arrival::pim {
@@ -64,7 +65,7 @@ std::optional<std::chrono::milliseconds> retry_after(const http::response& r) {
 
 class user_job {
 public:
-    user_job(const import_options& o, const import_user& u) : o_(o), u_(u) {
+    user_job(const import_options& o, const import_user& u, import_observer& obs) : o_(o), u_(u), obs_(obs) {
         r_.user = u.dest_user;
         r_.file = u.file;
     }
@@ -77,6 +78,10 @@ public:
             fail_user(failure_kind::protocol, e.what());
         }
         if (client_) co_await client_->async_close();
+        // Whatever was not written (the user failed part-way) is done too, as far as progress goes.
+        if (file_bytes_ > bytes_reported_ || items_found_ > items_reported_) {
+            obs_.items_done(items_found_ - std::min(items_found_, items_reported_), file_bytes_ - bytes_reported_);
+        }
         r_.failed = r_.failures.size();
         if (r_.status != user_status::failed && r_.status != user_status::no_file) {
             if (r_.failed == 0) r_.status = user_status::ok;
@@ -140,6 +145,24 @@ private:
         }
     }
 
+    // The connection failed (after retries): the user stops here.
+    void fail_transport(std::string_view method, const std::string& target, const error_code& ec) {
+        fail_user(http::is_tls_error(ec) ? failure_kind::tls : failure_kind::unreachable,
+                  fmt::format("{} {}{}: {}", method, origin_.origin(), target, ec.message()));
+    }
+
+    void found(std::size_t items) {
+        items_found_ = items;
+        obs_.items_found(items);
+    }
+
+    void done(std::size_t items, std::uint64_t bytes) {
+        bytes = std::min(bytes, file_bytes_ - bytes_reported_);
+        bytes_reported_ += bytes;
+        items_reported_ += items;
+        obs_.items_done(items, bytes);
+    }
+
     void make_client(bool as_admin) {
         std::string auth;
         if (as_admin) {
@@ -169,8 +192,7 @@ private:
         auto resp = co_await send(req, ec);
         if (ec) {
             r_.failures.push_back({std::move(item), fmt::format("PUT {}: {}", req.target, ec.message())});
-            fail_user(http::is_tls_error(ec) ? failure_kind::tls : failure_kind::unreachable,
-                      fmt::format("PUT {}{}: {}", origin_.origin(), req.target, ec.message()));
+            fail_transport("PUT", req.target, ec);
             co_return false;
         }
         if (resp.status == 201 || resp.status == 204 || resp.status == 200) {
@@ -192,45 +214,107 @@ private:
 
     net::awaitable<void> run_inner() {
         executor_ = co_await net::this_coro::executor;
+        if (o_.kind == pim_kind::calendars) {
+            co_await calendars();
+            co_return;
+        }
         std::string bytes, error;
         switch (read_file(u_.file, bytes, error)) {
-            case read_result::missing:
-                r_.status = user_status::no_file;
-                r_.detail = fmt::format("no export file {}", u_.file);
-                co_return;
+            case read_result::missing: no_file(); co_return;
             case read_result::error: fail_user(failure_kind::input, error); co_return;
             case read_result::ok: break;
         }
-        if (o_.kind == pim_kind::calendars) co_await calendars(bytes);
-        else co_await contacts(bytes);
+        file_bytes_ = bytes.size();
+        co_await contacts(bytes);
     }
 
-    net::awaitable<void> calendars(const std::string& bytes) {
-        const auto cal = read_ics(bytes);
-        const auto groups = group_by_uid(cal);
-        for (const auto& i : cal.issues) r_.failures.push_back({fmt::format("{}:{}", u_.file, i.line), i.message});
-        for (const auto& i : groups.issues) r_.failures.push_back({fmt::format("{}:{}", u_.file, i.line), i.message});
-        r_.detail = fmt::format("{} calendar objects, {} time zones", groups.objects.size(), cal.timezones.size());
+    void no_file() {
+        r_.status = user_status::no_file;
+        r_.detail = fmt::format("no export file {}", u_.file);
+    }
+
+    // Streamed in two passes (ics_file.hpp): memory is bounded by the largest calendar object, not the file.
+    net::awaitable<void> calendars() {
+        ics_file file;
+        std::error_code fec;
+        std::string error;
+        if (!file.open(u_.file, fec, error)) {
+            if (fec == std::errc::no_such_file_or_directory) no_file();
+            else fail_user(failure_kind::input, error);
+            co_return;
+        }
+        file_bytes_ = file.size();
+        for (const auto& i : file.issues()) r_.failures.push_back({fmt::format("{}:{}", u_.file, i.line), i.message});
+        const auto& groups = file.groups();
+        r_.detail = fmt::format("{} calendar objects, {} time zones", groups.objects.size(),
+                                file.head().timezones.size());
+        found(groups.objects.size());
         if (groups.objects.empty()) co_return;
         if (o_.dest.kind == destination::type::carbonio) {
-            // Temporaries are named before co_await throughout: g++ 12 mishandles non-trivial temporaries
-            // that live across a suspension point.
-            auto rest = carbonio_calendar_request(u_.dest_user, cal, groups);
-            co_await carbonio(std::move(rest), groups.objects.size());
+            co_await carbonio_calendars(file);
             co_return;
         }
         make_client(!o_.admin.empty());
         auto col = co_await find_collection(http::dav_kind::calendar);
         if (!col) co_return;
         r_.collection = origin_.origin() + col->target;
-        for (const auto& obj : groups.objects) {
+        for (std::size_t i = 0; i < groups.objects.size(); ++i) {
+            calendar_object obj;
+            const auto* part = file.load(i, obj, error);
+            if (part == nullptr) {
+                fail_user(failure_kind::input, error);
+                co_return;
+            }
             auto item = fmt::format("UID {} ({}:{})", obj.uid, u_.file, obj.line);
             auto name = resource_name(obj.uid, ".ics");
-            auto body = make_caldav_resource(cal, obj);
+            auto body = make_caldav_resource(*part, obj);
             const bool usable = co_await put_new(col->target, name, "text/calendar; charset=utf-8", std::move(body),
                                                  std::move(item));
+            done(1, file.object_bytes(i));
             if (!usable) co_return;
         }
+    }
+
+    // Temporaries are named before co_await throughout: g++ 12 mishandles non-trivial temporaries that live
+    // across a suspension point.
+    net::awaitable<void> carbonio_calendars(ics_file& file) {
+        std::set<std::string> present;
+        auto get = carbonio_calendar_export_request(u_.dest_user);
+        const bool have_list = co_await carbonio_present(std::move(get), present, true);
+        if (!have_list) co_return;
+        const auto& groups = file.groups();
+        carbonio_calendar_batch batch(u_.dest_user, file.head(), o_.rest_batch_bytes);
+        std::uint64_t batch_bytes = 0;
+        std::string error;
+        for (std::size_t i = 0; i < groups.objects.size(); ++i) {
+            if (present.count(groups.objects[i].uid)) {
+                ++r_.existing;
+                done(1, file.object_bytes(i));
+                continue;
+            }
+            calendar_object obj;
+            const auto* part = file.load(i, obj, error);
+            if (part == nullptr) {
+                fail_user(failure_kind::input, error);
+                co_return;
+            }
+            batch.add(*part, obj);
+            batch_bytes += file.object_bytes(i);
+            if (batch.full()) {
+                const bool posted = co_await post_batch(batch, batch_bytes);
+                if (!posted) co_return;
+            }
+        }
+        if (batch.objects() > 0) co_await post_batch(batch, batch_bytes);
+    }
+
+    net::awaitable<bool> post_batch(carbonio_calendar_batch& batch, std::uint64_t& bytes) {
+        const auto n = batch.objects();
+        auto rest = batch.take();
+        const bool posted = co_await carbonio(std::move(rest), n);
+        done(n, bytes);
+        bytes = 0;
+        co_return posted;
     }
 
     net::awaitable<void> contacts(const std::string& bytes) {
@@ -249,10 +333,25 @@ private:
         r_.detail = fmt::format("csv {} ({}, '{}'), {} contacts", to_string(*format), to_string(table.encoding),
                                 table.delimiter == '\t' ? std::string("\\t") : std::string(1, table.delimiter),
                                 mapped.contacts.size());
+        found(mapped.contacts.size());
         if (mapped.contacts.empty()) co_return;
+        // Contacts are small; their bytes are shared out evenly for the progress display.
+        const std::uint64_t per_contact = file_bytes_ / mapped.contacts.size();
         if (o_.dest.kind == destination::type::carbonio) {
-            auto rest = carbonio_contacts_request(u_.dest_user, table, *format, mapped);
-            co_await carbonio(std::move(rest), mapped.contacts.size());
+            std::set<std::string> present;
+            auto get = carbonio_contacts_export_request(u_.dest_user);
+            const bool have_list = co_await carbonio_present(std::move(get), present, false);
+            if (!have_list) co_return;
+            auto upload = plan_contacts_upload(mapped, present);
+            r_.existing += upload.present;
+            if (upload.fresh.contacts.empty()) {
+                done(mapped.contacts.size(), file_bytes_);
+                co_return;
+            }
+            auto rest = carbonio_contacts_request(u_.dest_user, table, *format, upload.fresh);
+            const auto n = upload.fresh.contacts.size();
+            co_await carbonio(std::move(rest), n);
+            done(mapped.contacts.size(), file_bytes_);
             co_return;
         }
         make_client(!o_.admin.empty());
@@ -281,35 +380,64 @@ private:
             auto body = write_vcard(c, uid, version);
             const bool usable = co_await put_new(col->target, name, "text/vcard; charset=utf-8", std::move(body),
                                                  std::move(item));
+            done(1, per_contact);
             if (!usable) co_return;
         }
     }
 
-    net::awaitable<void> carbonio(rest_request rest, std::size_t items) {
-        make_client(true);
+    // GETs what the user already has (see carbonio_rest.hpp); false when the user failed.
+    net::awaitable<bool> carbonio_present(rest_request get, std::set<std::string>& present, bool calendar) {
+        if (!client_) make_client(true);
+        const http::request req{"GET", std::move(get.target), {}, {}};
+        error_code ec;
+        auto resp = co_await send(req, ec);
+        if (ec) {
+            fail_transport("GET", req.target, ec);
+            co_return false;
+        }
+        const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
+        auto error = calendar ? read_present_uids(reply, present) : read_present_contacts(reply, present);
+        if (!error.empty()) {
+            fail_user(resp.status == 401 || resp.status == 403 ? failure_kind::auth : failure_kind::protocol,
+                      fmt::format("{}{}: {} (nothing posted: without the list of present items a rerun "
+                                  "would duplicate them)",
+                                  origin_.origin(), req.target, error));
+            co_return false;
+        }
+        co_return true;
+    }
+
+    // POSTs one upload; false when the user failed.
+    net::awaitable<bool> carbonio(rest_request rest, std::size_t items) {
+        if (!client_) make_client(true);
         r_.collection = origin_.origin() + rest.target.substr(0, rest.target.find('?'));
         http::request req{"POST", std::move(rest.target), {{"Content-Type", rest.content_type}}, std::move(rest.body)};
         error_code ec;
         auto resp = co_await send(req, ec);
         if (ec) {
-            fail_user(http::is_tls_error(ec) ? failure_kind::tls : failure_kind::unreachable,
-                      fmt::format("POST {}{}: {}", origin_.origin(), req.target, ec.message()));
-            co_return;
+            fail_transport("POST", req.target, ec);
+            co_return false;
         }
         if (resp.status != 200 && resp.status != 201 && resp.status != 204) {
             fail_user(resp.status == 401 || resp.status == 403 ? failure_kind::auth : failure_kind::protocol,
                       fmt::format("POST {}{} answered {} {}{}{}", origin_.origin(), req.target, resp.status, resp.reason,
                                   resp.body.empty() ? "" : ": ", http::excerpt(resp.body)));
-            co_return;
+            co_return false;
         }
         // The REST import answers for the whole upload; with ignore=1 a bad event is skipped server-side and
         // not itemised, so everything sent counts as imported.
         r_.imported += items;
+        co_return true;
     }
 
     const import_options& o_;
     const import_user& u_;
+    import_observer& obs_;
     user_result r_;
+    std::uint64_t file_bytes_ = 0;
+    std::uint64_t bytes_reported_ = 0;
+    std::size_t items_found_ = 0;
+    std::size_t items_reported_ = 0;
     net::any_io_executor executor_;
     http::url origin_;
     std::unique_ptr<http::client> client_;
@@ -317,15 +445,28 @@ private:
 
 net::awaitable<void> worker(const import_options& o, const std::vector<import_user>& users,
                             std::vector<user_result>& results, std::size_t& next, std::size_t& done,
-                            const progress_fn& progress) {
+                            import_observer& observer) {
     while (next < users.size()) {
         const auto i = next++;
-        user_job job(o, users[i]);
+        observer.user_started(users[i]);
+        user_job job(o, users[i], observer);
         results[i] = co_await job.run();
         ++done;
-        if (progress) progress(results[i], done, users.size());
+        observer.user_finished(results[i], done, users.size());
     }
 }
+
+// The per-user callback of the simpler run_import overload.
+class callback_observer final : public import_observer {
+public:
+    explicit callback_observer(const progress_fn& f) : f_(f) {}
+    void user_finished(const user_result& r, std::size_t done, std::size_t total) override {
+        if (f_) f_(r, done, total);
+    }
+
+private:
+    const progress_fn& f_;
+};
 
 }  // namespace
 
@@ -370,13 +511,19 @@ std::optional<destination> parse_destination(std::string_view text, std::string&
 
 std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,
                                     const progress_fn& progress) {
+    callback_observer observer(progress);
+    return run_import(o, users, observer);
+}
+
+std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,
+                                    import_observer& observer) {
     std::vector<user_result> results(users.size());
     net::io_context ioc(1);
     std::size_t next = 0, done = 0;
     const auto workers = std::max<std::size_t>(1, std::min<std::size_t>(o.jobs, users.size()));
     std::exception_ptr failure;
     for (std::size_t w = 0; w < workers; ++w) {
-        net::co_spawn(ioc, worker(o, users, results, next, done, progress), [&](std::exception_ptr e) {
+        net::co_spawn(ioc, worker(o, users, results, next, done, observer), [&](std::exception_ptr e) {
             if (e && !failure) failure = e;
         });
     }

@@ -9,6 +9,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -46,6 +47,7 @@ struct import_options {
     std::string collection_name;                // created when missing: "calendar" / "contacts" by default
     std::optional<csv_format> forced_format;    // --csv-format
     std::optional<vcard_version> forced_vcard;  // --vcard-version
+    std::size_t rest_batch_bytes = 4 << 20;     // Carbonio calendar uploads are cut at about this size
 };
 
 struct import_user {
@@ -81,9 +83,27 @@ struct user_result {
     double seconds = 0;
 };
 
+// Hooks for a progress display (the CLI feeds engine/progress from them), called on the import's thread.
+// Items are calendar objects (one UID with its overrides) or contacts; bytes are bytes of the export files,
+// so a display knowing the files' sizes can give an ETA before every file has been read.
+class import_observer {
+public:
+    virtual ~import_observer() = default;
+    virtual void user_started(const import_user&) {}
+    // A user's export was read: this many items are to be written.
+    virtual void items_found(std::size_t /*items*/) {}
+    // Items written, found present or refused, and the export bytes they came from. By the time
+    // user_finished is called, the user's whole file has been reported (also when the user failed).
+    virtual void items_done(std::size_t /*items*/, std::uint64_t /*bytes*/) {}
+    virtual void user_finished(const user_result&, std::size_t /*done*/, std::size_t /*total*/) {}
+};
+
 using progress_fn = std::function<void(const user_result& r, std::size_t done, std::size_t total)>;
 
 // Runs every user; never throws for a user's failure (only for programming errors / bad_alloc).
+[[nodiscard]] std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,
+                                                  import_observer& observer);
+// The same, calling `progress` once per finished user.
 [[nodiscard]] std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,
                                                   const progress_fn& progress);
 

@@ -7,16 +7,12 @@
 
 #include "engine/pim/calendar_object.hpp"
 #include "engine/pim/ics_reader.hpp"
+#include "tests/pim/pim_test_support.hpp"
 
 namespace arrival::pim {
 namespace {
 
-std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(PIM_FIXTURE_DIR) + "/ics/" + name, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::string fixture(const std::string& name) { return test::fixture("ics/" + name); }
 
 TEST(ics_content_line, parses_name_params_value) {
     ics_content_line l;
