@@ -9,9 +9,13 @@ namespace arrival::engine {
 namespace {
 
 std::string eta(const progress_snapshot& s) {
-    if (s.bytes_done == 0 || s.bytes_expected <= s.bytes_done || s.seconds <= 0) return "--:--";
-    const double rate = static_cast<double>(s.bytes_done) / s.seconds;
-    const auto left = static_cast<std::uint64_t>(static_cast<double>(s.bytes_expected - s.bytes_done) / rate);
+    // By bytes when they are known, else by items.
+    const bool by_bytes = s.bytes_expected > 0;
+    const auto done = by_bytes ? s.bytes_done : s.messages_done;
+    const auto expected = by_bytes ? s.bytes_expected : s.messages_expected;
+    if (done == 0 || expected <= done || s.seconds <= 0) return "--:--";
+    const double rate = static_cast<double>(done) / s.seconds;
+    const auto left = static_cast<std::uint64_t>(static_cast<double>(expected - done) / rate);
     return left >= 3600 ? fmt::format("{}:{:02}:{:02}", left / 3600, left / 60 % 60, left % 60)
                         : fmt::format("{:02}:{:02}", left / 60, left % 60);
 }
@@ -24,10 +28,13 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
     const double frac = s.bytes_expected ? std::min(1.0, static_cast<double>(s.bytes_done) / static_cast<double>(s.bytes_expected))
                         : s.messages_expected ? std::min(1.0, static_cast<double>(s.messages_done) / static_cast<double>(s.messages_expected))
                                               : 0.0;
-    const std::string stats = fmt::format(" {:3.0f}% {}/{} msgs {} {:.0f} msg/s {:.1f} MB/s ETA {} | {}/{} accts{}{}",
-                                          frac * 100, s.messages_done, s.messages_expected, human_bytes(s.bytes_done),
-                                          rate(s.messages_done, s.seconds), rate(s.bytes_done, s.seconds) / 1e6, eta(s),
-                                          s.accounts_done, s.accounts_total, s.active.empty() ? "" : " active: ", s.active);
+    const auto& u = s.units;
+    const std::string stats = fmt::format(" {:3.0f}% {}/{} {} {} {:.0f} {} {:.1f} MB/s ETA {} | {}/{} {}{}{}",
+                                          frac * 100, s.messages_done, s.messages_expected, u.item_short,
+                                          human_bytes(s.bytes_done), rate(s.messages_done, s.seconds), u.rate,
+                                          rate(s.bytes_done, s.seconds) / 1e6, eta(s), s.accounts_done,
+                                          s.accounts_total, u.account_short, s.active.empty() ? "" : " active: ",
+                                          s.active);
     const std::size_t bar = 24;
     const auto filled = static_cast<std::size_t>(frac * bar);
     // Built with append, not operator+: g++ 12 -O3 raises a false -Wrestrict on "[" + std::string.
@@ -43,9 +50,11 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
 }
 
 std::string render_log_line(const progress_snapshot& s) {
-    return fmt::format("progress: {}/{} messages, {} of {}, {:.0f} msg/s, {:.1f} MB/s, ETA {}, accounts {}/{} done{}{}",
-                       s.messages_done, s.messages_expected, human_bytes(s.bytes_done), human_bytes(s.bytes_expected),
-                       rate(s.messages_done, s.seconds), rate(s.bytes_done, s.seconds) / 1e6, eta(s), s.accounts_done,
+    const auto& u = s.units;
+    return fmt::format("progress: {}/{} {}, {} of {}, {:.0f} {}, {:.1f} MB/s, ETA {}, {} {}/{} done{}{}",
+                       s.messages_done, s.messages_expected, u.item_long, human_bytes(s.bytes_done),
+                       human_bytes(s.bytes_expected), rate(s.messages_done, s.seconds), u.rate,
+                       rate(s.bytes_done, s.seconds) / 1e6, eta(s), u.account_long, s.accounts_done,
                        s.accounts_total, s.active.empty() ? "" : ", active: ", s.active);
 }
 
@@ -75,6 +84,7 @@ progress_snapshot progress::snapshot() const {
     s.accounts_total = accounts_total_;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     std::lock_guard lock(mu_);
+    s.units = units_;
     std::size_t shown = 0;
     for (const auto& a : active_) {
         if (shown == 4) {

@@ -17,6 +17,16 @@
 
 namespace arrival::engine {
 
+// The words for what is counted. The defaults are the mail stage's; `arrival calendars`/`contacts` count
+// events or contacts and users (their bytes are bytes of the export files).
+struct progress_units {
+    std::string item_short = "msgs";     // in the bar
+    std::string item_long = "messages";  // in the log line
+    std::string rate = "msg/s";
+    std::string account_short = "accts";
+    std::string account_long = "accounts";
+};
+
 struct progress_snapshot {
     std::uint64_t messages_done = 0;
     std::uint64_t messages_expected = 0;
@@ -26,6 +36,7 @@ struct progress_snapshot {
     std::uint64_t accounts_total = 0;
     double seconds = 0;
     std::string active;   // active account names, truncated
+    progress_units units;
 };
 
 // Renders one snapshot; exposed for tests. `width` is the terminal width for the bar line.
@@ -40,6 +51,10 @@ public:
     progress& operator=(const progress&) = delete;
 
     void set_accounts(std::uint64_t n) { accounts_total_ = n; }
+    void set_units(progress_units u) {
+        std::lock_guard lock(mu_);
+        units_ = std::move(u);
+    }
     void add_expected(std::uint64_t messages, std::uint64_t bytes) {
         messages_expected_ += messages;
         bytes_expected_ += bytes;
@@ -66,6 +81,7 @@ private:
     std::atomic<std::uint64_t> accounts_done_{0}, accounts_total_{0};
     mutable std::mutex mu_;
     std::set<std::string> active_;
+    progress_units units_;
     std::condition_variable cv_;
     bool stopping_ = false;
     std::thread thread_;

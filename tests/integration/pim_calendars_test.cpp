@@ -13,13 +13,7 @@
 namespace arrival::pim::test {
 namespace {
 
-struct calendar_fixture : ::testing::Test {
-    void SetUp() override {
-        rb = testbed();
-        ASSERT_TRUE(rb.ok) << "Radicale testbed variables missing";
-    }
-    radicale rb;
-};
+using calendar_fixture = radicale_test;
 
 // UID -> (kinds of its components, RECURRENCE-IDs, TZIDs of its VTIMEZONEs) as stored on the server.
 struct stored_object {

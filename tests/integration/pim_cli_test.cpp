@@ -9,10 +9,10 @@
 namespace arrival::pim::test {
 namespace {
 
-struct cli_fixture : ::testing::Test {
+struct cli_fixture : radicale_test {
     void SetUp() override {
-        rb = testbed();
-        ASSERT_TRUE(rb.ok) << "Radicale testbed variables missing";
+        radicale_test::SetUp();
+        ASSERT_FALSE(HasFatalFailure());
         exe = env("ARRIVAL_EXE");
         ASSERT_FALSE(exe.empty());
     }
@@ -35,7 +35,6 @@ struct cli_fixture : ::testing::Test {
         return nlohmann::json::parse(in);
     }
 
-    radicale rb;
     std::string exe;
     export_dir dir;
 };
@@ -101,6 +100,9 @@ TEST_F(cli_fixture, contacts_with_admin_and_password_file) {
     EXPECT_EQ(r["users"][0]["imported"], 2);
     EXPECT_EQ(r["users"][0]["status"], "ok");
     EXPECT_NE(err.find("[1/1] " + a + " ok"), std::string::npos);
+    // The mail stage's progress module, in log form (stderr is not a terminal): its final line.
+    EXPECT_NE(err.find("progress: 2/2 contacts, "), std::string::npos) << err;
+    EXPECT_NE(err.find("users 1/1 done"), std::string::npos) << err;
     EXPECT_EQ(run(args, "", err), 0) << err;
     EXPECT_EQ(report()["users"][0]["skipped_existing"], 2);
 }

@@ -10,13 +10,7 @@
 namespace arrival::pim::test {
 namespace {
 
-struct contacts_fixture : ::testing::Test {
-    void SetUp() override {
-        rb = testbed();
-        ASSERT_TRUE(rb.ok) << "Radicale testbed variables missing";
-    }
-    radicale rb;
-};
+using contacts_fixture = radicale_test;
 
 // Unfolds a vCard and returns property lines by name ("EMAIL" -> ["EMAIL;TYPE=INTERNET:x", ...]).
 std::multimap<std::string, std::string> properties(const std::string& card) {

@@ -53,6 +53,15 @@ inline radicale testbed() {
     return r;
 }
 
+// Base of every pim integration test: the testbed's Radicale, the test failing when its variables are missing.
+struct radicale_test : ::testing::Test {
+    void SetUp() override {
+        rb = testbed();
+        ASSERT_TRUE(rb.ok) << "Radicale testbed variables missing";
+    }
+    radicale rb;
+};
+
 inline std::string fixture_path(const std::string& rel) { return std::string(PIM_FIXTURE_DIR) + "/" + rel; }
 
 // A scratch export directory: DIR/<user>.<ext> copied from fixtures.

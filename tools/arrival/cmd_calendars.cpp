@@ -1,11 +1,17 @@
 // `arrival calendars` (and the shared body of `arrival contacts`, see cmd_contacts.cpp): command line,
 // accounts file and password handling, then engine/pim does the work. Contract (issue 5):
 //   arrival calendars --dir DIR --accounts FILE --dest URL [--admin USER] [--password-file F] [--jobs N]
-//                     [--report F]   (+ --ca-file, --insecure, --collection, --retries, --timeout, --quiet)
+//                     [--report F]   (+ --ca-file, --insecure, --collection, --retries, --timeout, --progress,
+//                     --quiet)
+// Progress is the mail stage's (engine/progress): a bar on a terminal, else a log line every 5 s, counting
+// events or contacts, users and export-file bytes (so the ETA holds before every file has been read).
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -13,6 +19,7 @@
 #include "engine/account_list.hpp"
 #include "engine/pim/import_job.hpp"
 #include "engine/pim/import_report.hpp"
+#include "engine/progress.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
@@ -42,6 +49,30 @@ int exit_for(const std::vector<pim::user_result>& results) {
         default: return exit_partial;
     }
 }
+
+// Feeds engine/progress from the import, and writes a line per finished user.
+class progress_observer final : public pim::import_observer {
+public:
+    progress_observer(engine::progress& p, const char* stage, bool lines, bool tty)
+        : p_(p), stage_(stage), lines_(lines), tty_(tty) {}
+    void user_started(const pim::import_user& u) override { p_.account_started(u.dest_user); }
+    void items_found(std::size_t items) override { p_.add_expected(items, 0); }
+    void items_done(std::size_t items, std::uint64_t bytes) override { p_.add_done(items, bytes); }
+    void user_finished(const pim::user_result& r, std::size_t done, std::size_t total) override {
+        p_.account_finished(r.user);
+        // In a log every user gets its line; on a terminal only those worth a look, above the bar.
+        if (lines_ && (!tty_ || (r.status != pim::user_status::ok && r.status != pim::user_status::no_file))) {
+            std::fprintf(stderr, "%s%s: %s\n", tty_ ? "\r\x1b[K" : "", stage_,
+                         pim::progress_line(r, done, total).c_str());
+        }
+    }
+
+private:
+    engine::progress& p_;
+    const char* stage_;
+    bool lines_;
+    bool tty_;
+};
 
 }  // namespace
 
@@ -73,7 +104,10 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                        (calendars ? "calendar)" : "contacts)"));
     app.add_option("--retries", retries, "retries of a transient failure (connection reset, 429, 5xx)");
     app.add_option("--timeout", timeout, "seconds allowed for each connect, write or read")->check(CLI::Range(1u, 3600u));
-    app.add_flag("--quiet", quiet, "no progress lines");
+    std::string progress_mode = "auto";
+    app.add_option("--progress", progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
+        ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
+    app.add_flag("--quiet", quiet, "no progress (same as --progress none)");
     if (!calendars) {
         app.add_option("--csv-format", csv_format, "force the CSV dialect instead of detecting it")
             ->check(CLI::IsMember({"outlook", "google", "thunderbird", "zimbra"}));
@@ -148,9 +182,23 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
         users.push_back(std::move(u));
     }
 
-    const auto results = pim::run_import(o, users, [&](const pim::user_result& r, std::size_t done, std::size_t total) {
-        if (!quiet) std::fprintf(stderr, "%s: %s\n", stage, pim::progress_line(r, done, total).c_str());
-    });
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    const bool show = !quiet && progress_mode != "none";
+    engine::progress prog(stderr, progress_mode == "bar" || (progress_mode == "auto" && tty));
+    prog.set_units(calendars ? engine::progress_units{"events", "events", "events/s", "users", "users"}
+                             : engine::progress_units{"contacts", "contacts", "contacts/s", "users", "users"});
+    prog.set_accounts(users.size());
+    std::uint64_t export_bytes = 0;
+    for (const auto& u : users) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(u.file, ec);
+        if (!ec) export_bytes += size;
+    }
+    prog.add_expected(0, export_bytes);
+    progress_observer observer(prog, stage, show, tty);
+    if (show) prog.start();
+    const auto results = pim::run_import(o, users, observer);
+    prog.stop();
     const auto t = pim::totals(results);
     std::fprintf(stderr,
                  "%s: %zu users (%zu ok, %zu partial, %zu failed, %zu without export): %zu imported, %zu already "
