@@ -42,18 +42,7 @@ std::string http_reply(std::string_view status_line, std::string_view type, cons
                        body.size(), body);
 }
 
-struct contacts_file {
-    csv_table table;
-    csv_format format;
-    mapped_contacts mapped;
-};
-
-contacts_file load(const std::string& name) {
-    contacts_file f{read_csv(fixture("csv/" + name)), csv_format::outlook, {}};
-    f.format = detect_csv_format(f.table.header).value();
-    f.mapped = map_contacts(f.table, f.format);
-    return f;
-}
+test::loaded_csv load(const std::string& name) { return test::load_csv(name); }
 
 TEST(carbonio_rest, export_requests_are_gets_of_the_users_folders) {
     const auto c = carbonio_contacts_export_request("user 1@example.test");

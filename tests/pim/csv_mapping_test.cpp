@@ -18,20 +18,7 @@ namespace {
 
 using test::fixture;
 
-struct loaded {
-    csv_table table;
-    csv_format format;
-    mapped_contacts mapped;
-};
-
-loaded load(const std::string& name) {
-    loaded l{read_csv(fixture("csv/" + name)), csv_format::outlook, {}};
-    const auto f = detect_csv_format(l.table.header);
-    EXPECT_TRUE(f.has_value()) << name;
-    l.format = f.value_or(csv_format::outlook);
-    l.mapped = map_contacts(l.table, l.format);
-    return l;
-}
+test::loaded_csv load(const std::string& name) { return test::load_csv(name); }
 
 bool has_extra(const contact& c, std::string_view header, std::string_view value) {
     return std::any_of(c.extra.begin(), c.extra.end(), [&](const auto& kv) { return kv.first == header && kv.second == value; });
