@@ -180,10 +180,24 @@ void directory_model::order() {
     std::vector<std::size_t> idx(entries_.size());
     std::iota(idx.begin(), idx.end(), 0);
     std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return depth[a] < depth[b]; });
-    std::vector<entry> sorted;
-    sorted.reserve(entries_.size());
-    for (auto i : idx) sorted.push_back(std::move(entries_[i]));
-    entries_ = std::move(sorted);
+    // Permute in place, cycle by cycle (position i takes the entry from idx[i]): a second vector of every
+    // entry would be the run's peak memory.
+    std::vector<bool> placed(entries_.size(), false);
+    for (std::size_t start = 0; start < entries_.size(); ++start) {
+        if (placed[start] || idx[start] == start) continue;
+        entry held = std::move(entries_[start]);
+        std::size_t to = start;
+        for (;;) {
+            placed[to] = true;
+            const std::size_t from = idx[to];
+            if (from == start) {
+                entries_[to] = std::move(held);
+                break;
+            }
+            entries_[to] = std::move(entries_[from]);
+            to = from;
+        }
+    }
     index();
 }
 

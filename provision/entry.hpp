@@ -1,6 +1,7 @@
 // One directory entry as provisioning sees it: a DN and an ordered list of (attribute description, value)
-// pairs, plus where it came from. Values live in one buffer per entry (offsets, not strings), because the
-// validator holds the whole plan: 100,000 accounts must fit in a few hundred megabytes at most.
+// pairs, plus where it came from. Values live in one buffer per entry (offsets, not strings), and
+// attribute descriptions are interned process-wide (a directory has a few hundred distinct ones, repeated
+// in every entry), because the validator holds the whole plan: each byte per value counts 100,000 times.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -40,6 +41,8 @@ public:
     const std::string& ndn() const noexcept { return ndn_; }
 
     void add(std::string_view type, std::string_view value);
+    // Gives back the slack of the buffers (they grow geometrically while an entry is built).
+    void shrink_to_fit();
     std::size_t size() const noexcept { return slots_.size(); }
     attr_value operator[](std::size_t i) const noexcept;
 
@@ -96,8 +99,8 @@ public:
 
 private:
     struct slot {
-        std::uint32_t type_off, value_off, value_len;
-        std::uint16_t type_len;
+        std::uint32_t type;  // interned description (entry.cpp)
+        std::uint32_t value_off, value_len;
     };
     std::string dn_, ndn_;
     std::string data_;

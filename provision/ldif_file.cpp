@@ -126,6 +126,7 @@ load_stats load_ldif_stream(std::istream& in, const std::string& name, const std
             if (a.empty()) a = e.first("mail");
             e.source_address = to_lower(a);
         }
+        e.shrink_to_fit();
         model.add(std::move(e));
         ++st.entries;
     }
