@@ -64,9 +64,8 @@ void entry::add(std::string_view type, std::string_view value) {
     }
     slot s{};
     s.type = types().intern(type);
-    s.value_off = static_cast<std::uint32_t>(data_.size());
-    s.value_len = static_cast<std::uint32_t>(value.size());
     data_.append(value);
+    s.value_end = static_cast<std::uint32_t>(data_.size());
     slots_.push_back(s);
 }
 
@@ -77,7 +76,8 @@ void entry::shrink_to_fit() {
 
 entry::attr_value entry::operator[](std::size_t i) const noexcept {
     const slot& s = slots_[i];
-    return {types().name(s.type), std::string_view(data_).substr(s.value_off, s.value_len)};
+    const std::uint32_t begin = i == 0 ? 0 : slots_[i - 1].value_end;
+    return {types().name(s.type), std::string_view(data_).substr(begin, s.value_end - begin)};
 }
 
 std::vector<std::string_view> entry::values(std::string_view type) const {

@@ -99,8 +99,8 @@ public:
 
 private:
     struct slot {
-        std::uint32_t type;  // interned description (entry.cpp)
-        std::uint32_t value_off, value_len;
+        std::uint32_t type;       // interned description (entry.cpp)
+        std::uint32_t value_end;  // values are stored back to back: a value starts where the previous ends
     };
     std::string dn_, ndn_;
     std::string data_;
