@@ -63,7 +63,7 @@ credentials login_as(const std::string& u) {
 void reset(const char* instance, const std::string& u) {
     const std::string cmd = fmt::format("{}/dovecot.sh reset-user {} {} {}", env("ARRIVAL_TESTBED_SCRIPTS"),
                                         env("ARRIVAL_TESTBED_DIR"), instance, u);
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
 }
 
 void seed(const std::string& u, const std::vector<seed_folder>& folders) {
