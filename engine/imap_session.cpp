@@ -300,6 +300,14 @@ public:
         return out;
     }
 
+    std::vector<engine::namespace_info> other_users_namespaces() override {
+        std::vector<engine::namespace_info> out;
+        if (const auto ns = namespaces()) {
+            for (const auto& e : ns->other_users) out.push_back(to_engine(e));
+        }
+        return out;
+    }
+
     std::vector<mailbox_entry> list() override {
         error_code ec;
         std::vector<imap::mailbox_info> r;

@@ -103,6 +103,9 @@ public:
     // The NAMESPACE response's third group (RFC 2342 shared namespaces): prefix in UTF-8 and delimiter ('\0'
     // when flat). Empty when the server has no NAMESPACE or no shared namespace.
     [[nodiscard]] virtual std::vector<namespace_info> shared_namespaces() = 0;
+    // The NAMESPACE response's second group (other users' mailboxes shared with this one, e.g. "#users/"),
+    // same shape; their folders belong to their owners' jobs.
+    [[nodiscard]] virtual std::vector<namespace_info> other_users_namespaces() = 0;
     // LIST "" "*" with special-use attributes and subscription state, names decoded to UTF-8.
     [[nodiscard]] virtual std::vector<mailbox_entry> list() = 0;
     [[nodiscard]] virtual mailbox_status status(const std::string& mailbox) = 0;

@@ -18,12 +18,19 @@ std::string describe(const std::vector<namespace_info>& all) {
     return out;
 }
 
+// Every namespace that is not the session's own: other users' and the shared ones (RFC 2342 §4).
+std::vector<namespace_info> not_personal(imap_session& s) {
+    auto out = s.other_users_namespaces();
+    for (auto& ns : s.shared_namespaces()) out.push_back(std::move(ns));
+    return out;
+}
+
 folder_plan plan_personal(imap_session& source, imap_session* dest, const folder_filter& filter) {
     const auto src_ns = source.personal_namespace();
-    const auto src_boxes = outside_namespaces(source.list(), source.shared_namespaces());
+    const auto src_boxes = outside_namespaces(source.list(), not_personal(source));
     if (!dest) return plan_folders(src_boxes, src_ns, {}, src_ns, filter);
     const auto dst_ns = dest->personal_namespace();
-    const auto dst_boxes = outside_namespaces(dest->list(), dest->shared_namespaces());
+    const auto dst_boxes = outside_namespaces(dest->list(), not_personal(*dest));
     return plan_folders(src_boxes, src_ns, dst_boxes, dst_ns, filter);
 }
 

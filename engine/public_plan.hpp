@@ -1,7 +1,8 @@
 // The folder plan of one job against its live sessions, for either scope (engine/public_folders.hpp):
 //
-//   personal  the account's own folders: the personal namespace's LIST minus every folder of the shared
-//             namespaces, so public folders are copied once by the shared job, never once per account
+//   personal  the account's own folders: the LIST minus every folder of the shared namespaces (public
+//             folders are copied once, by the shared job, never once per account) and of other users'
+//             namespaces ("#users/bob/...": bob's own job copies them)
 //   shared    the source's shared/public namespace onto the destination's, relative hierarchy kept
 //
 // The account job, verify and the rerun check all plan through here, so the three agree on which folders
