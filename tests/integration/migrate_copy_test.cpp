@@ -251,3 +251,48 @@ TEST(migrate_copy, admin_acts_for_every_user_with_sasl_plain_authzid) {
     EXPECT_NE(msgs[0].bytes.find("adm112@x"), std::string::npos);
     d->logout();
 }
+
+// The facade maps the connection's errors to the kinds the scheduler retries and the CLI turns into exit
+// statuses, keeps the server's words, never the password, and a refused command leaves the session usable.
+TEST(migrate_session, failures_are_classified_and_a_refusal_keeps_the_session) {
+    credentials c;
+    c.user = user(113);
+    c.password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
+    auto kind_of_open = [&](const server_endpoint& where, const credentials& who) -> std::pair<error_kind, std::string> {
+        try {
+            (void)imap_session::open(where, who);
+        } catch (const session_error& e) {
+            return {e.kind(), e.what()};
+        }
+        ADD_FAILURE() << "opened " << where.url;
+        return {error_kind::protocol, ""};
+    };
+    // The testbed's certificate checked against the system trust store only: not trusted.
+    const auto untrusted = kind_of_open(server_endpoint::parse("imaps://127.0.0.1:" + env("ARRIVAL_DOVECOT_SRC_TLS_PORT")), c);
+    EXPECT_EQ(untrusted.first, error_kind::tls) << untrusted.second;
+    // Nobody listens on port 1.
+    const auto closed = kind_of_open(server_endpoint::parse("imap://127.0.0.1:1"), c);
+    EXPECT_EQ(closed.first, error_kind::unreachable) << closed.second;
+    auto wrong = c;
+    wrong.password = secret_string("definitely-wrong-pw-113");
+    const auto refused = kind_of_open(endpoint("ARRIVAL_DOVECOT_SRC_PORT"), wrong);
+    EXPECT_EQ(refused.first, error_kind::auth) << refused.second;
+    EXPECT_NE(refused.second.find("AUTHENTICATIONFAILED"), std::string::npos) << refused.second;
+    EXPECT_EQ(refused.second.find("definitely-wrong"), std::string::npos) << refused.second;
+
+    auto s = imap_session::open(endpoint("ARRIVAL_DOVECOT_SRC_PORT"), c);
+    try {
+        (void)s->examine("No such folder 113");
+        ADD_FAILURE() << "EXAMINE of a missing folder succeeded";
+    } catch (const session_error& e) {
+        EXPECT_EQ(e.kind(), error_kind::refused) << e.what();
+        EXPECT_NE(std::string(e.what()).find("EXAMINE"), std::string::npos) << e.what();
+    }
+    const auto boxes = s->list();
+    EXPECT_TRUE(std::any_of(boxes.begin(), boxes.end(), [](const auto& b) { return b.name == "INBOX"; }));
+    const auto st = s->status(std::vector<std::string>{"INBOX", "INBOX"});
+    ASSERT_EQ(st.size(), 2u);
+    EXPECT_EQ(st[0].uidvalidity, st[1].uidvalidity);
+    EXPECT_NE(st[0].uidvalidity, 0u);
+    s->logout();
+}
