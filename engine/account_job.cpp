@@ -121,6 +121,17 @@ public:
             r.ok = false;
             r.error = r.errors.empty() ? "some folders were not migrated" : r.errors.front();
         }
+        // Messages the destination refused ([OVERQUOTA], APPENDLIMIT, a rejected message) leave the account
+        // incomplete: the contract says such an account failed, in the server's words, not "ok".
+        if (r.ok && r.failed() > 0) {
+            r.ok = false;
+            for (const auto& f : r.folders) {
+                if (f.failed.empty()) continue;
+                r.error = fmt::format("{} message(s) not copied; first: folder '{}' UID {}: {}", r.failed(),
+                                      f.source_folder, f.failed.front().uid, f.failed.front().reason);
+                break;
+            }
+        }
         r.seconds = since(t0);
         if (o_.progress_sink) o_.progress_sink->account_finished(a_.source_user);
         return out;

@@ -1,5 +1,6 @@
 // arrival: move a whole mail server onto a new one. This file only dispatches to the subcommands and is the
 // one place that catches every exception, turning it into a one-line error and an exit status.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string_view>
@@ -40,6 +41,10 @@ void print_usage(std::FILE* out) {
 
 int main(int argc, char** argv) {
     using namespace arrival::cli;
+    // A peer that resets a connection must surface as EPIPE on that connection (retried, reported), not kill
+    // the whole run: Asio's sockets send with MSG_NOSIGNAL, but other writes (libldap, a closed stdout pipe)
+    // would still raise SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         print_usage(stderr);
         return exit_usage;
