@@ -308,16 +308,12 @@ std::vector<seed_folder> sample_mailbox(const std::string& tag, int inbox = 24, 
 
 // ---- the tests ----------------------------------------------------------------------------------------
 
-// FINDING (engine at a0af755, blocking engine/imap_session.cpp): a connection reset kills `arrival` with
-// SIGPIPE (exit 141 from the shell, no report written): its next write to the reset socket raises the signal,
-// which the process neither ignores nor avoids (MSG_NOSIGNAL). With SIGPIPE ignored (a wrapper that sets
-// SIG_IGN and execs arrival) all three reset tests pass: the retry re-plans and copies each message once.
-// Disabled so main stays green; enable when arrival survives SIGPIPE (the port to protocol/'s Asio client
-// sends with MSG_NOSIGNAL, or main() ignores SIGPIPE).
+// Found against a0af755 (blocking engine/imap_session.cpp): a reset killed `arrival` with SIGPIPE (exit 141,
+// no report). Passes since the port to protocol/'s Asio client (MSG_NOSIGNAL) and SIGPIPE ignored (2308e7a).
 
 // A connection reset in the middle of the source's UID FETCH stream, on the first two connections:
 // the run retries with backoff, every message arrives exactly once, and the source is not changed.
-TEST(migrate_faults, DISABLED_reset_mid_fetch_on_source_retries_and_copies_each_message_once) {
+TEST(migrate_faults, reset_mid_fetch_on_source_retries_and_copies_each_message_once) {
     const auto u = user(150);
     reset("src", u);
     reset("dst", u);
@@ -352,7 +348,7 @@ struct dest_reset_case {
 };
 class migrate_faults_dest : public ::testing::TestWithParam<dest_reset_case> {};
 
-TEST_P(migrate_faults_dest, DISABLED_reset_mid_append_on_destination_copies_each_message_once) {  // SIGPIPE: above
+TEST_P(migrate_faults_dest, reset_mid_append_on_destination_copies_each_message_once) {
     const auto p = GetParam();
     const auto u = user(p.user);
     reset("src", u);
@@ -417,11 +413,9 @@ TEST(migrate_faults, over_quota_is_reported_with_the_servers_words_others_comple
     }
 }
 
-// FINDING (engine at a0af755): an account whose messages the destination refused with [OVERQUOTA] is
-// reported as "status": "ok", "error": null -- the words are only in its folder's failed list, and the
-// summary table shows it as ok. The contract (issue 3) says the account failed. Disabled so main stays green;
-// enable when the engine marks such an account failed.
-TEST(migrate_faults, DISABLED_over_quota_account_status_is_failed) {
+// Found against a0af755: such an account was reported "status": "ok", "error": null (the words only in its
+// folder's failed list). Fixed in 2308e7a: the account fails with the first reason in the server's words.
+TEST(migrate_faults, over_quota_account_status_is_failed) {
     const auto full = env("ARRIVAL_DOVECOT_DST_OVERQUOTA_USER");
     const std::vector<std::string> users{user(157), full};
     temp_dir dir;
