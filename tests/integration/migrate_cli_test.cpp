@@ -12,24 +12,6 @@ using namespace migrate_test;
 
 namespace {
 
-struct result {
-    int status = -1;
-    std::string output;   // stdout + stderr
-};
-
-result run(const std::string& args, const temp_dir& dir) {
-    const auto out = dir.path / "out.txt";
-    const std::string cmd = env("ARRIVAL_EXE") + " " + args + " > " + out.string() + " 2>&1";
-    const int rc = std::system(cmd.c_str());
-    result r;
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    std::ifstream in(out);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.output = ss.str();
-    return r;
-}
-
 std::string connection_args(const temp_dir& dir, const std::string& accounts) {
     return fmt::format("--source imap://127.0.0.1:{} --dest imap://127.0.0.1:{} --ca-file {} --accounts {}",
                        env("ARRIVAL_DOVECOT_SRC_PORT"), env("ARRIVAL_DOVECOT_DST_PORT"), env("ARRIVAL_TESTBED_CA"),
@@ -56,7 +38,7 @@ TEST(migrate_cli, csv_accounts_admin_report_and_exit_statuses) {
     ::setenv("ARRIVAL_DEST_PASSWORD", secret.c_str(), 1);
     const auto base = connection_args(dir, "accounts.csv") + " --source-admin " + master + " --dest-admin " + master;
 
-    auto r = run("migrate " + base + " --jobs 4 --state-dir " + (dir.path / "state").string() + " --report " +
+    auto r = run_cli("migrate " + base + " --jobs 4 --state-dir " + (dir.path / "state").string() + " --report " +
                      (dir.path / "report.json").string(),
                  dir);
     EXPECT_EQ(r.status, 0) << r.output;
@@ -68,25 +50,25 @@ TEST(migrate_cli, csv_accounts_admin_report_and_exit_statuses) {
     EXPECT_EQ(j["accounts"][0]["status"], "ok");
     EXPECT_TRUE(j["accounts"][0]["folders"][0].contains("skipped_duplicate"));
 
-    r = run("verify " + base, dir);
+    r = run_cli("verify " + base, dir);
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("0 missing"), std::string::npos) << r.output;
 
     // Wrong password for everyone: exit 6 (credentials refused), the server's words, not the password.
     ::setenv("ARRIVAL_SOURCE_PASSWORD", "not-the-password", 1);
-    r = run("migrate " + base + " --state-dir " + (dir.path / "state2").string(), dir);
+    r = run_cli("migrate " + base + " --state-dir " + (dir.path / "state2").string(), dir);
     EXPECT_EQ(r.status, 6) << r.output;
     EXPECT_NE(r.output.find("AUTHENTICATIONFAILED"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("not-the-password"), std::string::npos);
 
     // A broken accounts file: exit 2 with FILE:LINE, nothing done.
     std::ofstream(dir.path / "bad.txt") << "h;u;p;h;u\n";
-    r = run("migrate " + connection_args(dir, "bad.txt") + " --state-dir " + (dir.path / "state3").string(), dir);
+    r = run_cli("migrate " + connection_args(dir, "bad.txt") + " --state-dir " + (dir.path / "state3").string(), dir);
     EXPECT_EQ(r.status, 2) << r.output;
     EXPECT_NE(r.output.find("bad.txt:1:"), std::string::npos) << r.output;
     // No password anywhere: exit 2.
     ::unsetenv("ARRIVAL_SOURCE_PASSWORD");
-    r = run("migrate " + connection_args(dir, "accounts.csv") + " --dest-admin " + master, dir);
+    r = run_cli("migrate " + connection_args(dir, "accounts.csv") + " --dest-admin " + master, dir);
     EXPECT_EQ(r.status, 2) << r.output;
     ::unsetenv("ARRIVAL_DEST_PASSWORD");
 }

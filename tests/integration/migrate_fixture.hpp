@@ -4,10 +4,14 @@
 #pragma once
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -126,6 +130,26 @@ struct temp_dir {
     }
     ~temp_dir() { std::filesystem::remove_all(path); }
 };
+
+// `arrival ARGS` as a subprocess, the way scripts call it (ARRIVAL_EXE from meson): exit status and what it
+// printed on stdout + stderr.
+struct cli_result {
+    int status = -1;
+    std::string output;
+};
+
+inline cli_result run_cli(const std::string& args, const temp_dir& dir) {
+    const auto out = dir.path / "out.txt";
+    const std::string cmd = env("ARRIVAL_EXE") + " " + args + " > " + out.string() + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    cli_result r;
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.output = ss.str();
+    return r;
+}
 
 // Options for a run from SRC (or another instance) to DST, users logging in with the testbed password.
 inline job_options options(const char* src_port_var = "ARRIVAL_DOVECOT_SRC_PORT", const char* dst_port_var = "ARRIVAL_DOVECOT_DST_PORT") {

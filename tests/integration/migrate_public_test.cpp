@@ -17,24 +17,6 @@ using namespace migrate_test;
 
 namespace {
 
-struct result {
-    int status = -1;
-    std::string output;   // stdout + stderr
-};
-
-result run_cli(const std::string& args, const temp_dir& dir) {
-    const auto out = dir.path / "out.txt";
-    const std::string cmd = env("ARRIVAL_EXE") + " " + args + " > " + out.string() + " 2>&1";
-    const int rc = std::system(cmd.c_str());
-    result r;
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    std::ifstream in(out);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.output = ss.str();
-    return r;
-}
-
 nlohmann::json read_report(const std::filesystem::path& file) {
     std::ifstream in(file);
     return nlohmann::json::parse(in);
