@@ -1,6 +1,9 @@
 #include "engine/state_store.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -57,20 +60,41 @@ state_store::state_store(const std::filesystem::path& dir) {
     std::filesystem::create_directories(dir, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot create state directory {}: {}", dir.string(), ec.message()));
     path_ = dir / "arrival-state.sqlite";
-    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
-        fail("cannot open");
+    // Two processes opening a state dir that does not exist yet race on creating the file and switching it to
+    // WAL; SQLite answers the loser SQLITE_BUSY (or an I/O error on the -shm file) without calling the busy
+    // handler. The setup is idempotent, so the loser closes and tries again, for as long as the busy timeout.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (int attempt = 0;; ++attempt) {
+        const int rc = open_and_set_up();
+        if (rc == SQLITE_OK) return;
+        const int primary = rc & 0xff;
+        const bool transient = primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_IOERR;
+        if (!transient || std::chrono::steady_clock::now() >= deadline) fail("cannot open");
+        sqlite3_close(db_);
+        db_ = nullptr;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * std::min(attempt, 10)));
     }
+}
+
+int state_store::open_and_set_up() {
+    if (const int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+        rc != SQLITE_OK) {
+        return rc;
+    }
+    sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, 10000);   // another arrival on the same state dir waits rather than fails
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    exec("CREATE TABLE IF NOT EXISTS folder_state ("
-         " account TEXT NOT NULL, folder TEXT NOT NULL,"
-         " uidvalidity INTEGER NOT NULL, highest_uid INTEGER NOT NULL DEFAULT 0,"
-         " completed_uidnext INTEGER NOT NULL DEFAULT 0, dest_folder TEXT NOT NULL DEFAULT '',"
-         " copied INTEGER NOT NULL DEFAULT 0, skipped_duplicate INTEGER NOT NULL DEFAULT 0,"
-         " failed INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
-         " updated TEXT NOT NULL DEFAULT (datetime('now')),"
-         " PRIMARY KEY (account, folder))");
+    for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                            "CREATE TABLE IF NOT EXISTS folder_state ("
+                            " account TEXT NOT NULL, folder TEXT NOT NULL,"
+                            " uidvalidity INTEGER NOT NULL, highest_uid INTEGER NOT NULL DEFAULT 0,"
+                            " completed_uidnext INTEGER NOT NULL DEFAULT 0, dest_folder TEXT NOT NULL DEFAULT '',"
+                            " copied INTEGER NOT NULL DEFAULT 0, skipped_duplicate INTEGER NOT NULL DEFAULT 0,"
+                            " failed INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+                            " updated TEXT NOT NULL DEFAULT (datetime('now')),"
+                            " PRIMARY KEY (account, folder))"}) {
+        if (const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); rc != SQLITE_OK) return rc;
+    }
+    return SQLITE_OK;
 }
 
 state_store::~state_store() { sqlite3_close(db_); }
@@ -82,15 +106,6 @@ void state_store::fail(std::string_view what) {
         db_ = nullptr;
     }
     throw std::runtime_error(msg);
-}
-
-void state_store::exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        std::string msg = err ? err : "unknown error";
-        sqlite3_free(err);
-        throw std::runtime_error(fmt::format("state store {}: {}", path_.string(), msg));
-    }
 }
 
 std::optional<folder_state> state_store::load(std::string_view account, std::string_view folder) {

@@ -69,7 +69,7 @@ public:
     void complete_folder(std::string_view account, std::string_view folder, std::uint32_t uidnext, std::string_view dest_folder);
 
 private:
-    void exec(const char* sql);
+    int open_and_set_up();   // an SQLite result code; db_ may be open either way
     [[noreturn]] void fail(std::string_view what);
 
     std::filesystem::path path_;

@@ -1,7 +1,12 @@
 #include "engine/state_store.hpp"
 
 #include <filesystem>
+#include <cstdio>
 #include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -88,5 +93,39 @@ TEST(state_store, unwritable_dir_named) {
         FAIL();
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("/proc/arrival-cannot-create"), std::string::npos);
+    }
+}
+
+// Two arrivals (or a run and a watcher) opening a state dir that does not exist yet: SQLite answers the one
+// that loses the race to create the file and switch it to WAL with SQLITE_BUSY or an I/O error, without
+// waiting (migrate_kill_test hit this in CI). Each round starts on a fresh directory, with processes, not
+// threads, as in production.
+TEST(state_store, processes_opening_a_new_store_at_once_all_succeed) {
+    for (int round = 0; round < 20; ++round) {
+        temp_dir d;
+        std::vector<pid_t> children;
+        for (int p = 0; p < 4; ++p) {
+            const pid_t child = fork();
+            ASSERT_GE(child, 0);
+            if (child == 0) {
+                try {
+                    state_store s(d.path / "new");
+                    s.begin_folder("user" + std::to_string(p), "INBOX", 7);
+                    s.record("user" + std::to_string(p), "INBOX", {.highest_uid = 3, .copied = 3, .skipped_duplicate = 0, .failed = 0, .bytes = 30});
+                    _exit(0);
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "round %d process %d: %s\n", round, p, e.what());
+                    _exit(1);
+                }
+            }
+            children.push_back(child);
+        }
+        for (const pid_t child : children) {
+            int status = 0;
+            ASSERT_EQ(::waitpid(child, &status, 0), child);
+            EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+        }
+        state_store s(d.path / "new");
+        for (int p = 0; p < 4; ++p) EXPECT_EQ(s.load("user" + std::to_string(p), "INBOX")->copied, 3u) << "round " << round;
     }
 }

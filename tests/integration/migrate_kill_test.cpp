@@ -2,6 +2,7 @@
 // forked child (its own process, as `arrival migrate` would be) killed with SIGKILL once the state store
 // shows progress; the rerun happens in this process with the same state directory.
 #include <csignal>
+#include <cstdio>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -37,11 +38,17 @@ TEST(migrate_kill, sigkill_mid_run_then_rerun_loses_and_doubles_nothing) {
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-        state_store state(state_dir.path);
-        auto o = opts();
-        o.state = &state;
-        auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
-        _exit(run.report.complete() ? 0 : 1);
+        // The child must never return into GoogleTest (it would report and tear down as a second test run).
+        try {
+            state_store state(state_dir.path);
+            auto o = opts();
+            o.state = &state;
+            auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+            _exit(run.report.complete() ? 0 : 1);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child: %s\n", e.what());
+            _exit(2);
+        }
     }
     // Wait until the child has committed some progress, then kill it without warning.
     bool killed = false;
