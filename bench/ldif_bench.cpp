@@ -76,7 +76,7 @@ void parse_and_validate(benchmark::State& state) {
         o.destination_schema = &s;
         pv::plan_result r;
         pv::build_plan(o, r);
-        entries = r.model.entries().size();
+        entries = r.model.size();
         errors = 0;
         for (const auto& p : r.problems) errors += p.level == pv::problem::severity::error;
     }

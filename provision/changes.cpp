@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <optional>
 #include <unordered_map>
 
 #include "provision/dn.hpp"
@@ -102,13 +103,14 @@ bool modrdn_target(const change_record& c, std::string& dn_text, std::string& nd
 
 change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
     change_stats st;
-    auto& es = model.entries();
-    std::unordered_map<std::string, std::size_t> live;  // ndn -> entry index
-    live.reserve(es.size());
-    for (std::size_t i = 0; i < es.size(); ++i) live.emplace(es[i].ndn(), i);
+    // Entries deleted so far are only marked (dead) and leave the model at the end, so indexes stay put.
+    std::vector<bool> dead(model.size(), false);
+    auto live = [&](std::string_view ndn) -> std::optional<std::size_t> {
+        const auto i = model.find(ndn);
+        return i && !dead[*i] ? i : std::nullopt;
+    };
     std::unordered_map<std::string, source_location> deleted;
     for (const auto& d : model.deletes()) deleted.emplace(d.ndn, d.loc);
-    std::vector<bool> dead(es.size(), false);
     auto where = [&](const source_location& l) { return fmt::format("{}:{}", model.file(l.file), l.line); };
     auto report = [&](const change_record& c, std::string code, std::string message) {
         problem p;
@@ -121,10 +123,11 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
     };
 
     bool any = false;
+    entry e;
     for (auto& c : model.changes()) {
         if (c.resolved) continue;
-        const auto it = live.find(c.ndn);
-        if (it == live.end()) {
+        const auto found = live(c.ndn);
+        if (!found) {
             if (const auto d = deleted.find(c.ndn); d != deleted.end() && c.type != change_type::del) {
                 report(c, "change_of_deleted", fmt::format("changetype: {} of an entry deleted at {}",
                                                            change_word(c.type), where(d->second)));
@@ -145,8 +148,12 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
                 // but the destination may still have the old DN, which the writer renames.
                 std::string text, target, error;
                 if (modrdn_target(c, text, target, error)) {
-                    if (const auto t = live.find(target); t != live.end()) {
-                        if (es[t->second].renamed_from.empty()) es[t->second].renamed_from = c.dn;
+                    if (const auto t = live(target)) {
+                        model.at(*t, e);
+                        if (e.renamed_from.empty()) {
+                            e.renamed_from = c.dn;
+                            model.replace(*t, e);
+                        }
                         c.resolved = true;
                         ++st.applied;
                     }
@@ -154,8 +161,8 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
             }
             continue;
         }
-        const std::size_t idx = it->second;
-        entry& e = es[idx];
+        const std::size_t idx = *found;
+        model.at(idx, e);
         if (before(c.loc, e.loc)) {
             report(c, "change_order", fmt::format("changetype: {} comes before the entry's own record at {}",
                                                   change_word(c.type), where(e.loc)));
@@ -171,11 +178,11 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
             if (!apply_mods(e, c.mods, error)) report(c, "bad_change", error);
             // Problems the validator finds in the end state (a required attribute removed) point here.
             e.loc = c.loc;
+            model.replace(idx, e);
             break;
         }
         case change_type::del:
             dead[idx] = true;
-            live.erase(it);
             model.deletes().push_back({c.dn, c.ndn, c.loc});
             deleted.emplace(c.ndn, c.loc);
             break;
@@ -185,11 +192,12 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
                 report(c, "bad_change", "modrdn: " + error);
                 break;
             }
-            if (target != c.ndn && live.count(target)) {
-                report(c, "modrdn_target_exists",
-                       fmt::format("modrdn onto {}, which the input already has at {}", text,
-                                   where(es[live[target]].loc)));
-                break;
+            if (target != c.ndn) {
+                if (const auto t = live(target)) {
+                    report(c, "modrdn_target_exists", fmt::format("modrdn onto {}, which the input already has at {}",
+                                                                  text, where(model.at(*t).loc)));
+                    break;
+                }
             }
             dn old, moved;
             (void)parse_dn(c.dn, old);
@@ -218,27 +226,27 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
                 if (!has) e.add(a.type, a.value);
             }
             if (e.renamed_from.empty()) e.renamed_from = e.dn();
-            live.erase(it);
             e.set_dn(text, target);
             e.loc = c.loc;
-            live.emplace(target, idx);
-            // Everything under the entry moves with it (the server does the same for its subtree).
+            model.replace(idx, e);
+            // Everything under the entry moves with it (the server does the same for its subtree). A pass
+            // over the model: modrdns are rare, and the subtree can be anywhere in the input.
             const std::string suffix = "," + c.ndn;
-            for (std::size_t j = 0; j < es.size(); ++j) {
-                if (dead[j] || j == idx) continue;
-                const std::string& n = es[j].ndn();
+            for (std::size_t j = 0; j < model.size(); ++j) {
+                if (dead[j] || j == idx || model.depth(j) <= old.depth()) continue;
+                const std::string n = model.ndn(j);
                 if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0) {
                     continue;
                 }
+                entry child_entry = model.at(j);
                 dn child;
-                if (parse_dn(es[j].dn(), child)) continue;
+                if (parse_dn(child_entry.dn(), child)) continue;
                 dn renamed;
                 renamed.rdns().assign(child.rdns().begin(),
                                       child.rdns().end() - static_cast<std::ptrdiff_t>(old.depth()));
                 renamed.rdns().insert(renamed.rdns().end(), moved.rdns().begin(), moved.rdns().end());
-                live.erase(n);
-                es[j].set_dn(renamed.str(), renamed.normalized());
-                live.emplace(es[j].ndn(), j);
+                child_entry.set_dn(renamed.str(), renamed.normalized());
+                model.replace(j, child_entry);
             }
             break;
         }
@@ -250,29 +258,23 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
     if (!any) return st;
 
     if (!deleted.empty()) {
-        for (std::size_t i = 0; i < es.size(); ++i) {
-            if (dead[i]) continue;
-            for (auto p = parent_ndn(es[i].ndn()); !p.empty(); p = parent_ndn(p)) {
+        model.for_each([&](std::size_t i, const entry& x) {
+            if (dead[i]) return;
+            for (auto p = parent_ndn(x.ndn()); !p.empty(); p = parent_ndn(p)) {
                 const auto d = deleted.find(std::string(p));
                 if (d == deleted.end()) continue;
                 problem pr;
                 pr.code = "deleted_parent";
-                pr.file = model.file(es[i].loc.file);
-                pr.line = es[i].loc.line;
-                pr.dn = es[i].dn();
+                pr.file = model.file(x.loc.file);
+                pr.line = x.loc.line;
+                pr.dn = x.dn();
                 pr.message = fmt::format("its ancestor {} is deleted at {}", p, where(d->second));
                 out.push_back(std::move(pr));
                 break;
             }
-        }
+        });
     }
-    std::vector<entry> kept;
-    kept.reserve(es.size());
-    for (std::size_t i = 0; i < es.size(); ++i) {
-        if (!dead[i]) kept.push_back(std::move(es[i]));
-    }
-    es = std::move(kept);
-    model.index();
+    model.erase(dead);
     return st;
 }
 

@@ -83,20 +83,75 @@ std::uint32_t directory_model::add_file(std::string name) {
     return static_cast<std::uint32_t>(files_.size() - 1);
 }
 
-const entry* directory_model::find(std::string_view ndn) const {
-    const auto it = by_ndn_.find(ndn);
-    return it == by_ndn_.end() ? nullptr : &entries_[it->second];
+std::uint64_t ndn_hash(std::string_view ndn) noexcept {
+    std::uint64_t h = 1469598103934665603ull;
+    for (const char c : ndn) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ull;
+    }
+    return h;
 }
 
-void directory_model::index() {
-    by_ndn_.clear();
-    kinds_.clear();
-    kinds_.reserve(entries_.size());
-    by_ndn_.reserve(entries_.size());
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-        kinds_.push_back(classify(entries_[i]));
-        by_ndn_.emplace(entries_[i].ndn(), i);  // first wins; the validator reports the duplicates
+directory_model::meta directory_model::describe(const entry& e) {
+    const auto d = ndn_depth(e.ndn());
+    return {ndn_hash(e.ndn()), static_cast<std::uint16_t>(std::min<std::size_t>(d, 0xffff)), classify(e)};
+}
+
+void directory_model::add(const entry& e) {
+    store_.push_back(e);
+    meta_.push_back(describe(e));
+    index_one(meta_.size() - 1);
+}
+
+entry directory_model::at(std::size_t i) const {
+    entry e;
+    store_.get(i, e);
+    return e;
+}
+
+void directory_model::replace(std::size_t i, const entry& e) {
+    const auto m = describe(e);
+    const bool moved = m.ndn_hash != meta_.at(i).ndn_hash;
+    if (moved) unindex_one(i);
+    meta_[i] = m;
+    store_.set(i, e);
+    if (moved) index_one(i);
+}
+
+void directory_model::index_one(std::size_t i) { by_ndn_.emplace(meta_[i].ndn_hash, static_cast<std::uint32_t>(i)); }
+
+void directory_model::unindex_one(std::size_t i) {
+    auto [it, end] = by_ndn_.equal_range(meta_[i].ndn_hash);
+    for (; it != end; ++it) {
+        if (it->second == i) {
+            by_ndn_.erase(it);
+            return;
+        }
     }
+}
+
+std::optional<std::size_t> directory_model::find(std::string_view ndn) const {
+    // Candidates share the hash; the DN itself is read back to rule out a collision.
+    std::optional<std::size_t> best;
+    auto [it, end] = by_ndn_.equal_range(ndn_hash(ndn));
+    for (; it != end; ++it) {
+        if (best && *best < it->second) continue;
+        if (store_.ndn(it->second) == ndn) best = it->second;
+    }
+    return best;
+}
+
+void directory_model::erase(const std::vector<bool>& drop) {
+    std::vector<bool> keep(drop.size());
+    std::size_t to = 0;
+    for (std::size_t i = 0; i < meta_.size(); ++i) {
+        keep[i] = !drop.at(i);
+        if (keep[i]) meta_[to++] = meta_[i];
+    }
+    meta_.resize(to);
+    store_.keep(keep);
+    by_ndn_.clear();
+    for (std::size_t i = 0; i < meta_.size(); ++i) index_one(i);
 }
 
 std::string domain_of(std::string_view address) {
@@ -117,13 +172,12 @@ std::string domain_dn(std::string_view domain) {
 }
 
 void directory_model::add_base_entries() {
-    index();
     std::vector<entry> extra;
     std::unordered_map<std::string, bool> planned;
     auto want = [&](const std::string& text, auto&& fill) {
         std::string ndn;
         if (normalize_dn(text, ndn)) return;
-        if (find(ndn) != nullptr || planned.count(ndn)) return;
+        if (contains(ndn) || planned.count(ndn)) return;
         planned[ndn] = true;
         entry e;
         e.set_dn(text, ndn);
@@ -146,9 +200,10 @@ void directory_model::add_base_entries() {
     want("cn=servers,cn=zimbra", role("servers", "servers"));
     want("cn=groups,cn=zimbra", role("groups", "dynamic groups base"));
 
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-        if (kinds_[i] != entry_kind::domain) continue;
-        const entry& d = entries_[i];
+    const std::size_t input = size();
+    for (std::size_t i = 0; i < input; ++i) {
+        if (kind(i) != entry_kind::domain) continue;
+        const entry d = at(i);
         // Ancestors: dc=com for dc=acme,dc=com (dcObject + organization, as Carbonio creates them).
         dn parsed;
         if (parse_dn(d.dn(), parsed)) continue;
@@ -170,35 +225,20 @@ void directory_model::add_base_entries() {
         });
         want("cn=groups," + d.dn(), role("groups", ""));
     }
-    for (auto& e : extra) entries_.push_back(std::move(e));
-    index();
+    for (const auto& e : extra) add(e);
 }
 
 void directory_model::order() {
-    std::vector<std::size_t> depth(entries_.size());
-    for (std::size_t i = 0; i < entries_.size(); ++i) depth[i] = ndn_depth(entries_[i].ndn());
-    std::vector<std::size_t> idx(entries_.size());
+    std::vector<std::size_t> idx(meta_.size());
     std::iota(idx.begin(), idx.end(), 0);
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return depth[a] < depth[b]; });
-    // Permute in place, cycle by cycle (position i takes the entry from idx[i]): a second vector of every
-    // entry would be the run's peak memory.
-    std::vector<bool> placed(entries_.size(), false);
-    for (std::size_t start = 0; start < entries_.size(); ++start) {
-        if (placed[start] || idx[start] == start) continue;
-        entry held = std::move(entries_[start]);
-        std::size_t to = start;
-        for (;;) {
-            placed[to] = true;
-            const std::size_t from = idx[to];
-            if (from == start) {
-                entries_[to] = std::move(held);
-                break;
-            }
-            entries_[to] = std::move(entries_[from]);
-            to = from;
-        }
-    }
-    index();
+    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return meta_[a].depth < meta_[b].depth; });
+    std::vector<meta> next;
+    next.reserve(meta_.size());
+    for (const auto k : idx) next.push_back(meta_[k]);
+    meta_ = std::move(next);
+    store_.permute(idx);
+    by_ndn_.clear();
+    for (std::size_t i = 0; i < meta_.size(); ++i) index_one(i);
 }
 
 }  // namespace arrival::provision

@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "provision/change_record.hpp"
 #include "provision/entry.hpp"
+#include "provision/entry_store.hpp"
 
 namespace arrival::provision {
 
@@ -32,26 +34,62 @@ enum class entry_kind : std::uint8_t {
 std::string_view to_string(entry_kind k) noexcept;
 entry_kind classify(const entry& e) noexcept;
 
+// The plan's entries live in an entry_store (spooled to a temporary file, entry_store.hpp); the model keeps
+// per entry only what the steps select and order by: its kind, depth and a 64-bit hash of its normalized
+// DN, indexed for find(). Steps read an entry with at() or a pass (for_each, update_each) and store a
+// changed one back with replace(); no reference into the model outlives a call.
 class directory_model {
 public:
     std::uint32_t add_file(std::string name);
     const std::string& file(std::uint32_t index) const { return files_.at(index); }
 
-    void add(entry e) { entries_.push_back(std::move(e)); }
-    std::vector<entry>& entries() noexcept { return entries_; }
-    const std::vector<entry>& entries() const noexcept { return entries_; }
+    void add(const entry& e);
+    [[nodiscard]] std::size_t size() const noexcept { return meta_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return meta_.empty(); }
+    entry at(std::size_t i) const;
+    void at(std::size_t i, entry& out) const { store_.get(i, out); }
+    void replace(std::size_t i, const entry& e);
+    std::string ndn(std::size_t i) const { return store_.ndn(i); }
+    entry_kind kind(std::size_t i) const { return meta_.at(i).kind; }
+    std::size_t depth(std::size_t i) const { return meta_.at(i).depth; }
 
-    // The first entry with this normalized DN (valid after index(); entries added later are not seen).
-    const entry* find(std::string_view ndn) const;
-    entry_kind kind(std::size_t i) const { return kinds_.at(i); }
-    void index();
+    // The first entry (lowest index) with this normalized DN.
+    [[nodiscard]] std::optional<std::size_t> find(std::string_view ndn) const;
+    [[nodiscard]] bool contains(std::string_view ndn) const { return find(ndn).has_value(); }
+
+    // A pass in index order: f(index, const entry&).
+    template <class F>
+    void for_each(F&& f) const {
+        entry e;
+        for (std::size_t i = 0; i < size(); ++i) {
+            at(i, e);
+            f(i, static_cast<const entry&>(e));
+        }
+    }
+    // A pass that may change entries: f(index, entry&) returns true when it changed the entry, which is
+    // then stored back. Returns how many changed.
+    template <class F>
+    std::size_t update_each(F&& f) {
+        entry e;
+        std::size_t changed = 0;
+        for (std::size_t i = 0; i < size(); ++i) {
+            at(i, e);
+            if (f(i, e)) {
+                replace(i, e);
+                ++changed;
+            }
+        }
+        return changed;
+    }
+    // Removes the entries whose flag is true (indexes after them shift down).
+    void erase(const std::vector<bool>& drop);
 
     // Adds Carbonio's base entries and every missing ancestor of a domain (dc=com for dc=acme,dc=com) and
     // its ou=people / cn=groups containers, each marked create_only. Entries the input already has are not
     // duplicated. Call before order().
     void add_base_entries();
 
-    // Stable sort by depth: every parent precedes its children, input order kept otherwise. Re-indexes.
+    // Stable sort by depth: every parent precedes its children, input order kept otherwise.
     void order();
 
     // Change records in file order (changes.hpp applies them), and the deletes they resolved to.
@@ -60,14 +98,29 @@ public:
     std::vector<planned_delete>& deletes() noexcept { return deletes_; }
     const std::vector<planned_delete>& deletes() const noexcept { return deletes_; }
 
+    // Bytes written to the spool (the input's size, about, plus rewritten entries).
+    [[nodiscard]] std::uint64_t spooled_bytes() const noexcept { return store_.spooled_bytes(); }
+
 private:
+    struct meta {
+        std::uint64_t ndn_hash;
+        std::uint16_t depth;
+        entry_kind kind;
+    };
+    static meta describe(const entry& e);
+    void index_one(std::size_t i);
+    void unindex_one(std::size_t i);
+
     std::vector<std::string> files_;
-    std::vector<entry> entries_;
+    entry_store store_;
+    std::vector<meta> meta_;
+    std::unordered_multimap<std::uint64_t, std::uint32_t> by_ndn_;
     std::vector<change_record> changes_;
     std::vector<planned_delete> deletes_;
-    std::vector<entry_kind> kinds_;
-    std::unordered_map<std::string_view, std::size_t> by_ndn_;
 };
+
+// A 64-bit hash of a normalized DN (FNV-1a; stable within a process, not a persistent format).
+std::uint64_t ndn_hash(std::string_view ndn) noexcept;
 
 // The domain part of an address, lower-cased ("" when there is no '@').
 std::string domain_of(std::string_view address);

@@ -1,6 +1,7 @@
 #include "provision/entry.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -119,6 +120,80 @@ void entry::remove(std::string_view type) {
 void entry::set(std::string_view type, std::string_view value) {
     remove(type);
     add(type, value);
+}
+
+namespace {
+
+void put_u32(std::string& out, std::uint32_t v) {
+    char b[4];
+    std::memcpy(b, &v, 4);
+    out.append(b, 4);
+}
+void put_bytes(std::string& out, std::string_view s) {
+    put_u32(out, static_cast<std::uint32_t>(s.size()));
+    out.append(s);
+}
+bool get_u32(std::string_view& in, std::uint32_t& v) {
+    if (in.size() < 4) return false;
+    std::memcpy(&v, in.data(), 4);
+    in.remove_prefix(4);
+    return true;
+}
+bool get_bytes(std::string_view& in, std::string_view& s) {
+    std::uint32_t n = 0;
+    if (!get_u32(in, n) || in.size() < n) return false;
+    s = in.substr(0, n);
+    in.remove_prefix(n);
+    return true;
+}
+
+}  // namespace
+
+// Layout: ndn first (so encoded_ndn() reads only the head), dn, location, flags, source address, the DN a
+// modrdn moved it from, the slots, the values.
+void entry::encode(std::string& out) const {
+    put_bytes(out, ndn_);
+    put_bytes(out, dn_);
+    put_u32(out, loc.file);
+    put_u32(out, loc.line);
+    put_u32(out, (create_only ? 1u : 0u) | (from_server ? 2u : 0u));
+    put_bytes(out, source_address);
+    put_bytes(out, renamed_from);
+    put_u32(out, static_cast<std::uint32_t>(slots_.size()));
+    for (const auto& s : slots_) {
+        put_u32(out, s.type);
+        put_u32(out, s.value_end);
+    }
+    put_bytes(out, data_);
+}
+
+bool entry::decode(std::string_view in) {
+    std::string_view ndn, dn, source, renamed, data;
+    std::uint32_t flags = 0, n = 0;
+    if (!get_bytes(in, ndn) || !get_bytes(in, dn) || !get_u32(in, loc.file) || !get_u32(in, loc.line) ||
+        !get_u32(in, flags) || !get_bytes(in, source) || !get_bytes(in, renamed) || !get_u32(in, n) ||
+        in.size() < std::size_t{n} * 8) {
+        return false;
+    }
+    ndn_.assign(ndn);
+    dn_.assign(dn);
+    create_only = (flags & 1u) != 0;
+    from_server = (flags & 2u) != 0;
+    source_address.assign(source);
+    renamed_from.assign(renamed);
+    slots_.resize(n);
+    for (auto& s : slots_) {
+        (void)get_u32(in, s.type);
+        (void)get_u32(in, s.value_end);
+    }
+    if (!get_bytes(in, data)) return false;
+    data_.assign(data);
+    return true;
+}
+
+std::string_view entry::encoded_ndn(std::string_view in) noexcept {
+    std::string_view ndn;
+    return get_bytes(in, ndn) ? ndn : std::string_view{};
 }
 
 }  // namespace arrival::provision

@@ -87,6 +87,13 @@ public:
     void remove(std::string_view type);
     void set(std::string_view type, std::string_view value);  // replaces every value of `type`
 
+    // A compact binary form for the model's spool (entry_store.hpp), read back by the same process only:
+    // attribute descriptions travel as their interned ids. decode() is false on a truncated record.
+    void encode(std::string& out) const;
+    [[nodiscard]] bool decode(std::string_view in);
+    // The normalized DN of an encoded entry, without decoding the rest ("" when truncated).
+    static std::string_view encoded_ndn(std::string_view in) noexcept;
+
     source_location loc;
     bool create_only = false;  // a base entry we add when missing but never modify on a live destination
     std::string source_address;  // accounts: the address on the old server, before any rename

@@ -322,8 +322,12 @@ bool ldap_writer::read_entry(const std::string& dn_text, entry& out) {
 
 write_result ldap_writer::write(const directory_model& model, bool dry_run) {
     write_result r;
-    const auto& es = model.entries();
     timeval tv{opts_.timeout_seconds, 0};
+    // The plan is spooled (entry_store.hpp): one window of entries (one depth, at most opts_.window) is
+    // read back at a time; `at(k)` is entry k of the plan, which must be in the current window.
+    std::size_t i = 0;
+    std::vector<entry> win;
+    auto at = [&](std::size_t k) -> const entry& { return win[k - i]; };
 
     auto fail_at = [&](const source_location& loc, const std::string& dn_text, const std::string& why) {
         problem p;
@@ -336,7 +340,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
         ++r.failed;
     };
     auto fail = [&](const entry& e, const std::string& why) { fail_at(e.loc, e.dn(), why); };
-    std::vector<bool> renamed(es.size(), false);
+    std::vector<bool> renamed(model.size(), false);
     // Sends nothing more until every outstanding request of `pending` (msgid -> entry index) has answered;
     // `done(index, rc, server text, message)` gets each result.
     auto collect = [&](std::map<int, std::size_t>& pending, auto&& done) {
@@ -345,7 +349,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
             if (t <= 0) {
                 const std::string why = t == 0 ? "timed out waiting for the server" : server_says(ld_, LDAP_SERVER_DOWN);
-                for (auto& [id, idx] : pending) fail(es[idx], why);
+                for (auto& [id, idx] : pending) fail(at(idx), why);
                 pending.clear();
                 if (msg) ldap_msgfree(msg);
                 return;
@@ -377,7 +381,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
     // A modrdn moved this entry: when the destination still has it under the old DN (and not yet under the
     // new one), rename it there rather than add a copy; the comparison below then fixes its values.
     auto rename_if_still_there = [&](std::size_t k) {
-        const entry& e = es[k];
+        const entry& e = at(k);
         dn old_dn, new_dn;
         if (parse_dn(e.renamed_from, old_dn) || parse_dn(e.dn(), new_dn) || new_dn.empty()) return;
         dn leaf;
@@ -393,13 +397,14 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
         }
     };
 
-    std::size_t i = 0;
-    while (i < es.size()) {
-        const std::size_t end = std::min(es.size(), i + opts_.window);
+    while (i < model.size()) {
+        const std::size_t end = std::min(model.size(), i + opts_.window);
         // Stop a window at a depth change, so every parent is written before a child is sent.
         std::size_t j = i + 1;
-        const auto depth = ndn_depth(es[i].ndn());
-        while (j < end && ndn_depth(es[j].ndn()) == depth) ++j;
+        const auto depth = model.depth(i);
+        while (j < end && model.depth(j) == depth) ++j;
+        win.resize(j - i);
+        for (std::size_t k = i; k < j; ++k) model.at(k, win[k - i]);
 
         // 1. add (or, dry run, just look): entries that already exist go on to the comparison.
         std::vector<std::size_t> existing;
@@ -407,20 +412,20 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             for (std::size_t k = i; k < j; ++k) existing.push_back(k);
         } else {
             for (std::size_t k = i; k < j; ++k) {
-                if (!es[k].renamed_from.empty()) rename_if_still_there(k);
+                if (!at(k).renamed_from.empty()) rename_if_still_there(k);
             }
             std::map<int, std::size_t> pending;
             for (std::size_t k = i; k < j; ++k) {
-                if (es[k].from_server) {
+                if (at(k).from_server) {
                     existing.push_back(k);  // read from the destination moments ago: compare, do not add
                     continue;
                 }
-                const auto g = group(es[k]);
+                const auto g = group(at(k));
                 mod_list mods;
                 for (std::size_t t = 0; t < g.types.size(); ++t) mods.add(LDAP_MOD_ADD, g.types[t], g.values[t]);
                 int id = 0;
-                const int rc = ldap_add_ext(ld_, es[k].dn().c_str(), mods.get(), nullptr, nullptr, &id);
-                if (rc != LDAP_SUCCESS) fail(es[k], server_says(ld_, rc));
+                const int rc = ldap_add_ext(ld_, at(k).dn().c_str(), mods.get(), nullptr, nullptr, &id);
+                if (rc != LDAP_SUCCESS) fail(at(k), server_says(ld_, rc));
                 else pending[id] = k;
             }
             collect(pending, [&](std::size_t k, LDAPMessage* msg) {
@@ -428,27 +433,27 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                 const int rc = result_of(msg, text);
                 if (rc == LDAP_SUCCESS) ++r.created;
                 else if (rc == LDAP_ALREADY_EXISTS) existing.push_back(k);
-                else fail(es[k], "add refused: " + text);
+                else fail(at(k), "add refused: " + text);
             });
         }
 
         // 2. read what exists, only the attributes we provision.
         std::map<int, std::size_t> pending;
-        std::vector<std::vector<std::string>> type_lists(es.size() > 0 ? j - i : 0);
+        std::vector<std::vector<std::string>> type_lists(j - i);
         std::unordered_map<std::size_t, server_values> current;
         std::vector<std::size_t> absent;
         for (auto k : existing) {
-            const auto g = group(es[k]);
+            const auto g = group(at(k));
             auto& tl = type_lists[k - i];
             tl = g.types;
-            if (es[k].from_server) tl = {"*"};  // the whole entry: what it lost must go
+            if (at(k).from_server) tl = {"*"};  // the whole entry: what it lost must go
             std::vector<char*> attrs;
             for (auto& t : tl) attrs.push_back(t.data());
             attrs.push_back(nullptr);
             int id = 0;
-            const int rc = ldap_search_ext(ld_, es[k].dn().c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs.data(),
+            const int rc = ldap_search_ext(ld_, at(k).dn().c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs.data(),
                                            0, nullptr, nullptr, nullptr, 0, &id);
-            if (rc != LDAP_SUCCESS) fail(es[k], server_says(ld_, rc));
+            if (rc != LDAP_SUCCESS) fail(at(k), server_says(ld_, rc));
             else pending[id] = k;
         }
         std::map<std::size_t, int> search_rc;
@@ -458,7 +463,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                 LDAPMessage* msg = nullptr;
                 const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
                 if (t <= 0) {
-                    for (auto& [id, idx] : pending) fail(es[idx], "timed out reading the entry");
+                    for (auto& [id, idx] : pending) fail(at(idx), "timed out reading the entry");
                     pending.clear();
                     if (msg) ldap_msgfree(msg);
                     break;
@@ -476,7 +481,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                         std::string text;
                         const int rc = result_of(m, text);
                         if (rc == LDAP_NO_SUCH_OBJECT) absent.push_back(k);
-                        else if (rc != LDAP_SUCCESS) fail(es[k], "read refused: " + text);
+                        else if (rc != LDAP_SUCCESS) fail(at(k), "read refused: " + text);
                         search_rc[k] = rc;
                     }
                 }
@@ -486,14 +491,14 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
         // Dry run: entries that are absent would be created. A real run only searches what the add found
         // (or what was read from the destination), so absent there means it vanished meanwhile.
         if (dry_run) r.created += absent.size();
-        else for (auto k : absent) fail(es[k], "the entry vanished from the destination during the run");
+        else for (auto k : absent) fail(at(k), "the entry vanished from the destination during the run");
 
         // 3. modify what differs.
         std::map<int, std::size_t> mods_pending;
         for (auto k : existing) {
             const auto rc_it = search_rc.find(k);
             if (rc_it == search_rc.end() || rc_it->second != LDAP_SUCCESS) continue;
-            const entry& e = es[k];
+            const entry& e = at(k);
             if (e.create_only) {
                 ++r.unchanged;
                 continue;
@@ -539,9 +544,9 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             const int rc = result_of(msg, text);
             if (rc == LDAP_SUCCESS) {
                 ++r.modified;
-                r.modified_dns.push_back(es[k].dn());
+                r.modified_dns.push_back(at(k).dn());
             } else {
-                fail(es[k], "modify refused: " + text);
+                fail(at(k), "modify refused: " + text);
             }
         });
         i = j;

@@ -61,16 +61,29 @@ void emit_ldif_entry(const entry& e, std::string& out) {
     out.push_back('\n');
 }
 
-void emit_ldif(const directory_model& model, std::string& out) {
+void emit_ldif(const directory_model& model, const std::function<void(std::string_view)>& sink) {
     // No "version: 1" line: it is optional in RFC 2849, and slapadd 2.5 refuses it.
-    for (const auto& e : model.entries()) emit_ldif_entry(e, out);
+    std::string chunk;
+    model.for_each([&](std::size_t, const entry& e) {
+        emit_ldif_entry(e, chunk);
+        if (chunk.size() >= (1u << 20)) {
+            sink(chunk);
+            chunk.clear();
+        }
+    });
+    if (!chunk.empty()) sink(chunk);
+}
+
+void emit_ldif(const directory_model& model, std::string& out) {
+    emit_ldif(model, [&](std::string_view piece) { out += piece; });
 }
 
 void emit_accounts_csv(const directory_model& model, std::string& out) {
     std::vector<std::pair<std::string, std::string>> rows;
-    for (std::size_t i = 0; i < model.entries().size(); ++i) {
+    entry e;
+    for (std::size_t i = 0; i < model.size(); ++i) {
         if (model.kind(i) != entry_kind::account) continue;
-        const entry& e = model.entries()[i];
+        model.at(i, e);
         std::string dest(e.first("zimbraMailDeliveryAddress"));
         if (dest.empty()) dest = std::string(e.first("mail"));
         if (dest.empty()) continue;

@@ -1,7 +1,9 @@
 // Writers: LDIF for slapadd (entries in plan order, parents first; values that are not SAFE-STRING in
 // RFC 2849 terms are base64; lines folded at 76 columns) and the accounts file `arrival migrate` reads.
 #pragma once
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "provision/directory_model.hpp"
 
@@ -10,7 +12,10 @@ namespace arrival::provision {
 // Appends one LDIF content record (with the blank line that ends it) to `out`.
 void emit_ldif_entry(const entry& e, std::string& out);
 
-// Appends every entry of the (ordered) model.
+// Every entry of the (ordered) model, handed to `sink` in pieces of about 1 MiB (the plan is spooled, not
+// held: the output is never whole in memory either).
+void emit_ldif(const directory_model& model, const std::function<void(std::string_view)>& sink);
+// The same, appended to `out` (small plans, tests).
 void emit_ldif(const directory_model& model, std::string& out);
 
 // The accounts file: CSV with the header `source_user,dest_user`, one line per account (zimbraAccount),

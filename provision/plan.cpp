@@ -20,20 +20,19 @@ void resolve_remaining_changes(const plan_options& opts, plan_result& out) {
     for (const auto& c : m.changes()) pending = pending || !c.resolved;
     if (!pending) return;
     if (opts.fetch_entry) {
-        m.index();
         std::unordered_set<std::string> asked;
         for (auto& c : m.changes()) {
-            if (c.resolved || m.find(c.ndn) != nullptr || !asked.insert(c.ndn).second) continue;
+            if (c.resolved || m.contains(c.ndn) || !asked.insert(c.ndn).second) continue;
             entry e;
             if (opts.fetch_entry(c.dn, e)) {
                 e.from_server = true;
                 e.loc = c.loc;
-                m.add(std::move(e));
+                m.add(e);
                 ++out.fetched;
                 continue;
             }
             std::string text, target, error;
-            if (c.type == change_type::modrdn && modrdn_target(c, text, target, error) && m.find(target) == nullptr) {
+            if (c.type == change_type::modrdn && modrdn_target(c, text, target, error) && !m.contains(target)) {
                 entry moved;
                 if (opts.fetch_entry(text, moved)) {
                     c.resolved = true;  // done by an earlier run: unchanged
@@ -41,7 +40,6 @@ void resolve_remaining_changes(const plan_options& opts, plan_result& out) {
                 }
             }
         }
-        m.index();
         out.changes_applied += apply_changes(m, out.problems).applied;
     }
     for (auto& c : m.changes()) {
@@ -91,21 +89,20 @@ void build_plan(const plan_options& opts, plan_result& out) {
         std::vector<entry> lists;
         parse_dl_csv(text, idx, f, lists, out.problems);
         out.records_read += lists.size();
-        for (auto& l : lists) m.add(std::move(l));
+        for (const auto& l : lists) m.add(l);
     }
     if (opts.destination_schema != nullptr && !opts.destination_schema->empty()) {
         out.aliases_rewritten = use_primary_names(m, *opts.destination_schema);
     }
     if (!m.changes().empty()) out.changes_applied += apply_changes(m, out.problems).applied;
-    m.index();
     out.converted = convert_generic_sources(m, out.problems);
     if (!opts.keep_server_entries) out.skipped_server = skip_server_entries(m, out.problems);
     if (!opts.renames.empty()) out.renamed = rename_domains(m, opts.renames);
     out.rewritten = opts.rules.apply(m);
     if (opts.add_base_entries) {
-        const auto before = m.entries().size();
+        const auto before = m.size();
         m.add_base_entries();
-        out.base_added = m.entries().size() - before;
+        out.base_added = m.size() - before;
     }
     if (opts.destination_schema != nullptr && !opts.destination_schema->empty()) {
         out.dropped = apply_schema(m, *opts.destination_schema);
@@ -136,7 +133,7 @@ void build_plan(const plan_options& opts, plan_result& out) {
     vo.existing = opts.existing;
     validate(m, vo, out.problems);
     out.kinds.clear();
-    for (std::size_t i = 0; i < m.entries().size(); ++i) ++out.kinds[std::string(to_string(m.kind(i)))];
+    for (std::size_t i = 0; i < m.size(); ++i) ++out.kinds[std::string(to_string(m.kind(i)))];
 }
 
 }  // namespace arrival::provision

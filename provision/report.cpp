@@ -30,7 +30,7 @@ std::string render_report_json(const report_input& in) {
     for (const auto& [k, n] : p.kinds) kinds[k] = n;
     j["counts"] = {
         {"read", p.records_read},
-        {"planned", p.model.entries().size()},
+        {"planned", p.model.size()},
         {"created", in.written ? in.written->created : 0},
         {"modified", in.written ? in.written->modified : 0},
         {"unchanged", in.written ? in.written->unchanged : 0},

@@ -94,11 +94,10 @@ std::size_t rename_domains(directory_model& model, const std::vector<domain_rena
         if (parse_dn(domain_dn(r.from), p.from) || parse_dn(domain_dn(r.to), p.to)) continue;
         ps.push_back(std::move(p));
     }
-    std::size_t changed_entries = 0;
-    for (auto& e : model.entries()) {
+    return model.update_each([&](std::size_t, entry& e) {
         bool changed = false;
         dn name;
-        if (parse_dn(e.dn(), name)) continue;
+        if (parse_dn(e.dn(), name)) return false;
         rdn old_rdn = name.empty() ? rdn{} : name.rdns()[0];
         for (const auto& p : ps) {
             dn renamed;
@@ -145,10 +144,8 @@ std::size_t rename_domains(directory_model& model, const std::vector<domain_rena
             }
             return true;
         });
-        if (changed || values_changed) ++changed_entries;
-    }
-    model.index();
-    return changed_entries;
+        return changed || values_changed;
+    });
 }
 
 std::string_view default_rules_text() noexcept {
@@ -232,8 +229,7 @@ bool rewrite_rules::parse(std::string_view text, std::string_view file, std::str
 
 std::size_t rewrite_rules::apply(directory_model& model) const {
     if (rules_.empty()) return 0;
-    std::size_t changed_entries = 0;
-    for (auto& e : model.entries()) {
+    return model.update_each([&](std::size_t, entry& e) {
         bool changed = false;
         std::vector<const attribute_rule*> defaults;
         for (const auto& r : rules_) {
@@ -275,17 +271,18 @@ std::size_t rewrite_rules::apply(directory_model& model) const {
             e.add(r->attr, r->to);
             changed = true;
         }
-        if (changed) ++changed_entries;
-    }
-    return changed_entries;
+        return changed;
+    });
 }
 
 std::size_t skip_server_entries(directory_model& model, std::vector<problem>& out) {
+    bool any = false;
+    for (std::size_t i = 0; i < model.size() && !any; ++i) any = model.kind(i) == entry_kind::server;
+    if (!any) return 0;  // the usual case, decided without reading an entry
     std::vector<std::string> skipped_roots;
-    std::vector<bool> skip(model.entries().size(), false);
+    std::vector<bool> skip(model.size(), false);
     std::size_t n = 0;
-    for (std::size_t i = 0; i < model.entries().size(); ++i) {
-        const auto& e = model.entries()[i];
+    model.for_each([&](std::size_t i, const entry& e) {
         bool under = model.kind(i) == entry_kind::server;
         for (const auto& r : skipped_roots) {
             if (e.ndn().size() > r.size() && e.ndn().compare(e.ndn().size() - r.size(), r.size(), r) == 0 &&
@@ -293,7 +290,7 @@ std::size_t skip_server_entries(directory_model& model, std::vector<problem>& ou
                 under = true;
             }
         }
-        if (!under) continue;
+        if (!under) return;
         skip[i] = true;
         if (model.kind(i) == entry_kind::server) skipped_roots.push_back(e.ndn());
         problem p;
@@ -305,15 +302,8 @@ std::size_t skip_server_entries(directory_model& model, std::vector<problem>& ou
         p.message = "skipped: belongs to the old servers (the destination has its own)";
         out.push_back(std::move(p));
         ++n;
-    }
-    if (n == 0) return 0;  // entries untouched: the model's index stays valid
-    std::vector<entry> kept;
-    kept.reserve(model.entries().size() - n);
-    for (std::size_t i = 0; i < model.entries().size(); ++i) {
-        if (!skip[i]) kept.push_back(std::move(model.entries()[i]));
-    }
-    model.entries() = std::move(kept);
-    model.index();
+    });
+    model.erase(skip);
     return n;
 }
 

@@ -36,8 +36,7 @@ private:
 
 std::size_t use_primary_names(directory_model& model, const schema& s) {
     primary_name_cache primary(s);
-    std::size_t changed = 0;
-    for (auto& e : model.entries()) {
+    const std::size_t changed = model.update_each([&](std::size_t, entry& e) {
         bool c = false;
         e.rewrite([&](std::string_view type, std::string_view, std::string& out_type, std::string&) {
             const auto& p = primary(type);
@@ -47,8 +46,8 @@ std::size_t use_primary_names(directory_model& model, const schema& s) {
             }
             return true;
         });
-        changed += c;
-    }
+        return c;
+    });
     for (auto& ch : model.changes()) {
         for (auto& m : ch.mods) {
             if (const auto& p = primary(m.type); !p.empty()) m.type = p;
@@ -71,8 +70,7 @@ filter_result apply_schema(directory_model& model, const schema& s) {
             d.reason = reason;
         }
     };
-    for (auto& e : model.entries()) {
-        bool changed = false;
+    model.update_each([&](std::size_t, entry& e) {
         std::vector<std::string_view> classes;
         bool extensible = false;
         for (std::size_t i = 0; i < e.size(); ++i) {
@@ -111,9 +109,10 @@ filter_result apply_schema(directory_model& model, const schema& s) {
                     drops.end());
         for (const auto& [name, reason] : drops) note(r.attributes, name, e, reason);
         for (const auto& c : class_drops) note(r.object_classes, c, e, "unknown to the destination");
-        changed = !drops.empty() || !class_drops.empty();
+        const bool changed = !drops.empty() || !class_drops.empty();
         if (changed) ++r.entries_changed;
-    }
+        return changed;
+    });
     return r;
 }
 

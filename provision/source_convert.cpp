@@ -41,30 +41,32 @@ std::string dotted_domain(const dn& d) {
 convert_result convert_generic_sources(directory_model& model, std::vector<problem>& out) {
     convert_result res;
     std::unordered_set<std::string> zimbra_domains;
-    for (std::size_t i = 0; i < model.entries().size(); ++i) {
-        if (model.kind(i) == entry_kind::domain) {
-            for (auto n : model.entries()[i].values("zimbraDomainName")) zimbra_domains.insert(to_lower(n));
-        }
+    const std::size_t input = model.size();
+    entry e;
+    for (std::size_t i = 0; i < input; ++i) {
+        if (model.kind(i) != entry_kind::domain) continue;
+        model.at(i, e);
+        for (auto n : e.values("zimbraDomainName")) zimbra_domains.insert(to_lower(n));
     }
-    auto report = [&](const entry& e, std::string code, std::string msg) {
+    auto report = [&](const entry& x, std::string code, std::string msg) {
         problem p;
         p.code = std::move(code);
-        p.file = model.file(e.loc.file);
-        p.line = e.loc.line;
-        p.dn = e.dn();
+        p.file = model.file(x.loc.file);
+        p.line = x.loc.line;
+        p.dn = x.dn();
         p.message = std::move(msg);
         out.push_back(std::move(p));
     };
 
-    // ndn of each converted member -> its mail, for groupOfNames members.
+    // ndn of each converted member -> its mail, for groupOfNames members. Converted entries are added at
+    // the end of the model as they are made; the sources are erased at the end.
     std::unordered_map<std::string, std::string> mail_of;
-    std::vector<entry> converted;
-    std::vector<bool> drop(model.entries().size(), false);
+    std::vector<bool> drop(input, false);
 
-    for (std::size_t i = 0; i < model.entries().size(); ++i) {
-        entry& e = model.entries()[i];
-        const auto kind = model.kind(i);
-        if (kind == entry_kind::base && e.has_class("dcObject")) {
+    for (std::size_t i = 0; i < input; ++i) {
+        if (model.kind(i) != entry_kind::base) continue;
+        model.at(i, e);
+        if (e.has_class("dcObject")) {
             dn d;
             if (parse_dn(e.dn(), d)) continue;
             const std::string name = dotted_domain(d);
@@ -76,14 +78,14 @@ convert_result convert_generic_sources(directory_model& model, std::vector<probl
             e.add("zimbraDomainStatus", "active");
             e.add("zimbraId", name_uuid("domain:" + e.ndn()));
             zimbra_domains.insert(name);
+            model.replace(i, e);
             ++res.domains;
         }
     }
-    if (res.domains) model.index();
 
-    for (std::size_t i = 0; i < model.entries().size(); ++i) {
-        entry& e = model.entries()[i];
+    for (std::size_t i = 0; i < input; ++i) {
         if (model.kind(i) != entry_kind::person) continue;
+        model.at(i, e);
         const std::string mail(e.first("mail"));
         if (mail.empty()) {
             report(e, "person_without_mail", "person has no mail attribute; cannot place it in a domain");
@@ -132,14 +134,14 @@ convert_result convert_generic_sources(directory_model& model, std::vector<probl
             }
         }
         mail_of[e.ndn()] = mail;
-        converted.push_back(std::move(a));
+        model.add(a);
         drop[i] = true;
         ++res.accounts;
     }
 
-    for (std::size_t i = 0; i < model.entries().size(); ++i) {
-        entry& e = model.entries()[i];
+    for (std::size_t i = 0; i < input; ++i) {
         if (model.kind(i) != entry_kind::group) continue;
+        model.at(i, e);
         drop[i] = true;
         const std::string mail(e.first("mail"));
         if (mail.empty()) {
@@ -182,21 +184,15 @@ convert_result convert_generic_sources(directory_model& model, std::vector<probl
                 l.add("zimbraMailForwardingAddress", it->second);
             }
         }
-        converted.push_back(std::move(l));
+        model.add(l);
         ++res.lists;
     }
 
-    if (res.accounts || res.lists || std::find(drop.begin(), drop.end(), true) != drop.end()) {
-        std::vector<entry> kept;
-        kept.reserve(model.entries().size() + converted.size());
-        for (std::size_t i = 0; i < model.entries().size(); ++i) {
-            if (!drop[i]) kept.push_back(std::move(model.entries()[i]));
-        }
-        // A generic ou=people is not Carbonio's container: it stays only if its name matches (it does for
-        // the common ou=people,dc=...), which add_base_entries() then leaves alone.
-        for (auto& c : converted) kept.push_back(std::move(c));
-        model.entries() = std::move(kept);
-        model.index();
+    // A generic ou=people is not Carbonio's container: it stays only if its name matches (it does for
+    // the common ou=people,dc=...), which add_base_entries() then leaves alone.
+    if (std::find(drop.begin(), drop.end(), true) != drop.end()) {
+        drop.resize(model.size(), false);
+        model.erase(drop);
     }
     return res;
 }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <initializer_list>
+
 #include "provision/dn.hpp"
 
 namespace arrival::provision {
@@ -37,8 +40,8 @@ public:
 
     void run() {
         for (const auto& d : m_.deletes()) deleted_.insert(d.ndn);
-        collect();
-        for (std::size_t i = 0; i < m_.entries().size(); ++i) check_entry(i);
+        m_.for_each([&](std::size_t i, const entry& e) { collect(i, e); });
+        m_.for_each([&](std::size_t i, const entry& e) { check_entry(i, e); });
     }
 
 private:
@@ -56,57 +59,67 @@ private:
         return fmt::format("{}:{}", m_.file(e.loc.file), e.loc.line);
     }
 
+    // Values that must be unique (zimbraId, addresses) are indexed by a 64-bit hash of their lower-case
+    // form, not kept as strings: the plan is spooled (entry_store.hpp) and these indexes are most of what
+    // validation holds in memory. A hit is confirmed on the other entry, read back, before it is reported.
+    static std::uint64_t key_hash(std::string_view lower) noexcept { return ndn_hash(lower); }
+    bool holds(std::size_t j, std::initializer_list<const char*> types, std::string_view lower) const {
+        const entry other = m_.at(j);
+        for (const char* t : types) {
+            for (auto v : other.values(t)) {
+                if (iequals(v, lower)) return true;
+            }
+        }
+        return false;
+    }
+
     // First pass: duplicate DNs, zimbraIds and addresses; the sets later checks look things up in.
-    void collect() {
-        std::unordered_map<std::string, std::size_t> ids;
-        for (std::size_t i = 0; i < m_.entries().size(); ++i) {
-            const entry& e = m_.entries()[i];
-            // The model's index keeps the first entry of each DN: any other one is a duplicate.
-            if (const entry* first = m_.find(e.ndn()); first != &e) {
-                report(e, "duplicate_dn", "duplicate DN (first at " + where(*first) + ")");
-            }
-            const auto kind = m_.kind(i);
-            for (auto id : e.values("zimbraId")) {
-                auto key = to_lower(id);
-                const auto [jt, new_id] = ids.emplace(key, i);
-                if (!new_id && jt->second != i) {
+    void collect(std::size_t i, const entry& e) {
+        // find() gives the first entry of each DN: any other one is a duplicate.
+        if (const auto first = m_.find(e.ndn()); first && *first != i) {
+            report(e, "duplicate_dn", "duplicate DN (first at " + where(m_.at(*first)) + ")");
+        }
+        const auto kind = m_.kind(i);
+        for (auto id : e.values("zimbraId")) {
+            const auto key = to_lower(id);
+            const auto [jt, new_id] = zimbra_ids_.emplace(key_hash(key), static_cast<std::uint32_t>(i));
+            if (!new_id && jt->second != i && holds(jt->second, {"zimbraId"}, key)) {
+                const entry other = m_.at(jt->second);
+                report(e, "duplicate_zimbra_id",
+                       fmt::format("zimbraId {} already used by {} ({})", id, other.dn(), where(other)));
+            } else if (o_.existing) {
+                const auto d = o_.existing->zimbra_ids.find(key);
+                if (d != o_.existing->zimbra_ids.end() && !same_holder(d->second, e)) {
                     report(e, "duplicate_zimbra_id",
-                           fmt::format("zimbraId {} already used by {} ({})", id, m_.entries()[jt->second].dn(),
-                                       where(m_.entries()[jt->second])));
-                } else if (o_.existing) {
-                    const auto d = o_.existing->zimbra_ids.find(key);
-                    if (d != o_.existing->zimbra_ids.end() && !same_holder(d->second, e)) {
-                        report(e, "duplicate_zimbra_id",
-                               fmt::format("zimbraId {} already used on the destination by {}", id, d->second));
-                    }
+                           fmt::format("zimbraId {} already used on the destination by {}", id, d->second));
                 }
-                if (kind == entry_kind::cos) cos_ids_.insert(key);
             }
-            if (kind == entry_kind::domain) {
-                for (auto n : e.values("zimbraDomainName")) domains_.insert(to_lower(n));
-            }
-            // Every address an entry answers to: unique across entries (Carbonio enforces it on mail and
-            // zimbraMailAlias; slapadd would not).
-            std::unordered_set<std::string> mine;
-            for (const char* t : {"mail", "zimbraMailAlias", "zimbraMailDeliveryAddress"}) {
-                for (auto a : e.values(t)) mine.insert(to_lower(a));
-            }
-            for (const auto& a : mine) {
-                const auto [jt, new_addr] = addresses_.emplace(a, i);
-                if (!new_addr) {
+            if (kind == entry_kind::cos) cos_ids_.insert(key);
+        }
+        if (kind == entry_kind::domain) {
+            for (auto n : e.values("zimbraDomainName")) domains_.insert(to_lower(n));
+        }
+        // Every address an entry answers to: unique across entries (Carbonio enforces it on mail and
+        // zimbraMailAlias; slapadd would not).
+        std::vector<std::string> mine;
+        for (const char* t : {"mail", "zimbraMailAlias", "zimbraMailDeliveryAddress"}) {
+            for (auto a : e.values(t)) mine.push_back(to_lower(a));
+        }
+        std::sort(mine.begin(), mine.end());
+        mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+        for (const auto& a : mine) {
+            const auto [jt, new_addr] = addresses_.emplace(key_hash(a), static_cast<std::uint32_t>(i));
+            if (!new_addr && holds(jt->second, {"mail", "zimbraMailAlias", "zimbraMailDeliveryAddress"}, a)) {
+                const entry other = m_.at(jt->second);
+                report(e, "duplicate_mail", fmt::format("address {} already belongs to {} ({})", a, other.dn(), where(other)));
+            } else if (new_addr && o_.existing) {
+                const auto d = o_.existing->addresses.find(a);
+                if (d != o_.existing->addresses.end() && !same_holder(d->second, e)) {
                     report(e, "duplicate_mail",
-                           fmt::format("address {} already belongs to {} ({})", a, m_.entries()[jt->second].dn(),
-                                       where(m_.entries()[jt->second])));
-                } else if (o_.existing) {
-                    const auto d = o_.existing->addresses.find(a);
-                    if (d != o_.existing->addresses.end() && !same_holder(d->second, e)) {
-                        report(e, "duplicate_mail",
-                               fmt::format("address {} already belongs to {} on the destination", a, d->second));
-                    }
+                           fmt::format("address {} already belongs to {} on the destination", a, d->second));
                 }
             }
         }
-        zimbra_ids_ = std::move(ids);
     }
 
     // The destination's entry holding a value is this one (also under the DN a modrdn moves it from), or
@@ -123,18 +136,25 @@ private:
     bool cos_known(const std::string& id) const {
         return cos_ids_.count(id) || (o_.existing && o_.existing->cos_ids.count(id));
     }
+    // By hash alone: a false "known" needs two distinct values with one 64-bit hash (odds ~1e-9 at a
+    // million values), and would only hide a dangling reference, never refuse good input.
     bool id_known(const std::string& id) const {
-        return zimbra_ids_.count(id) || (o_.existing && o_.existing->zimbra_ids.count(id));
+        return zimbra_ids_.count(key_hash(id)) || (o_.existing && o_.existing->zimbra_ids.count(id));
     }
     bool address_known(const std::string& a) const {
-        return addresses_.count(a) || (o_.existing && o_.existing->addresses.count(a));
+        return addresses_.count(key_hash(a)) || (o_.existing && o_.existing->addresses.count(a));
     }
-    bool dn_known(std::string_view ndn) const {
-        return m_.find(ndn) != nullptr || (o_.existing && o_.existing->ndns.count(std::string(ndn)));
+    bool dn_known(std::string_view ndn) {
+        // Siblings share a parent (every account under ou=people): remember the last one found.
+        if (ndn == last_known_dn_) return true;
+        if (m_.contains(ndn) || (o_.existing && o_.existing->ndns.count(std::string(ndn)))) {
+            last_known_dn_.assign(ndn);
+            return true;
+        }
+        return false;
     }
 
-    void check_entry(std::size_t i) {
-        const entry& e = m_.entries()[i];
+    void check_entry(std::size_t i, const entry& e) {
         const auto kind = m_.kind(i);
         // Parents: the empty suffix is the root, so a top-level entry (cn=zimbra, dc=com) has none to check.
         const auto parent = parent_ndn(e.ndn());
@@ -264,7 +284,8 @@ private:
     const validation_options& o_;
     std::vector<problem>& out_;
     std::unordered_set<std::string> domains_, cos_ids_, deleted_;
-    std::unordered_map<std::string, std::size_t> zimbra_ids_, addresses_;
+    std::unordered_map<std::uint64_t, std::uint32_t> zimbra_ids_, addresses_;  // key_hash -> first holder
+    std::string last_known_dn_;
 };
 
 }  // namespace

@@ -29,7 +29,7 @@ struct validation_options {
     const destination_index* existing = nullptr;
 };
 
-// Appends the problems found; the model must be index()ed. Runs in O(entries × attributes).
+// Appends the problems found. Two passes over the (spooled) plan; runs in O(entries × attributes).
 void validate(const directory_model& model, const validation_options& opts, std::vector<problem>& out);
 
 }  // namespace arrival::provision

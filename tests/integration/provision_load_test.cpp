@@ -17,11 +17,10 @@ std::string value_in_ldif(const std::string& file, const std::string& dn, const 
     pv::directory_model m;
     std::vector<pv::problem> ps;
     pv::load_ldif_file(file, m, ps);
-    m.index();
     std::string n;
     if (pv::normalize_dn(dn, n)) return {};
-    const auto* e = m.find(n);
-    return e ? std::string(e->first(attr)) : std::string{};
+    const auto i = m.find(n);
+    return i ? std::string(m.at(*i).first(attr)) : std::string{};
 }
 
 TEST(provision_load, realistic_zimbra_ldif_loads_then_rerun_is_a_no_op) {

@@ -107,7 +107,7 @@ TEST(changes, delete_of_a_subtree_in_either_order_and_a_child_left_behind) {
                             &ps);
     (void)apply_changes(m, ps);
     EXPECT_TRUE(ps.empty()) << format_problem(ps.at(0));
-    EXPECT_EQ(m.entries().size(), 2u);
+    EXPECT_EQ(m.size(), 2u);
     EXPECT_EQ(m.deletes().size(), 3u);  // the absent one too: online it is a no-op, counted unchanged
     // Only the parent: the signature would be left without one.
     m = test::model_of(std::string(base) + "dn: uid=ann,ou=people,dc=chg,dc=test\nchangetype: delete\n", &ps);
@@ -213,8 +213,8 @@ TEST_F(changes_plan, a_change_to_an_entry_only_the_destination_has_applies_to_it
     EXPECT_EQ(r.changes_read, 2u);
     EXPECT_EQ(r.changes_applied, 2u);
     EXPECT_EQ(r.fetched, 1u);
-    ASSERT_EQ(r.model.entries().size(), 1u);
-    const auto& b = r.model.entries()[0];
+    ASSERT_EQ(r.model.size(), 1u);
+    const auto b = r.model.at(0);
     EXPECT_TRUE(b.from_server);
     EXPECT_EQ(b.values("sn"), (std::vector<std::string_view>{"New"}));
     EXPECT_FALSE(b.has("description"));

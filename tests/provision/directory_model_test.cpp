@@ -30,7 +30,7 @@ description: from the input, kept
     m.add_base_entries();
     m.order();
     std::vector<std::string> dns;
-    for (const auto& e : m.entries()) dns.push_back(e.dn());
+    m.for_each([&](std::size_t, const entry& e) { dns.push_back(e.dn()); });
     // cn=zimbra came from the input and is not duplicated; dc=uk and dc=co,dc=uk are added.
     EXPECT_EQ(std::count(dns.begin(), dns.end(), "cn=zimbra"), 1);
     EXPECT_EQ(test::by_dn(m, "cn=zimbra").first("description"), "from the input, kept");
@@ -43,12 +43,13 @@ description: from the input, kept
     EXPECT_TRUE(test::by_dn(m, "ou=people,dc=acme,dc=co,dc=uk").create_only);
     EXPECT_TRUE(test::by_dn(m, "cn=groups,dc=acme,dc=co,dc=uk").create_only);
     // Every entry comes after its parent.
-    for (std::size_t i = 0; i < m.entries().size(); ++i) {
-        const auto parent = parent_ndn(m.entries()[i].ndn());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        const std::string ndn = m.ndn(i);
+        const auto parent = parent_ndn(ndn);
         if (parent.empty()) continue;
         bool before = false;
-        for (std::size_t j = 0; j < i; ++j) before = before || m.entries()[j].ndn() == parent;
-        EXPECT_TRUE(before) << m.entries()[i].dn();
+        for (std::size_t j = 0; j < i; ++j) before = before || m.ndn(j) == parent;
+        EXPECT_TRUE(before) << m.at(i).dn();
     }
 }
 

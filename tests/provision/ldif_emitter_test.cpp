@@ -54,7 +54,9 @@ objectClass: zimbraDistributionList
 uid: l
 mail: l@x.test
 )");
-    m.entries()[0].set("zimbraMailDeliveryAddress", "b@y.test");  // as if renamed
+    auto first = m.at(0);
+    first.set("zimbraMailDeliveryAddress", "b@y.test");  // as if renamed
+    m.replace(0, first);
     std::string csv;
     emit_accounts_csv(m, csv);
     EXPECT_EQ(csv, "source_user,dest_user\na@x.test,a@x.test\nb@x.test,b@y.test\n");

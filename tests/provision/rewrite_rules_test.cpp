@@ -106,7 +106,7 @@ TEST(skip_server_entries, leaves_out_old_server_entries_and_their_children) {
     auto m = model_of(text);
     std::vector<problem> ps;
     EXPECT_EQ(skip_server_entries(m, ps), 2u);
-    EXPECT_EQ(m.entries().size(), 2u);
+    EXPECT_EQ(m.size(), 2u);
     ASSERT_EQ(ps.size(), 2u);
     EXPECT_EQ(ps[0].level, problem::severity::warning);
     EXPECT_EQ(ps[1].line, 26u);

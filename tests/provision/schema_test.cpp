@@ -101,7 +101,7 @@ TEST(schema_filter, attribute_names_become_the_schema_primary_names_in_entries_a
     auto m = test::model_of("dn: cn=a\nobjectClass: top\ncommonName: a\nSURNAME;lang-de: b\nzalias: c\nzimbraMailAlias: d\n"
                             "unknownThing: e\n\ndn: cn=a\nchangetype: modify\nreplace: surname\nsurname: x\n-\n");
     EXPECT_EQ(use_primary_names(m, s), 1u);
-    const auto& e = m.entries()[0];
+    const auto e = m.at(0);
     std::vector<std::string> types;
     for (std::size_t i = 0; i < e.size(); ++i) types.emplace_back(e[i].type);
     EXPECT_EQ(types, (std::vector<std::string>{"objectClass", "cn", "sn;lang-de", "zimbraMailAlias", "zimbraMailAlias",

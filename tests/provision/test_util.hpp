@@ -17,17 +17,16 @@ inline directory_model model_of(const std::string& text, std::vector<problem>* p
     std::vector<problem> ps;
     std::istringstream in(text);
     load_ldif_stream(in, "t.ldif", "", m, ps);
-    m.index();
     if (problems) *problems = ps;
     return m;
 }
 
-inline const entry& by_dn(const directory_model& m, const std::string& dn_text) {
+inline entry by_dn(const directory_model& m, const std::string& dn_text) {
     std::string n;
     if (normalize_dn(dn_text, n)) throw std::runtime_error("bad dn in test: " + dn_text);
-    const entry* e = m.find(n);
-    if (e == nullptr) throw std::runtime_error("no entry " + dn_text);
-    return *e;
+    const auto i = m.find(n);
+    if (!i) throw std::runtime_error("no entry " + dn_text);
+    return m.at(*i);
 }
 
 }  // namespace arrival::provision::test

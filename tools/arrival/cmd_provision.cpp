@@ -230,7 +230,7 @@ int run_provision(int argc, char** argv) {
     };
 
     print_problems(plan.problems, 50);
-    std::printf("plan: %zu entries from %zu records", plan.model.entries().size(), plan.records_read);
+    std::printf("plan: %zu entries from %zu records", plan.model.size(), plan.records_read);
     for (const auto& [k, n] : plan.kinds) std::printf(", %s %zu", k.c_str(), n);
     if (plan.changes_read) {
         std::printf(", %zu change record(s) (%zu entries read from the destination for them), %zu delete(s)",
@@ -258,14 +258,15 @@ int run_provision(int argc, char** argv) {
         }
     }
     if (!emit.empty() && !check) {
-        std::string ldif;
-        pv::emit_ldif(plan.model, ldif);
-        if (!write_file(emit, ldif)) {
+        std::ofstream out(emit, std::ios::binary | std::ios::trunc);
+        if (out) pv::emit_ldif(plan.model, [&](std::string_view piece) { out.write(piece.data(), static_cast<std::streamsize>(piece.size())); });
+        out.flush();
+        if (!out) {
             std::fprintf(stderr, "arrival provision: cannot write %s\n", emit.c_str());
             return exit_nothing_ran;
         }
         std::printf("emitted %zu entries to %s (load with slapadd while slapd is stopped)\n",
-                    plan.model.entries().size(), emit.c_str());
+                    plan.model.size(), emit.c_str());
     }
     pv::write_result written;
     const pv::write_result* wp = nullptr;
