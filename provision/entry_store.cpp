@@ -15,7 +15,7 @@ namespace arrival::provision {
 namespace {
 
 constexpr std::size_t flush_at = 1u << 20;     // write in 1 MiB pieces
-constexpr std::size_t window_size = 256u << 10;
+constexpr std::size_t window_size = 128u << 10;
 
 std::string spool_dir() {
     const char* t = std::getenv("TMPDIR");
@@ -41,8 +41,7 @@ entry_store& entry_store::operator=(entry_store&& other) noexcept {
         slots_ = std::move(other.slots_);
         pending_ = std::move(other.pending_);
         flushed_ = std::exchange(other.flushed_, 0);
-        window_.clear();
-        window_offset_ = 0;
+        for (auto& w : windows_) w = {};
     }
     return *this;
 }
@@ -92,13 +91,17 @@ void entry_store::push_back(const entry& e) {
 void entry_store::set(std::size_t i, const entry& e) { append(e, slots_.at(i)); }
 
 std::string_view entry_store::record(slot s, bool sequential) const {
+    // A record is appended to pending_ whole and pending_ is written whole: none straddles the boundary.
     if (s.offset >= flushed_) return std::string_view(pending_).substr(s.offset - flushed_, s.size);
-    if (s.offset >= window_offset_ && s.offset + s.size <= window_offset_ + window_.size()) {
-        return std::string_view(window_).substr(s.offset - window_offset_, s.size);
+    window* lru = &windows_[0];
+    for (auto& w : windows_) {
+        if (s.offset >= w.offset && s.offset + s.size <= w.offset + w.bytes.size()) {
+            w.last_use = ++uses_;
+            return std::string_view(w.bytes).substr(s.offset - w.offset, s.size);
+        }
+        if (w.last_use < lru->last_use) lru = &w;
     }
-    // Records straddling the written/pending boundary cannot happen: a record is appended to pending_ whole
-    // and pending_ is written whole.
-    std::string& buf = sequential ? window_ : exact_;
+    std::string& buf = sequential ? lru->bytes : exact_;
     const std::size_t want = sequential ? std::max<std::size_t>(window_size, s.size) : s.size;
     const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(want, flushed_ - s.offset));
     buf.resize(len);
@@ -109,7 +112,10 @@ std::string_view entry_store::record(slot s, bool sequential) const {
         if (n <= 0) io_failed("cannot read back");
         done += static_cast<std::size_t>(n);
     }
-    if (sequential) window_offset_ = s.offset;
+    if (sequential) {
+        lru->offset = s.offset;
+        lru->last_use = ++uses_;
+    }
     return std::string_view(buf).substr(0, s.size);
 }
 

@@ -3,9 +3,11 @@
 // entry (offset and size, 12 bytes) stays in RAM; every step of the plan reads entries back one at a time.
 // The file lives in $TMPDIR (/tmp by default), is unlinked at once and disappears with the process.
 //
-// A changed entry is appended anew and its slot repointed (the old bytes become garbage: steps rewrite few
-// entries, and the spool is about the size of the input). Reads go through a window of the file, so a pass
-// in slot order costs a read() per 256 KiB, not per entry; single-threaded (the window is shared state).
+// A changed entry is appended anew and its slot repointed (the old bytes become garbage: the spool grows by
+// what the steps rewrite, at most a few times the input). Reads go through a few windows of the file, so a
+// pass in slot order costs a read() per 128 KiB, not per entry, even when it alternates between entries
+// never rewritten and entries rewritten by an earlier pass (which lie further on in the file). Random
+// access (ndn()) reads just the record. Single-threaded: the windows are shared state.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +45,11 @@ private:
         std::uint32_t size;
     };
     std::string_view record(slot s, bool sequential) const;
+    struct window {
+        std::uint64_t offset = 0;
+        std::uint64_t last_use = 0;
+        std::string bytes;
+    };
     void append(const entry& e, slot& s);
     void flush();
     void open_spool();
@@ -52,8 +59,8 @@ private:
     std::string encoded_;                 // scratch for encode()
     std::string pending_;                 // appended, not yet written
     std::uint64_t flushed_ = 0;           // file size
-    mutable std::string window_;          // a copy of the file from window_offset_
-    mutable std::uint64_t window_offset_ = 0;
+    mutable window windows_[4];           // copies of parts of the file, least recently used replaced
+    mutable std::uint64_t uses_ = 0;
     mutable std::string exact_;           // a record read on its own (random access)
 };
 
