@@ -98,7 +98,9 @@ void build_plan(const plan_options& opts, plan_result& out) {
     out.converted = convert_generic_sources(m, out.problems);
     if (!opts.keep_server_entries) out.skipped_server = skip_server_entries(m, out.problems);
     if (!opts.renames.empty()) out.renamed = rename_domains(m, opts.renames);
-    out.rewritten = opts.rules.apply(m);
+    out.rewritten = opts.destination_schema != nullptr && !opts.destination_schema->empty()
+                        ? opts.rules.with_primary_names(*opts.destination_schema).apply(m)
+                        : opts.rules.apply(m);
     if (opts.add_base_entries) {
         const auto before = m.size();
         m.add_base_entries();

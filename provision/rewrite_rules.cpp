@@ -275,6 +275,15 @@ std::size_t rewrite_rules::apply(directory_model& model) const {
     });
 }
 
+rewrite_rules rewrite_rules::with_primary_names(const schema& s) const {
+    rewrite_rules out(false);
+    out.rules_ = rules_;
+    for (auto& r : out.rules_) {
+        if (const auto* a = s.attribute(r.attr); a != nullptr && !a->names.empty()) r.attr = a->names[0];
+    }
+    return out;
+}
+
 std::size_t skip_server_entries(directory_model& model, std::vector<problem>& out) {
     bool any = false;
     for (std::size_t i = 0; i < model.size() && !any; ++i) any = model.kind(i) == entry_kind::server;

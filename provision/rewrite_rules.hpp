@@ -17,6 +17,7 @@
 
 #include "provision/directory_model.hpp"
 #include "provision/problem.hpp"
+#include "provision/schema.hpp"
 
 namespace arrival::provision {
 
@@ -55,6 +56,10 @@ public:
 
     // Applies the rules to every entry; returns how many entries changed.
     std::size_t apply(directory_model& model) const;
+
+    // The same rules with attribute names as the schema's primary NAME (`drop surname` -> `drop sn`), to
+    // match entries after use_primary_names() (schema_filter.hpp) rewrote theirs.
+    [[nodiscard]] rewrite_rules with_primary_names(const schema& s) const;
 
 private:
     bool add_line(std::string_view line, std::string origin, bool user, std::string& error);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "provision/rewrite_rules.hpp"
 #include "provision/schema_filter.hpp"
 #include "test_util.hpp"
 
@@ -109,6 +110,21 @@ TEST(schema_filter, attribute_names_become_the_schema_primary_names_in_entries_a
     EXPECT_EQ(m.changes()[0].mods[0].type, "sn");
     EXPECT_EQ(m.changes()[0].mods[0].values[0].type, "sn");
     EXPECT_EQ(use_primary_names(m, s), 0u);  // already primary: nothing rebuilt
+}
+
+TEST(schema_filter, rules_naming_an_alias_apply_to_the_primary_name) {
+    schema s;
+    s.add_slapd_system_schema();
+    schema_error err;
+    ASSERT_TRUE(s.add_schema_file("attributetype ( 2.5.4.4 NAME ( 'sn' 'surname' ) SUP name )\n", err));
+    rewrite_rules rules(false);
+    std::string error;
+    ASSERT_TRUE(rules.parse("drop surname\nset SURNAME x\n", "r.rules", error)) << error;
+    auto m = test::model_of("dn: cn=a\nobjectClass: top\nsurname: b\n");
+    use_primary_names(m, s);
+    EXPECT_EQ(rules.apply(m), 0u);  // as written the rules name `surname`, which the entry no longer has
+    EXPECT_EQ(rules.with_primary_names(s).apply(m), 1u);
+    EXPECT_FALSE(m.at(0).has("sn"));
 }
 
 }  // namespace
