@@ -488,10 +488,23 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                 ldap_msgfree(msg);
             }
         }
-        // Dry run: entries that are absent would be created. A real run only searches what the add found
-        // (or what was read from the destination), so absent there means it vanished meanwhile.
-        if (dry_run) r.created += absent.size();
-        else for (auto k : absent) fail(at(k), "the entry vanished from the destination during the run");
+        // Dry run: entries that are absent would be created, unless a modrdn moves them here from a DN the
+        // destination still has: then the run would rename it (counted as modified, as the run counts it).
+        // A real run only searches what the add found (or what was read from the destination), so absent
+        // there means it vanished meanwhile.
+        if (dry_run) {
+            for (auto k : absent) {
+                entry old;
+                if (!at(k).renamed_from.empty() && read_entry(at(k).renamed_from, old)) {
+                    ++r.modified;
+                    r.modified_dns.push_back(at(k).dn());
+                } else {
+                    ++r.created;
+                }
+            }
+        } else {
+            for (auto k : absent) fail(at(k), "the entry vanished from the destination during the run");
+        }
 
         // 3. modify what differs.
         std::map<int, std::size_t> mods_pending;

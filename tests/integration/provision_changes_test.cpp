@@ -44,9 +44,17 @@ TEST(provision_changes, applied_online_to_the_destination_and_a_rerun_changes_no
             "dn: uid=dan" + people + "\nchangetype: modrdn\nnewrdn: uid=daniel\ndeleteoldrdn: 1\n"
             "newsuperior: ou=moved,dc=" + d + ",dc=test\n\n"
             "dn: uid=nobody" + people + "\nchangetype: delete\n");
+    // A dry run counts what the run will do: dan is renamed (modified), not created under the new DN.
+    r = provision(s, quote(t.path("changes.ldif")) + " --check --report " + quote(t.path("r0.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto j = read_json(t.path("r0.json"));
+    EXPECT_EQ(j["counts"]["created"], 0) << r.output;
+    EXPECT_EQ(j["counts"]["modified"], 3) << r.output;
+    EXPECT_EQ(j["counts"]["deleted"], 2) << r.output;
+
     r = provision(s, quote(t.path("changes.ldif")) + " --report " + quote(t.path("r1.json")));
     ASSERT_EQ(r.status, 0) << r.output;
-    auto j = read_json(t.path("r1.json"));
+    j = read_json(t.path("r1.json"));
     EXPECT_EQ(j["counts"]["changes"], 6);
     EXPECT_EQ(j["counts"]["failed"], 0);
     EXPECT_EQ(j["counts"]["deleted"], 2);    // cid and its signature (the child first)
