@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <unordered_map>
@@ -175,6 +176,17 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
         switch (c.type) {
         case change_type::modify: {
             std::string error;
+            // An increment of the destination's own value would add the delta again on every rerun (the
+            // value read back is already incremented): refused, so a rerun stays a no-op. Of an entry the
+            // input carries it is fine: it applies to the input's value, the same each run.
+            const bool increments = std::any_of(c.mods.begin(), c.mods.end(),
+                                                [](const ldif_mod& m) { return m.op == mod_op::increment; });
+            if (e.from_server && increments) {
+                report(c, "increment_not_idempotent",
+                       "changetype: modify: increment of an entry that is only on the destination would add again on "
+                       "every rerun; use replace: with the value wanted");
+                break;
+            }
             if (!apply_mods(e, c.mods, error)) report(c, "bad_change", error);
             // Problems the validator finds in the end state (a required attribute removed) point here.
             e.loc = c.loc;

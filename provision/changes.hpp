@@ -25,7 +25,8 @@ struct change_stats {
 
 // Applies, in file order, every unresolved change whose target is in the model. Errors (with the change's
 // file:line): a change that comes before its entry's record, a change of an entry deleted earlier, a modrdn
-// onto a DN that exists, an entry left under a deleted one, a modify that cannot apply. Re-indexes the model.
+// onto a DN that exists, an entry left under a deleted one, a modify that cannot apply, an increment of an
+// entry read from the destination (not idempotent).
 change_stats apply_changes(directory_model& model, std::vector<problem>& out);
 
 // One modify's operations on an entry: add (values already there are kept once), delete (absent values

@@ -229,6 +229,35 @@ TEST_F(changes_plan, a_change_to_an_entry_only_the_destination_has_applies_to_it
     EXPECT_EQ(refused, 2u);
 }
 
+// increment: of the destination's copy would add again on every rerun; of the input's own entry it is
+// the same each run.
+TEST_F(changes_plan, increment_applies_to_the_input_and_is_refused_on_the_destination_copy) {
+    plan_options o;
+    o.ldif_files = {write("dn: uid=bob,ou=people,dc=chg,dc=test\nchangetype: modify\nincrement: uidNumber\nuidNumber: 5\n-\n\n"
+                          "dn: uid=ann,ou=people,dc=chg,dc=test\nobjectClass: zimbraAccount\nuid: ann\n"
+                          "uidNumber: 10\n\n"
+                          "dn: uid=ann,ou=people,dc=chg,dc=test\nchangetype: modify\nincrement: uidNumber\nuidNumber: 5\n-\n")};
+    o.add_base_entries = false;
+    o.fetch_entry = [&](const std::string& dn, entry& out) {
+        if (dn != "uid=bob,ou=people,dc=chg,dc=test") return false;
+        out.set_dn(dn, dn);
+        out.add("uid", "bob");
+        out.add("uidNumber", "100");
+        return true;
+    };
+    plan_result r;
+    build_plan(o, r);
+    std::vector<problem> refused;
+    for (const auto& p : r.problems) {
+        if (p.code == "increment_not_idempotent") refused.push_back(p);
+    }
+    ASSERT_EQ(refused.size(), 1u) << (r.problems.empty() ? "" : format_problem(r.problems[0]));
+    EXPECT_EQ(refused[0].line, 1u);
+    EXPECT_EQ(refused[0].dn, "uid=bob,ou=people,dc=chg,dc=test");
+    EXPECT_EQ(test::by_dn(r.model, "uid=ann,ou=people,dc=chg,dc=test").first("uidNumber"), "15");
+    EXPECT_EQ(test::by_dn(r.model, "uid=bob,ou=people,dc=chg,dc=test").first("uidNumber"), "100");
+}
+
 TEST_F(changes_plan, emit_writes_the_end_state) {
     plan_options o;
     o.ldif_files = {write(std::string(base) + "dn: uid=ann,ou=people,dc=chg,dc=test\nchangetype: modify\n"
