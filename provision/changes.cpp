@@ -164,6 +164,15 @@ change_stats apply_changes(directory_model& model, std::vector<problem>& out) {
         }
         const std::size_t idx = *found;
         model.at(idx, e);
+        if (c.type == change_type::del && before(c.loc, e.loc) && !deleted.count(c.ndn)) {
+            // Delete, then the entry's record again: the record replaces whatever the destination has.
+            e.replaces = true;
+            model.replace(idx, e);
+            deleted.emplace(c.ndn, c.loc);
+            c.resolved = true;
+            ++st.applied;
+            continue;
+        }
         if (before(c.loc, e.loc)) {
             report(c, "change_order", fmt::format("changetype: {} comes before the entry's own record at {}",
                                                   change_word(c.type), where(e.loc)));

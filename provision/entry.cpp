@@ -156,7 +156,7 @@ void entry::encode(std::string& out) const {
     put_bytes(out, dn_);
     put_u32(out, loc.file);
     put_u32(out, loc.line);
-    put_u32(out, (create_only ? 1u : 0u) | (from_server ? 2u : 0u));
+    put_u32(out, (create_only ? 1u : 0u) | (from_server ? 2u : 0u) | (replaces ? 4u : 0u));
     put_bytes(out, source_address);
     put_bytes(out, renamed_from);
     put_u32(out, static_cast<std::uint32_t>(slots_.size()));
@@ -179,6 +179,7 @@ bool entry::decode(std::string_view in) {
     dn_.assign(dn);
     create_only = (flags & 1u) != 0;
     from_server = (flags & 2u) != 0;
+    replaces = (flags & 4u) != 0;
     source_address.assign(source);
     renamed_from.assign(renamed);
     slots_.resize(n);

@@ -80,6 +80,7 @@ public:
         n.loc = loc;
         n.create_only = create_only;
         n.from_server = from_server;
+        n.replaces = replaces;
         n.source_address = std::move(source_address);
         n.renamed_from = std::move(renamed_from);
         *this = std::move(n);
@@ -100,6 +101,10 @@ public:
     // Read from the destination so that change records could be applied to it (changes.hpp): its values
     // are the whole entry, so the writer also removes attributes the changes took away.
     bool from_server = false;
+    // A delete of this DN precedes the entry's own record (delete, then add again): the destination's entry
+    // by that name is replaced whole. The writer deletes and re-adds it when it differs in any attribute
+    // (a modify could not change its structural object class), and leaves it alone when it already matches.
+    bool replaces = false;
     // A modrdn moved this entry here from that DN (as written): the writer renames it on the destination
     // when the old DN is still there, instead of adding a second copy.
     std::string renamed_from;

@@ -446,7 +446,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             const auto g = group(at(k));
             auto& tl = type_lists[k - i];
             tl = g.types;
-            if (at(k).from_server) tl = {"*"};  // the whole entry: what it lost must go
+            if (at(k).from_server || at(k).replaces) tl = {"*"};  // the whole entry: what it lost must go
             std::vector<char*> attrs;
             for (auto& t : tl) attrs.push_back(t.data());
             attrs.push_back(nullptr);
@@ -526,7 +526,7 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                     mods.add(LDAP_MOD_REPLACE, g.types[t], g.values[t]);
                 }
             }
-            if (e.from_server) {
+            if (e.from_server || e.replaces) {
                 for (const auto& [type, vals] : cur) {
                     bool planned = false;
                     for (const auto& t : g.types) planned = planned || iequals(t, type);
@@ -545,6 +545,26 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             if (dry_run) {
                 ++r.modified;
                 r.modified_dns.push_back(e.dn());
+                continue;
+            }
+            if (e.replaces) {
+                // Delete and add again, as the input says (one at a time: rare). A leaf only, as with
+                // ldapmodify; the add's failure after the delete is reported in the server's words.
+                int rc = ldap_delete_ext_s(ld_, e.dn().c_str(), nullptr, nullptr);
+                if (rc == LDAP_SUCCESS) {
+                    const auto g2 = group(e);
+                    mod_list add;
+                    for (std::size_t t = 0; t < g2.types.size(); ++t) add.add(LDAP_MOD_ADD, g2.types[t], g2.values[t]);
+                    rc = ldap_add_ext_s(ld_, e.dn().c_str(), add.get(), nullptr, nullptr);
+                    if (rc == LDAP_SUCCESS) {
+                        ++r.modified;
+                        r.modified_dns.push_back(e.dn());
+                    } else {
+                        fail(e, "deleted to be replaced, then the add was refused: " + server_says(ld_, rc));
+                    }
+                } else {
+                    fail(e, "delete (to replace the entry) refused: " + server_says(ld_, rc));
+                }
                 continue;
             }
             int id = 0;

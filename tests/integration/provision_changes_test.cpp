@@ -129,4 +129,36 @@ TEST(provision_changes, a_change_that_breaks_an_entry_is_refused_before_any_writ
     EXPECT_EQ(l.get("uid=bob" + people).count("zimbraaccountstatus"), 1u);
 }
 
+// Delete, then the entry's record again: the destination's entry is replaced whole (attributes the new
+// record lacks are gone), and a rerun finds it matching and leaves it alone.
+TEST(provision_changes, delete_then_add_again_replaces_the_entry_and_a_rerun_changes_nothing) {
+    slapd_env s;
+    ASSERT_TRUE(s.ok());
+    scratch t("chg4");
+    const std::string d = "chgd" + std::to_string(::getpid());
+    const std::string people = ",ou=people,dc=" + d + ",dc=test";
+    t.write("base.ldif", domain_ldif(d));
+    ASSERT_EQ(provision(s, quote(t.path("base.ldif"))).status, 0);
+    t.write("again.ldif", "dn: uid=ann" + people + "\nchangetype: delete\n\n"
+            "dn: uid=ann" + people + "\nchangetype: add\nobjectClass: inetOrgPerson\nobjectClass: zimbraAccount\n"
+            "uid: ann\ncn: Ann Again\nsn: Again\nmail: ann@" + d + ".test\nzimbraAccountStatus: locked\n"
+            "zimbraId: " + d + "-ann\n");
+    auto r = provision(s, quote(t.path("again.ldif")) + " --report " + quote(t.path("r1.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto j = read_json(t.path("r1.json"));
+    EXPECT_EQ(j["counts"]["modified"], 1) << r.output;
+    EXPECT_EQ(j["counts"]["failed"], 0) << r.output;
+    ldap_reader l(s);
+    const auto ann = l.get("uid=ann" + people);
+    EXPECT_EQ(ann.count("description"), 0u);  // the new record has none
+    EXPECT_EQ(ann.at("cn"), std::vector<std::string>{"Ann Again"});
+    EXPECT_EQ(ann.at("zimbraaccountstatus"), std::vector<std::string>{"locked"});
+    r = provision(s, quote(t.path("again.ldif")) + " --report " + quote(t.path("r2.json")));
+    ASSERT_EQ(r.status, 0) << r.output;
+    j = read_json(t.path("r2.json"));
+    EXPECT_EQ(j["counts"]["modified"], 0) << r.output;
+    EXPECT_EQ(j["counts"]["created"], 0) << r.output;
+    EXPECT_EQ(j["counts"]["deleted"], 0) << r.output;
+}
+
 }  // namespace
