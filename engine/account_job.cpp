@@ -55,7 +55,7 @@ public:
         r.dest_user = a_.dest_user;
         r.scope = a_.scope;
         const auto t0 = clock_type::now();
-        if (o_.progress_sink) o_.progress_sink->account_started(a_.source_user);
+        if (o_.progress_sink) o_.progress_sink->account_started(job_label(a_.source_user, a_.scope));
         int attempt = 0;
         std::size_t resume_at = 0;   // index in the folder plan to continue from after a reconnect
         bool planned = false;
@@ -63,7 +63,7 @@ public:
             if (o_.state && !o_.dry_run && unchanged_since_last_run(r)) {
                 s_.close();
                 r.seconds = since(t0);
-                if (o_.progress_sink) o_.progress_sink->account_finished(a_.source_user);
+                if (o_.progress_sink) o_.progress_sink->account_finished(job_label(a_.source_user, a_.scope));
                 return out;
             }
         } catch (const std::exception&) {
@@ -133,7 +133,7 @@ public:
             }
         }
         r.seconds = since(t0);
-        if (o_.progress_sink) o_.progress_sink->account_finished(a_.source_user);
+        if (o_.progress_sink) o_.progress_sink->account_finished(job_label(a_.source_user, a_.scope));
         return out;
     }
 

@@ -48,6 +48,10 @@ std::string_view to_string(folder_scope s) noexcept {
     return "";
 }
 
+std::string job_label(std::string_view user, folder_scope s) {
+    return s == folder_scope::shared ? fmt::format("{} (public)", user) : std::string(user);
+}
+
 bool in_namespace(std::string_view name, const namespace_info& ns) noexcept {
     if (ns.prefix.empty()) return false;
     if (name.size() >= ns.prefix.size() && name.substr(0, ns.prefix.size()) == ns.prefix) return true;

@@ -16,6 +16,7 @@
 //  - A relative name "INBOX" is compared case-insensitively, as folder_map does everywhere ("Public/inbox"
 //    arrives as "Public/INBOX").
 #pragma once
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,11 @@ namespace arrival::engine {
 enum class folder_scope { personal, shared };
 
 [[nodiscard]] std::string_view to_string(folder_scope s) noexcept;
+
+// How the admin sees a job in progress rows, the summary table and verify's list: the account's name, and
+// "NAME (public)" for the --public job, which logs in as a listed account and runs beside that account's
+// own job (two jobs of one name would otherwise share one row).
+[[nodiscard]] std::string job_label(std::string_view user, folder_scope s);
 
 // True when `name` lies in `ns`: it starts with the (non-empty) prefix, or it is the prefix's root (the
 // prefix without its trailing delimiter). An empty prefix holds nothing here: it cannot be told apart

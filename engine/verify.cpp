@@ -41,6 +41,7 @@ account_verification verify_account(const account_pair& a, const job_options& o)
     account_verification out;
     out.source_user = a.source_user;
     out.dest_user = a.dest_user;
+    out.scope = a.scope;
     try {
         auto cred = [](const std::string& user, const secret_string& own, const std::string& admin, const secret_string& shared) {
             credentials c;
@@ -113,12 +114,15 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
         }
         missing += a.missing();
         failed_accounts += a.ok() ? 0 : 1;
-        accounts.push_back({{"source_user", a.source_user},
-                            {"dest_user", a.dest_user},
-                            {"status", a.ok() ? "ok" : "failed"},
-                            {"error", a.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.error)},
-                            {"missing", a.missing()},
-                            {"folders", std::move(folders)}});
+        nlohmann::json entry = {{"source_user", a.source_user},
+                                {"dest_user", a.dest_user},
+                                {"status", a.ok() ? "ok" : "failed"},
+                                {"error", a.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.error)},
+                                {"missing", a.missing()},
+                                {"folders", std::move(folders)}};
+        // As in migrate's report (engine/report.cpp): only the public entry names its namespace.
+        if (a.scope == folder_scope::shared) entry["namespace"] = to_string(a.scope);
+        accounts.push_back(std::move(entry));
     }
     return {{"command", "verify"},
             {"seconds", seconds},
@@ -129,19 +133,25 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
 std::string describe_differences(const std::vector<account_verification>& v) {
     std::string out;
     for (const auto& a : v) {
-        if (!a.error.empty()) out += fmt::format("{}: could not verify: {}\n", a.source_user, a.error);
+        const auto who = job_label(a.source_user, a.scope);
+        if (!a.error.empty()) out += fmt::format("{}: could not verify: {}\n", who, a.error);
         for (const auto& f : a.folders) {
             if (f.dest_missing && f.source_messages) {
                 // Every UID is in the JSON report; one line is enough here.
-                out += fmt::format("{}: folder '{}' -> '{}' does not exist on the destination ({} messages missing)\n",
-                                   a.source_user, f.source_folder, f.dest_folder, f.source_messages);
+                out += fmt::format("{}: folder '{}' -> '{}' does not exist on the destination ({} messages missing)\n", who,
+                                   f.source_folder, f.dest_folder, f.source_messages);
                 continue;
             }
-            for (const auto& m : f.missing) {
-                out += fmt::format("{}: '{}' UID {} ({} bytes, key {}) is missing from '{}'\n", a.source_user, f.source_folder,
-                                   m.uid, m.size, m.key, f.dest_folder);
+            // The folder's count first, so a long list of UIDs still says where and how many.
+            if (!f.missing.empty()) {
+                out += fmt::format("{}: folder '{}' -> '{}': {} of {} message(s) missing\n", who, f.source_folder, f.dest_folder,
+                                   f.missing.size(), f.source_messages);
             }
-            if (f.extra) out += fmt::format("{}: '{}' holds {} message(s) not on the source (not an error)\n", a.source_user, f.dest_folder, f.extra);
+            for (const auto& m : f.missing) {
+                out += fmt::format("{}: '{}' UID {} ({} bytes, key {}) is missing from '{}'\n", who, f.source_folder, m.uid,
+                                   m.size, m.key, f.dest_folder);
+            }
+            if (f.extra) out += fmt::format("{}: '{}' holds {} message(s) not on the source (not an error)\n", who, f.dest_folder, f.extra);
         }
     }
     return out;

@@ -1,6 +1,7 @@
 // `arrival verify`: compares source and destination folder by folder, with the same folder plan migrate
 // uses, by counts and dedupe-key multisets, and lists every difference. Read-only on both sides (EXAMINE,
-// BODY.PEEK of header fields only).
+// BODY.PEEK of header fields only). An account_pair of scope shared (verify --public) compares the source's
+// public namespace with the destination's, planned exactly as migrate --public plans it (plan_scope).
 //
 // A source message is "missing" when its key occurs fewer times on the destination than on the source
 // (k > j: the last k - j source UIDs of that key are listed). Destination messages without a source
@@ -36,6 +37,7 @@ struct folder_verification {
 struct account_verification {
     std::string source_user;
     std::string dest_user;
+    folder_scope scope = folder_scope::personal;   // shared: the --public entry (the source's public namespace)
     std::string error;   // could not verify (login, ...); empty when compared
     std::optional<error_kind> error_kind_;   // set when a connection-level error stopped it
     std::vector<folder_verification> folders;

@@ -2,7 +2,8 @@
 // '/', LEGACY "shared." with '.', one maildir per instance shared by every user (tools/testbed/dovecot.sh).
 // `arrival migrate --public` copies it once, as one account, byte-identical with flags and dates; a rerun
 // copies nothing; without --public nothing under Public/ is touched (neither copied per account nor verified);
-// a destination without a shared namespace fails that entry only. Users user170..user175 and DST user197.
+// a destination without a shared namespace fails that entry only; `arrival verify --public` compares the
+// namespace once, as migrate maps it. Users user170..user177 and DST user197.
 // The public maildirs are emptied by each test: the tests of this executable run one after the other, and no
 // other test writes there.
 #include <fstream>
@@ -61,6 +62,23 @@ bool any_public(const std::vector<mailbox_entry>& list, std::string_view prefix)
         if (e.name.rfind(prefix, 0) == 0) return true;
     }
     return false;
+}
+
+// Removes the one message of the maildir folder `dir` (new/ or cur/) whose bytes contain `needle`, the way
+// a user's or admin's delete would leave the destination; Dovecot notices at its next sync.
+void remove_maildir_message(const std::filesystem::path& dir, const std::string& needle) {
+    std::vector<std::filesystem::path> hits;
+    for (const char* sub : {"new", "cur"}) {
+        if (!std::filesystem::exists(dir / sub)) continue;
+        for (const auto& e : std::filesystem::directory_iterator(dir / sub)) {
+            std::ifstream in(e.path(), std::ios::binary);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            if (ss.str().find(needle) != std::string::npos) hits.push_back(e.path());
+        }
+    }
+    ASSERT_EQ(hits.size(), 1u) << needle << " in " << dir;
+    std::filesystem::remove(hits.front());
 }
 
 }  // namespace
@@ -266,4 +284,83 @@ TEST(migrate_public, destination_without_a_shared_namespace_fails_that_entry_onl
     EXPECT_EQ(pub["status"], "failed");
     EXPECT_NE(pub["error"].get<std::string>().find("destination server has no shared namespace"), std::string::npos) << pub.dump(2);
     EXPECT_NE(pub["error"].get<std::string>().find("Public/"), std::string::npos) << pub.dump(2);
+}
+
+TEST(migrate_public, verify_public_compares_the_namespace_once_as_migrate_maps_it) {
+    reset_public("ARRIVAL_DOVECOT_SRC_PUBLIC");
+    reset_public("ARRIVAL_DOVECOT_DST_PUBLIC");
+    for (int n : {176, 177}) reset_both(n);
+    {
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(176));
+        seed(*s, "INBOX", {{make_message("mine176@x", "mine", 300), {}, ""}});
+        seed(*s, "Public/Board", {{make_message("board1@x", "agenda", 500), {"\\Seen"}, "01-Jun-2024 09:00:00 +0000"},
+                                  {make_message("board2@x", "minutes", 700), {}, "02-Jun-2024 09:00:00 +0000"},
+                                  {make_message("board3@x", "budget", 900), {"\\Flagged"}, "03-Jun-2024 09:00:00 +0000"}});
+        seed(*s, "Public/Board/Archive", {{make_message("old1@x", "old", 400), {}, "01-Jan-2020 09:00:00 +0000"}});
+        seed(*s, "Public/Skip", {{make_message("skip1@x", "skipped", 400), {}, ""}});
+        s->logout();
+    }
+    temp_dir dir;
+    // The same relative-name filter for both commands: Public/Skip is neither copied nor compared.
+    const auto conn = migrate_args(dir, fmt::format("{0},{0}\n{1},{1}\n", user(176), user(177)));
+    const auto base = conn + " --exclude '^Skip$'";
+    auto r = run_cli("migrate --public " + base + " --state-dir " + (dir.path / "state").string(), dir);
+    ASSERT_EQ(r.status, 0) << r.output;
+
+    const auto report = (dir.path / "verify.json").string();
+    r = run_cli("verify --public " + base + " --report " + report, dir);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find(": 0 missing, 0 account(s) not ok"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find(env("ARRIVAL_DOVECOT_USER_PASSWORD")), std::string::npos);
+    auto j = read_report(report);
+    ASSERT_EQ(j["accounts"].size(), 3u) << j.dump(2);   // two accounts and the namespace, once
+    for (int i : {0, 1}) {
+        EXPECT_FALSE(j["accounts"][i].contains("namespace"));
+        for (const auto& f : j["accounts"][i]["folders"]) EXPECT_NE(f["source_folder"].get<std::string>().rfind("Public", 0), 0u) << f.dump();
+    }
+    const auto& pub = j["accounts"][2];
+    EXPECT_EQ(pub["namespace"], "shared");
+    EXPECT_EQ(pub["source_user"], user(176));
+    EXPECT_EQ(pub["status"], "ok") << pub.dump(2);
+    std::map<std::string, nlohmann::json> folders;
+    for (const auto& f : pub["folders"]) folders[f["source_folder"].get<std::string>()] = f;
+    ASSERT_EQ(folders.size(), 2u) << pub.dump(2);   // Board and Board/Archive; Skip excluded, the root never compared
+    EXPECT_EQ(folders["Public/Board"]["dest_folder"], "Public/Board");
+    EXPECT_EQ(folders["Public/Board"]["source_messages"], 3);
+    EXPECT_EQ(folders["Public/Board"]["dest_messages"], 3);
+    EXPECT_EQ(folders["Public/Board/Archive"]["dest_messages"], 1);
+
+    // Without the exclude, verify sees the folder migrate was told to skip: missing, exit 1.
+    r = run_cli("verify --public " + conn, dir);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("folder 'Public/Skip' -> 'Public/Skip' does not exist on the destination (1 messages missing)"),
+              std::string::npos)
+        << r.output;
+
+    // One message gone from the destination's public folder: reported with the folder, the count and the
+    // source UID, in the shared entry only; exit 1 as for a private account.
+    ASSERT_NO_FATAL_FAILURE(remove_maildir_message(std::filesystem::path(env("ARRIVAL_DOVECOT_DST_PUBLIC")) / ".Board", "<board2@x>"));
+    r = run_cli("verify --public " + base + " --report " + report, dir);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find(fmt::format("{} (public): folder 'Public/Board' -> 'Public/Board': 1 of 3 message(s) missing", user(176))),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("'Public/Board' UID 2 "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(": 1 missing, 1 account(s) not ok"), std::string::npos) << r.output;
+    j = read_report(report);
+    EXPECT_EQ(j["totals"]["missing"], 1) << j.dump(2);
+    EXPECT_EQ(j["accounts"][0]["status"], "ok");
+    EXPECT_EQ(j["accounts"][1]["status"], "ok");
+    EXPECT_EQ(j["accounts"][2]["status"], "failed");
+    EXPECT_EQ(j["accounts"][2]["missing"], 1);
+    for (const auto& f : j["accounts"][2]["folders"]) {
+        if (f["source_folder"] != "Public/Board") continue;
+        EXPECT_EQ(f["dest_messages"], 2);
+        ASSERT_EQ(f["missing"].size(), 1u) << f.dump(2);
+        EXPECT_EQ(f["missing"][0]["uid"], 2);
+    }
+
+    // Without --public the private accounts alone are compared: nothing missing.
+    r = run_cli("verify " + base, dir);
+    EXPECT_EQ(r.status, 0) << r.output;
 }

@@ -1,6 +1,7 @@
 // `arrival verify`: compares source and destination per folder (counts and dedupe-key multisets) with the
 // same connection and account options as migrate, and lists every difference. Exit status 0 when nothing
-// is missing, 1 when mail is missing or an account could not be compared.
+// is missing, 1 when mail is missing or an account could not be compared. With --public, the source's
+// shared namespace is compared once more, as one entry, as `migrate --public` maps it.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,7 @@ int run_verify(int argc, char** argv) {
     app.name("arrival verify");
     migrate_args a;
     add_connection_options(app, a);
+    add_public_options(app, a);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

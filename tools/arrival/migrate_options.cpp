@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "engine/folder_map.hpp"
+#include "engine/public_plan.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
 
@@ -35,6 +36,12 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only");
     app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
     app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds");
+}
+
+void add_public_options(CLI::App& app, migrate_args& a) {
+    auto* flag = app.add_flag("--public", a.with_public,
+                              "also take the source's shared/public namespace, once, against the destination's (off by default)");
+    app.add_option("--public-account", a.public_account, "log in as this account for --public (default: the first listed)")->needs(flag);
 }
 
 resolved_run resolve(const migrate_args& a) {
@@ -91,6 +98,15 @@ resolved_run resolve(const migrate_args& a) {
             throw usage_error(fmt::format("{}:{}: no destination password for {}: give --dest-password-file (with --dest-admin "
                                           "for an admin) or ARRIVAL_DEST_PASSWORD, or a password column",
                                           a.accounts_file, acc.line, acc.dest_user));
+        }
+    }
+    if (a.with_public) {
+        // One more entry, after the accounts: the public namespace, taken once.
+        try {
+            r.accounts.accounts.push_back(engine::public_job_account(r.accounts.accounts, a.public_account,
+                                                                     !j.source_password.empty() && !j.dest_password.empty()));
+        } catch (const std::invalid_argument& e) {
+            throw usage_error(e.what());
         }
     }
     j.dry_run = a.dry_run;

@@ -21,6 +21,9 @@ struct migrate_args {
     std::vector<std::string> include, exclude;
     std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
     std::string report_file;
+    // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
+    bool with_public = false;
+    std::string public_account;
     // migrate only
     std::string state_dir = "arrival-state";
     bool dry_run = false, collapse_duplicates = false;
@@ -32,6 +35,10 @@ struct migrate_args {
 
 // Registers the options common to both commands on `app`.
 void add_connection_options(CLI::App& app, migrate_args& a);
+
+// Registers --public and --public-account; resolve() then appends the public entry after the accounts
+// (engine/public_plan.hpp: public_job_account), so verify plans it exactly as migrate does.
+void add_public_options(CLI::App& app, migrate_args& a);
 
 // Everything a run needs, resolved and validated. Throws usage_error (exit 2) for bad values and
 // std::runtime_error (exit 3) for files that cannot be read.
