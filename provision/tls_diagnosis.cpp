@@ -1,5 +1,7 @@
 #include "provision/tls_diagnosis.hpp"
 
+#include "provision/entry.hpp"
+
 #include <fmt/format.h>
 #include <ldap.h>
 #include <netdb.h>
@@ -117,6 +119,16 @@ std::string diagnose_tls(const std::string& url, const std::string& ca_file, boo
         return fmt::format("TLS handshake failed: {}", *buf ? buf : "the server closed the connection");
     }
     const long verdict = SSL_get_verify_result(ssl.get());
+    if (verdict == X509_V_OK && iequals(host, "localhost")) {
+        // OpenLDAP's own quirk (tls2.c, ldap_pvt_tls_check_hostname): for a URL naming "localhost" it checks
+        // the certificate against this machine's host name instead, so a certificate for localhost fails.
+        char self[256] = "";
+        (void)::gethostname(self, sizeof self - 1);
+        return fmt::format("the certificate is valid for localhost, but libldap checks a localhost URL against this "
+                           "machine's name ({}) instead; connect to 127.0.0.1 if the certificate names that address, or "
+                           "use the name the certificate carries",
+                           self);
+    }
     if (verdict == X509_V_OK) {
         return "libldap gives no reason; a handshake by OpenSSL with the same CA and host name verifies the server, "
                "so look at libldap's own checks (it matches the certificate against the host name as it resolves "
