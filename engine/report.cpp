@@ -1,5 +1,7 @@
 #include "engine/report.hpp"
 
+#include "engine/public_folders.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -146,7 +148,7 @@ std::string summary_table(const run_report& r) {
     std::string out = fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7}\n", "account", w, "status", "copied",
                                   "dup-skip", "failed", "bytes", "seconds");
     for (const auto& a : r.accounts) {
-        const auto name = a.scope == folder_scope::shared ? a.source_user + " (public)" : a.source_user;
+        const auto name = job_label(a.source_user, a.scope);
         out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}\n", name, w, a.ok ? "ok" : "FAILED",
                            a.copied(), a.skipped_duplicate(), a.failed(), human_bytes(a.bytes()), a.seconds);
         if (!a.ok) out += fmt::format("  error: {}\n", a.error);

@@ -11,7 +11,6 @@
 
 #include "engine/byte_budget.hpp"
 #include "engine/progress.hpp"
-#include "engine/public_plan.hpp"
 #include "engine/report.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/state_store.hpp"
@@ -35,11 +34,7 @@ int run_migrate(int argc, char** argv) {
     app.add_option("--spill-dir", a.spill_dir, "temporary files for bodies over 1 MB (default /tmp)");
     app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
-    bool with_public = false;
-    std::string public_account;
-    auto* public_flag = app.add_flag("--public", with_public,
-                                     "also migrate the source's shared/public namespace once, into the destination's (off by default)");
-    app.add_option("--public-account", public_account, "log in as this account for --public (default: the first listed)")->needs(public_flag);
+    add_public_options(app, a);  // resolve() adds the public job, once, after the accounts
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -55,16 +50,6 @@ int run_migrate(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "arrival migrate: %s\n", e.what());
         return exit_nothing_ran;
-    }
-    if (with_public) {
-        // One more job, after the accounts: the public namespace, copied once (engine/public_plan.hpp).
-        try {
-            run.accounts.accounts.push_back(engine::public_job_account(
-                run.accounts.accounts, public_account, !run.job.source_password.empty() && !run.job.dest_password.empty()));
-        } catch (const std::invalid_argument& e) {
-            std::fprintf(stderr, "arrival migrate: %s\n", e.what());
-            return exit_usage;
-        }
     }
     if (a.insecure) std::fprintf(stderr, "arrival migrate: WARNING: --insecure: certificates and host names are NOT verified\n");
 
