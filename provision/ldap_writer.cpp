@@ -244,43 +244,65 @@ void ldap_writer::read_schema(schema& out) {
 void ldap_writer::read_index(destination_index& out) {
     const char* attrs[] = {"objectClass", "zimbraId", "mail", "zimbraMailAlias", "zimbraMailDeliveryAddress",
                            "zimbraDomainName", nullptr};
-    LDAPMessage* res = nullptr;
     // Carbonio keeps everything under the empty suffix, so a subtree search of "" sees the whole directory.
-    const int rc = ldap_search_ext_s(ld_, "", LDAP_SCOPE_SUBTREE, "(objectClass=*)", const_cast<char**>(attrs), 0,
-                                     nullptr, nullptr, nullptr, 0, &res);
-    if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
-        ldap_msgfree(res);
-        throw ldap_failure(ldap_failure::kind::protocol,
-                           fmt::format("reading the directory of {}: {}", opts_.url, server_says(ld_, rc)));
-    }
-    for (LDAPMessage* e = ldap_first_entry(ld_, res); e != nullptr; e = ldap_next_entry(ld_, e)) {
-        char* d = ldap_get_dn(ld_, e);
+    // Entries are taken one at a time as they arrive (LDAP_MSG_ONE): a synchronous search would hold every
+    // entry of the directory in libldap's memory before the first is looked at.
+    int id = 0;
+    int rc = ldap_search_ext(ld_, "", LDAP_SCOPE_SUBTREE, "(objectClass=*)", const_cast<char**>(attrs), 0, nullptr,
+                             nullptr, nullptr, 0, &id);
+    auto failed = [&](int code) {
+        return ldap_failure(ldap_failure::kind::protocol,
+                            fmt::format("reading the directory of {}: {}", opts_.url, server_says(ld_, code)));
+    };
+    if (rc != LDAP_SUCCESS) throw failed(rc);
+    timeval tv{opts_.timeout_seconds, 0};
+    for (;;) {
+        LDAPMessage* msg = nullptr;
+        const int t = ldap_result(ld_, id, LDAP_MSG_ONE, &tv, &msg);
+        if (t <= 0) {
+            if (msg) ldap_msgfree(msg);
+            throw t == 0 ? ldap_failure(ldap_failure::kind::protocol,
+                                        fmt::format("reading the directory of {}: timed out", opts_.url))
+                         : failed(LDAP_SERVER_DOWN);
+        }
+        if (t == LDAP_RES_SEARCH_RESULT) {
+            int err = LDAP_OTHER;
+            (void)ldap_parse_result(ld_, msg, &err, nullptr, nullptr, nullptr, nullptr, 1);
+            if (err != LDAP_SUCCESS && err != LDAP_NO_SUCH_OBJECT) throw failed(err);
+            return;
+        }
+        if (t != LDAP_RES_SEARCH_ENTRY) {
+            ldap_msgfree(msg);  // references: Carbonio has none
+            continue;
+        }
+        char* d = ldap_get_dn(ld_, msg);
         std::string ndn;
         if (d == nullptr || normalize_dn(d, ndn)) {
             if (d) ldap_memfree(d);
+            ldap_msgfree(msg);
             continue;
         }
         ldap_memfree(d);
         server_values vals;
-        read_values(ld_, e, vals);
-        out.ndns.insert(ndn);
+        read_values(ld_, msg, vals);
+        ldap_msgfree(msg);
+        const auto holder = out.add_entry(ndn);
         bool is_cos = false, is_domain = false;
         for (const auto& oc : vals["objectclass"]) {
             is_cos = is_cos || iequals(oc, "zimbraCOS");
             is_domain = is_domain || iequals(oc, "zimbraDomain");
         }
-        for (const auto& id : vals["zimbraid"]) {
-            out.zimbra_ids[to_lower(id)] = ndn;
-            if (is_cos) out.cos_ids.insert(to_lower(id));
+        for (const auto& zid : vals["zimbraid"]) {
+            out.add_zimbra_id(to_lower(zid), holder);
+            if (is_cos) out.add_cos_id(to_lower(zid));
         }
         if (is_domain) {
-            for (const auto& n : vals["zimbradomainname"]) out.domains.insert(to_lower(n));
+            for (const auto& n : vals["zimbradomainname"]) out.add_domain(to_lower(n));
         }
-        for (const char* t : {"mail", "zimbramailalias", "zimbramaildeliveryaddress"}) {
-            for (const auto& a : vals[t]) out.addresses[to_lower(a)] = ndn;
+        for (const char* type : {"mail", "zimbramailalias", "zimbramaildeliveryaddress"}) {
+            for (const auto& a : vals[type]) out.add_address(to_lower(a), holder);
         }
     }
-    ldap_msgfree(res);
 }
 
 bool ldap_writer::read_entry(const std::string& dn_text, entry& out) {

@@ -88,10 +88,9 @@ private:
                 report(e, "duplicate_zimbra_id",
                        fmt::format("zimbraId {} already used by {} ({})", id, other.dn(), where(other)));
             } else if (o_.existing) {
-                const auto d = o_.existing->zimbra_ids.find(key);
-                if (d != o_.existing->zimbra_ids.end() && !same_holder(d->second, e)) {
-                    report(e, "duplicate_zimbra_id",
-                           fmt::format("zimbraId {} already used on the destination by {}", id, d->second));
+                const auto d = o_.existing->zimbra_id_holder(key);
+                if (d && !same_holder(*d, e)) {
+                    report(e, "duplicate_zimbra_id", fmt::format("zimbraId {} already used on the destination by {}", id, *d));
                 }
             }
             if (kind == entry_kind::cos) cos_ids_.insert(key);
@@ -113,10 +112,9 @@ private:
                 const entry other = m_.at(jt->second);
                 report(e, "duplicate_mail", fmt::format("address {} already belongs to {} ({})", a, other.dn(), where(other)));
             } else if (new_addr && o_.existing) {
-                const auto d = o_.existing->addresses.find(a);
-                if (d != o_.existing->addresses.end() && !same_holder(d->second, e)) {
-                    report(e, "duplicate_mail",
-                           fmt::format("address {} already belongs to {} on the destination", a, d->second));
+                const auto d = o_.existing->address_holder(a);
+                if (d && !same_holder(*d, e)) {
+                    report(e, "duplicate_mail", fmt::format("address {} already belongs to {} on the destination", a, *d));
                 }
             }
         }
@@ -124,30 +122,30 @@ private:
 
     // The destination's entry holding a value is this one (also under the DN a modrdn moves it from), or
     // one the plan deletes: no conflict.
-    bool same_holder(const std::string& holder, const entry& e) const {
-        if (holder == e.ndn() || deleted_.count(holder)) return true;
+    bool same_holder(std::string_view holder, const entry& e) const {
+        if (holder == e.ndn() || deleted_.count(std::string(holder))) return true;
         std::string old;
         return !e.renamed_from.empty() && !normalize_dn(e.renamed_from, old) && old == holder;
     }
 
     bool domain_known(const std::string& d) const {
-        return domains_.count(d) || (o_.existing && o_.existing->domains.count(d));
+        return domains_.count(d) || (o_.existing && o_.existing->has_domain(d));
     }
     bool cos_known(const std::string& id) const {
-        return cos_ids_.count(id) || (o_.existing && o_.existing->cos_ids.count(id));
+        return cos_ids_.count(id) || (o_.existing && o_.existing->has_cos_id(id));
     }
     // By hash alone: a false "known" needs two distinct values with one 64-bit hash (odds ~1e-9 at a
     // million values), and would only hide a dangling reference, never refuse good input.
     bool id_known(const std::string& id) const {
-        return zimbra_ids_.count(key_hash(id)) || (o_.existing && o_.existing->zimbra_ids.count(id));
+        return zimbra_ids_.count(key_hash(id)) || (o_.existing && o_.existing->zimbra_id_holder(id));
     }
     bool address_known(const std::string& a) const {
-        return addresses_.count(key_hash(a)) || (o_.existing && o_.existing->addresses.count(a));
+        return addresses_.count(key_hash(a)) || (o_.existing && o_.existing->address_holder(a));
     }
     bool dn_known(std::string_view ndn) {
         // Siblings share a parent (every account under ou=people): remember the last one found.
         if (ndn == last_known_dn_) return true;
-        if (m_.contains(ndn) || (o_.existing && o_.existing->ndns.count(std::string(ndn)))) {
+        if (m_.contains(ndn) || (o_.existing && o_.existing->has_entry(ndn))) {
             last_known_dn_.assign(ndn);
             return true;
         }

@@ -9,24 +9,16 @@
 #include <unordered_set>
 #include <vector>
 
+#include "provision/destination_index.hpp"
 #include "provision/directory_model.hpp"
 #include "provision/problem.hpp"
 #include "provision/schema.hpp"
 
 namespace arrival::provision {
 
-// What the destination already holds (empty for --check/--emit without --ldap). Keys are lower-case.
-struct destination_index {
-    std::unordered_set<std::string> ndns;
-    std::unordered_set<std::string> domains;       // zimbraDomainName
-    std::unordered_set<std::string> cos_ids;       // zimbraId of zimbraCOS entries
-    std::unordered_map<std::string, std::string> zimbra_ids;  // zimbraId -> ndn
-    std::unordered_map<std::string, std::string> addresses;   // mail / zimbraMailAlias -> ndn
-};
-
 struct validation_options {
     const schema* destination_schema = nullptr;  // required attributes from it; a built-in table otherwise
-    const destination_index* existing = nullptr;
+    const destination_index* existing = nullptr;  // empty for --check/--emit without --ldap
 };
 
 // Appends the problems found. Two passes over the (spooled) plan; runs in O(entries × attributes).

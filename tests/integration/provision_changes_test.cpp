@@ -129,6 +129,35 @@ TEST(provision_changes, a_change_that_breaks_an_entry_is_refused_before_any_writ
     EXPECT_EQ(l.get("uid=bob" + people).count("zimbraaccountstatus"), 1u);
 }
 
+// Values the destination already holds belong to its entries: a new account reusing one is refused before
+// anything is written, naming the holder; a domain only the destination declares is known.
+TEST(provision_changes, values_taken_on_the_destination_are_refused_and_its_domains_are_known) {
+    slapd_env s;
+    ASSERT_TRUE(s.ok());
+    scratch t("chg5");
+    const std::string d = "chge" + std::to_string(::getpid());
+    const std::string people = ",ou=people,dc=" + d + ",dc=test";
+    t.write("base.ldif", domain_ldif(d));
+    ASSERT_EQ(provision(s, quote(t.path("base.ldif"))).status, 0);
+    const auto account = [&](const std::string& uid, const std::string& mail, const std::string& id) {
+        return "dn: uid=" + uid + people + "\nobjectClass: inetOrgPerson\nobjectClass: zimbraAccount\nuid: " + uid +
+               "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + mail + "\nzimbraAccountStatus: active\nzimbraId: " + id +
+               "\n\n";
+    };
+    t.write("new.ldif", account("eve", "eve@" + d + ".test", d + "-eve"));
+    auto r = provision(s, quote(t.path("new.ldif")));
+    EXPECT_EQ(r.status, 0) << r.output;  // its domain is declared on the destination only
+    t.write("clash.ldif", account("fay", "ann@" + d + ".test", d + "-bob"));
+    r = provision(s, quote(t.path("clash.ldif")));
+    EXPECT_EQ(r.status, 3) << r.output;
+    EXPECT_NE(r.output.find("address ann@" + d + ".test already belongs to uid=ann" + people + " on the destination"),
+              std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("zimbraId " + d + "-bob already used on the destination by uid=bob" + people),
+              std::string::npos) << r.output;
+    ldap_reader l(s);
+    EXPECT_TRUE(l.get("uid=fay" + people).empty());
+}
+
 // Delete, then the entry's record again: the destination's entry is replaced whole (attributes the new
 // record lacks are gone), and a rerun finds it matching and leaves it alone.
 TEST(provision_changes, delete_then_add_again_replaces_the_entry_and_a_rerun_changes_nothing) {

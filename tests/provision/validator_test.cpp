@@ -170,10 +170,11 @@ zimbraId: n-2
 mail: taken@live.test
 )";
     destination_index live;
-    live.ndns = {"dc=live,dc=test", "ou=people,dc=live,dc=test"};
-    live.domains = {"live.test"};
-    live.cos_ids = {"live-cos"};
-    live.addresses = {{"taken@live.test", "uid=old,ou=people,dc=live,dc=test"}};
+    live.add_entry("dc=live,dc=test");
+    live.add_entry("ou=people,dc=live,dc=test");
+    live.add_domain("live.test");
+    live.add_cos_id("live-cos");
+    live.add_address("taken@live.test", live.add_entry("uid=old,ou=people,dc=live,dc=test"));
     directory_model m;
     std::vector<problem> ps;
     std::istringstream in(text);
