@@ -5,7 +5,7 @@
 namespace imap_test {
 namespace {
 
-constexpr int kUser = 182;
+constexpr int kMailboxUser = 182;
 
 const mailbox_info* find(const std::vector<mailbox_info>& v, std::string_view name) {
     for (const auto& m : v) {
@@ -16,7 +16,7 @@ const mailbox_info* find(const std::vector<mailbox_info>& v, std::string_view na
 
 TEST(imap_mailbox, namespace_and_list_with_special_use_and_subscriptions) {
     run([]() -> net::awaitable<void> {
-        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kUser));
+        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kMailboxUser));
         error_code ec;
         const auto ns = co_await conn->async_namespace(ec);
         EXPECT_FALSE(ec) << conn->diag().to_string();
@@ -48,7 +48,7 @@ TEST(imap_mailbox, namespace_and_list_with_special_use_and_subscriptions) {
 
 TEST(imap_mailbox, create_non_ascii_subscribe_and_list_back_in_utf8) {
     run([]() -> net::awaitable<void> {
-        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kUser));
+        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kMailboxUser));
         error_code ec;
         const std::string parent = unique_name("Büro & Co");
         const std::string child = parent + "/Cartório 📁";
@@ -81,7 +81,7 @@ TEST(imap_mailbox, create_non_ascii_subscribe_and_list_back_in_utf8) {
 
 TEST(imap_mailbox, status_select_examine) {
     run([]() -> net::awaitable<void> {
-        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kUser));
+        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kMailboxUser));
         error_code ec;
         const std::string box = unique_name("status");
         co_await conn->async_create(box, ec);

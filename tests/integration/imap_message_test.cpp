@@ -11,7 +11,7 @@
 namespace imap_test {
 namespace {
 
-constexpr int kUser = 183;
+constexpr int kMessageUser = 183;
 
 internal_date date(int y, int mo, int d, int h, int mi, int s, int zone) {
     internal_date t;
@@ -31,7 +31,7 @@ bool has_flag(const std::vector<std::string>& flags, std::string_view f) {
 
 TEST(imap_message, append_with_flags_and_date_reads_back_byte_identical) {
     run([]() -> net::awaitable<void> {
-        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kUser));
+        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kMessageUser));
         error_code ec;
         const std::string box = unique_name("append");
         co_await conn->async_create(box, ec);
@@ -69,7 +69,7 @@ TEST(imap_message, append_with_flags_and_date_reads_back_byte_identical) {
 
 TEST(imap_message, multiappend_search_and_fetch_ranges) {
     run([]() -> net::awaitable<void> {
-        auto conn = co_await open(options(endpoint::cleartext), user_credentials(kUser));
+        auto conn = co_await open(options(endpoint::cleartext), user_credentials(kMessageUser));
         error_code ec;
         CO_ASSERT(conn->has_capability("MULTIAPPEND"));
         const std::string box = unique_name("multi");
@@ -104,7 +104,7 @@ TEST(imap_message, multiappend_search_and_fetch_ranges) {
 
 TEST(imap_message, thousand_pipelined_commands) {
     run([]() -> net::awaitable<void> {
-        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kUser));
+        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kMessageUser));
         error_code ec;
         const std::string box = unique_name("pipeline");
         co_await conn->async_create(box, ec);
@@ -171,7 +171,7 @@ private:
 
 TEST(imap_message, twenty_megabyte_message_round_trip_streamed) {
     run([]() -> net::awaitable<void> {
-        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kUser));
+        auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(kMessageUser));
         error_code ec;
         const std::string box = unique_name("big");
         co_await conn->async_create(box, ec);

@@ -12,7 +12,7 @@
 namespace arrival::pim {
 namespace {
 
-std::string fixture(const std::string& name) { return test::fixture("ics/" + name); }
+std::string ics_fixture(const std::string& name) { return test::fixture("ics/" + name); }
 
 TEST(ics_content_line, parses_name_params_value) {
     ics_content_line l;
@@ -45,7 +45,7 @@ TEST(ics_content_line, rejects_malformed_lines) {
 }
 
 TEST(ics_reader, reads_fixture_components_timezones_and_properties) {
-    const auto cal = read_ics(fixture("recurring.ics"));
+    const auto cal = read_ics(ics_fixture("recurring.ics"));
     EXPECT_TRUE(cal.issues.empty()) << cal.issues.front().message;
     ASSERT_EQ(cal.timezones.size(), 2u);
     EXPECT_EQ(cal.timezones[0].tzid, "Europe/Berlin");
@@ -84,7 +84,7 @@ TEST(ics_reader, empty_uid_is_replaced_by_a_derived_uid_and_the_resource_reads_b
 }
 
 TEST(ics_reader, lf_and_crlf_give_the_same_components) {
-    auto crlf = fixture("recurring.ics");
+    auto crlf = ics_fixture("recurring.ics");
     std::string lf;
     for (char c : crlf) {
         if (c != '\r') lf += c;
@@ -95,7 +95,7 @@ TEST(ics_reader, lf_and_crlf_give_the_same_components) {
 }
 
 TEST(ics_reader, broken_components_are_reported_with_lines_and_the_rest_is_kept) {
-    const auto cal = read_ics(fixture("broken.ics"));
+    const auto cal = read_ics(ics_fixture("broken.ics"));
     std::vector<std::string> uids;
     for (const auto& c : cal.components) uids.push_back(c.uid);
     ASSERT_EQ(uids.size(), 4u);
@@ -114,7 +114,7 @@ TEST(ics_reader, broken_components_are_reported_with_lines_and_the_rest_is_kept)
 }
 
 TEST(ics_reader, generated_uid_is_stable) {
-    const auto a = read_ics(fixture("broken.ics")), b = read_ics(fixture("broken.ics"));
+    const auto a = read_ics(ics_fixture("broken.ics")), b = read_ics(ics_fixture("broken.ics"));
     EXPECT_EQ(a.components[2].uid, b.components[2].uid);
 }
 
@@ -155,7 +155,7 @@ TEST(ics_reader, bom_blank_lines_and_concatenated_calendars) {
 }
 
 TEST(calendar_object, groups_overrides_with_master_first) {
-    const auto cal = read_ics(fixture("recurring.ics"));
+    const auto cal = read_ics(ics_fixture("recurring.ics"));
     const auto g = group_by_uid(cal);
     EXPECT_TRUE(g.issues.empty());
     ASSERT_EQ(g.objects.size(), 5u);
@@ -176,7 +176,7 @@ TEST(calendar_object, duplicate_uid_and_recurrence_id_is_reported) {
 }
 
 TEST(calendar_object, caldav_resource_has_only_used_timezones_and_no_method) {
-    const auto cal = read_ics(fixture("recurring.ics"));
+    const auto cal = read_ics(ics_fixture("recurring.ics"));
     const auto g = group_by_uid(cal);
     const auto standup = make_caldav_resource(cal, g.objects[0]);
     EXPECT_EQ(standup.rfind("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example Corp//Groupware 7.1//EN\r\n"
@@ -193,7 +193,7 @@ TEST(calendar_object, caldav_resource_has_only_used_timezones_and_no_method) {
 }
 
 TEST(calendar_object, carbonio_body_puts_timezones_first) {
-    const auto cal = read_ics(fixture("recurring.ics"));
+    const auto cal = read_ics(ics_fixture("recurring.ics"));
     const auto body = make_carbonio_ics(cal, group_by_uid(cal));
     const auto last_tz = body.rfind("END:VTIMEZONE");
     const auto first_event = body.find("BEGIN:VEVENT");

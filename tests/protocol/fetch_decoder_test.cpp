@@ -19,7 +19,7 @@ struct fetch_case {
 
 using namespace std::string_view_literals;
 
-const fetch_case cases[] = {
+const fetch_case fetch_cases[] = {
     {"metadata", "* 1 FETCH (UID 7 FLAGS (\\Seen $Forwarded) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 44827)\r\n",
      "fetch seq=1 uid=7 flags=(\\Seen $Forwarded) date=17-Jul-1996 02:44:25 -0700 size=44827 parts=0\n"},
     {"empty_flags", "* 2 FETCH (FLAGS () UID 8)\r\n", "fetch seq=2 uid=8 flags=() parts=0\n"},
@@ -87,7 +87,7 @@ TEST_P(fetch_decoder_table, inline_and_streamed_at_every_split) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(cases, fetch_decoder_table, ::testing::ValuesIn(cases),
+INSTANTIATE_TEST_SUITE_P(cases, fetch_decoder_table, ::testing::ValuesIn(fetch_cases),
                          [](const auto& tpi) { return std::string(tpi.param.name); });
 
 TEST(fetch_decoder, record_flags_are_views_of_the_final_response) {
