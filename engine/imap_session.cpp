@@ -399,14 +399,23 @@ public:
 
     std::vector<append_result> append(const std::string& mailbox, const std::vector<append_item>& items) override {
         std::vector<append_result> out(items.size());
-        // Runs of in-memory bodies go in one command each (MULTIAPPEND); a spilled body goes alone, mapped only
-        // for its own command. Source order is kept, so destination UIDs follow source UIDs.
+        // The batch goes in as few commands as possible (MULTIAPPEND: Dovecot commits once per command). Spilled
+        // bodies are mapped only while their command is in flight, so a command takes them up to
+        // spilled_per_command bytes and one larger goes alone. (Each spilled body used to go alone: a 500-message
+        // corpus with a few >1 MB attachments took 28 commands where 13 folders needed 15; rawlog, session 3.)
+        // Source order is kept, so destination UIDs follow source UIDs.
+        constexpr std::uint64_t spilled_per_command = 16 << 20;
         for (std::size_t i = 0; i < items.size();) {
-            std::size_t j = i + 1;
-            if (!items[i].body->spilled()) {
-                while (j < items.size() && !items[j].body->spilled()) ++j;
+            std::size_t j = i;
+            std::uint64_t spilled = 0;
+            while (j < items.size()) {
+                const std::uint64_t add = items[j].body->spilled() ? items[j].body->size() : 0;
+                if (j > i && spilled + add > spilled_per_command) break;
+                spilled += add;
+                ++j;
+                if (spilled > spilled_per_command) break;
             }
-            append_run(mailbox, items, i, j, out);
+            append_run(mailbox, items, i, j, spilled, out);
             i = j;
         }
         return out;
@@ -482,7 +491,6 @@ private:
     struct prepared {
         std::vector<imap::append_message> messages;
         std::vector<body_view> views;
-        std::uint64_t mapped = 0;
     };
 
     prepared prepare(const std::vector<append_item>& items, std::size_t from, std::size_t to) {
@@ -490,7 +498,6 @@ private:
         p.views.reserve(to - from);
         for (std::size_t k = from; k < to; ++k) {
             const auto& it = items[k];
-            if (it.body->spilled()) p.mapped += it.body->size();
             p.views.push_back(it.body->view_all());
             imap::append_message m;
             for (const auto& f : it.flags) m.flags.emplace_back(f);
@@ -510,10 +517,10 @@ private:
     // Appends items[from, to): one command when it is one message or the server has MULTIAPPEND; when that
     // all-or-nothing command is refused, or there is no MULTIAPPEND, one APPEND per message, all pipelined,
     // each with its own verdict in the server's words.
+    // `spilled`: the bytes of spilled bodies among them, mapped for the command (under the run's mapping cap).
     void append_run(const std::string& mailbox, const std::vector<append_item>& items, std::size_t from, std::size_t to,
-                    std::vector<append_result>& out) {
-        const bool spilled = items[from].body->spilled();
-        const std::uint64_t taken = spilled ? mapped_bytes().acquire(items[from].body->size()) : 0;
+                    std::uint64_t spilled, std::vector<append_result>& out) {
+        const std::uint64_t taken = spilled ? mapped_bytes().acquire(spilled) : 0;
         struct release_guard {
             std::uint64_t n;
             ~release_guard() {
