@@ -365,13 +365,16 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
     std::vector<bool> renamed(model.size(), false);
     // Sends nothing more until every outstanding request of `pending` (msgid -> entry index) has answered;
     // `done(index, rc, server text, message)` gets each result.
-    auto collect = [&](std::map<int, std::size_t>& pending, auto&& done) {
+    // Waits for every request of `pending` (msgid -> index) to answer in full (a search: its entries and its
+    // result); done(index, message chain) gets each. When the server goes silent or away, lost(index, why)
+    // gets every one still outstanding.
+    auto drain = [&](std::map<int, std::size_t>& pending, auto&& done, auto&& lost) {
         while (!pending.empty()) {
             LDAPMessage* msg = nullptr;
             const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
             if (t <= 0) {
                 const std::string why = t == 0 ? "timed out waiting for the server" : server_says(ld_, LDAP_SERVER_DOWN);
-                for (auto& [id, idx] : pending) fail(at(idx), why);
+                for (auto& [id, idx] : pending) lost(idx, why);
                 pending.clear();
                 if (msg) ldap_msgfree(msg);
                 return;
@@ -387,6 +390,9 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             done(idx, msg);
             ldap_msgfree(msg);
         }
+    };
+    auto collect = [&](std::map<int, std::size_t>& pending, auto&& done) {
+        drain(pending, done, [&](std::size_t k, const std::string& why) { fail(at(k), why); });
     };
     auto result_of = [&](LDAPMessage* msg, std::string& text) {
         int err = LDAP_OTHER;
@@ -479,37 +485,19 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             else pending[id] = k;
         }
         std::map<std::size_t, int> search_rc;
-        {
-            // A base search answers with an entry then a result: collect both per request.
-            while (!pending.empty()) {
-                LDAPMessage* msg = nullptr;
-                const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
-                if (t <= 0) {
-                    for (auto& [id, idx] : pending) fail(at(idx), "timed out reading the entry");
-                    pending.clear();
-                    if (msg) ldap_msgfree(msg);
-                    break;
+        collect(pending, [&](std::size_t k, LDAPMessage* msg) {
+            // A base search answers with an entry then a result.
+            for (LDAPMessage* m = ldap_first_message(ld_, msg); m != nullptr; m = ldap_next_message(ld_, m)) {
+                if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) read_values(ld_, m, current[k]);
+                if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) {
+                    std::string text;
+                    const int rc = result_of(m, text);
+                    if (rc == LDAP_NO_SUCH_OBJECT) absent.push_back(k);
+                    else if (rc != LDAP_SUCCESS) fail(at(k), "read refused: " + text);
+                    search_rc[k] = rc;
                 }
-                const auto it = pending.find(ldap_msgid(msg));
-                if (it == pending.end()) {
-                    ldap_msgfree(msg);
-                    continue;
-                }
-                const std::size_t k = it->second;
-                pending.erase(it);
-                for (LDAPMessage* m = ldap_first_message(ld_, msg); m != nullptr; m = ldap_next_message(ld_, m)) {
-                    if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) read_values(ld_, m, current[k]);
-                    if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) {
-                        std::string text;
-                        const int rc = result_of(m, text);
-                        if (rc == LDAP_NO_SUCH_OBJECT) absent.push_back(k);
-                        else if (rc != LDAP_SUCCESS) fail(at(k), "read refused: " + text);
-                        search_rc[k] = rc;
-                    }
-                }
-                ldap_msgfree(msg);
             }
-        }
+        });
         // Dry run: entries that are absent would be created, unless a modrdn moves them here from a DN the
         // destination still has: then the run would rename it (counted as modified, as the run counts it).
         // A real run only searches what the add found (or what was read from the destination), so absent
@@ -625,32 +613,20 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
             if (rc != LDAP_SUCCESS) fail_at(dels[k]->loc, dels[k]->dn, server_says(ld_, rc));
             else pending[id] = k;
         }
-        while (!pending.empty()) {
-            LDAPMessage* msg = nullptr;
-            const int t = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &msg);
-            if (t <= 0) {
-                for (auto& [id, k] : pending) fail_at(dels[k]->loc, dels[k]->dn, "timed out waiting for the server");
-                if (msg) ldap_msgfree(msg);
-                break;
-            }
-            const auto it = pending.find(ldap_msgid(msg));
-            if (it == pending.end()) {
-                ldap_msgfree(msg);
-                continue;
-            }
-            const std::size_t k = it->second;
-            pending.erase(it);
-            int rc = LDAP_OTHER;
-            std::string text;
-            for (LDAPMessage* m = ldap_first_message(ld_, msg); m != nullptr; m = ldap_next_message(ld_, m)) {
-                const int type = ldap_msgtype(m);
-                if (type == LDAP_RES_DELETE || type == LDAP_RES_SEARCH_RESULT) rc = result_of(m, text);
-            }
-            ldap_msgfree(msg);
-            if (rc == LDAP_SUCCESS) ++r.deleted;  // dry run: it exists, so it would be deleted
-            else if (rc == LDAP_NO_SUCH_OBJECT) ++r.unchanged;
-            else fail_at(dels[k]->loc, dels[k]->dn, "delete refused: " + text);
-        }
+        drain(
+            pending,
+            [&](std::size_t k, LDAPMessage* msg) {
+                int rc = LDAP_OTHER;
+                std::string text;
+                for (LDAPMessage* m = ldap_first_message(ld_, msg); m != nullptr; m = ldap_next_message(ld_, m)) {
+                    const int type = ldap_msgtype(m);
+                    if (type == LDAP_RES_DELETE || type == LDAP_RES_SEARCH_RESULT) rc = result_of(m, text);
+                }
+                if (rc == LDAP_SUCCESS) ++r.deleted;  // dry run: it exists, so it would be deleted
+                else if (rc == LDAP_NO_SUCH_OBJECT) ++r.unchanged;
+                else fail_at(dels[k]->loc, dels[k]->dn, "delete refused: " + text);
+            },
+            [&](std::size_t k, const std::string& why) { fail_at(dels[k]->loc, dels[k]->dn, why); });
         a = b;
     }
     return r;
