@@ -35,23 +35,8 @@ int run_migrate(int argc, char** argv) {
     app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
     add_public_options(app, a);  // resolve() adds the public job, once, after the accounts
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? exit_ok : exit_usage;
-    }
-
     resolved_run run;
-    try {
-        run = resolve(a);
-    } catch (const usage_error& e) {
-        std::fprintf(stderr, "arrival migrate: %s\n", e.what());
-        return exit_usage;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "arrival migrate: %s\n", e.what());
-        return exit_nothing_ran;
-    }
-    if (a.insecure) std::fprintf(stderr, "arrival migrate: WARNING: --insecure: certificates and host names are NOT verified\n");
+    if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival migrate", run)) return *stop;
 
     std::unique_ptr<engine::state_store> state;
     if (!a.dry_run) {

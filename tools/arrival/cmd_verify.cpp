@@ -25,21 +25,8 @@ int run_verify(int argc, char** argv) {
     migrate_args a;
     add_connection_options(app, a);
     add_public_options(app, a);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? exit_ok : exit_usage;
-    }
     resolved_run run;
-    try {
-        run = resolve(a);
-    } catch (const usage_error& e) {
-        std::fprintf(stderr, "arrival verify: %s\n", e.what());
-        return exit_usage;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "arrival verify: %s\n", e.what());
-        return exit_nothing_ran;
-    }
+    if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival verify", run)) return *stop;
     const auto t0 = std::chrono::steady_clock::now();
     const auto& accounts = run.accounts.accounts;
     std::vector<engine::account_verification> results(accounts.size());

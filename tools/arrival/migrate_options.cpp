@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "engine/folder_map.hpp"
@@ -42,6 +44,26 @@ void add_public_options(CLI::App& app, migrate_args& a) {
     auto* flag = app.add_flag("--public", a.with_public,
                               "also take the source's shared/public namespace, once, against the destination's (off by default)");
     app.add_option("--public-account", a.public_account, "log in as this account for --public (default: the first listed)")->needs(flag);
+}
+
+std::optional<int> parse_and_resolve(CLI::App& app, int argc, char** argv, const migrate_args& a, const char* command,
+                                     resolved_run& run) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? exit_ok : exit_usage;
+    }
+    try {
+        run = resolve(a);
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "%s: %s\n", command, e.what());
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", command, e.what());
+        return exit_nothing_ran;
+    }
+    if (a.insecure) std::fprintf(stderr, "%s: WARNING: --insecure: certificates and host names are NOT verified\n", command);
+    return std::nullopt;
 }
 
 resolved_run resolve(const migrate_args& a) {

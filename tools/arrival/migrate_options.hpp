@@ -2,6 +2,7 @@
 // the engine's job options. Passwords come from --*-password-file or ARRIVAL_SOURCE_PASSWORD /
 // ARRIVAL_DEST_PASSWORD only, never from argv.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct usage_error : std::runtime_error {
 };
 
 [[nodiscard]] resolved_run resolve(const migrate_args& a);
+
+// Parses the command line and resolves it, as `command` ("arrival migrate") reports it: returns the exit
+// status to stop with (help printed, usage error, unreadable file), or nullopt to go on with `run`.
+// Warns on stderr when --insecure is in effect.
+[[nodiscard]] std::optional<int> parse_and_resolve(CLI::App& app, int argc, char** argv, const migrate_args& a,
+                                                   const char* command, resolved_run& run);
 
 // Exit status of a finished run: 0 all copied; 1 some accounts/messages failed; 4-7 when every account
 // failed for the same connection-level reason (unreachable, TLS, credentials, protocol).
