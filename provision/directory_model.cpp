@@ -83,18 +83,9 @@ std::uint32_t directory_model::add_file(std::string name) {
     return static_cast<std::uint32_t>(files_.size() - 1);
 }
 
-std::uint64_t ndn_hash(std::string_view ndn) noexcept {
-    std::uint64_t h = 1469598103934665603ull;
-    for (const char c : ndn) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 directory_model::meta directory_model::describe(const entry& e) {
     const auto d = ndn_depth(e.ndn());
-    return {ndn_hash(e.ndn()), static_cast<std::uint16_t>(std::min<std::size_t>(d, 0xffff)), classify(e)};
+    return {text_hash(e.ndn()), static_cast<std::uint16_t>(std::min<std::size_t>(d, 0xffff)), classify(e)};
 }
 
 void directory_model::add(const entry& e) {
@@ -133,7 +124,7 @@ void directory_model::unindex_one(std::size_t i) {
 std::optional<std::size_t> directory_model::find(std::string_view ndn) const {
     // Candidates share the hash; the DN itself is read back to rule out a collision.
     std::optional<std::size_t> best;
-    auto [it, end] = by_ndn_.equal_range(ndn_hash(ndn));
+    auto [it, end] = by_ndn_.equal_range(text_hash(ndn));
     for (; it != end; ++it) {
         if (best && *best < it->second) continue;
         if (store_.ndn(it->second) == ndn) best = it->second;
@@ -141,17 +132,19 @@ std::optional<std::size_t> directory_model::find(std::string_view ndn) const {
     return best;
 }
 
-void directory_model::erase(const std::vector<bool>& drop) {
-    std::vector<bool> keep(drop.size());
-    std::size_t to = 0;
-    for (std::size_t i = 0; i < meta_.size(); ++i) {
-        keep[i] = !drop.at(i);
-        if (keep[i]) meta_[to++] = meta_[i];
-    }
-    meta_.resize(to);
-    store_.keep(keep);
+void directory_model::reindex() {
     by_ndn_.clear();
     for (std::size_t i = 0; i < meta_.size(); ++i) index_one(i);
+}
+
+void directory_model::erase(const std::vector<bool>& drop) {
+    std::size_t to = 0;
+    for (std::size_t i = 0; i < meta_.size(); ++i) {
+        if (!drop.at(i)) meta_[to++] = meta_[i];
+    }
+    meta_.resize(to);
+    store_.erase(drop);
+    reindex();
 }
 
 std::string domain_of(std::string_view address) {
@@ -237,8 +230,7 @@ void directory_model::order() {
     for (const auto k : idx) next.push_back(meta_[k]);
     meta_ = std::move(next);
     store_.permute(idx);
-    by_ndn_.clear();
-    for (std::size_t i = 0; i < meta_.size(); ++i) index_one(i);
+    reindex();
 }
 
 }  // namespace arrival::provision

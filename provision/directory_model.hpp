@@ -4,8 +4,8 @@
 #pragma once
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -45,7 +45,6 @@ public:
 
     void add(const entry& e);
     [[nodiscard]] std::size_t size() const noexcept { return meta_.size(); }
-    [[nodiscard]] bool empty() const noexcept { return meta_.empty(); }
     entry at(std::size_t i) const;
     void at(std::size_t i, entry& out) const { store_.get(i, out); }
     void replace(std::size_t i, const entry& e);
@@ -98,9 +97,6 @@ public:
     std::vector<planned_delete>& deletes() noexcept { return deletes_; }
     const std::vector<planned_delete>& deletes() const noexcept { return deletes_; }
 
-    // Bytes written to the spool (the input's size, about, plus rewritten entries).
-    [[nodiscard]] std::uint64_t spooled_bytes() const noexcept { return store_.spooled_bytes(); }
-
 private:
     struct meta {
         std::uint64_t ndn_hash;
@@ -109,6 +105,7 @@ private:
     };
     static meta describe(const entry& e);
     void index_one(std::size_t i);
+    void reindex();   // the DN index anew, after entries moved
     void unindex_one(std::size_t i);
 
     std::vector<std::string> files_;
@@ -118,9 +115,6 @@ private:
     std::vector<change_record> changes_;
     std::vector<planned_delete> deletes_;
 };
-
-// A 64-bit hash of a normalized DN (FNV-1a; stable within a process, not a persistent format).
-std::uint64_t ndn_hash(std::string_view ndn) noexcept;
 
 // The domain part of an address, lower-cased ("" when there is no '@').
 std::string domain_of(std::string_view address);

@@ -57,6 +57,15 @@ std::string to_lower(std::string_view s) {
     return r;
 }
 
+std::uint64_t text_hash(std::string_view s) noexcept {
+    std::uint64_t h = 1469598103934665603ull;
+    for (const char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
 std::string_view base_type(std::string_view d) noexcept { return d.substr(0, d.find(';')); }
 
 void entry::add(std::string_view type, std::string_view value) {

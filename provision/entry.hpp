@@ -20,6 +20,10 @@ struct source_location {
 bool iequals(std::string_view a, std::string_view b) noexcept;
 std::string to_lower(std::string_view s);
 
+// A 64-bit hash of a string (FNV-1a): what the plan's indexes keep instead of DNs and values. Stable within
+// a process, not a persistent format.
+std::uint64_t text_hash(std::string_view s) noexcept;
+
 // The attribute type without options: "cn;lang-de" -> "cn".
 std::string_view base_type(std::string_view description) noexcept;
 

@@ -125,10 +125,10 @@ void entry_store::get(std::size_t i, entry& out) const {
 
 std::string entry_store::ndn(std::size_t i) const { return std::string(entry::encoded_ndn(record(slots_.at(i), false))); }
 
-void entry_store::keep(const std::vector<bool>& keep) {
+void entry_store::erase(const std::vector<bool>& drop) {
     std::size_t to = 0;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
-        if (keep.at(i)) slots_[to++] = slots_[i];
+        if (!drop.at(i)) slots_[to++] = slots_[i];
     }
     slots_.resize(to);
 }

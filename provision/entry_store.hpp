@@ -33,11 +33,10 @@ public:
     void get(std::size_t i, entry& out) const;    // throws std::runtime_error on an I/O error
     void set(std::size_t i, const entry& e);      // stores a new version of entry i
     std::string ndn(std::size_t i) const;          // the normalized DN only
-    // Keeps the slots whose flag is true, in order.
-    void keep(const std::vector<bool>& keep);
+    // Removes the slots whose flag is true; the others keep their order.
+    void erase(const std::vector<bool>& drop);
     // Slot k becomes the old slot order[k] (order is a permutation of 0..size()-1).
     void permute(const std::vector<std::size_t>& order);
-    [[nodiscard]] std::uint64_t spooled_bytes() const noexcept { return flushed_ + pending_.size(); }
 
 private:
     struct slot {

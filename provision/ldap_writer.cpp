@@ -363,8 +363,6 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
     };
     auto fail = [&](const entry& e, const std::string& why) { fail_at(e.loc, e.dn(), why); };
     std::vector<bool> renamed(model.size(), false);
-    // Sends nothing more until every outstanding request of `pending` (msgid -> entry index) has answered;
-    // `done(index, rc, server text, message)` gets each result.
     // Waits for every request of `pending` (msgid -> index) to answer in full (a search: its entries and its
     // result); done(index, message chain) gets each. When the server goes silent or away, lost(index, why)
     // gets every one still outstanding.
@@ -562,9 +560,8 @@ write_result ldap_writer::write(const directory_model& model, bool dry_run) {
                 // ldapmodify; the add's failure after the delete is reported in the server's words.
                 int rc = ldap_delete_ext_s(ld_, e.dn().c_str(), nullptr, nullptr);
                 if (rc == LDAP_SUCCESS) {
-                    const auto g2 = group(e);
                     mod_list add;
-                    for (std::size_t t = 0; t < g2.types.size(); ++t) add.add(LDAP_MOD_ADD, g2.types[t], g2.values[t]);
+                    for (std::size_t t = 0; t < g.types.size(); ++t) add.add(LDAP_MOD_ADD, g.types[t], g.values[t]);
                     rc = ldap_add_ext_s(ld_, e.dn().c_str(), add.get(), nullptr, nullptr);
                     if (rc == LDAP_SUCCESS) {
                         ++r.modified;

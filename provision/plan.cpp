@@ -91,23 +91,22 @@ void build_plan(const plan_options& opts, plan_result& out) {
         out.records_read += lists.size();
         for (const auto& l : lists) m.add(l);
     }
-    if (opts.destination_schema != nullptr && !opts.destination_schema->empty()) {
-        out.aliases_rewritten = use_primary_names(m, *opts.destination_schema);
-    }
+    // The destination's schema, when one was given (the server's, or --schema files).
+    const schema* dest_schema =
+        opts.destination_schema != nullptr && !opts.destination_schema->empty() ? opts.destination_schema : nullptr;
+    if (dest_schema) out.aliases_rewritten = use_primary_names(m, *dest_schema);
     if (!m.changes().empty()) out.changes_applied += apply_changes(m, out.problems).applied;
     out.converted = convert_generic_sources(m, out.problems);
     if (!opts.keep_server_entries) out.skipped_server = skip_server_entries(m, out.problems);
     if (!opts.renames.empty()) out.renamed = rename_domains(m, opts.renames);
-    out.rewritten = opts.destination_schema != nullptr && !opts.destination_schema->empty()
-                        ? opts.rules.with_primary_names(*opts.destination_schema).apply(m)
-                        : opts.rules.apply(m);
+    out.rewritten = dest_schema ? opts.rules.with_primary_names(*dest_schema).apply(m) : opts.rules.apply(m);
     if (opts.add_base_entries) {
         const auto before = m.size();
         m.add_base_entries();
         out.base_added = m.size() - before;
     }
-    if (opts.destination_schema != nullptr && !opts.destination_schema->empty()) {
-        out.dropped = apply_schema(m, *opts.destination_schema);
+    if (dest_schema) {
+        out.dropped = apply_schema(m, *dest_schema);
         // Drops are warnings: the run goes on without them, and the report lists each attribute.
         for (const auto& [name, d] : out.dropped.attributes) {
             problem p;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 
 #include "provision/dn.hpp"
 
@@ -61,16 +62,16 @@ private:
 
     // Values that must be unique (zimbraId, addresses) are indexed by a 64-bit hash of their lower-case
     // form, not kept as strings: the plan is spooled (entry_store.hpp) and these indexes are most of what
-    // validation holds in memory. A hit is confirmed on the other entry, read back, before it is reported.
-    static std::uint64_t key_hash(std::string_view lower) noexcept { return ndn_hash(lower); }
-    bool holds(std::size_t j, std::initializer_list<const char*> types, std::string_view lower) const {
-        const entry other = m_.at(j);
+    // validation holds in memory. A hit is confirmed on the other entry, read back, before it is reported:
+    // this gives that entry when one of its `types` has the value.
+    std::optional<entry> holder(std::size_t j, std::initializer_list<const char*> types, std::string_view lower) const {
+        entry other = m_.at(j);
         for (const char* t : types) {
             for (auto v : other.values(t)) {
-                if (iequals(v, lower)) return true;
+                if (iequals(v, lower)) return other;
             }
         }
-        return false;
+        return std::nullopt;
     }
 
     // First pass: duplicate DNs, zimbraIds and addresses; the sets later checks look things up in.
@@ -82,11 +83,12 @@ private:
         const auto kind = m_.kind(i);
         for (auto id : e.values("zimbraId")) {
             const auto key = to_lower(id);
-            const auto [jt, new_id] = zimbra_ids_.emplace(key_hash(key), static_cast<std::uint32_t>(i));
-            if (!new_id && jt->second != i && holds(jt->second, {"zimbraId"}, key)) {
-                const entry other = m_.at(jt->second);
+            const auto [jt, new_id] = zimbra_ids_.emplace(text_hash(key), static_cast<std::uint32_t>(i));
+            std::optional<entry> other;
+            if (!new_id && jt->second != i) other = holder(jt->second, {"zimbraId"}, key);
+            if (other) {
                 report(e, "duplicate_zimbra_id",
-                       fmt::format("zimbraId {} already used by {} ({})", id, other.dn(), where(other)));
+                       fmt::format("zimbraId {} already used by {} ({})", id, other->dn(), where(*other)));
             } else if (o_.existing) {
                 const auto d = o_.existing->zimbra_id_holder(key);
                 if (d && !same_holder(*d, e)) {
@@ -107,10 +109,11 @@ private:
         std::sort(mine.begin(), mine.end());
         mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
         for (const auto& a : mine) {
-            const auto [jt, new_addr] = addresses_.emplace(key_hash(a), static_cast<std::uint32_t>(i));
-            if (!new_addr && holds(jt->second, {"mail", "zimbraMailAlias", "zimbraMailDeliveryAddress"}, a)) {
-                const entry other = m_.at(jt->second);
-                report(e, "duplicate_mail", fmt::format("address {} already belongs to {} ({})", a, other.dn(), where(other)));
+            const auto [jt, new_addr] = addresses_.emplace(text_hash(a), static_cast<std::uint32_t>(i));
+            std::optional<entry> other;
+            if (!new_addr) other = holder(jt->second, {"mail", "zimbraMailAlias", "zimbraMailDeliveryAddress"}, a);
+            if (other) {
+                report(e, "duplicate_mail", fmt::format("address {} already belongs to {} ({})", a, other->dn(), where(*other)));
             } else if (new_addr && o_.existing) {
                 const auto d = o_.existing->address_holder(a);
                 if (d && !same_holder(*d, e)) {
@@ -137,10 +140,10 @@ private:
     // By hash alone: a false "known" needs two distinct values with one 64-bit hash (odds ~1e-9 at a
     // million values), and would only hide a dangling reference, never refuse good input.
     bool id_known(const std::string& id) const {
-        return zimbra_ids_.count(key_hash(id)) || (o_.existing && o_.existing->zimbra_id_holder(id));
+        return zimbra_ids_.count(text_hash(id)) || (o_.existing && o_.existing->zimbra_id_holder(id));
     }
     bool address_known(const std::string& a) const {
-        return addresses_.count(key_hash(a)) || (o_.existing && o_.existing->address_holder(a));
+        return addresses_.count(text_hash(a)) || (o_.existing && o_.existing->address_holder(a));
     }
     bool dn_known(std::string_view ndn) {
         // Siblings share a parent (every account under ou=people): remember the last one found.
@@ -282,7 +285,7 @@ private:
     const validation_options& o_;
     std::vector<problem>& out_;
     std::unordered_set<std::string> domains_, cos_ids_, deleted_;
-    std::unordered_map<std::uint64_t, std::uint32_t> zimbra_ids_, addresses_;  // key_hash -> first holder
+    std::unordered_map<std::uint64_t, std::uint32_t> zimbra_ids_, addresses_;  // text_hash of the value -> first holder
     std::string last_known_dn_;
 };
 

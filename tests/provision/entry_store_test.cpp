@@ -70,9 +70,9 @@ TEST(entry_store, round_trip_across_buffers_rewrites_and_reorders) {
     std::vector<std::size_t> order(n);
     std::iota(order.rbegin(), order.rend(), std::size_t{0});
     s.permute(order);
-    std::vector<bool> keep(n);
-    for (std::size_t k = 0; k < n; ++k) keep[k] = k % 2 == 0;
-    s.keep(keep);
+    std::vector<bool> drop(n);
+    for (std::size_t k = 0; k < n; ++k) drop[k] = k % 2 == 1;
+    s.erase(drop);
     ASSERT_EQ(s.size(), n / 2);
     for (std::size_t k = 0; k < s.size(); ++k) EXPECT_EQ(s.ndn(k), make(n - 1 - 2 * k).ndn());
 }
