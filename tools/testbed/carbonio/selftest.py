@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Self-test of the Carbonio stand-in against a started testbed (dovecot + carbonio). Each check drives the stand-in
+as a client would and asserts the answer FACTS.md gives for Carbonio, and what landed in Dovecot DST.
+
+  d=$(bash tools/testbed/testbed start dovecot carbonio); set -a; . $d/env; set +a
+  python3 tools/testbed/carbonio/selftest.py [NAME_SUBSTRING...]; bash tools/testbed/testbed stop $d
+
+Exit status 0 only when every selected check passed. Users user150..user196 are this test's (others' tests use
+low numbers); each check takes its own user, so the per-account APPEND counter and the folders never mix.
+"""
+import base64
+import http.client
+import imaplib
+import json
+import os
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import time
+import traceback
+import urllib.parse
+
+ENV = os.environ
+CTX = ssl.create_default_context(cafile=ENV.get("ARRIVAL_TESTBED_CA"))
+PW = ENV.get("ARRIVAL_DOVECOT_USER_PASSWORD", "")
+ADMIN, ADMIN_PW = ENV.get("ARRIVAL_CARBONIO_ADMIN", ""), ENV.get("ARRIVAL_CARBONIO_ADMIN_PASSWORD", "")
+MAX = 10240000
+_next_user = [150]
+
+
+def fresh_user():
+    """The next test user, its DST mailbox emptied first (dovecot.sh reset-user) so that reruns start clean."""
+    n = _next_user[0]
+    _next_user[0] += 1
+    user = f"user{n:03d}@example.test"
+    here = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run(["bash", os.path.join(here, "..", "dovecot.sh"), "reset-user", ENV["ARRIVAL_TESTBED_DIR"], "dst",
+                    user], check=True)
+    return user
+
+
+_events_start = [0]
+
+
+def events(user):
+    """The events file's lines for user, written since the current check began (reruns reuse users)."""
+    with open(ENV["ARRIVAL_CARBONIO_EVENTS"], encoding="utf-8") as f:
+        f.seek(_events_start[0])
+        return [e for e in map(json.loads, f) if e["user"] == user]
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+class Raw:
+    """A bare IMAP client over TLS (imaplib cannot send LITERAL+, MULTIAPPEND or over-long lines)."""
+
+    def __init__(self, implicit=True):
+        if implicit:
+            sock = socket.create_connection(("127.0.0.1", int(ENV["ARRIVAL_CARBONIO_IMAPS_PORT"])), timeout=30)
+            self.sock = CTX.wrap_socket(sock, server_hostname="localhost")
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", int(ENV["ARRIVAL_CARBONIO_IMAP_PORT"])), timeout=30)
+        self.f = self.sock.makefile("rb")
+        self.greeting = self.line()
+
+    def line(self):
+        return self.f.readline().decode("utf-8", "replace").rstrip("\r\n")
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+    def until(self, tag):
+        """Lines up to the tagged one (returned last); '' at end of stream."""
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line)
+            if not line or line.startswith(tag + " "):
+                return lines
+
+    def cmd(self, tag, text):
+        self.send(text if isinstance(text, bytes) else f"{tag} {text}\r\n")
+        return self.until(tag)
+
+    def login_as(self, user):
+        token = base64.b64encode(f"{user}\0{ADMIN}\0{ADMIN_PW}".encode()).decode()
+        last = self.cmd("a", f"AUTHENTICATE PLAIN {token}")[-1]
+        check(last.startswith("a OK"), f"admin login as {user}: {last}")
+        return self
+
+    def closed(self):
+        try:
+            return self.sock.recv(1) == b""
+        except OSError:
+            return True
+
+
+def append_cmd(tag, folder, messages):
+    """APPEND (or MULTIAPPEND) with LITERAL+: messages = [(flags, date or None, body bytes)]."""
+    out = f'{tag} APPEND "{folder}"'.encode()
+    for flags, date, body in messages:
+        out += b" (" + flags.encode() + b")"
+        if date:
+            out += b' "' + date.encode() + b'"'
+        out += b" {%d+}\r\n" % len(body) + body
+    return out + b"\r\n"
+
+
+MSG = b"From: a@example.test\r\nSubject: standin\r\n\r\nbody\r\n"
+
+
+def dovecot(user):
+    c = imaplib.IMAP4_SSL("127.0.0.1", int(ENV["ARRIVAL_DOVECOT_DST_TLS_PORT"]), ssl_context=CTX)
+    c.login(f"{user}*{ENV['ARRIVAL_DOVECOT_MASTER_USER']}", ENV["ARRIVAL_DOVECOT_MASTER_PASSWORD"])
+    return c
+
+
+def dovecot_count(user, folder):
+    c = dovecot(user)
+    typ, data = c.select(f'"{folder}"', readonly=True)
+    c.logout()
+    return int(data[0]) if typ == "OK" else None
+
+
+def dovecot_create(user, folder):
+    c = dovecot(user)
+    typ, data = c.create(f'"{folder}"')
+    c.logout()
+    check(typ == "OK" or b"ALREADYEXISTS" in data[0], f"Dovecot CREATE {folder}: {data}")
+
+
+# ---------------------------------------------------------------- IMAP front
+def test_imap_capability_and_namespace():
+    r = Raw(implicit=False)
+    check(r.greeting == "* OK localhost Zimbra IMAP4rev1 server ready", r.greeting)
+    caps = r.cmd("a", "CAPABILITY")[0]
+    check("LOGINDISABLED" in caps and "STARTTLS" in caps and "AUTH=" not in caps, caps)
+    check(r.cmd("b", "LOGIN user150@example.test x")[-1] == "b NO cleartext logins disabled", "cleartext LOGIN")
+    check(r.cmd("c", "AUTHENTICATE PLAIN")[-1] == "c NO mechanism not supported: PLAIN", "cleartext PLAIN")
+    check(r.cmd("d", "STARTTLS")[-1].startswith("d OK"), "STARTTLS")
+    r.sock = CTX.wrap_socket(r.sock, server_hostname="localhost")
+    r.f = r.sock.makefile("rb")
+    caps = r.cmd("e", "CAPABILITY")[0]
+    check("AUTH=PLAIN" in caps and "LOGINDISABLED" not in caps and "STARTTLS" not in caps, caps)
+    user = fresh_user()
+    r.login_as(user)
+    caps = r.cmd("f", "CAPABILITY")[0]
+    for absent in ("APPENDLIMIT", "SPECIAL-USE", "LOGIN-REFERRALS", "AUTH="):
+        check(absent not in caps, f"{absent} in {caps}")
+    check("MULTIAPPEND" in caps and "LITERAL+" in caps, caps)
+    check(r.cmd("g", "NAMESPACE")[0] == '* NAMESPACE (("" "/")) (("/home/" "/")) NIL', "NAMESPACE")
+    ident = r.cmd("h", "ID NIL")[0]
+    check(ident.startswith('* ID ("NAME" "Zimbra" "VERSION" "') and f'"USER" "{user}"' in ident, ident)
+
+
+def test_imap_auth_rules():
+    user = fresh_user()
+    r = Raw()
+    tok = base64.b64encode(f"{user}\0{ENV['ARRIVAL_CARBONIO_NOIMAP_ADMIN']}\0{ADMIN_PW}".encode()).decode()
+    check(r.cmd("a", f"AUTHENTICATE PLAIN {tok}")[-1] == "a NO AUTHENTICATE failed", "noimap admin refused")
+    check(any(e["rule"] == "imap_disabled_admin" for e in events(user)), "noimap event")
+    tok = base64.b64encode(f"{user}\0{ADMIN}\0wrong".encode()).decode()
+    check(r.cmd("b", f"AUTHENTICATE PLAIN {tok}")[-1] == "b NO AUTHENTICATE failed", "wrong admin password")
+    check(r.cmd("c", f'LOGIN "{ADMIN}" "{ADMIN_PW}"')[-1] == "c NO LOGIN failed", "LOGIN as admin")
+    other = fresh_user()  # a user cannot act for another one
+    tok = base64.b64encode(f"{other}\0{user}\0{PW}".encode()).decode()
+    check(r.cmd("d", f"AUTHENTICATE PLAIN {tok}")[-1] == "d NO AUTHENTICATE failed", "user as other user")
+    r = Raw()  # the four NOs above would make the next one drop the connection
+    r.send("e AUTHENTICATE PLAIN\r\n")
+    check(r.line() == "+ ", "continuation without SASL-IR")
+    r.send(base64.b64encode(f"{user}\0{ADMIN}\0{ADMIN_PW}".encode()) + b"\r\n")
+    check(r.until("e")[-1].startswith("e OK [CAPABILITY IMAP4rev1 "), "admin without SASL-IR")
+    r = Raw()
+    check(r.cmd("f", f'LOGIN "{user}" "{PW}"')[-1].startswith("f OK"), "LOGIN as oneself")
+    check(ENV["ARRIVAL_CARBONIO_ADMIN_PASSWORD"] not in open(ENV["ARRIVAL_CARBONIO_EVENTS"]).read(), "password")
+
+
+def test_imap_keywords_and_flags():
+    user = fresh_user()
+    r = Raw().login_as(user)
+    check(r.cmd("a", append_cmd("a", "INBOX", [("Foo:FLAG3", None, MSG)]))[-1] == "a NO APPEND failed", "colon")
+    check(r.cmd("b", append_cmd("b", "INBOX", [("\\Recent", None, MSG)]))[-1].startswith("b BAD "), "\\Recent")
+    check(r.cmd("c", append_cmd("c", "INBOX", [("a]b", None, MSG)]))[-1].startswith("c BAD "), "] in keyword")
+    check(r.cmd("d", append_cmd("d", "INBOX", [("\\Seen $Forwarded NotJunk", None, MSG)]))[-1].startswith("d OK"),
+          "good flags")  # the OK also resets the consecutive-error count
+    check(dovecot_count(user, "INBOX") == 1, "only the good APPEND landed")
+    check(r.cmd("e", "SELECT INBOX")[-1].startswith("e OK"), "SELECT")
+    check(r.cmd("f", "STORE 1 +FLAGS (Bar:FLAG9)")[-1] == "f NO STORE failed", "STORE colon")
+    check(r.cmd("g", "UID STORE 1 +FLAGS (Bar:FLAG9)")[-1] == "g NO UID STORE failed", "UID STORE colon")
+    check(r.cmd("h", "STORE 1 +FLAGS (\\Flagged Fine)")[-1].startswith("h OK"), "STORE good")
+    rules = [e["rule"] for e in events(user)]
+    check(rules.count("keyword_colon") == 3 and "system_flag" in rules and "keyword_not_atom" in rules, rules)
+
+
+def test_imap_folder_names():
+    user = fresh_user()
+    r = Raw().login_as(user)
+    bad = {"A:B": "NO CREATE failed: invalid mailbox name", "Tab\tX": "NO CREATE failed: invalid mailbox name",
+           "x" * 256: "NO CREATE failed: invalid mailbox name", "P/..": "NO CREATE failed: invalid mailbox name",
+           "Calendar": "NO CREATE failed", "contacts/Sub": "NO CREATE failed", " NoteBook": "NO CREATE failed"}
+    for i, (name, answer) in enumerate(bad.items()):
+        tag = f"n{i}"
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        last = r.cmd(tag, f'CREATE "{quoted}"')[-1]
+        check(last == f"{tag} {answer}", f"CREATE {name!r}: {last}")
+        if i == 3:  # keep under five NO in a row
+            check(r.cmd("ok", "NOOP")[-1].startswith("ok OK"), "NOOP")
+
+
+def test_imap_folder_names_more():
+    user = fresh_user()
+    r = Raw().login_as(user)
+    last = r.cmd("a", b'a CREATE {3+}\r\nA"B\r\n')[-1]
+    check(last == "a NO CREATE failed: invalid mailbox name", f'literal name A"B: {last}')
+    # 255 characters pass the front; Dovecot DST's Maildir++ (".name" must fit NAME_MAX) stores 254 at most.
+    last = r.cmd("b", "CREATE " + "y" * 255)[-1]
+    check(last != "b NO CREATE failed: invalid mailbox name", f"255 characters pass the front: {last}")
+    check(r.cmd("b2", "CREATE " + "z" * 254)[-1].startswith("b2 OK"), "254 characters land in Dovecot")
+    check(r.cmd("c", "CREATE Work/Calendar")[-1].startswith("c OK"), "Calendar below a mail folder is fine")
+    check(r.cmd("d", "RENAME Work Contacts")[-1] == "d NO RENAME failed", "RENAME to Contacts")
+    check(r.cmd("e", "SELECT Calendar")[-1] == "e NO SELECT failed", "SELECT Calendar")
+    check(r.cmd("f", append_cmd("f", "Contacts", [("", None, MSG)]))[-1] == "f NO APPEND failed", "APPEND Contacts")
+
+
+def test_imap_sizes_dates_zero():
+    user = fresh_user()
+    r = Raw().login_as(user)
+    r.send(f"a APPEND INBOX {{{MAX + 1}}}\r\n")  # synchronizing: refused before any data
+    check(r.line() == "a BAD maximum message size exceeded", "sync literal too big")
+    big = b"X" * (MAX + 1)
+    last = r.cmd("b", b"b APPEND INBOX {%d+}\r\n" % len(big) + big + b"\r\n")[-1]
+    check(last == "b BAD maximum message size exceeded", f"LITERAL+ too big: {last}")
+    check(r.cmd("n", "NOOP")[-1].startswith("n OK"), "still usable after a swallowed literal")
+    check(r.cmd("c", append_cmd("c", "INBOX", [("", None, b"")]))[-1] == "c BAD zero-length message", "0 bytes")
+    last = r.cmd("d", append_cmd("d", "INBOX", [("", "01-Jan-2040 00:00:00 +0000", MSG)]))[-1]
+    check(last == "d NO APPEND failed", f"2040: {last}")
+    check(r.cmd("o", "NOOP")[-1].startswith("o OK"), "NOOP")
+    last = r.cmd("e", append_cmd("e", "INBOX", [("", "01-Jan-1960 00:00:00 +0000", MSG)]))[-1]
+    check(last == "e BAD parse error: date out of range", f"1960: {last}")
+    ok = r.cmd("f", append_cmd("f", "INBOX", [("\\Seen", "19-Jan-2038 00:00:00 +0000", MSG)]))[-1]
+    check(ok.startswith("f OK"), f"2038-01-19: {ok}")  # Dovecot stores a future date as now: not checked
+    ok = r.cmd("p", append_cmd("p", "INBOX", [("\\Seen", "02-Mar-2001 10:11:12 +0100", MSG)]))[-1]
+    check(ok.startswith("p OK"), f"2001: {ok}")
+    r.send(b"g NOOP " + b"x" * 10300 + b"\r\n")
+    check(r.line() == "* BAD maximum line length exceeded", "line too long")
+    check(r.cmd("h", "NOOP")[-1].startswith("h OK"), "a long line does not drop")
+    check(dovecot_count(user, "INBOX") == 2, "only the two good messages landed")
+    c = dovecot(user)
+    c.select("INBOX", readonly=True)
+    date = c.fetch("2", "(INTERNALDATE FLAGS)")[1][0].decode()
+    c.logout()
+    check("02-Mar-2001 09:11:12 +0000" in date and "\\Seen" in date, date)
+
+
+def test_imap_multiappend_all_or_nothing():
+    user = fresh_user()
+    r = Raw().login_as(user)
+    msgs = [("\\Seen", None, MSG), ("Ok", None, MSG), ("Bad:FLAG1", None, MSG)]
+    check(r.cmd("a", append_cmd("a", "INBOX", msgs))[-1] == "a NO APPEND failed", "MULTIAPPEND refused")
+    check(dovecot_count(user, "INBOX") == 0, "nothing stored after a refused MULTIAPPEND")
+    check(r.cmd("b", append_cmd("b", "INBOX", msgs[:2]))[-1].startswith("b OK"), "good MULTIAPPEND")
+    check(dovecot_count(user, "INBOX") == 2, "both stored")
+
+
+def test_imap_fifth_error_drops():
+    user = fresh_user()
+    r = Raw().login_as(user)
+    for i in range(4):
+        check(r.cmd(f"a{i}", f"SELECT Missing{i}")[-1].startswith(f"a{i} NO"), "Dovecot NO")
+    check(r.cmd("ok", "NOOP")[-1].startswith("ok OK"), "an OK resets the count")
+    for i in range(4):
+        check(r.cmd(f"b{i}", "CREATE Calendar")[-1] == f"b{i} NO CREATE failed", "our NO")
+    lines = r.cmd("b4", "CREATE Calendar") + [r.line()]
+    check(lines[0] == "b4 NO CREATE failed" and lines[1].startswith("* BYE "), f"fifth NO: {lines}")
+    check(r.closed(), "connection closed after the fifth NO")
+    check(any(e["rule"] == "consecutive_errors" and e["dropped"] for e in events(user)), "drop event")
+
+
+def test_imap_identical_append_drops():
+    user = fresh_user()
+    r = Raw().login_as(user)
+    # A date of this run: the stand-in's counter outlives a rerun against the same testbed (5 minutes).
+    date = time.strftime("%d-%b-%Y %H:%M:%S +0000", time.gmtime(time.time() - 86400))
+    for i in range(25):
+        last = r.cmd(f"a{i}", append_cmd(f"a{i}", "INBOX", [("\\Seen", date, MSG)]))[-1]
+        check(last.startswith(f"a{i} OK"), f"APPEND {i + 1}: {last}")
+    lines = r.cmd("z", append_cmd("z", "INBOX", [("\\Seen", date, MSG)]))
+    check(lines[0].startswith("* BYE ") and r.closed(), f"26th identical APPEND: {lines}")
+    check(dovecot_count(user, "INBOX") == 25, "25 stored, the 26th not")
+    r = Raw().login_as(user)  # per account: another connection is still counted
+    check(r.cmd("y", append_cmd("y", "INBOX", [("\\Seen", date, MSG)]))[0].startswith("* BYE "), "new connection")
+    r = Raw().login_as(user)
+    other = r.cmd("x", append_cmd("x", "INBOX", [("\\Seen", date, MSG + b"x")]))[-1]
+    check(other.startswith("x OK"), f"a different size is not identical: {other}")
+
+
+def test_imap_public_namespace_hidden():
+    user = fresh_user()
+    dovecot_create(user, "Public/StandinShared")
+    c = dovecot(user)
+    check(any(b"Public" in x for x in c.list()[1]), "Dovecot lists its public namespace")
+    c.logout()
+    r = Raw().login_as(user)
+    listing = r.cmd("a", 'LIST "" "*"')
+    check(not any("Public" in x for x in listing) and listing[-1].startswith("a OK"), listing)
+    check(r.cmd("b", "SELECT Public/StandinShared")[-1] == "b NO SELECT failed", "SELECT Public/")
+
+
+def main(selected):
+    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
+    tests = [(n, f) for n, f in tests if not selected or any(s in n for s in selected)]
+    failed = 0
+    for name, fn in tests:
+        start = time.monotonic()
+        _events_start[0] = os.path.getsize(ENV["ARRIVAL_CARBONIO_EVENTS"])
+        try:
+            fn()
+            print(f"PASS {name} ({time.monotonic() - start:.1f}s)")
+        except Exception:  # noqa: BLE001 — report every failure, run the rest
+            failed += 1
+            print(f"FAIL {name}\n{traceback.format_exc()}")
+    print(f"{len(tests) - failed}/{len(tests)} passed")
+    return 1 if failed or not tests else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
