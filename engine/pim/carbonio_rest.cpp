@@ -101,8 +101,8 @@ std::string encode_path_segment(std::string_view s) {
 }
 
 rest_request carbonio_calendar_request(std::string_view user, const ics_calendar& cal,
-                                       const grouped_calendar& groups) {
-    return {fmt::format("/service/home/{}/Calendar?fmt=ics&ignore=1", encode_path_segment(user)),
+                                       const grouped_calendar& groups, std::string_view folder) {
+    return {carbonio_folder_target(user, folder) + "?fmt=ics&ignore=1",
             "text/calendar; charset=utf-8", make_carbonio_ics(cal, groups)};
 }
 
@@ -111,8 +111,8 @@ constexpr std::string_view calendar_end = "END:VCALENDAR\r\n";
 }  // namespace
 
 carbonio_calendar_batch::carbonio_calendar_batch(std::string_view user, const ics_calendar& head,
-                                                 std::size_t max_bytes)
-    : target_(carbonio_calendar_request(user, head, {}).target),
+                                                 std::size_t max_bytes, std::string_view folder)
+    : target_(carbonio_calendar_request(user, head, {}, folder).target),
       prefix_(make_carbonio_ics(head, {})),
       max_bytes_(max_bytes) {
     prefix_.resize(prefix_.size() - calendar_end.size());  // reopened: objects go before the END
@@ -140,7 +140,7 @@ std::string to_zimbra_csv(const mapped_contacts& contacts) {
 }
 
 rest_request carbonio_contacts_request(std::string_view user, const csv_table& table, csv_format format,
-                                       const mapped_contacts& contacts) {
+                                       const mapped_contacts& contacts, std::string_view folder) {
     rest_request r;
     r.content_type = "text/csv; charset=utf-8";
     std::string_view csvfmt;
@@ -152,7 +152,7 @@ rest_request carbonio_contacts_request(std::string_view user, const csv_table& t
         case csv_format::zimbra:
         case csv_format::google: csvfmt = "csv"; break;
     }
-    r.target = fmt::format("/service/home/{}/Contacts?fmt=csv&csvfmt={}", encode_path_segment(user), csvfmt);
+    r.target = fmt::format("{}?fmt=csv&csvfmt={}", carbonio_folder_target(user, folder), csvfmt);
     // Carbonio guesses the charset from the first 8 KB unless a BOM says UTF-8, and strips the BOM from the
     // first header (ContactCSV.initFields, FACTS.md §1).
     r.body = "\xEF\xBB\xBF";
@@ -170,23 +170,27 @@ rest_request carbonio_contacts_request(std::string_view user, const csv_table& t
     return r;
 }
 
-rest_request carbonio_contacts_export_request(std::string_view user) {
-    return {fmt::format("/service/home/{}/Contacts?fmt=csv", encode_path_segment(user)), {}, {}, "GET"};
+rest_request carbonio_contacts_export_request(std::string_view user, std::string_view folder) {
+    return {carbonio_folder_target(user, folder) + "?fmt=csv", {}, {}, "GET"};
 }
 
 rest_request carbonio_calendar_export_request(std::string_view user) {
     return carbonio_folder_export_request(user, "/Calendar");
 }
 
-rest_request carbonio_folder_export_request(std::string_view user, std::string_view folder_path) {
-    std::string path;
+std::string carbonio_folder_target(std::string_view user, std::string_view folder_path) {
+    auto target = "/service/home/" + encode_path_segment(user);
     for (std::size_t b = 0; b < folder_path.size();) {
         auto e = folder_path.find('/', b);
         if (e == std::string_view::npos) e = folder_path.size();
-        if (e > b) path += "/" + encode_path_segment(folder_path.substr(b, e - b));
+        if (e > b) target += "/" + encode_path_segment(folder_path.substr(b, e - b));
         b = e + 1;
     }
-    return {fmt::format("/service/home/{}{}?fmt=ics", encode_path_segment(user), path), {}, {}, "GET"};
+    return target;
+}
+
+rest_request carbonio_folder_export_request(std::string_view user, std::string_view folder_path) {
+    return {carbonio_folder_target(user, folder_path) + "?fmt=ics", {}, {}, "GET"};
 }
 
 namespace {

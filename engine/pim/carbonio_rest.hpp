@@ -50,10 +50,13 @@ struct rest_reply {
 };
 
 // GET requests for what the user already has.
-[[nodiscard]] rest_request carbonio_contacts_export_request(std::string_view user);
+[[nodiscard]] rest_request carbonio_contacts_export_request(std::string_view user,
+                                                            std::string_view folder = "/Contacts");
 [[nodiscard]] rest_request carbonio_calendar_export_request(std::string_view user);
 // GET /service/home/USER/<folder path>?fmt=ics for any calendar folder ("/Work/Team").
 [[nodiscard]] rest_request carbonio_folder_export_request(std::string_view user, std::string_view folder_path);
+// "/service/home/USER/Work/Team%20A": the REST path of a folder, each segment percent-encoded.
+[[nodiscard]] std::string carbonio_folder_target(std::string_view user, std::string_view folder_path);
 
 // A server reply body as one line for an error text: the <title> of an HTML page (Jetty's 500 page:
 // "Error 500 system failure: ..."), else its first text; other bodies with control characters as spaces.
@@ -118,7 +121,8 @@ struct contacts_upload {
 
 // The whole file in one upload (every VTIMEZONE first, then every object of `groups`).
 [[nodiscard]] rest_request carbonio_calendar_request(std::string_view user, const ics_calendar& cal,
-                                                     const grouped_calendar& groups);
+                                                     const grouped_calendar& groups,
+                                                     std::string_view folder = "/Calendar");
 
 // The same uploads built from objects handed over one at a time (the streaming path, see ics_file.hpp), cut
 // into requests of about `max_bytes` so neither we nor the server hold a whole large export. Every request
@@ -126,7 +130,8 @@ struct contacts_upload {
 // object added, take() gives exactly carbonio_calendar_request's bytes.
 class carbonio_calendar_batch {
 public:
-    carbonio_calendar_batch(std::string_view user, const ics_calendar& head, std::size_t max_bytes);
+    carbonio_calendar_batch(std::string_view user, const ics_calendar& head, std::size_t max_bytes,
+                            std::string_view folder = "/Calendar");
     void add(const ics_calendar& part, const calendar_object& obj);
     [[nodiscard]] bool full() const noexcept { return body_.size() >= max_bytes_; }
     [[nodiscard]] std::size_t objects() const noexcept { return objects_; }
@@ -141,7 +146,8 @@ private:
 
 // Only the rows of `table` that became one of `contacts` are sent (so a filtered list sends only its rows).
 [[nodiscard]] rest_request carbonio_contacts_request(std::string_view user, const csv_table& table,
-                                                     csv_format format, const mapped_contacts& contacts);
+                                                     csv_format format, const mapped_contacts& contacts,
+                                                     std::string_view folder = "/Contacts");
 
 // Zimbra native CSV (header + one row per contact); what Google exports become. No BOM.
 [[nodiscard]] std::string to_zimbra_csv(const mapped_contacts& contacts);

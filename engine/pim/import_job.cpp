@@ -341,7 +341,7 @@ private:
         const bool have_inventory = co_await carbonio_inventory(inventory);
         if (!have_inventory) co_return;
         const auto& groups = file.groups();
-        carbonio_calendar_batch batch(u_.dest_user, file.head(), o_.rest_batch_bytes);
+        carbonio_calendar_batch batch(u_.dest_user, file.head(), o_.rest_batch_bytes, target_folder());
         std::uint64_t batch_bytes = 0;
         std::string error;
         for (std::size_t i = 0; i < groups.objects.size(); ++i) {
@@ -351,7 +351,7 @@ private:
                 fail_user(failure_kind::input, error);
                 co_return;
             }
-            const auto verdict = judge_calendar_object(*part, obj, inventory, calendar_folder);
+            const auto verdict = judge_calendar_object(*part, obj, inventory, target_folder());
             if (verdict.what != calendar_verdict::action::post) {
                 if (verdict.what == calendar_verdict::action::todo) ++r_.todo_skipped;
                 else ++r_.existing;
@@ -418,10 +418,10 @@ private:
     net::awaitable<bool> carbonio_inventory(calendar_inventory& inventory) {
         std::vector<std::string> folders;
         if (o_.rest_auth == carbonio_auth::basic) {
-            folders.emplace_back(calendar_folder);
+            folders.emplace_back(target_folder());
             r_.detail += fmt::format("; only {} checked for existing UIDs (listing the mailbox's other calendars "
                                      "needs SOAP: --carbonio-auth delegate)",
-                                     calendar_folder);
+                                     target_folder());
         } else {
             const http::request req{"POST", "/service/soap", {{"Content-Type", std::string(soap_content_type)}},
                                     get_folder_request(token_)};
@@ -443,11 +443,11 @@ private:
             for (const auto& f : all) {
                 if (f.view == "appointment") folders.push_back(f.path);
             }
-            if (std::find(folders.begin(), folders.end(), calendar_folder) == folders.end()) {
+            if (std::find(folders.begin(), folders.end(), target_folder()) == folders.end()) {
                 fail_user(failure_kind::protocol,
                           fmt::format("{}'s mailbox has no calendar {} (GetFolderRequest lists {} calendar(s)); "
                                       "nothing posted",
-                                      u_.dest_user, calendar_folder, folders.size()));
+                                      u_.dest_user, target_folder(), folders.size()));
                 co_return false;
             }
             r_.detail += fmt::format("; {} calendar(s) checked for existing UIDs", folders.size());
@@ -487,7 +487,7 @@ private:
     net::awaitable<bool> post_batch(carbonio_calendar_batch& batch, std::uint64_t& bytes) {
         const auto n = batch.objects();
         auto rest = batch.take();
-        const bool posted = co_await carbonio(std::move(rest), n, calendar_folder);
+        const bool posted = co_await carbonio(std::move(rest), n, target_folder());
         done(n, bytes);
         bytes = 0;
         co_return posted;
@@ -525,9 +525,9 @@ private:
                 done(mapped.contacts.size(), file_bytes_);
                 co_return;
             }
-            auto rest = carbonio_contacts_request(u_.dest_user, table, *format, upload.fresh);
+            auto rest = carbonio_contacts_request(u_.dest_user, table, *format, upload.fresh, target_folder());
             const auto n = upload.fresh.contacts.size();
-            co_await carbonio(std::move(rest), n, contacts_folder);
+            co_await carbonio(std::move(rest), n, target_folder());
             done(mapped.contacts.size(), file_bytes_);
             co_return;
         }
@@ -564,7 +564,7 @@ private:
 
     // GETs the user's contacts (see carbonio_rest.hpp); false when the user failed.
     net::awaitable<bool> carbonio_present_contacts(std::set<std::string>& present) {
-        auto get = carbonio_contacts_export_request(u_.dest_user);
+        auto get = carbonio_contacts_export_request(u_.dest_user, target_folder());
         const http::request req{"GET", std::move(get.target), rest_headers(), {}};
         error_code ec;
         auto resp = co_await send(req, ec);
@@ -575,7 +575,7 @@ private:
         const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
         const auto error = read_present_contacts(reply, present);
         if (!error.empty()) {
-            fail_rest("GET", req.target, contacts_folder, resp.status, error);
+            fail_rest("GET", req.target, target_folder(), resp.status, error);
             co_return false;
         }
         co_return true;
@@ -606,8 +606,11 @@ private:
         co_return true;
     }
 
-    static constexpr std::string_view calendar_folder = "/Calendar";
-    static constexpr std::string_view contacts_folder = "/Contacts";
+    // The Carbonio folder posted into: --folder, else the user's default calendar or address book.
+    [[nodiscard]] std::string target_folder() const {
+        if (o_.carbonio_folder.empty()) return o_.kind == pim_kind::calendars ? "/Calendar" : "/Contacts";
+        return o_.carbonio_folder.front() == '/' ? o_.carbonio_folder : "/" + o_.carbonio_folder;
+    }
 
     const import_options& o_;
     const import_user& u_;

@@ -58,6 +58,7 @@ struct import_options {
     std::size_t rest_batch_bytes = 4 << 20;     // Carbonio calendar uploads are cut at about this size
     carbonio_auth rest_auth = carbonio_auth::delegate;
     http::url admin_url;                        // admin SOAP endpoint (delegate auth), path included
+    std::string carbonio_folder;                // folder path posted into; "" = /Calendar or /Contacts
 };
 
 struct import_user {
