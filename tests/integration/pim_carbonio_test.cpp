@@ -1,7 +1,10 @@
 // `arrival calendars` / `arrival contacts` into the testbed's Carbonio stand-in (tools/testbed/carbonio.sh:
 // test infrastructure modelled on Carbonio's source through FACTS.md, not Carbonio), run as a subprocess.
 // What the stand-in holds afterwards is read back by this test on its own: REST GETs with the admin's basic
-// auth and raw SOAP envelopes written here, not the product's request builders.
+// auth, raw SOAP envelopes written here (not the product's request builders), the stand-in's SQLite
+// (ARRIVAL_CARBONIO_DB: folders, calendar_items, contacts) and its events file, where every Carbonio rule that
+// fired is a line (a "moved", "sequence_ignored" or "todo_as_appointment" line would be a silent change).
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -15,17 +18,45 @@ namespace arrival::pim::test {
 namespace {
 
 struct carbonio_testbed {
-    std::string rest_url, admin_url, admin, admin_password, ca, events;
+    std::string rest_url, admin_url, admin, admin_password, ca, events, db;
     bool ok = false;
 };
 
 carbonio_testbed carbonio_env() {
     carbonio_testbed c{env("ARRIVAL_CARBONIO_REST_URL"), env("ARRIVAL_CARBONIO_ADMIN_URL"),
                        env("ARRIVAL_CARBONIO_ADMIN"),    env("ARRIVAL_CARBONIO_ADMIN_PASSWORD"),
-                       env("ARRIVAL_TESTBED_CA"),        env("ARRIVAL_CARBONIO_EVENTS")};
+                       env("ARRIVAL_TESTBED_CA"),        env("ARRIVAL_CARBONIO_EVENTS"),
+                       env("ARRIVAL_CARBONIO_DB")};
     c.ok = !c.rest_url.empty() && !c.admin_url.empty() && !c.admin.empty() && !c.admin_password.empty() &&
-           !c.ca.empty();
+           !c.ca.empty() && !c.events.empty() && !c.db.empty();
     return c;
+}
+
+// The first column of every row `sql` gives with `?1` = account and `?2` = arg, as text.
+std::vector<std::string> db_column(const std::string& db, const std::string& sql, const std::string& account,
+                                   const std::string& arg = {}) {
+    sqlite3* h = nullptr;
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(h);
+        throw std::runtime_error("cannot open " + db);
+    }
+    sqlite3_busy_timeout(h, 5000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+        std::string e = sqlite3_errmsg(h);
+        sqlite3_close(h);
+        throw std::runtime_error(sql + ": " + e);
+    }
+    sqlite3_bind_text(st, 1, account.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_bind_parameter_count(st) > 1) sqlite3_bind_text(st, 2, arg.c_str(), -1, SQLITE_TRANSIENT);
+    std::vector<std::string> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const auto* t = sqlite3_column_text(st, 0);
+        out.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
 }
 
 // A value unique to this run, so the test can run twice against one stand-in (it has no reset).
@@ -63,10 +94,10 @@ struct carbonio_test : ::testing::Test {
                         const std::string& body, const std::string& type, const std::string& auth) {
         auto origin = parse(base);
         origin.target = "/";
-        auto op = [](http::url o, std::string ca, std::string auth, http::request req) -> net::awaitable<http::response> {
+        auto op = [](http::url o, std::string ca, std::string authorization, http::request req) -> net::awaitable<http::response> {
             http::tls_options t;
             t.ca_file = ca;
-            http::client c(co_await net::this_coro::executor, o, http::make_tls_context(t), std::move(auth));
+            http::client c(co_await net::this_coro::executor, o, http::make_tls_context(t), std::move(authorization));
             boost::system::error_code ec;
             auto resp = co_await c.async_send(req, ec);
             co_await c.async_close();
@@ -166,6 +197,29 @@ struct carbonio_test : ::testing::Test {
         return r["users"][0];
     }
 
+    // The folder (its path) where the stand-in keeps `uid`, one entry per item holding it.
+    std::vector<std::string> folders_holding(const std::string& user, const std::string& uid) {
+        return db_column(cb.db,
+                         "SELECT f.name FROM calendar_items c JOIN folders f ON f.account = c.account AND f.id = "
+                         "c.folder WHERE c.account = ?1 AND c.uid = ?2",
+                         user, uid);
+    }
+
+    // The rules the stand-in recorded for `user` (its events file).
+    std::vector<std::string> rules_fired(const std::string& user) {
+        std::ifstream in(cb.events);
+        std::vector<std::string> rules;
+        for (std::string line; std::getline(in, line);) {
+            const auto j = nlohmann::json::parse(line, nullptr, false);
+            if (!j.is_discarded() && j.value("user", "") == user) rules.push_back(j.value("rule", ""));
+        }
+        return rules;
+    }
+
+    static bool has(const std::vector<std::string>& v, const std::string& x) {
+        return std::find(v.begin(), v.end(), x) != v.end();
+    }
+
     // How many times `needle` occurs in `hay`.
     static std::size_t count(const std::string& hay, const std::string& needle) {
         std::size_t n = 0;
@@ -196,6 +250,8 @@ TEST_F(carbonio_test, calendars_with_delegated_auth_then_a_rerun_posts_nothing) 
     EXPECT_EQ(u["imported"], 0);
     EXPECT_EQ(u["skipped_existing"], 2);
     EXPECT_TRUE(u["skipped"].empty()) << u.dump();
+    EXPECT_EQ(folders_holding(user, a), std::vector<std::string>{"Calendar"});
+    EXPECT_FALSE(has(rules_fired(user), "updated_in_place"));  // the rerun posted nothing
 }
 
 // FACTS.md §2: Carbonio looks a UID up in the whole mailbox and would move the event into the target.
@@ -221,6 +277,9 @@ TEST_F(carbonio_test, a_uid_in_another_calendar_is_skipped_naming_it_and_not_mov
     const auto cal = folder_ics(user, "Calendar");
     EXPECT_EQ(count(cal, "UID:" + there + "\r\n"), 0u) << cal;
     EXPECT_EQ(count(cal, "UID:" + fresh + "\r\n"), 1u) << cal;
+    EXPECT_EQ(folders_holding(user, there), std::vector<std::string>{work});
+    EXPECT_EQ(folders_holding(user, fresh), std::vector<std::string>{"Calendar"});
+    EXPECT_FALSE(has(rules_fired(user), "moved"));
 }
 
 // FACTS.md §2: a VTODO posted to a calendar becomes an appointment.
@@ -241,6 +300,9 @@ TEST_F(carbonio_test, a_vtodo_is_not_posted) {
     EXPECT_EQ(count(cal, task), 0u) << cal;
     EXPECT_EQ(count(cal, "UID:" + event + "\r\n"), 1u);
     EXPECT_NE(err.find("1 VTODO not posted"), std::string::npos) << err;
+    EXPECT_TRUE(folders_holding(user, task).empty());
+    EXPECT_TRUE(db_column(cb.db, "SELECT uid FROM calendar_items WHERE account = ?1 AND kind = 'VTODO'", user).empty());
+    EXPECT_FALSE(has(rules_fired(user), "todo_as_appointment"));
 }
 
 // FACTS.md §2: a lower SEQUENCE is ignored silently by Carbonio; arrival says so.
@@ -260,6 +322,7 @@ TEST_F(carbonio_test, a_lower_sequence_is_reported) {
               std::string::npos)
         << u.dump();
     EXPECT_NE(folder_ics(user, "Calendar").find("SEQUENCE:5"), std::string::npos);
+    EXPECT_FALSE(has(rules_fired(user), "sequence_ignored"));
 }
 
 // FACTS.md §1: the first export of an empty folder is "\r\n"; posted once, every contact exists once, and
@@ -290,6 +353,12 @@ TEST_F(carbonio_test, contacts_into_an_empty_folder_then_a_rerun_duplicates_noth
         EXPECT_EQ(count(after.body, "ann" + std::to_string(i) + "-" + tag + "@example.test"), 1u) << after.body;
     }
     EXPECT_NE(after.body.find("Zoë"), std::string::npos);  // UTF-8 arrived as UTF-8
+    // In the stand-in's store: each address once (Carbonio's CSV import never deduplicates, FACTS.md §1).
+    for (int i = 0; i < 3; ++i) {
+        const auto rows = db_column(cb.db, "SELECT id FROM contacts WHERE account = ?1 AND instr(fields, ?2) > 0",
+                                    user, "ann" + std::to_string(i) + "-" + tag + "@example.test");
+        EXPECT_EQ(rows.size(), 1u) << i;
+    }
 }
 
 TEST_F(carbonio_test, a_missing_folder_is_explained) {
