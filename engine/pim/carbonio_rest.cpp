@@ -353,6 +353,14 @@ std::string explain_status(std::string_view method, std::string_view folder, int
     return {};
 }
 
+std::string find_folder(const std::vector<std::string>& paths, std::string_view wanted) {
+    const auto want = ascii_lower(wanted);
+    for (const auto& p : paths) {
+        if (ascii_lower(p) == want) return p;
+    }
+    return {};
+}
+
 long ics_sequence(std::string_view text) {
     // Unfolded lines at depth 1 (inside this component, outside VALARMs and the like).
     int depth = 0;

@@ -70,6 +70,11 @@ enum class rest_auth { cookie, basic };
 [[nodiscard]] std::string explain_status(std::string_view method, std::string_view folder, int status,
                                          rest_auth auth);
 
+// The path of `paths` naming `wanted` ("" if none), ignoring ASCII case: Carbonio treats folder names
+// case-insensitively (FACTS.md §6 matches "calendar"/"contacts" in any case; for lookups by path this is
+// the safe reading, not confirmed), so "--folder calendar" is the user's /Calendar, not another calendar.
+[[nodiscard]] std::string find_folder(const std::vector<std::string>& paths, std::string_view wanted);
+
 // The SEQUENCE of a component (its own property, not a sub-component's); 0 when absent or not a number.
 [[nodiscard]] long ics_sequence(std::string_view component_text);
 

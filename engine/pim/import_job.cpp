@@ -443,13 +443,15 @@ private:
             for (const auto& f : all) {
                 if (f.view == "appointment") folders.push_back(f.path);
             }
-            if (std::find(folders.begin(), folders.end(), target_folder()) == folders.end()) {
+            const auto match = find_folder(folders, target_folder());
+            if (match.empty()) {
                 fail_user(failure_kind::protocol,
                           fmt::format("{}'s mailbox has no calendar {} (GetFolderRequest lists {} calendar(s)); "
                                       "nothing posted",
                                       u_.dest_user, target_folder(), folders.size()));
                 co_return false;
             }
+            listed_folder_ = match;
             r_.detail += fmt::format("; {} calendar(s) checked for existing UIDs", folders.size());
         }
         for (const auto& folder : folders) {
@@ -606,8 +608,10 @@ private:
         co_return true;
     }
 
-    // The Carbonio folder posted into: --folder, else the user's default calendar or address book.
+    // The Carbonio folder posted into: --folder, else the user's default calendar or address book; once the
+    // mailbox's calendars are listed, spelled as the server spells it (folder names are case-insensitive).
     [[nodiscard]] std::string target_folder() const {
+        if (!listed_folder_.empty()) return listed_folder_;
         if (o_.carbonio_folder.empty()) return o_.kind == pim_kind::calendars ? "/Calendar" : "/Contacts";
         return o_.carbonio_folder.front() == '/' ? o_.carbonio_folder : "/" + o_.carbonio_folder;
     }
@@ -617,6 +621,7 @@ private:
     import_observer& obs_;
     const carbonio_session& session_;
     std::string token_;  // the delegated token (a credential: never logged)
+    std::string listed_folder_;
     user_result r_;
     std::uint64_t file_bytes_ = 0;
     std::uint64_t bytes_reported_ = 0;

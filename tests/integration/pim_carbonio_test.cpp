@@ -205,13 +205,15 @@ struct carbonio_test : ::testing::Test {
                          user, uid);
     }
 
-    // The rules the stand-in recorded for `user` (its events file).
-    std::vector<std::string> rules_fired(const std::string& user) {
+    // The rules the stand-in recorded (its events file) for `user` and item `uid` (UIDs are unique per run).
+    std::vector<std::string> rules_fired(const std::string& user, const std::string& uid) {
         std::ifstream in(cb.events);
         std::vector<std::string> rules;
         for (std::string line; std::getline(in, line);) {
             const auto j = nlohmann::json::parse(line, nullptr, false);
-            if (!j.is_discarded() && j.value("user", "") == user) rules.push_back(j.value("rule", ""));
+            if (!j.is_discarded() && j.value("user", "") == user && j.value("uid", "") == uid) {
+                rules.push_back(j.value("rule", ""));
+            }
         }
         return rules;
     }
@@ -251,7 +253,12 @@ TEST_F(carbonio_test, calendars_with_delegated_auth_then_a_rerun_posts_nothing) 
     EXPECT_EQ(u["skipped_existing"], 2);
     EXPECT_TRUE(u["skipped"].empty()) << u.dump();
     EXPECT_EQ(folders_holding(user, a), std::vector<std::string>{"Calendar"});
-    EXPECT_FALSE(has(rules_fired(user), "updated_in_place"));  // the rerun posted nothing
+    EXPECT_FALSE(has(rules_fired(user, a), "updated_in_place"));  // the rerun posted nothing
+    // The folder named in another case is the same folder, not "another calendar".
+    ASSERT_EQ(run("calendars", user, "--folder calendar", err), 0) << err;
+    u = user_report();
+    EXPECT_EQ(u["skipped_existing"], 2);
+    EXPECT_TRUE(u["skipped"].empty()) << u.dump();
 }
 
 // FACTS.md §2: Carbonio looks a UID up in the whole mailbox and would move the event into the target.
@@ -279,7 +286,7 @@ TEST_F(carbonio_test, a_uid_in_another_calendar_is_skipped_naming_it_and_not_mov
     EXPECT_EQ(count(cal, "UID:" + fresh + "\r\n"), 1u) << cal;
     EXPECT_EQ(folders_holding(user, there), std::vector<std::string>{work});
     EXPECT_EQ(folders_holding(user, fresh), std::vector<std::string>{"Calendar"});
-    EXPECT_FALSE(has(rules_fired(user), "moved"));
+    EXPECT_FALSE(has(rules_fired(user, there), "moved"));
 }
 
 // FACTS.md §2: a VTODO posted to a calendar becomes an appointment.
@@ -302,7 +309,7 @@ TEST_F(carbonio_test, a_vtodo_is_not_posted) {
     EXPECT_NE(err.find("1 VTODO not posted"), std::string::npos) << err;
     EXPECT_TRUE(folders_holding(user, task).empty());
     EXPECT_TRUE(db_column(cb.db, "SELECT uid FROM calendar_items WHERE account = ?1 AND kind = 'VTODO'", user).empty());
-    EXPECT_FALSE(has(rules_fired(user), "todo_as_appointment"));
+    EXPECT_FALSE(has(rules_fired(user, task), "todo_as_appointment"));
 }
 
 // FACTS.md §2: a lower SEQUENCE is ignored silently by Carbonio; arrival says so.
@@ -322,7 +329,7 @@ TEST_F(carbonio_test, a_lower_sequence_is_reported) {
               std::string::npos)
         << u.dump();
     EXPECT_NE(folder_ics(user, "Calendar").find("SEQUENCE:5"), std::string::npos);
-    EXPECT_FALSE(has(rules_fired(user), "sequence_ignored"));
+    EXPECT_FALSE(has(rules_fired(user, uid), "sequence_ignored"));
 }
 
 // FACTS.md §1: the first export of an empty folder is "\r\n"; posted once, every contact exists once, and

@@ -222,6 +222,13 @@ TEST(carbonio_rest, a_401_on_a_token_post_names_both_causes) {
     EXPECT_EQ(explain_status("POST", "/Calendar", 400, rest_auth::basic), "");
 }
 
+TEST(carbonio_rest, folders_are_found_whatever_the_case) {
+    const std::vector<std::string> calendars{"/Calendar", "/Work/Team"};
+    EXPECT_EQ(find_folder(calendars, "/calendar"), "/Calendar");
+    EXPECT_EQ(find_folder(calendars, "/WORK/team"), "/Work/Team");
+    EXPECT_EQ(find_folder(calendars, "/Work"), "");
+}
+
 TEST(carbonio_rest, sequence_is_the_components_own) {
     EXPECT_EQ(ics_sequence("BEGIN:VEVENT\r\nUID:a\r\nSEQUENCE:3\r\nEND:VEVENT\r\n"), 3);
     EXPECT_EQ(ics_sequence("BEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n"), 0);
