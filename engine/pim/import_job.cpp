@@ -114,7 +114,8 @@ net::awaitable<http::response> soap_call(const import_options& o, const http::ur
 net::awaitable<void> admin_login(const import_options& o, carbonio_session& s) {
     try {
         error_code ec;
-        auto resp = co_await soap_call(o, o.admin_url, admin_auth_request(o.admin, o.admin_password), ec);
+        auto body = admin_auth_request(o.admin, o.admin_password);  // named: see carbonio_calendars
+        auto resp = co_await soap_call(o, o.admin_url, std::move(body), ec);
         if (ec) {
             s.kind = transport_kind(ec);
             s.error = fmt::format("admin AuthRequest at {}: {}", o.admin_url.str(), ec.message());
