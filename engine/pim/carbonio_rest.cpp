@@ -211,11 +211,6 @@ std::string lower_trimmed(std::string_view s) {
     return out;
 }
 
-std::string reply_error(std::string_view what, const rest_reply& r) {
-    const auto line = reply_line(r.body);
-    return fmt::format("{} answered {} {}{}{}", what, r.status, r.reason, line.empty() ? "" : ": ", line);
-}
-
 // Lower-case ASCII copy, for finding HTML tags in any case.
 std::string ascii_lower(std::string_view s) {
     std::string out(s);
@@ -285,7 +280,7 @@ std::string contact_key(const contact& c) {
 
 std::string read_present_contacts(const rest_reply& reply, std::set<std::string>& keys) {
     if (reply.status == 204) return {};
-    if (reply.status != 200) return reply_error("GET Contacts?fmt=csv", reply);
+    if (reply.status != 200) return describe_reply(reply);
     if (reply.body.find_first_not_of(" \t\r\n") == std::string::npos) return {};
     const auto table = read_csv(reply.body);
     // The export is always in Zimbra's native columns, whatever the import's csvfmt was.
@@ -335,6 +330,11 @@ std::string reply_line(std::string_view body, std::size_t max) {
     }
     if (line.size() > max) line = line.substr(0, max) + "...";
     return line;
+}
+
+std::string describe_reply(const rest_reply& r) {
+    const auto line = reply_line(r.body);
+    return fmt::format("answered {} {}{}{}", r.status, r.reason, line.empty() ? "" : ": ", line);
 }
 
 std::string explain_status(std::string_view method, std::string_view folder, int status, rest_auth auth) {
@@ -398,7 +398,7 @@ long ics_sequence(std::string_view text) {
 
 std::string read_calendar_folder(const rest_reply& reply, std::string_view folder, calendar_inventory& inv) {
     if (reply.status == 204) return {};
-    if (reply.status != 200) return reply_error(fmt::format("GET {}?fmt=ics", folder), reply);
+    if (reply.status != 200) return describe_reply(reply);
     const auto cal = read_ics(reply.body);
     for (const auto& c : cal.components) {
         inv[c.uid].push_back({std::string(folder), c.recurrence_id, ics_sequence(c.text)});

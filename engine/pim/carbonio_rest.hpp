@@ -63,6 +63,9 @@ struct rest_reply {
 // At most `max` characters.
 [[nodiscard]] std::string reply_line(std::string_view body, std::size_t max = 200);
 
+// "answered 404 Not Found: <reply_line of the body>" (the caller names the request).
+[[nodiscard]] std::string describe_reply(const rest_reply& r);
+
 // What a refused REST request means, in words, for `folder` ("/Calendar"). With cookie (token) auth Carbonio
 // answers 401 instead of 404 for a missing folder on POST/PUT (UserServlet.sendError, FACTS.md §2), so a
 // 401 there names both causes; with basic auth 404 is the missing folder and 401 the refused credentials.
@@ -88,7 +91,7 @@ struct present_component {
 using calendar_inventory = std::map<std::string, std::vector<present_component>, std::less<>>;
 
 // Reads the reply to carbonio_folder_export_request for `folder` into `inv`. Returns "" on success, else
-// the reason (status and one line of the reply).
+// "answered STATUS REASON: <one line of the reply>".
 [[nodiscard]] std::string read_calendar_folder(const rest_reply& reply, std::string_view folder,
                                                calendar_inventory& inv);
 
@@ -107,8 +110,8 @@ struct calendar_verdict {
 // its first phone number. Empty when the contact has neither (it is then always posted).
 [[nodiscard]] std::string contact_key(const contact& c);
 
-// Reads the reply to carbonio_contacts_export_request into keys. Returns "" on success, else the reason (the
-// server's status and one line of its reply). The header is whatever fields the folder's contacts use
+// Reads the reply to carbonio_contacts_export_request into keys. Returns "" on success, else
+// "answered STATUS REASON: <one line of the reply>". The header is whatever fields the folder's contacts use
 // (sorted union, FACTS.md §1), read by name; an empty folder is the body "\r\n" (or an empty 200/204).
 [[nodiscard]] std::string read_present_contacts(const rest_reply& reply, std::set<std::string>& keys);
 

@@ -478,13 +478,14 @@ private:
     void fail_rest(std::string_view method, const std::string& target, std::string_view folder, int status,
                    const std::string& error) {
         const auto meaning = explain_status(method, folder, status, auth_kind());
-        const bool get = method == "GET";
+        // A GET that failed for another reason than a missing folder: say why nothing at all was posted.
+        const bool why_nothing = method == "GET" && status != 404;
         fail_user(status == 401 || status == 403 ? failure_kind::auth : failure_kind::protocol,
                   fmt::format("{} {}{}: {}{}{}{}", method, origin_.origin(), target, error,
                               meaning.empty() ? "" : " - ", meaning,
-                              get ? " (nothing posted: without the list of present items a rerun would duplicate "
-                                    "or move them)"
-                                  : ""));
+                              why_nothing ? " (nothing posted: without the list of present items a rerun would "
+                                            "duplicate or move them)"
+                                          : ""));
     }
 
     net::awaitable<bool> post_batch(carbonio_calendar_batch& batch, std::uint64_t& bytes) {
@@ -598,9 +599,7 @@ private:
         }
         if (resp.status != 200 && resp.status != 201 && resp.status != 204) {
             const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
-            const auto line = reply_line(reply.body);
-            fail_rest("POST", req.target, folder, resp.status,
-                      fmt::format("answered {} {}{}{}", reply.status, reply.reason, line.empty() ? "" : ": ", line));
+            fail_rest("POST", req.target, folder, resp.status, describe_reply(reply));
             co_return false;
         }
         // The REST import answers for the whole upload; with ignore=1 a bad event is skipped server-side and

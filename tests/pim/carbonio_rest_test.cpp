@@ -249,7 +249,7 @@ TEST(carbonio_rest, an_empty_calendar_export_has_no_uids) {
     const auto error = read_calendar_folder(recorded(http_reply("404 Not Found", "text/html",
                                                                 "<html><title>Error 404 no such item</title></html>")),
                                             "/Work", inv);
-    EXPECT_NE(error.find("GET /Work?fmt=ics answered 404 Not Found: Error 404 no such item"), std::string::npos)
+    EXPECT_EQ(error.find("answered 404 Not Found: Error 404 no such item"), 0u)
         << error;
 }
 
