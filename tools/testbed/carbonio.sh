@@ -10,6 +10,10 @@
 #   carbonio.sh reset-user DIR USER   empties USER's stand-in mailbox (calendar items, contacts, folders back
 #                           to the system ones); the mail itself is Dovecot DST's (dovecot.sh reset-user DIR dst USER).
 #                           The front's identical-APPEND counters live in memory and are not reset.
+# Identity, as Carbonio's ImapHandler/ServerConfig write it (file:line in carbonio/imap_front.py's header):
+#   greeting "* OK localhost Zimbra IMAP4rev1 server ready"; ID ("NAME" "Zimbra" "VERSION" "4.25.2" "RELEASE"
+#   "arrival-standin" ["USER" "<user>"]); CAPABILITY after login = zimbraReverseProxyImapEnabledCapability's default
+#   (the mailbox list without SPECIAL-USE and LOGIN-REFERRALS), no APPENDLIMIT; size limit 10240000 bytes.
 # Both use the testbed certificate (DIR/tls, CA = ARRIVAL_TESTBED_CA). Users and their password are Dovecot DST's
 # (ARRIVAL_DOVECOT_USER_PASSWORD). Secrets go to the processes in DIR/carbonio/config.json (mode 600), never argv.
 # DIR/carbonio.env (KEY=value):

@@ -8,10 +8,12 @@ and answers with Carbonio's words, then lets Dovecot store the mail. Python 3.11
   imap_front.py CONFIG     CONFIG is the JSON file tools/testbed/carbonio.sh writes (ports, secrets, Dovecot DST).
 
 Strings taken from the source (CM store/src/main/java/com/zimbra/cs/...):
-  greeting   "* OK localhost Zimbra IMAP4rev1 server ready"   server/ServerConfig.java:75-100 (getGreeting, getDescription:
-             zimbraImapAdvertisedName, "Zimbra ", no version: zimbraImapExposeVersionOnBanner FALSE), imap/ImapConfig.java:22-37
-  ID         * ID ("NAME" "Zimbra" "VERSION" "<v>" "RELEASE" "<r>"[ "USER" "<user>"])   imap/ImapHandler.java:136,1347-1362
-             (Carbonio adds "SERVER" "<server id>" after login; the stand-in has no server id and leaves it out)
+  greeting   "* OK localhost Zimbra IMAP4rev1 server ready"   server/ServerConfig.java:75-100 (getGreeting,
+             getDescription: zimbraImapAdvertisedName, "Zimbra ", no version as zimbraImapExposeVersionOnBanner is
+             FALSE), imap/ImapConfig.java:22-37
+  ID         * ID ("NAME" "Zimbra" "VERSION" "<v>" "RELEASE" "<r>"[ "USER" "<user>"])
+             imap/ImapHandler.java:136, 1347-1362 (Carbonio adds "SERVER" "<server id>" after login; the stand-in
+             has no server id and leaves it out)
   BYE        "* BYE localhost Zimbra IMAP4rev1 server closing connection"   ServerConfig.getGoodbye
   literal    "+ send literal data"   imap/NioImapRequest.java:56
 Every answer the front makes up and every NO/BAD Dovecot gives is a line in the events file (see common.Events);
@@ -277,6 +279,13 @@ def invalid_segment(path):
     return False
 
 
+def under_junk(path):
+    """§6 SPECIAL-USE: Junk has \\NoInferiors (ImapHandler.java:2524-2526): Folder.canContain refuses subfolders of
+    the Spam folder (mailbox/Folder.java:844-865), so nothing can be created below Junk."""
+    first, sep, _ = path.partition("/")
+    return bool(sep) and first.lower() == "junk"
+
+
 def in_public_namespace(path):
     return path == PUBLIC_PREFIX or path.startswith(PUBLIC_PREFIX + "/")
 
@@ -443,8 +452,18 @@ class Session:
             if self.hides(resp):
                 hidden += 1
                 continue
+            resp = self.junk_noinferiors(resp)
             self.writer.write(resp)
             await self.writer.drain()
+
+    @staticmethod
+    def junk_noinferiors(resp):
+        """§6 SPECIAL-USE: Carbonio lists Junk with \\NoInferiors (ImapHandler.java:2524-2526)."""
+        m = re.match(rb"(\* (?:LIST|XLIST) \()([^)]*)(\) (?:NIL|\"[^\"]*\") \"?Junk\"?(?:\r\n| ))", resp, re.I)
+        if not m or b"\\noinferiors" in m.group(2).lower():
+            return resp
+        attrs = b" ".join(a for a in m.group(2).split() if a.lower() not in (b"\\haschildren", b"\\hasnochildren"))
+        return m.group(1) + (attrs + b" " if attrs else b"") + b"\\NoInferiors" + m.group(3) + resp[m.end():]
 
     @staticmethod
     def hides(resp):
@@ -537,7 +556,8 @@ class Session:
     async def authenticate(self, tag, command, target, authcid, password):
         """§6 Admin impersonation: PlainAuthenticator.authenticate (l.62-97). The admin must have IMAP enabled
         (isProtocolEnabled, Authenticator.java:144-158) and may act for any account; anyone else only for
-        themself (authorize -> canAccessAccount). Every failure is "NO <command> failed" (ImapHandler.java:1683-1708)."""
+        themself (authorize -> canAccessAccount). Every failure is "NO <command> failed"
+        (ImapHandler.java:1683-1708)."""
         cfg = self.cfg
         self.attempted = target
         if authcid.lower() == cfg["noimap_admin"]:
@@ -598,10 +618,11 @@ class Session:
                     date = parse_internaldate(p.quoted())
                     p.skip_char(" ")
                 if p.line[p.pos:p.pos + 8].upper() == "CATENATE":
-                    sizes = self.catenate_sizes(p)
+                    parts = self.catenate_parts(p)
                 else:
-                    sizes = [len(p.literal())]
-                messages.append((tuple(flags), date, tuple(sizes)))
+                    parts = [len(p.literal())]
+                # AppendCommand.hasSameParams compares dates, flags, literal sizes and URLs (l.27-80).
+                messages.append((tuple(flags), date, tuple(parts)))
                 if p.eof():
                     break
         except ParseBad as e:
@@ -621,11 +642,13 @@ class Session:
             if any(self.bad_tag_name(f) for f in flags):
                 await self.answer(cmd.tag, "NO", "APPEND failed", "keyword_colon", "APPEND", folder)
                 return False
-        for _, _, sizes in messages:  # AppendMessage.checkContent (l.230-243)
-            if sum(sizes) > MAX_MESSAGE:
+        for _, _, parts in messages:  # AppendMessage.checkContent (l.230-243)
+            size = sum(p for p in parts if isinstance(p, int))
+            if size > MAX_MESSAGE:  # only CATENATE gets here: a literal over the limit never reaches a command
                 await self.answer(cmd.tag, "BAD", "maximum message size exceeded", "too_large", "APPEND", folder)
                 return False
-            if sum(sizes) == 0:  # ImapParseException(tag, "zero-length message", no=false): a BAD
+            if size == 0 and all(isinstance(p, int) for p in parts):
+                # ImapParseException(tag, "zero-length message", no=false): a BAD, not a NO
                 await self.answer(cmd.tag, "BAD", "zero-length message", "zero_length", "APPEND", folder)
                 return False
         for _, date, _ in messages:  # AppendMessage.checkDate: ServiceException.FAILURE -> "APPEND failed"
@@ -635,19 +658,22 @@ class Session:
         return True
 
     @staticmethod
-    def catenate_sizes(p):
+    def catenate_parts(p):
+        """CATENATE (TEXT literal | URL url ...): literal sizes as ints, URLs as strings (AppendMessage.parse)."""
         p.pos += len("CATENATE")
         p.skip_char(" ")
         p.skip_char("(")
-        sizes = []
+        parts = []
         while p.peek() != ")":
-            if sizes:
+            if parts:
                 p.skip_char(" ")
             kind = p.atom().upper()
             p.skip_char(" ")
-            sizes.append(len(p.literal()) if kind == "TEXT" else len(p.astring()) and 1)
+            if kind not in ("TEXT", "URL"):
+                raise ParseBad(f"parse error: unknown CATENATE cat-part: {kind}")
+            parts.append(len(p.literal()) if kind == "TEXT" else p.astring())
         p.skip_char(")")
-        return sizes
+        return parts
 
     @staticmethod
     def bad_tag_name(flag):
@@ -698,11 +724,15 @@ class Session:
                 await self.answer(cmd.tag, "NO", "CREATE failed: invalid mailbox name", "folder_name_invalid", verb,
                                   folder)
                 return False
+            if under_junk(path):  # CANNOT_CONTAIN (l.1899-1900)
+                await self.answer(cmd.tag, "NO", "CREATE failed: superior mailbox has \\Noinferiors set",
+                                  "junk_noinferiors", verb, folder)
+                return False
         elif verb == "RENAME":
             if not is_creatable(target):  # ImapHandler.doRENAME l.2005-2008
                 await self.answer(cmd.tag, "NO", "RENAME failed", "folder_reserved", verb, target)
                 return False
-            if invalid_segment(target.rstrip("/")):  # INVALID_NAME falls to the generic "RENAME failed" (l.2030-2039)
+            if invalid_segment(target.rstrip("/")) or under_junk(target):  # generic "RENAME failed" (l.2030-2039)
                 await self.answer(cmd.tag, "NO", "RENAME failed", "folder_name_invalid", verb, target)
                 return False
         elif verb in ("SELECT", "EXAMINE", "STATUS") and not is_creatable(folder):

@@ -443,6 +443,8 @@ class Service:
         account, how, is_admin = who
         if owner not in self.store.users:
             raise HttpError(404, f"no such account: {owner}", "no_such_account")
+        # §7: a user reaches their own mailbox (own or delegated token, own password); an admin (Basic or admin
+        # token) reaches every mailbox, as a global admin's rights allow. Admin tokens on REST: NOT CONFIRMED.
         if account != owner and not is_admin:
             # PERM_DENIED is sent like NoSuchItem (§2 sendError): the same 401/404 choice below.
             return self.missing(handler, method, how, owner, folder_path, "perm_denied")

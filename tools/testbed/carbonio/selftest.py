@@ -227,6 +227,16 @@ def test_imap_folder_names_more():
     check(r.cmd("d", "RENAME Work Contacts")[-1] == "d NO RENAME failed", "RENAME to Contacts")
     check(r.cmd("e", "SELECT Calendar")[-1] == "e NO SELECT failed", "SELECT Calendar")
     check(r.cmd("f", append_cmd("f", "Contacts", [("", None, MSG)]))[-1] == "f NO APPEND failed", "APPEND Contacts")
+    check(r.cmd("ok", "NOOP")[-1].startswith("ok OK"), "NOOP")
+    last = r.cmd("g", "CREATE Junk/Sub")[-1]
+    check(last == "g NO CREATE failed: superior mailbox has \\Noinferiors set", f"below Junk: {last}")
+    junk = [x for x in r.cmd("h", 'LIST "" "Junk"') if x.startswith("* LIST")]
+    check(junk == ['* LIST (\\Junk \\NoInferiors) "/" Junk'], f"Junk listed with \\NoInferiors: {junk}")
+    text = b"TEXT {%d+}\r\n%s" % (len(MSG), MSG)
+    last = r.cmd("i", b"i APPEND INBOX CATENATE (" + text + b" " + text + b")\r\n")[-1]
+    check(last.startswith("i OK"), f"CATENATE passes through: {last}")
+    last = r.cmd("j", b"j APPEND INBOX CATENATE (TEXT {0+}\r\n)\r\n")[-1]
+    check(last == "j BAD zero-length message", f"empty CATENATE: {last}")
 
 
 def test_imap_sizes_dates_zero():
