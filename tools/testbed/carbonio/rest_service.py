@@ -818,7 +818,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         path = urllib.parse.unquote(url.path)
         svc = self.service
-        body, length = self.read_body() if method != "GET" else (b"", None)
+        body, length = self.read_body()
         if self.admin_port:
             if path == "/service/admin/soap" and method == "POST":
                 return self.soap(body)
@@ -833,7 +833,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             payload = self.payload(body) if method != "GET" else b""
             status, ctype, out, headers = svc.rest(self, method, owner, folder_path, query, payload, length)
             self.send(status, ctype, out, headers)
-        except HttpError as e:
+        except Exception as e:  # noqa: BLE001 — a stand-in bug is a 500 page and an event, like a server fault
+            if not isinstance(e, HttpError):
+                e = HttpError(500, f"system failure: {type(e).__name__}: {e}", "internal_error")
             reason = http.HTTPStatus(e.status).phrase
             svc.event("rest", owner.lower(), e.rule or "refused", f"{e.status} {e.message}", method=method,
                       folder="/" + folder_path, fmt=query.get("fmt", ""))
@@ -853,6 +855,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status = 200
         except Fault as f:
             resp, status = self.fault(ns, f), 500
+        except Exception as e:  # noqa: BLE001 — a stand-in bug answers as Carbonio's service.FAILURE would
+            resp, status = self.fault(ns, Fault("service.FAILURE", f"system failure: {e}", sender=False)), 500
         data = (f'<soap:Envelope xmlns:soap="{ns}"><soap:Header><context xmlns="{NS_ZIMBRA}"/></soap:Header>'
                 f"<soap:Body>{to_xml(resp, ns)}</soap:Body></soap:Envelope>").encode("utf-8")
         ctype = "application/soap+xml; charset=utf-8" if ns == SOAP12 else "text/xml; charset=utf-8"
