@@ -16,8 +16,8 @@ Strings taken from the source (CM store/src/main/java/com/zimbra/cs/...):
              has no server id and leaves it out)
   BYE        "* BYE localhost Zimbra IMAP4rev1 server closing connection"   ServerConfig.getGoodbye
   literal    "+ send literal data"   imap/NioImapRequest.java:56
-Every answer the front makes up and every NO/BAD Dovecot gives is a line in the events file (see common.Events);
-Dovecot's own NO/BAD texts are passed through unchanged (they are not Carbonio's words).
+Every answer the front makes up and every NO/BAD Dovecot gives is a line in the events file (see common.Events).
+Dovecot's NO answers are reworded as Carbonio words the same failure (carbonio_words); its BAD texts pass unchanged.
 """
 import asyncio
 import base64
@@ -290,6 +290,21 @@ def in_public_namespace(path):
     return path == PUBLIC_PREFIX or path.startswith(PUBLIC_PREFIX + "/")
 
 
+def carbonio_words(verb, dovecot_no):
+    """A NO from Dovecot in the words Carbonio uses for the same failure: mostly "<command> failed", no response
+    code but TRYCREATE (ImapHandler: CREATE l.1891-1913, SELECT/EXAMINE l.1804-1819, APPEND l.2910-2934 (quota too),
+    COPY l.4540-4565). Dovecot's BAD answers are parse errors and keep Dovecot's text."""
+    code = re.match(r"NO \[([A-Z-]+)", dovecot_no)
+    code = code.group(1) if code else ""
+    if verb == "APPEND":
+        return "NO [TRYCREATE] APPEND failed: no such mailbox" if code == "TRYCREATE" else "NO APPEND failed"
+    if verb == "CREATE" and (code == "ALREADYEXISTS" or "already exists" in dovecot_no.lower()):
+        return "NO CREATE failed: mailbox already exists"
+    if verb in ("COPY", "UID COPY", "MOVE", "UID MOVE") and code == "TRYCREATE":
+        return f"NO [TRYCREATE] {verb} failed"
+    return f"NO {verb} failed"
+
+
 class Front:
     """State shared by every connection: configuration, TLS contexts, events, the identical-APPEND counters."""
 
@@ -509,8 +524,10 @@ class Session:
             self.errors = 0
         else:
             self.errors += 1
-            self.event("dovecot_answer", tagged.decode("utf-8", "replace").rstrip("\r\n").split(" ", 1)[1],
-                       verb=cmd.verb)
+            said = tagged.decode("utf-8", "replace").rstrip("\r\n").split(" ", 1)[1]
+            answer = carbonio_words(cmd.verb, said) if status == b"NO" else said
+            self.event("dovecot_answer", answer, verb=cmd.verb, dovecot=said)
+            tagged = f"{cmd.tag} {answer}\r\n".encode("utf-8")
         self.writer.write(tagged)
         await self.writer.drain()
 

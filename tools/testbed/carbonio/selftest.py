@@ -224,6 +224,10 @@ def test_imap_folder_names_more():
     check(last != "b NO CREATE failed: invalid mailbox name", f"255 characters pass the front: {last}")
     check(r.cmd("b2", "CREATE " + "z" * 254)[-1].startswith("b2 OK"), "254 characters land in Dovecot")
     check(r.cmd("c", "CREATE Work/Calendar")[-1].startswith("c OK"), "Calendar below a mail folder is fine")
+    check(r.cmd("c2", "CREATE Work/Calendar")[-1] == "c2 NO CREATE failed: mailbox already exists", "CREATE twice")
+    last = r.cmd("c3", append_cmd("c3", "Nowhere", [("", None, MSG)]))[-1]
+    check(last == "c3 NO [TRYCREATE] APPEND failed: no such mailbox", f"APPEND to a missing folder: {last}")
+    check(r.cmd("c4", "NOOP")[-1].startswith("c4 OK"), "NOOP")
     check(r.cmd("d", "RENAME Work Contacts")[-1] == "d NO RENAME failed", "RENAME to Contacts")
     check(r.cmd("e", "SELECT Calendar")[-1] == "e NO SELECT failed", "SELECT Calendar")
     check(r.cmd("f", append_cmd("f", "Contacts", [("", None, MSG)]))[-1] == "f NO APPEND failed", "APPEND Contacts")
@@ -283,7 +287,7 @@ def test_imap_fifth_error_drops():
     user = fresh_user()
     r = Raw().login_as(user)
     for i in range(4):
-        check(r.cmd(f"a{i}", f"SELECT Missing{i}")[-1].startswith(f"a{i} NO"), "Dovecot NO")
+        check(r.cmd(f"a{i}", f"SELECT Missing{i}")[-1] == f"a{i} NO SELECT failed", "Dovecot's NO, Carbonio's words")
     check(r.cmd("ok", "NOOP")[-1].startswith("ok OK"), "an OK resets the count")
     for i in range(4):
         check(r.cmd(f"b{i}", "CREATE Calendar")[-1] == f"b{i} NO CREATE failed", "our NO")
