@@ -321,6 +321,9 @@ class Front:
 
     def append_throttled(self, user, key):
         now = time.monotonic()
+        if len(self.appends) > 10000:  # forget keys whose last APPEND is older than the window
+            self.appends = collections.defaultdict(collections.deque, {
+                k: v for k, v in self.appends.items() if now - v[-1] <= THROTTLE_WINDOW_S})
         seen = self.appends[(user, key)]
         while seen and now - seen[0] > THROTTLE_WINDOW_S:
             seen.popleft()
@@ -421,7 +424,7 @@ class Session:
     async def upstream_login(self, target, authcid, password):
         """Logs in to Dovecot DST as target with SASL PLAIN (authzid target, authcid/password); True when it works."""
         r, w = await asyncio.open_connection("127.0.0.1", self.cfg["dovecot_tls_port"], ssl=self.front.upstream_tls,
-                                             server_hostname="localhost", limit=1 << 20)
+                                             server_hostname="localhost", limit=1 << 26)
         await r.readline()  # greeting
         token = base64.b64encode(f"{target}\0{authcid}\0{password}".encode("utf-8")).decode("ascii")
         w.write(f"L AUTHENTICATE PLAIN {token}\r\n".encode("ascii"))
@@ -587,6 +590,9 @@ class Session:
             ok = await self.upstream_login(target, cfg["dovecot_master_user"], cfg["dovecot_master_password"])
         elif target != authcid:
             return await self.answer(tag, "NO", f"{command} failed", "not_allowed_to_impersonate", command)
+        elif "*" in authcid or authcid == cfg["dovecot_master_user"]:
+            # Dovecot's master-user login ("user*master") is Dovecot's, not Carbonio's: no such account here.
+            return await self.answer(tag, "NO", f"{command} failed", "no_such_account", command)
         else:
             ok = await self.upstream_login(target, authcid, password)
         if not ok:

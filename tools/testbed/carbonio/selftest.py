@@ -172,7 +172,10 @@ def test_imap_auth_rules():
     other = fresh_user()  # a user cannot act for another one
     tok = base64.b64encode(f"{other}\0{user}\0{PW}".encode()).decode()
     check(r.cmd("d", f"AUTHENTICATE PLAIN {tok}")[-1] == "d NO AUTHENTICATE failed", "user as other user")
-    r = Raw()  # the four NOs above would make the next one drop the connection
+    master = ENV["ARRIVAL_DOVECOT_MASTER_USER"]
+    check(r.cmd("m", f'LOGIN "{user}*{master}" "{ENV["ARRIVAL_DOVECOT_MASTER_PASSWORD"]}"')[-1] == "m NO LOGIN failed",
+          "Dovecot's master login is not Carbonio's")
+    r = Raw()  # the five NOs above dropped the connection
     r.send("e AUTHENTICATE PLAIN\r\n")
     check(r.line() == "+ ", "continuation without SASL-IR")
     r.send(base64.b64encode(f"{user}\0{ADMIN}\0{ADMIN_PW}".encode()) + b"\r\n")
