@@ -27,6 +27,7 @@ import re
 import ssl
 import sys
 import time
+import traceback
 
 from common import CARBONIO_RELEASE, CARBONIO_VERSION, SERVER_NAME, Events, load_config, same_secret
 
@@ -794,6 +795,10 @@ class Session:
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
             pass
+        except Exception as e:  # noqa: BLE001 — a stand-in bug ends this session only; its message may quote
+            # client bytes (a password), so the log gets the type and the frames, not the message.
+            print(f"imap_front: {type(e).__name__} in the session of {self.user or self.attempted or '-'}\n"
+                  + "".join(traceback.format_tb(e.__traceback__)), file=sys.stderr, flush=True)
         finally:
             self.close()
 

@@ -39,6 +39,7 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -738,6 +739,12 @@ def iso_date(value):
 
 
 # ---------------------------------------------------------------- HTTP
+def log_bug(e):
+    """A stand-in bug on stderr (rest.log): type and frames only, as the message may quote a request's bytes."""
+    print(f"rest_service: {type(e).__name__}\n" + "".join(traceback.format_tb(e.__traceback__)), file=sys.stderr,
+          flush=True)
+
+
 def error_page(status, reason, uri, message):
     """Jetty's HTML error page (§2: 500 with Jetty's page; its exact text is NOT CONFIRMED)."""
     esc = html.escape
@@ -835,7 +842,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(status, ctype, out, headers)
         except Exception as e:  # noqa: BLE001 — a stand-in bug is a 500 page and an event, like a server fault
             if not isinstance(e, HttpError):
-                e = HttpError(500, f"system failure: {type(e).__name__}: {e}", "internal_error")
+                log_bug(e)
+                e = HttpError(500, f"system failure: {type(e).__name__}", "internal_error")
             reason = http.HTTPStatus(e.status).phrase
             svc.event("rest", owner.lower(), e.rule or "refused", f"{e.status} {e.message}", method=method,
                       folder="/" + folder_path, fmt=query.get("fmt", ""))
@@ -856,7 +864,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Fault as f:
             resp, status = self.fault(ns, f), 500
         except Exception as e:  # noqa: BLE001 — a stand-in bug answers as Carbonio's service.FAILURE would
-            resp, status = self.fault(ns, Fault("service.FAILURE", f"system failure: {e}", sender=False)), 500
+            log_bug(e)
+            failure = Fault("service.FAILURE", f"system failure: {type(e).__name__}", sender=False)
+            resp, status = self.fault(ns, failure), 500
         data = (f'<soap:Envelope xmlns:soap="{ns}"><soap:Header><context xmlns="{NS_ZIMBRA}"/></soap:Header>'
                 f"<soap:Body>{to_xml(resp, ns)}</soap:Body></soap:Envelope>").encode("utf-8")
         ctype = "application/soap+xml; charset=utf-8" if ns == SOAP12 else "text/xml; charset=utf-8"
