@@ -5,8 +5,9 @@ as a client would and asserts the answer FACTS.md gives for Carbonio, and what l
   d=$(bash tools/testbed/testbed start dovecot carbonio); set -a; . $d/env; set +a
   python3 tools/testbed/carbonio/selftest.py [NAME_SUBSTRING...]; bash tools/testbed/testbed stop $d
 
-Exit status 0 only when every selected check passed. Users user150..user196 are this test's (others' tests use
-low numbers); each check takes its own user, so the per-account APPEND counter and the folders never mix.
+Exit status 0 only when every selected check passed. Each check takes its own users from user179..user196
+(tests/integration uses lower numbers; 197-199 are DST's special users) and empties their DST and stand-in
+mailboxes first, so checks and reruns never mix; the front's identical-APPEND counter is per account, in memory.
 """
 import base64
 import http.client
@@ -28,13 +29,14 @@ CTX = ssl.create_default_context(cafile=ENV.get("ARRIVAL_TESTBED_CA"))
 PW = ENV.get("ARRIVAL_DOVECOT_USER_PASSWORD", "")
 ADMIN, ADMIN_PW = ENV.get("ARRIVAL_CARBONIO_ADMIN", ""), ENV.get("ARRIVAL_CARBONIO_ADMIN_PASSWORD", "")
 MAX = 10240000
-_next_user = [150]
+_next_user = [179]
 
 
 def fresh_user():
     """The next test user, its DST mailbox and stand-in mailbox emptied first, so that reruns start clean."""
     n = _next_user[0]
     _next_user[0] += 1
+    check(n <= 196, "the self-test ran out of its users (user179..user196)")
     user = f"user{n:03d}@example.test"
     testbed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     for args in (["dovecot.sh", "reset-user", ENV["ARRIVAL_TESTBED_DIR"], "dst", user],
@@ -142,7 +144,7 @@ def test_imap_capability_and_namespace():
     check(r.greeting == "* OK localhost Zimbra IMAP4rev1 server ready", r.greeting)
     caps = r.cmd("a", "CAPABILITY")[0]
     check("LOGINDISABLED" in caps and "STARTTLS" in caps and "AUTH=" not in caps, caps)
-    check(r.cmd("b", "LOGIN user150@example.test x")[-1] == "b NO cleartext logins disabled", "cleartext LOGIN")
+    check(r.cmd("b", "LOGIN user179@example.test x")[-1] == "b NO cleartext logins disabled", "cleartext LOGIN")
     check(r.cmd("c", "AUTHENTICATE PLAIN")[-1] == "c NO mechanism not supported: PLAIN", "cleartext PLAIN")
     check(r.cmd("d", "STARTTLS")[-1].startswith("d OK"), "STARTTLS")
     r.sock = CTX.wrap_socket(r.sock, server_hostname="localhost")
