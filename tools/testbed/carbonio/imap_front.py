@@ -259,6 +259,31 @@ def decode_mutf7(name):
     return "".join(out)
 
 
+def encode_mutf7(text):
+    """Text to an RFC 3501 modified UTF-7 folder name."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode("ascii").rstrip("=")
+            out.append("&" + b64.replace("/", ",") + "-")
+            run.clear()
+    for ch in text:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def trim_segments(path):
+    """§6 Folder names: validateItemName returns the name with trailing spaces trimmed, and that is the name
+    Carbonio stores (MailItem.java:2890-2899)."""
+    return "/".join(seg.rstrip(" ") for seg in path.split("/"))
+
+
 def is_creatable(path):
     """§6 Folder names: ImapPath.isCreatable (ImapPath.java:586-591): no path at or below a top-level notebook,
     contacts or calendar (case-insensitive; in Carbonio those are the hidden PIM system folders)."""
@@ -725,6 +750,12 @@ class Session:
             return False
         return True
 
+    def trimmed(self, cmd, names, folder):
+        """Rewrites a CREATE/RENAME so that Dovecot stores the names as Carbonio would (trailing spaces gone)."""
+        quoted = " ".join('"' + encode_mutf7(n).replace("\\", "\\\\").replace('"', '\\"') + '"' for n in names)
+        cmd.lines, cmd.literals = [f"{cmd.tag} {cmd.verb} {quoted}"], []
+        self.event("trailing_space_trimmed", "", verb=cmd.verb, folder=folder, stored_as=names[-1])
+
     async def check_folder_command(self, cmd):
         """CREATE, RENAME, SELECT, EXAMINE, STATUS, DELETE, SUBSCRIBE: §6 folder names and the hidden folders."""
         p = Parser(cmd)
@@ -752,6 +783,8 @@ class Session:
                 await self.answer(cmd.tag, "NO", "CREATE failed: superior mailbox has \\Noinferiors set",
                                   "junk_noinferiors", verb, folder)
                 return False
+            if trim_segments(path) != path:
+                self.trimmed(cmd, [trim_segments(path)], folder)
         elif verb == "RENAME":
             if not is_creatable(target):  # ImapHandler.doRENAME l.2005-2008
                 await self.answer(cmd.tag, "NO", "RENAME failed", "folder_reserved", verb, target)
@@ -759,6 +792,8 @@ class Session:
             if invalid_segment(target.rstrip("/")) or under_junk(target):  # generic "RENAME failed" (l.2030-2039)
                 await self.answer(cmd.tag, "NO", "RENAME failed", "folder_name_invalid", verb, target)
                 return False
+            if trim_segments(target) != target:
+                self.trimmed(cmd, [folder, trim_segments(target)], target)
         elif verb in ("SELECT", "EXAMINE", "STATUS") and not is_creatable(folder):
             # The PIM folders exist in Carbonio but are hidden from IMAP (§4 zimbraImapDisplayMailFoldersOnly).
             await self.answer(cmd.tag, "NO", f"{verb} failed", "folder_reserved", verb, folder)

@@ -233,6 +233,9 @@ def test_imap_folder_names_more():
     last = r.cmd("c3", append_cmd("c3", "Nowhere", [("", None, MSG)]))[-1]
     check(last == "c3 NO [TRYCREATE] APPEND failed: no such mailbox", f"APPEND to a missing folder: {last}")
     check(r.cmd("c4", "NOOP")[-1].startswith("c4 OK"), "NOOP")
+    check(r.cmd("c5", 'CREATE "Spaced /Caf&AOk- "')[-1].startswith("c5 OK"), "trailing spaces")
+    names = [x.split(' "/" ')[1] for x in r.cmd("c6", 'LIST "" "Spaced*"') if x.startswith("* LIST")]
+    check(names == ["Spaced", "Spaced/Caf&AOk-"], f"stored without trailing spaces: {names}")
     check(r.cmd("d", "RENAME Work Contacts")[-1] == "d NO RENAME failed", "RENAME to Contacts")
     check(r.cmd("e", "SELECT Calendar")[-1] == "e NO SELECT failed", "SELECT Calendar")
     check(r.cmd("f", append_cmd("f", "Contacts", [("", None, MSG)]))[-1] == "f NO APPEND failed", "APPEND Contacts")
