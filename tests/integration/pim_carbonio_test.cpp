@@ -169,14 +169,15 @@ struct carbonio_test : ::testing::Test {
     }
 
     // Runs `arrival STAGE` for `user` with the admin's password in ARRIVAL_PASSWORD (or `password`).
+    // `connection` replaces the default "--admin-url ADMIN_URL --ca-file CA".
     int run(const std::string& stage, const std::string& user, const std::string& extra, std::string& err,
-            const std::string* password = nullptr) {
+            const std::string* password = nullptr, const std::string* connection = nullptr) {
         dir.write("accounts.txt", user + "\n");
         const auto err_file = dir.str() + "/stderr.txt";
         const auto cmd = exe + " " + stage + " --dir " + dir.str() + " --accounts " + dir.str() +
-                         "/accounts.txt --dest carbonio+" + cb.rest_url + " --admin " + cb.admin + " --admin-url " +
-                         cb.admin_url + " --ca-file " + cb.ca + " --retries 0 --report " + dir.str() +
-                         "/report.json " + extra + " 2>" + err_file;
+                         "/accounts.txt --dest carbonio+" + cb.rest_url + " --admin " + cb.admin + " " +
+                         (connection ? *connection : "--admin-url " + cb.admin_url + " --ca-file " + cb.ca) +
+                         " --retries 0 --report " + dir.str() + "/report.json " + extra + " 2>" + err_file;
         ::setenv("ARRIVAL_PASSWORD", (password ? *password : cb.admin_password).c_str(), 1);
         const int rc = std::system(cmd.c_str());
         ::unsetenv("ARRIVAL_PASSWORD");
@@ -407,6 +408,20 @@ TEST_F(carbonio_test, a_wrong_admin_password_is_exit_6_with_the_servers_words) {
     const auto e = u["error"].get<std::string>();
     EXPECT_NE(e.find("admin AuthRequest as " + cb.admin), std::string::npos) << e;
     EXPECT_NE(e.find("account.AUTH_FAILED"), std::string::npos) << e;
+}
+
+// The admin SOAP URL is a server of its own (port 7071 on Carbonio): unreachable is 4, untrusted is 5.
+TEST_F(carbonio_test, the_admin_url_unreachable_or_untrusted) {
+    const std::string user = "user189@example.test";
+    dir.write(user + ".csv", "First Name,E-mail Address\r\nMia,mia@example.test\r\n");
+    std::string err;
+    const std::string closed = "--admin-url https://127.0.0.1:1 --ca-file " + cb.ca;
+    EXPECT_EQ(run("contacts", user, "", err, nullptr, &closed), 4) << err;
+    EXPECT_NE(user_report()["error"].get<std::string>().find("admin AuthRequest at https://127.0.0.1:1/service/admin/soap"),
+              std::string::npos);
+    const std::string no_ca = "--admin-url " + cb.admin_url;
+    EXPECT_EQ(run("contacts", user, "", err, nullptr, &no_ca), 5) << err;
+    EXPECT_EQ(user_report()["error_kind"], "tls");
 }
 
 }  // namespace
