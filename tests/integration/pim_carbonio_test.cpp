@@ -59,6 +59,8 @@ std::vector<std::string> db_column(const std::string& db, const std::string& sql
     return out;
 }
 
+// Users user131..user139 are this file's alone (the stand-in's selftest uses 179-196, migrate_faults 150-157).
+
 // A value unique to this run, so the test can run twice against one stand-in (it has no reset).
 std::string run_tag() {
     static const std::string tag = std::to_string(::getpid()) + "-" +
@@ -236,7 +238,7 @@ struct carbonio_test : ::testing::Test {
 };
 
 TEST_F(carbonio_test, calendars_with_delegated_auth_then_a_rerun_posts_nothing) {
-    const std::string user = "user181@example.test", a = "a-" + run_tag() + "@t", b = "b-" + run_tag() + "@t";
+    const std::string user = "user131@example.test", a = "a-" + run_tag() + "@t", b = "b-" + run_tag() + "@t";
     dir.write(user + ".ics", calendar(vevent(a) + berlin() + vevent(b)));  // VTIMEZONE after its first use
     std::string err;
     ASSERT_EQ(run("calendars", user, "", err), 0) << err;
@@ -264,7 +266,7 @@ TEST_F(carbonio_test, calendars_with_delegated_auth_then_a_rerun_posts_nothing) 
 
 // FACTS.md §2: Carbonio looks a UID up in the whole mailbox and would move the event into the target.
 TEST_F(carbonio_test, a_uid_in_another_calendar_is_skipped_naming_it_and_not_moved) {
-    const std::string user = "user182@example.test", work = "Work-" + run_tag();
+    const std::string user = "user132@example.test", work = "Work-" + run_tag();
     const std::string there = "there-" + run_tag() + "@t", fresh = "fresh-" + run_tag() + "@t";
     create_calendar(user, work);
     ASSERT_FALSE(HasFatalFailure());
@@ -292,7 +294,7 @@ TEST_F(carbonio_test, a_uid_in_another_calendar_is_skipped_naming_it_and_not_mov
 
 // FACTS.md §2: a VTODO posted to a calendar becomes an appointment.
 TEST_F(carbonio_test, a_vtodo_is_not_posted) {
-    const std::string user = "user183@example.test", task = "task-" + run_tag() + "@t",
+    const std::string user = "user133@example.test", task = "task-" + run_tag() + "@t",
                       event = "event-" + run_tag() + "@t";
     dir.write(user + ".ics", calendar(berlin() + "BEGIN:VTODO\r\nUID:" + task +
                                       "\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:buy milk\r\nEND:VTODO\r\n" +
@@ -315,7 +317,7 @@ TEST_F(carbonio_test, a_vtodo_is_not_posted) {
 
 // FACTS.md §2: a lower SEQUENCE is ignored silently by Carbonio; arrival says so.
 TEST_F(carbonio_test, a_lower_sequence_is_reported) {
-    const std::string user = "user184@example.test", uid = "seq-" + run_tag() + "@t";
+    const std::string user = "user134@example.test", uid = "seq-" + run_tag() + "@t";
     post_ics(user, "Calendar", berlin() + vevent(uid, 5));
     ASSERT_FALSE(HasFatalFailure());
     dir.write(user + ".ics", calendar(berlin() + vevent(uid, 2)));
@@ -336,7 +338,7 @@ TEST_F(carbonio_test, a_lower_sequence_is_reported) {
 // FACTS.md §1: the first export of an empty folder is "\r\n"; posted once, every contact exists once, and
 // a rerun posts nothing (Carbonio's CSV import never deduplicates).
 TEST_F(carbonio_test, contacts_into_an_empty_folder_then_a_rerun_duplicates_nothing) {
-    const std::string user = "user185@example.test", tag = run_tag();
+    const std::string user = "user135@example.test", tag = run_tag();
     const auto before = rest("GET", "/service/home/" + user + "/Contacts?fmt=csv");
     ASSERT_EQ(before.status, 200);
     // On a fresh stand-in this user's folder is empty, exported as just "\r\n" (the form the first run reads).
@@ -370,7 +372,7 @@ TEST_F(carbonio_test, contacts_into_an_empty_folder_then_a_rerun_duplicates_noth
 }
 
 TEST_F(carbonio_test, a_missing_folder_is_explained) {
-    const std::string user = "user186@example.test";
+    const std::string user = "user136@example.test";
     dir.write(user + ".csv", "First Name,E-mail Address\r\nMia,mia@example.test\r\n");
     std::string err;
     EXPECT_NE(run("contacts", user, "--folder NoSuchFolder", err), 0) << err;
@@ -384,7 +386,7 @@ TEST_F(carbonio_test, a_missing_folder_is_explained) {
 }
 
 TEST_F(carbonio_test, basic_auth_mode_imports_too) {
-    const std::string user = "user187@example.test", uid = "basic-" + run_tag() + "@t";
+    const std::string user = "user137@example.test", uid = "basic-" + run_tag() + "@t";
     dir.write(user + ".ics", calendar(berlin() + vevent(uid)));
     std::string err;
     ASSERT_EQ(run("calendars", user, "--carbonio-auth basic", err), 0) << err;
@@ -397,7 +399,7 @@ TEST_F(carbonio_test, basic_auth_mode_imports_too) {
 }
 
 TEST_F(carbonio_test, a_wrong_admin_password_is_exit_6_with_the_servers_words) {
-    const std::string user = "user188@example.test";
+    const std::string user = "user138@example.test";
     dir.write(user + ".ics", calendar(berlin() + vevent("pw-" + run_tag() + "@t")));
     std::string err;
     const std::string wrong = "not-the-admin-password";
@@ -412,7 +414,7 @@ TEST_F(carbonio_test, a_wrong_admin_password_is_exit_6_with_the_servers_words) {
 
 // The admin SOAP URL is a server of its own (port 7071 on Carbonio): unreachable is 4, untrusted is 5.
 TEST_F(carbonio_test, the_admin_url_unreachable_or_untrusted) {
-    const std::string user = "user189@example.test";
+    const std::string user = "user139@example.test";
     dir.write(user + ".csv", "First Name,E-mail Address\r\nMia,mia@example.test\r\n");
     std::string err;
     const std::string closed = "--admin-url https://127.0.0.1:1 --ca-file " + cb.ca;
