@@ -283,7 +283,8 @@ std::string read_present_contacts(const rest_reply& reply, std::set<std::string>
     if (reply.status != 200) return describe_reply(reply);
     if (reply.body.find_first_not_of(" \t\r\n") == std::string::npos) return {};
     const auto table = read_csv(reply.body);
-    // The export is always in Zimbra's native columns, whatever the import's csvfmt was.
+    // The export has Carbonio's own field names (format "csv", allfields: FACTS.md §1), whatever csvfmt the
+    // import used; which of them appear depends on the data, so columns are read by name.
     const auto mapped = map_contacts(table, csv_format::zimbra);
     for (const auto& c : mapped.contacts) {
         if (auto k = contact_key(c); !k.empty()) keys.insert(std::move(k));
