@@ -135,7 +135,7 @@ net::awaitable<void> admin_login(const import_options& o, carbonio_session& s) {
 
 class user_job {
 public:
-    user_job(const import_options& o, const import_user& u, import_observer& obs, const carbonio_session& session)
+    user_job(const import_options& o, const import_user& u, import_observer& obs, carbonio_session& session)
         : o_(o), u_(u), obs_(obs), session_(session) {
         r_.user = u.dest_user;
         r_.file = u.file;
@@ -382,20 +382,28 @@ private:
             make_client(basic_authorization(true));
             co_return true;
         }
-        if (!session_.error.empty()) {
-            fail_user(session_.kind, session_.error);
-            co_return false;
-        }
-        error_code ec;
-        auto body = delegate_auth_request(session_.admin_token, u_.dest_user);
-        auto resp = co_await soap_call(o_, o_.admin_url, std::move(body), ec);
         const auto what = fmt::format("DelegateAuthRequest for {} at {}", u_.dest_user, o_.admin_url.str());
-        if (ec) {
-            fail_user(transport_kind(ec), fmt::format("{}: {}", what, ec.message()));
-            co_return false;
-        }
-        const auto out = read_auth_response(resp.status, resp.body, token_);
-        if (!out.error.empty()) {
+        // The admin token lives 12 h (zimbraAdminAuthTokenLifetime); a longer run logs in again once when the
+        // server says it expired, for this user and those after.
+        for (int attempt = 0;; ++attempt) {
+            if (!session_.error.empty()) {
+                fail_user(session_.kind, session_.error);
+                co_return false;
+            }
+            error_code ec;
+            auto body = delegate_auth_request(session_.admin_token, u_.dest_user);
+            auto resp = co_await soap_call(o_, o_.admin_url, std::move(body), ec);
+            if (ec) {
+                fail_user(transport_kind(ec), fmt::format("{}: {}", what, ec.message()));
+                co_return false;
+            }
+            const auto out = read_auth_response(resp.status, resp.body, token_);
+            if (out.error.empty()) break;
+            if (attempt == 0 && (out.fault_code == "service.AUTH_EXPIRED" || out.fault_code == "service.AUTH_REQUIRED")) {
+                session_ = {};
+                co_await admin_login(o_, session_);
+                continue;
+            }
             fail_user(out.auth_refused() ? failure_kind::auth : failure_kind::protocol,
                       fmt::format("{}: {}", what, out.error));
             co_return false;
@@ -619,7 +627,7 @@ private:
     const import_options& o_;
     const import_user& u_;
     import_observer& obs_;
-    const carbonio_session& session_;
+    carbonio_session& session_;  // shared by the run's users (one thread): renewed by whoever finds it expired
     std::string token_;  // the delegated token (a credential: never logged)
     std::string listed_folder_;
     user_result r_;
@@ -634,7 +642,7 @@ private:
 
 net::awaitable<void> worker(const import_options& o, const std::vector<import_user>& users,
                             std::vector<user_result>& results, std::size_t& next, std::size_t& done,
-                            import_observer& observer, const carbonio_session& session) {
+                            import_observer& observer, carbonio_session& session) {
     while (next < users.size()) {
         const auto i = next++;
         observer.user_started(users[i]);
