@@ -11,6 +11,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include "engine/dedupe_key.hpp"
+#include "engine/dest_profile.hpp"
 
 namespace arrival::engine {
 
@@ -41,6 +42,7 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
     std::atomic<bool> stop{false};     // read by the fetch stage: stop reading once anything failed
     std::atomic<std::uint64_t> changed{0};
     std::mutex report_mu;   // flags_changed is filled from the parallel stage
+    const auto profile = dest.profile().kind;   // the keyword rule (engine/dest_profile.hpp)
 
     auto fetch = [&](tbb::flow_control& fc) -> batch* {
         if (next >= messages.size() || stop) {
@@ -89,7 +91,7 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
         try {
             for (auto& f : b->messages) {
                 if (!f.arrived) continue;
-                f.flags = map_flags(f.meta->flags, dest_flags, f.flag_changes);
+                f.flags = adapt_flags(profile, dest_mailbox, f.meta->flags, dest_flags, f.flag_changes);
                 // The bytes are what gets copied; their key should be the one we planned with. If not, the
                 // message changed under us (a server rewriting headers): it is copied anyway, and counted
                 // so the report says why verify may disagree.
