@@ -3,7 +3,7 @@
 // The source mailbox is seeded through the SRC Dovecot; what the stand-in accepted lands in the DST Dovecot,
 // where it is read back; the stand-in's events file records every refused command and dropped connection.
 //
-// Users 160-166 are this file's. Limits of the testbed's Dovecot (maildir++) that shape the mailbox below: a
+// Users 160-165 are this file's. Limits of the testbed's Dovecot (maildir++) that shape the mailbox below: a
 // folder's whole path is one directory name, so it holds at most 254 characters, and a 0-byte message cannot
 // be stored. The 255-character cut and the empty-message rule are therefore covered by the unit tests
 // (tests/engine/dest_profile_test.cpp), not here.
@@ -28,10 +28,18 @@ nlohmann::json read_json(const std::filesystem::path& file) {
     return nlohmann::json::parse(in);
 }
 
-// The stand-in's events for one user: refused commands (answer NO/BAD) and dropped connections.
-std::vector<nlohmann::json> refusals_for(const std::string& u) {
+// Where the stand-in's events file ends now: a test reads only what its own runs added.
+std::streamoff events_mark() {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(env("ARRIVAL_CARBONIO_EVENTS"), ec);
+    return ec ? 0 : static_cast<std::streamoff>(n);
+}
+
+// The stand-in's events for one user since `from`: refused commands (answer NO/BAD) and dropped connections.
+std::vector<nlohmann::json> refusals_for(const std::string& u, std::streamoff from) {
     std::vector<nlohmann::json> out;
     std::ifstream in(env("ARRIVAL_CARBONIO_EVENTS"));
+    in.seekg(from);
     for (std::string line; std::getline(in, line);) {
         if (line.empty()) continue;
         const auto e = nlohmann::json::parse(line, nullptr, false);
@@ -52,6 +60,12 @@ std::string dump(const std::vector<nlohmann::json>& v) {
 void reset(const std::string& u) {
     reset_user("ARRIVAL_DOVECOT_SRC_MAIL", u);
     reset_user("ARRIVAL_DOVECOT_DST_MAIL", u);
+}
+
+// Both sides emptied, and where the events file stands before the test's runs.
+std::streamoff fresh(const std::string& u) {
+    reset(u);
+    return events_mark();
 }
 
 // Every user logs in as themselves with the testbed password (environment, never argv); the destination is
@@ -112,7 +126,7 @@ void date_on_disk(const std::string& u, const std::string& message_id, std::int6
 // over the limit, the stand-in refuses nothing and drops nothing, verify agrees and a rerun copies 0.
 TEST(migrate_carbonio, every_case_lands_without_a_refusal) {
     const auto u = user(160);
-    reset(u);
+    const auto mark = fresh(u);
     const std::string colon = "Projects: 2024", quote = "Say \"hi\"", contacts = "Contacts";
     // The longest level the testbed's Dovecot holds (254; Carbonio takes 255, so it arrives unchanged).
     const std::string long_name(254, 'l');
@@ -187,7 +201,7 @@ TEST(migrate_carbonio, every_case_lands_without_a_refusal) {
     EXPECT_EQ((*folder_json(j, quote))["renamed"]["from"], quote);
     EXPECT_EQ((*folder_json(j, quote))["dest_folder"], "Say _hi_");
 
-    EXPECT_TRUE(refusals_for(u).empty()) << dump(refusals_for(u));
+    EXPECT_TRUE(refusals_for(u, mark).empty()) << dump(refusals_for(u, mark));
 
     // What the stand-in accepted is in the DST Dovecot, under the mapped names.
     {
@@ -234,13 +248,13 @@ TEST(migrate_carbonio, every_case_lands_without_a_refusal) {
     j = read_json(dir.path / "rerun.json");
     EXPECT_EQ(j["totals"]["copied"], 0) << j.dump(2);
     EXPECT_EQ(j["totals"]["too_large"], 1) << j.dump(2);
-    EXPECT_TRUE(refusals_for(u).empty()) << dump(refusals_for(u));
+    EXPECT_TRUE(refusals_for(u, mark).empty()) << dump(refusals_for(u, mark));
 }
 
 // auto: the stand-in's greeting names Zimbra, so the carbonio profile is taken; the DST Dovecot stays generic.
 TEST(migrate_carbonio, auto_detects_carbonio_and_leaves_dovecot_generic) {
     const auto u = user(161);
-    reset(u);
+    const auto mark = fresh(u);
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", u);
         seed(*s, "a:b", {plain("auto@x", {"k:v"})});
@@ -253,7 +267,7 @@ TEST(migrate_carbonio, auto_detects_carbonio_and_leaves_dovecot_generic) {
     EXPECT_EQ(j["accounts"][0]["dest_profile"]["name"], "carbonio") << j.dump(2);
     EXPECT_NE(j["accounts"][0]["dest_profile"]["evidence"].get<std::string>().find("Zimbra"), std::string::npos) << j.dump(2);
     EXPECT_EQ((*folder_json(j, "a:b"))["dest_folder"], "a_b");
-    EXPECT_TRUE(refusals_for(u).empty()) << dump(refusals_for(u));
+    EXPECT_TRUE(refusals_for(u, mark).empty()) << dump(refusals_for(u, mark));
 
     // The same source into Dovecot DST directly: generic, names and keywords as before (a:b keeps its name).
     reset_user("ARRIVAL_DOVECOT_DST_MAIL", u);
@@ -275,7 +289,7 @@ TEST(migrate_carbonio, auto_detects_carbonio_and_leaves_dovecot_generic) {
 // the 8 are reported with the server's words, everything else arrives.
 TEST(migrate_carbonio, five_refusals_in_a_row_never_happen) {
     const auto u = user(162);
-    reset(u);
+    const auto mark = fresh(u);
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", u);
         std::vector<seed_message> msgs;
@@ -293,7 +307,7 @@ TEST(migrate_carbonio, five_refusals_in_a_row_never_happen) {
     EXPECT_EQ(j["totals"]["failed"], 8) << j.dump(2);
     // Each of the 8 is refused alone (those that shared a MULTIAPPEND with a good neighbour twice: the
     // MULTIAPPEND, then alone); no connection was dropped.
-    const auto refused = refusals_for(u);
+    const auto refused = refusals_for(u, mark);
     for (const auto& e : refused) EXPECT_FALSE(e.value("dropped", false)) << dump(refused);
     EXPECT_GE(refused.size(), 8u) << dump(refused);
     for (const auto& f : (*folder_json(j, "INBOX"))["failed"]) EXPECT_NE(f["reason"].get<std::string>().find("maximum message size"), std::string::npos) << f.dump();
@@ -306,7 +320,7 @@ TEST(migrate_carbonio, five_refusals_in_a_row_never_happen) {
 // error naming zimbraImapEnabled.
 TEST(migrate_carbonio, admin_login_and_imap_disabled_admin) {
     const auto u = user(163);
-    reset(u);
+    const auto mark = fresh(u);
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", u);
         seed(*s, "INBOX", {plain("admin@x")});
@@ -321,10 +335,35 @@ TEST(migrate_carbonio, admin_login_and_imap_disabled_admin) {
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_EQ(read_json(dir.path / "report.json")["totals"]["copied"], 1);
     EXPECT_EQ(r.output.find(env("ARRIVAL_CARBONIO_ADMIN_PASSWORD")), std::string::npos);
+    EXPECT_TRUE(refusals_for(u, mark).empty()) << dump(refusals_for(u, mark));
 
     r = run_cli("migrate " + base + " --dest-admin " + env("ARRIVAL_CARBONIO_NOIMAP_ADMIN") + " --dest-password-file " +
                     (dir.path / "admin.pw").string() + " --state-dir " + (dir.path / "state2").string(),
                 dir);
     EXPECT_EQ(r.status, 6) << r.output;   // every account failed on credentials
     EXPECT_NE(r.output.find("zimbraImapEnabled"), std::string::npos) << r.output;
+}
+
+// 30 identical messages (same size, flags and date: one signature to Carbonio's throttle) with --batch 1,
+// which would make 30 identical APPENDs, and the 26th would drop the connection: under carbonio the run
+// stays in one MULTIAPPEND, so all 30 arrive and nothing is refused or dropped.
+TEST(migrate_carbonio, thirty_identical_messages_all_arrive) {
+    const auto u = user(165);
+    const auto mark = fresh(u);
+    {
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", u);
+        std::vector<seed_message> msgs;
+        for (int i = 0; i < 30; ++i) msgs.push_back(plain("same@x", {"\\Seen", "Work"}, "01-Feb-2023 10:00:00 +0000"));
+        msgs.push_back(plain("other@x"));
+        seed(*s, "INBOX", msgs);
+        s->logout();
+    }
+    temp_dir dir;
+    auto r = run_cli("migrate " + carbonio_args(dir, u, "--dest-profile carbonio --batch 1") + run_args(dir, "report.json"), dir);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(read_json(dir.path / "report.json")["totals"]["copied"], 31) << r.output;
+    EXPECT_TRUE(refusals_for(u, mark).empty()) << dump(refusals_for(u, mark));
+    auto d = login("ARRIVAL_DOVECOT_DST_PORT", u);
+    EXPECT_EQ(count_in(*d, "INBOX"), 31u);
+    d->logout();
 }
