@@ -4,8 +4,9 @@
 //
 // Rules under carbonio (each cites FACTS.md §6; generic leaves everything as it was):
 //  - Detection (`--dest-profile auto`): the greeting or the ID reply names Zimbra or Carbonio (ImapHandler:
-//    greeting "<host> Zimbra IMAP4rev1 server ready", ID ("NAME" "Zimbra" ...); the nginx proxy answers ID the
-//    same way), or a capability starts with X-ZIMBRA / X-CARBONIO.
+//    greeting "<host> Zimbra IMAP4rev1 server ready", ID ("NAME" "Zimbra" ...)), or a capability starts with
+//    X-ZIMBRA / X-CARBONIO. What Carbonio's nginx proxy says in its greeting and ID is NOT CONFIRMED by
+//    FACTS.md; where auto cannot tell, --dest-profile carbonio settles it.
 //  - Folder names (MailItem.validateItemName, ImapPath.isCreatable): in every level `: " TAB CR LF`, C0 control
 //    characters, DEL and U+FFFE/U+FFFF become '_'; trailing spaces (anything <= ' ') are trimmed, as the server
 //    would; "." and ".." become "_" and "__"; a level over 255 UTF-16 units is cut on a character boundary; a
