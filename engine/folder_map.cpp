@@ -217,11 +217,14 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
         targets.push_back({use, split_levels(source[idx].name, source_ns), split_levels(it->second, dest_ns)});
     }
 
-    // Pass 1: each taken source folder's destination levels (namespace, special use).
+    // Pass 1: each source folder's destination levels (namespace, special use). Folders the filter leaves
+    // out are kept here too, only for the profile's name rule below: its numbering of siblings then does not
+    // change with --include/--exclude, so runs with different filters map a folder alike.
     struct candidate {
         const mailbox_entry* source;
         folder_plan_entry entry;
         std::vector<std::string> dlevels;
+        bool taken = true;
     };
     std::vector<candidate> candidates;
     for (const auto& s : source) {
@@ -230,10 +233,7 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
         const auto path = path_of(levels);
         const bool included = inc.empty() || std::any_of(inc.begin(), inc.end(), [&](const std::regex& r) { return std::regex_search(path, r); });
         const bool excluded = std::any_of(exc.begin(), exc.end(), [&](const std::regex& r) { return std::regex_search(path, r); });
-        if (!included || excluded) {
-            plan.excluded.push_back(s.name);
-            continue;
-        }
+        if (!included || excluded) plan.excluded.push_back(s.name);
         folder_plan_entry e;
         e.source_name = s.name;
         e.path = path;
@@ -248,7 +248,7 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
                 break;
             }
         }
-        candidates.push_back({&s, std::move(e), std::move(dlevels)});
+        candidates.push_back({&s, std::move(e), std::move(dlevels), included && !excluded});
     }
     // The destination profile's name rule sees every path at once (siblings stay apart, parents and
     // children map alike): engine/dest_profile.hpp.
@@ -259,6 +259,7 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
     // Pass 2: names, notes, what to create and subscribe.
     std::map<std::string, std::size_t> planned;   // dest key -> index in plan.entries
     for (std::size_t ci = 0; ci < candidates.size(); ++ci) {
+        if (!candidates[ci].taken) continue;
         const auto& s = *candidates[ci].source;
         auto& e = candidates[ci].entry;
         const auto levels = split_levels(s.name, source_ns);

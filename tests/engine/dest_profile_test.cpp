@@ -171,6 +171,19 @@ TEST(dest_profile, folder_plan_applies_the_rule_and_reports_it) {
             EXPECT_TRUE(e.renamed_by_profile);
         }
     }
+    // A filter that leaves "a_b" out does not renumber "a:b": the rule saw both either way.
+    const std::vector<mailbox_entry> pair = {{"INBOX", {}, true}, {"a:b", {}, false}, {"a\"b", {}, false}};
+    const auto all = plan_folders(pair, ns, {}, ns, {}, true, dest_profile_kind::carbonio);
+    const auto some = plan_folders(pair, ns, {}, ns, {{}, {"^a\"b$"}}, true, dest_profile_kind::carbonio);
+    auto dest_of = [](const folder_plan& p, const std::string& name) {
+        for (const auto& e : p.entries) {
+            if (e.source_name == name) return e.dest_name;
+        }
+        return std::string("(none)");
+    };
+    EXPECT_EQ(dest_of(all, "a:b"), dest_of(some, "a:b"));
+    EXPECT_NE(dest_of(all, "a:b"), dest_of(all, "a\"b"));
+    EXPECT_EQ(dest_of(some, "a\"b"), "(none)");
     const auto generic = plan_folders(src, ns, {{"INBOX", {}, true}}, ns, {});
     for (const auto& e : generic.entries) EXPECT_EQ(e.source_name, e.dest_name);
 }
