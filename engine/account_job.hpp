@@ -29,6 +29,8 @@ struct job_options {
     secret_string source_password;       // the admin's, or every user's when the accounts file has none
     secret_string dest_password;
     folder_filter filter;
+    dest_profile_choice dest_profile = dest_profile_choice::automatic;   // --dest-profile
+    std::optional<std::uint64_t> max_message_size;                      // --max-message-size
     bool dry_run = false;
     bool collapse_duplicates = false;
     pipeline_config pipeline;

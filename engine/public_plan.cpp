@@ -31,7 +31,8 @@ folder_plan plan_personal(imap_session& source, imap_session* dest, const folder
     if (!dest) return plan_folders(src_boxes, src_ns, {}, src_ns, filter);
     const auto dst_ns = dest->personal_namespace();
     const auto dst_boxes = outside_namespaces(dest->list(), not_personal(*dest));
-    return plan_folders(src_boxes, src_ns, dst_boxes, dst_ns, filter);
+    // The destination's profile renames what it would refuse (engine/dest_profile.hpp).
+    return plan_folders(src_boxes, src_ns, dst_boxes, dst_ns, filter, true, dest->profile().kind);
 }
 
 folder_plan plan_shared(imap_session& source, imap_session* dest, const folder_filter& filter) {
