@@ -48,9 +48,10 @@ std::string_view strip_zimbra_tag_suffix(std::string_view k) noexcept {
 }
 
 bool is_carbonio_keyword(std::string_view k) noexcept {
-    // ImapRequest.readFlags: printable ASCII but ( ) { % * " \ ]; Tag.validateItemName: no ':' (nor '\').
+    // ImapRequest.readFlags: printable ASCII but ( ) { % * " \ ]; Tag.validateItemName: no ':' (nor '\'),
+    // at most 255 characters.
     constexpr std::string_view refused = "(){%*\"\\]:";
-    return !k.empty() && std::all_of(k.begin(), k.end(), [&](char c) {
+    return !k.empty() && k.size() <= 255 && std::all_of(k.begin(), k.end(), [&](char c) {
         return c > ' ' && c < 0x7f && refused.find(c) == std::string_view::npos;
     });
 }

@@ -11,7 +11,7 @@
 //    an empty result is dropped. A rewritten keyword is reported with its old and new spelling.
 //  - Under the carbonio profile (engine/dest_profile.hpp; FACTS.md §6, ImapRequest.readFlags, Tag.validateItemName)
 //    a keyword is sent unchanged only when it is an atom of printable ASCII without ( ) { % * " \ ] and
-//    without ':'; the keywords Carbonio maps onto its own flags ($Forwarded, Forwarded, $MDNSent, $Junk, Junk,
+//    without ':', of at most 255 characters; the keywords Carbonio maps onto its own flags ($Forwarded, Forwarded, $MDNSent, $Junk, Junk,
 //    $NotJunk, NotJunk, NonJunk, JunkRecorded: ImapFlagCache) are such atoms and keep their meaning. Zimbra's
 //    "Name:FLAG<n>" becomes "Name" when that is such an atom; anything else is dropped, never rewritten.
 //  - A keyword (after rewriting) that the destination folder does not allow — its PERMANENTFLAGS lacks \*

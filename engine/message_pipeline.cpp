@@ -44,6 +44,15 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
     std::mutex report_mu;   // flags_changed is filled from the parallel stage
     const auto profile = dest.profile().kind;   // the keyword rule (engine/dest_profile.hpp)
 
+    // Under carbonio a run of messages that look identical to its throttle (same size, flags and date:
+    // engine/dest_profile.hpp append_guard) is not cut into batches of the same shape, which would be
+    // identical APPENDs; it stays in one MULTIAPPEND (still within batch_bytes).
+    auto continues_identical_run = [&](const std::vector<fetched_message>& in_batch, const source_message& m) {
+        if (profile != dest_profile_kind::carbonio || in_batch.empty()) return false;
+        const auto& last = *in_batch.back().meta;
+        return last.size == m.size && last.flags == m.flags && last.internaldate == m.internaldate;
+    };
+
     auto fetch = [&](tbb::flow_control& fc) -> batch* {
         if (next >= messages.size() || stop) {
             fc.stop();
@@ -51,7 +60,7 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
         }
         auto b = std::make_unique<batch>();
         std::uint64_t mem = 0;
-        while (next < messages.size() && b->messages.size() < config.batch_messages) {
+        while (next < messages.size() && (b->messages.size() < config.batch_messages || continues_identical_run(b->messages, messages[next]))) {
             const auto& m = messages[next];
             const std::uint64_t in_mem = m.size > config.spill_threshold ? 0 : m.size;
             if (!b->messages.empty() && mem + in_mem > config.batch_bytes) break;

@@ -179,12 +179,13 @@ TEST(dest_profile, carbonio_keywords_follow_facts) {
     std::vector<flag_change> ch;
     const auto f = adapt_flags(dest_profile_kind::carbonio, "INBOX",
                                {"\\Seen", "\\Recent", "\\Foo", "$Forwarded", "NotJunk", "$Junk", "Work", "Name:FLAG3", "a:b",
-                                "Bad:Name:FLAG4", "100%", "caf\xC3\xA9", "br]acket", "$Label1"},
+                                "Bad:Name:FLAG4", "100%", "caf\xC3\xA9", "br]acket", "$Label1", std::string(256, 'k')},
                                permanent_flags{}, ch);
     EXPECT_EQ(f, (std::vector<std::string>{"\\Seen", "$Forwarded", "NotJunk", "$Junk", "Work", "Name", "$Label1"}));
     std::map<std::string, std::string> changed;
     for (const auto& c : ch) changed[c.from] = c.to;
-    EXPECT_EQ(changed.size(), 7u);
+    EXPECT_EQ(changed.size(), 8u);
+    EXPECT_EQ(changed[std::string(256, 'k')], "");
     EXPECT_EQ(changed["Name:FLAG3"], "Name");
     EXPECT_EQ(changed["a:b"], "");
     EXPECT_EQ(changed["Bad:Name:FLAG4"], "");
