@@ -108,10 +108,9 @@ side_check check_side(const account_pair& a, const job_options& o, account_side 
     try {
         session = open_account_side(a, o, side);
         c.ok = true;
-        c.details.push_back(ep.insecure ? "TLS: certificate and host name NOT verified (--insecure)"
-                            : (ep.implicit_tls || session->has_capability("STARTTLS") || ep.require_starttls)
-                                ? "TLS: certificate and host name verified"
-                                : "no TLS: the server offers no STARTTLS (credentials went in cleartext)");
+        c.details.push_back(!session->tls_active() ? "NO TLS: the server offers no STARTTLS; the password went in cleartext"
+                            : ep.insecure                ? "TLS, but certificate and host name NOT verified (--insecure)"
+                                                         : "TLS: certificate and host name verified");
         c.details.push_back(admin.empty() ? fmt::format("logged in as {}", c.account)
                                           : fmt::format("{} acts for {} (SASL PLAIN authzid)", admin, c.account));
     } catch (const session_error& e) {
