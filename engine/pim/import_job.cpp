@@ -167,6 +167,37 @@ public:
         co_return std::move(r_);
     }
 
+    // arrival preflight --rest: this user's access as an import will use it, writing nothing: the login
+    // (delegate or basic) and a GET of the Calendar and Contacts exports. `detail` lists what was checked.
+    net::awaitable<user_result> check_access() {
+        executor_ = co_await net::this_coro::executor;
+        if (co_await carbonio_login()) {
+            r_.detail = o_.rest_auth == carbonio_auth::basic ? fmt::format("basic auth as {}", o_.admin)
+                                                             : fmt::format("{} acts for {} (DelegateAuthRequest)", o_.admin, u_.dest_user);
+            const std::pair<std::string_view, rest_request> exports[] = {{"/Calendar", carbonio_calendar_export_request(u_.dest_user)},
+                                                                         {"/Contacts", carbonio_contacts_export_request(u_.dest_user)}};
+            for (const auto& [folder, get] : exports) {
+                const http::request req{"GET", get.target, rest_headers(), {}};
+                error_code ec;
+                auto resp = co_await send(req, ec);
+                if (ec) {
+                    fail_transport("GET", req.target, ec);
+                    break;
+                }
+                if (resp.status != 200) {
+                    const auto meaning = explain_status("GET", folder, resp.status, auth_kind());
+                    fail_user(resp.status == 401 || resp.status == 403 ? failure_kind::auth : failure_kind::protocol,
+                              fmt::format("GET {}{}: {}{}{}", origin_.origin(), req.target,
+                                          describe_reply({resp.status, resp.reason, resp.body}), meaning.empty() ? "" : " - ", meaning));
+                    break;
+                }
+                r_.detail += fmt::format("; GET {}: 200, {} bytes", req.target, resp.body.size());
+            }
+        }
+        if (client_) co_await client_->async_close();
+        co_return std::move(r_);
+    }
+
 private:
     void fail_user(failure_kind k, std::string what) {
         r_.status = user_status::failed;
@@ -711,6 +742,36 @@ http::url default_carbonio_admin_url(const http::url& rest) {
     u.port = "7071";
     u.target = "/service/admin/soap";
     return u;
+}
+
+user_result check_carbonio_access(const import_options& o, const std::string& dest_user) {
+    net::io_context ioc(1);
+    carbonio_session session;
+    import_user u;
+    u.dest_user = dest_user;
+    import_observer quiet;
+    user_result out;
+    std::exception_ptr failure;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            if (o.rest_auth == carbonio_auth::delegate) co_await admin_login(o, session);
+            user_job job(o, u, quiet, session);
+            out = co_await job.check_access();
+        },
+        [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            out.user = dest_user;
+            out.status = user_status::failed;
+            out.kind = failure_kind::protocol;
+            out.error = e.what();
+        }
+    }
+    return out;
 }
 
 std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,

@@ -156,3 +156,38 @@ TEST(preflight, a_side_that_fails_blocks_with_its_exit_status) {
     EXPECT_EQ(r.status, 4) << r.output;
     EXPECT_NE(r.output.find("BLOCKED"), std::string::npos) << r.output;
 }
+
+// --rest: the Carbonio REST side as `arrival calendars/contacts` will use it, as the admin acting for the first
+// account (AuthRequest, DelegateAuthRequest, GET of Calendar and Contacts); an admin SOAP URL that does not
+// answer blocks with exit 4. The IMAP sides log in as the admins too.
+TEST(preflight, rest_side_checked_as_the_import_uses_it) {
+    const auto u = user(147);
+    temp_dir dir;
+    std::ofstream(dir.path / "accounts.txt") << u << "\n";
+    const auto admin_pw = env("ARRIVAL_CARBONIO_ADMIN_PASSWORD");
+    const auto src_pw = env("ARRIVAL_DOVECOT_MASTER_PASSWORD");
+    ::setenv("ARRIVAL_SOURCE_PASSWORD", src_pw.c_str(), 1);
+    ::setenv("ARRIVAL_DEST_PASSWORD", admin_pw.c_str(), 1);
+    const auto rest_url = "carbonio+" + env("ARRIVAL_CARBONIO_REST_URL");
+    const auto args = fmt::format(
+        "preflight --source imap://127.0.0.1:{} --source-admin {} --dest imaps://127.0.0.1:{} --dest-admin {} --ca-file {} "
+        "--accounts {} --json --rest {}",
+        env("ARRIVAL_DOVECOT_SRC_PORT"), env("ARRIVAL_DOVECOT_MASTER_USER"), env("ARRIVAL_CARBONIO_IMAPS_PORT"),
+        env("ARRIVAL_CARBONIO_ADMIN"), env("ARRIVAL_TESTBED_CA"), (dir.path / "accounts.txt").string(), rest_url);
+    auto r = run_cli(args + " --rest-admin-url " + env("ARRIVAL_CARBONIO_ADMIN_URL"), dir);
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto j = nlohmann::json::parse(r.output);
+    ASSERT_TRUE(j.contains("rest")) << j.dump(2);
+    EXPECT_TRUE(j["rest"]["ok"].get<bool>()) << j.dump(2);
+    const auto details = j["rest"]["details"].dump();
+    EXPECT_NE(details.find("DelegateAuthRequest"), std::string::npos) << details;
+    EXPECT_NE(details.find("/service/home/" + u + "/Calendar?fmt=ics: 200"), std::string::npos) << details;
+    EXPECT_NE(details.find("/service/home/" + u + "/Contacts?fmt=csv: 200"), std::string::npos) << details;
+    EXPECT_EQ(r.output.find(admin_pw), std::string::npos);
+
+    r = run_cli(args + " --rest-admin-url https://127.0.0.1:1/service/admin/soap", dir);
+    EXPECT_EQ(r.status, 4) << r.output;
+    j = nlohmann::json::parse(r.output);
+    EXPECT_FALSE(j["rest"]["ok"].get<bool>()) << j.dump(2);
+    EXPECT_NE(j["rest"]["error"].get<std::string>().find("AuthRequest"), std::string::npos) << j.dump(2);
+}
