@@ -177,21 +177,16 @@ public:
             const std::pair<std::string_view, rest_request> exports[] = {{"/Calendar", carbonio_calendar_export_request(u_.dest_user)},
                                                                          {"/Contacts", carbonio_contacts_export_request(u_.dest_user)}};
             for (const auto& [folder, get] : exports) {
-                const http::request req{"GET", get.target, rest_headers(), {}};
-                error_code ec;
-                auto resp = co_await send(req, ec);
-                if (ec) {
-                    fail_transport("GET", req.target, ec);
+                const auto reply = co_await get_export(get);
+                if (!reply) break;
+                if (reply->status != 200) {
+                    const auto meaning = explain_status("GET", folder, reply->status, auth_kind());
+                    fail_user(reply->status == 401 || reply->status == 403 ? failure_kind::auth : failure_kind::protocol,
+                              fmt::format("GET {}{}: {}{}{}", origin_.origin(), get.target, describe_reply(*reply),
+                                          meaning.empty() ? "" : " - ", meaning));
                     break;
                 }
-                if (resp.status != 200) {
-                    const auto meaning = explain_status("GET", folder, resp.status, auth_kind());
-                    fail_user(resp.status == 401 || resp.status == 403 ? failure_kind::auth : failure_kind::protocol,
-                              fmt::format("GET {}{}: {}{}{}", origin_.origin(), req.target,
-                                          describe_reply({resp.status, resp.reason, resp.body}), meaning.empty() ? "" : " - ", meaning));
-                    break;
-                }
-                r_.detail += fmt::format("; GET {}: 200, {} bytes", req.target, resp.body.size());
+                r_.detail += fmt::format("; GET {}: 200, {} bytes", get.target, reply->body.size());
             }
         }
         if (client_) co_await client_->async_close();
@@ -207,6 +202,18 @@ private:
 
     net::awaitable<http::response> send(const http::request& req, error_code& ec) {
         co_return co_await send_retrying(*client_, o_, req, ec);
+    }
+
+    // GETs one of the user's exports as the user; nullopt when the connection failed (the user failed with it).
+    net::awaitable<std::optional<rest_reply>> get_export(const rest_request& get) {
+        const http::request req{"GET", get.target, rest_headers(), {}};
+        error_code ec;
+        auto resp = co_await send(req, ec);
+        if (ec) {
+            fail_transport("GET", req.target, ec);
+            co_return std::nullopt;
+        }
+        co_return rest_reply{resp.status, resp.reason, std::move(resp.body)};
     }
 
     // Discovery, retried as a whole on transient failures.
@@ -495,18 +502,12 @@ private:
             r_.detail += fmt::format("; {} calendar(s) checked for existing UIDs", folders.size());
         }
         for (const auto& folder : folders) {
-            auto get = carbonio_folder_export_request(u_.dest_user, folder);
-            const http::request req{"GET", std::move(get.target), rest_headers(), {}};
-            error_code ec;
-            auto resp = co_await send(req, ec);
-            if (ec) {
-                fail_transport("GET", req.target, ec);
-                co_return false;
-            }
-            const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
-            const auto error = read_calendar_folder(reply, folder, inventory);
+            const auto get = carbonio_folder_export_request(u_.dest_user, folder);
+            const auto reply = co_await get_export(get);
+            if (!reply) co_return false;
+            const auto error = read_calendar_folder(*reply, folder, inventory);
             if (!error.empty()) {
-                fail_rest("GET", req.target, folder, resp.status, error);
+                fail_rest("GET", get.target, folder, reply->status, error);
                 co_return false;
             }
         }
@@ -607,18 +608,12 @@ private:
 
     // GETs the user's contacts (see carbonio_rest.hpp); false when the user failed.
     net::awaitable<bool> carbonio_present_contacts(std::set<std::string>& present) {
-        auto get = carbonio_contacts_export_request(u_.dest_user, target_folder());
-        const http::request req{"GET", std::move(get.target), rest_headers(), {}};
-        error_code ec;
-        auto resp = co_await send(req, ec);
-        if (ec) {
-            fail_transport("GET", req.target, ec);
-            co_return false;
-        }
-        const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
-        const auto error = read_present_contacts(reply, present);
+        const auto get = carbonio_contacts_export_request(u_.dest_user, target_folder());
+        const auto reply = co_await get_export(get);
+        if (!reply) co_return false;
+        const auto error = read_present_contacts(*reply, present);
         if (!error.empty()) {
-            fail_rest("GET", req.target, target_folder(), resp.status, error);
+            fail_rest("GET", get.target, target_folder(), reply->status, error);
             co_return false;
         }
         co_return true;
