@@ -175,16 +175,7 @@ private:
     }
 
     std::unique_ptr<imap_session> open_side(bool source) {
-        const auto& user = source ? a_.source_user : a_.dest_user;
-        const auto c = source ? credentials_for(a_.source_user, a_.source_password, o_.source_admin, o_.source_password)
-                              : credentials_for(a_.dest_user, a_.dest_password, o_.dest_admin, o_.dest_password);
-        const auto& ep = source ? o_.source : o_.dest;
-        try {
-            const dest_options dest{o_.dest_profile, o_.max_message_size, &guard_};
-            return imap_session::open(with_host(ep, source ? a_.source_host : a_.dest_host), c, source ? nullptr : &dest);
-        } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("{} {} as {}: {}", source ? "source" : "destination", ep.url, user, e.what()));
-        }
+        return open_account_side(a_, o_, source ? account_side::source : account_side::destination, &guard_);
     }
 
     void plan(account_report& r) {
@@ -348,6 +339,20 @@ account_outcome run_account_outcome(const account_pair& account, const job_optio
 
 account_report run_account(const account_pair& account, const job_options& options) noexcept {
     return run_account_outcome(account, options).report;
+}
+
+std::unique_ptr<imap_session> open_account_side(const account_pair& a, const job_options& o, account_side side, append_guard* guard) {
+    const bool source = side == account_side::source;
+    const auto& user = source ? a.source_user : a.dest_user;
+    const auto c = source ? credentials_for(a.source_user, a.source_password, o.source_admin, o.source_password)
+                          : credentials_for(a.dest_user, a.dest_password, o.dest_admin, o.dest_password);
+    const auto& ep = source ? o.source : o.dest;
+    try {
+        const dest_options dest{o.dest_profile, o.max_message_size, guard};
+        return imap_session::open(with_host(ep, source ? a.source_host : a.dest_host), c, source ? nullptr : &dest);
+    } catch (const session_error& e) {
+        throw session_error(e.kind(), fmt::format("{} {} as {}: {}", source ? "source" : "destination", ep.url, user, e.what()));
+    }
 }
 
 }  // namespace arrival::engine

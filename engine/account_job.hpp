@@ -41,6 +41,15 @@ struct job_options {
     std::chrono::milliseconds backoff{500};
 };
 
+enum class account_side { source, destination };
+
+// Connects and logs in to one side of the pair as every job does: the admin acting for the user (SASL PLAIN
+// authzid), or the user's own password from the accounts file. The destination resolves its profile
+// (--dest-profile, --max-message-size) with `guard` as its refusal policy (null: the session's own).
+// Throws session_error naming the side, the URL and the user.
+[[nodiscard]] std::unique_ptr<imap_session> open_account_side(const account_pair& a, const job_options& o, account_side side,
+                                                              append_guard* guard = nullptr);
+
 [[nodiscard]] account_report run_account(const account_pair& account, const job_options& options) noexcept;
 
 // The error kind that failed the account (for the CLI's exit status), when it was a connection-level one.

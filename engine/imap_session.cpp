@@ -291,6 +291,8 @@ public:
 
     bool has_capability(std::string_view cap) const override { return conn_->has_capability(cap); }
 
+    bool tls_active() const override { return conn_->tls_active(); }
+
     std::optional<std::uint64_t> append_limit() const override {
         const auto v = conn_->session().value_of("APPENDLIMIT");
         std::uint64_t n = 0;

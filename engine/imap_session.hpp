@@ -112,6 +112,8 @@ public:
     [[nodiscard]] virtual const dest_profile& profile() const = 0;
     [[nodiscard]] virtual const std::string& profile_evidence() const = 0;
 
+    // The session runs over TLS (imaps://, or imap:// after STARTTLS).
+    [[nodiscard]] virtual bool tls_active() const = 0;
     [[nodiscard]] virtual bool has_capability(std::string_view cap) const = 0;
     // APPENDLIMIT (RFC 7889) when advertised with a value.
     [[nodiscard]] virtual std::optional<std::uint64_t> append_limit() const = 0;

@@ -61,32 +61,9 @@ account_verification verify_account(const account_pair& a, const job_options& o)
     out.dest_user = a.dest_user;
     out.scope = a.scope;
     try {
-        auto cred = [](const std::string& user, const secret_string& own, const std::string& admin, const secret_string& shared) {
-            credentials c;
-            c.user = user;
-            if (!own.empty()) c.password = own;
-            else {
-                c.admin = admin;
-                c.password = shared;
-            }
-            return c;
-        };
-        auto src_ep = o.source;
-        if (!a.source_host.empty()) src_ep.host = a.source_host;
-        auto dst_ep = o.dest;
-        if (!a.dest_host.empty()) dst_ep.host = a.dest_host;
-        std::unique_ptr<imap_session> src, dst;
-        try {
-            src = imap_session::open(src_ep, cred(a.source_user, a.source_password, o.source_admin, o.source_password));
-        } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("source {} as {}: {}", o.source.url, a.source_user, e.what()));
-        }
-        try {
-            const dest_options dest{o.dest_profile, o.max_message_size, nullptr};
-            dst = imap_session::open(dst_ep, cred(a.dest_user, a.dest_password, o.dest_admin, o.dest_password), &dest);
-        } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("destination {} as {}: {}", o.dest.url, a.dest_user, e.what()));
-        }
+        // Logged in as migrate logs in, so the destination's profile maps names as migrate mapped them.
+        const auto src = open_account_side(a, o, account_side::source);
+        const auto dst = open_account_side(a, o, account_side::destination);
         const auto plan = plan_scope(*src, dst.get(), o.filter, a.scope);
         for (const auto& e : plan.entries) {
             if (!e.copy_messages || e.source_name.empty()) continue;
