@@ -56,7 +56,7 @@ TEST(provision_load, realistic_zimbra_ldif_loads_then_rerun_is_a_no_op) {
     EXPECT_GT(r1["counts"]["dropped_attribute"], 300);
 
     ldap_reader l(s);
-    ASSERT_TRUE(l.bound());
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     EXPECT_FALSE(l.get("cn=zimbra").empty());  // base entries created in the empty directory
     EXPECT_FALSE(l.get("cn=cos,cn=zimbra").empty());
     EXPECT_FALSE(l.get("dc=test").empty());
@@ -112,6 +112,7 @@ TEST(provision_load, a_changed_attribute_is_modified_and_nothing_else) {
     EXPECT_EQ(j["counts"]["modified"], 1);
     EXPECT_EQ(j["counts"]["created"], 0);
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     const auto e = l.get("uid=user00007,ou=people,dc=chg1,dc=test");
     ASSERT_FALSE(e.empty());
     EXPECT_EQ(e.at("zimbrapreftimezoneid"), std::vector<std::string>{"America/Sao_Paulo"});
@@ -171,6 +172,7 @@ cn:: not base64!
     EXPECT_EQ(j["counts"]["errors"], 2);
     EXPECT_EQ(j["counts"]["created"], 0);
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     EXPECT_TRUE(l.get("dc=broken,dc=test").empty());  // not even the good entries
     EXPECT_TRUE(l.get("uid=ok,ou=people,dc=broken,dc=test").empty());
 }
@@ -191,6 +193,7 @@ TEST(provision_load, attribute_aliases_are_compared_by_primary_name_so_a_rerun_i
     auto r = provision(s, quote(d.path("a.ldif")) + " --report " + quote(d.path("r1.json")));
     ASSERT_EQ(r.status, 0) << r.output;
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     const auto a = l.get("uid=al,ou=people,dc=" + p + ",dc=test");
     ASSERT_FALSE(a.empty());
     EXPECT_EQ(a.at("sn"), std::vector<std::string>{"Alias"});
