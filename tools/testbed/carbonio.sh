@@ -7,6 +7,13 @@
 #                           carbonio/rest_service.py REST (/service/home, /service/soap) and admin SOAP, on TLS
 #                           and writes DIR/carbonio.env
 #   carbonio.sh stop DIR    stops both by the PIDs recorded at start and waits until they are gone
+#   carbonio.sh reset-user DIR USER   empties USER's stand-in mailbox (calendar items, contacts, folders back
+#                           to the system ones); the mail itself is Dovecot DST's (dovecot.sh reset-user DIR dst USER).
+#                           The front's identical-APPEND counters live in memory and are not reset.
+# Identity, as Carbonio's ImapHandler/ServerConfig write it (file:line in carbonio/imap_front.py's header):
+#   greeting "* OK localhost Zimbra IMAP4rev1 server ready"; ID ("NAME" "Zimbra" "VERSION" "4.25.2" "RELEASE"
+#   "arrival-standin" ["USER" "<user>"]); CAPABILITY after login = zimbraReverseProxyImapEnabledCapability's default
+#   (the mailbox list without SPECIAL-USE and LOGIN-REFERRALS), no APPENDLIMIT; size limit 10240000 bytes.
 # Both use the testbed certificate (DIR/tls, CA = ARRIVAL_TESTBED_CA). Users and their password are Dovecot DST's
 # (ARRIVAL_DOVECOT_USER_PASSWORD). Secrets go to the processes in DIR/carbonio/config.json (mode 600), never argv.
 # DIR/carbonio.env (KEY=value):
@@ -21,8 +28,8 @@
 #   ARRIVAL_CARBONIO_DB               the REST side's SQLite (calendar items, contacts, folders per user)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cmd=${1:?usage: carbonio.sh start|stop DIR}
-dir=${2:?usage: carbonio.sh start|stop DIR}
+cmd=${1:?usage: carbonio.sh start|stop|reset-user DIR ...}
+dir=${2:?usage: carbonio.sh start|stop|reset-user DIR ...}
 dir=$(cd "$dir" && pwd)
 base=$dir/carbonio
 
@@ -101,7 +108,9 @@ PY
   chmod 644 "$base/events.jsonl"
   python3 "$here/carbonio/imap_front.py" "$base/config.json" >"$base/imap.log" 2>&1 &
   echo $! > "$base/imap.pid"
-  if ! wait_ready "$imap_port" "$imaps_port"; then
+  python3 "$here/carbonio/rest_service.py" "$base/config.json" >"$base/rest.log" 2>&1 &
+  echo $! > "$base/rest.pid"
+  if ! wait_ready "$imap_port" "$imaps_port" "$rest_port" "$admin_port"; then
     echo "carbonio.sh: the stand-in did not start; its logs:" >&2
     tail -20 "$base/imap.log" "$base/rest.log" >&2 || true
     stop; exit 1
@@ -112,12 +121,28 @@ ARRIVAL_CARBONIO_IMAPS_PORT=$imaps_port
 ARRIVAL_CARBONIO_ADMIN=$admin
 ARRIVAL_CARBONIO_ADMIN_PASSWORD=$admin_pw
 ARRIVAL_CARBONIO_NOIMAP_ADMIN=$noimap_admin
+ARRIVAL_CARBONIO_REST_URL=https://127.0.0.1:$rest_port
+ARRIVAL_CARBONIO_ADMIN_URL=https://127.0.0.1:$admin_port
 ARRIVAL_CARBONIO_EVENTS=$base/events.jsonl
+ARRIVAL_CARBONIO_DB=$base/carbonio.sqlite
 EOF
+}
+
+reset_user() {
+  local user=${1:?usage: carbonio.sh reset-user DIR USER}
+  [ -f "$base/carbonio.sqlite" ] || return 0
+  python3 - "$base/carbonio.sqlite" "$user" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+with db:
+    for table in ("folders", "next_ids", "calendar_items", "timezones", "contacts"):
+        db.execute(f"DELETE FROM {table} WHERE account=?", (sys.argv[2].lower(),))
+PY
 }
 
 case "$cmd" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: carbonio.sh start|stop DIR" >&2; exit 2 ;;
+  reset-user) reset_user "${3:-}" ;;
+  *) echo "usage: carbonio.sh start|stop|reset-user DIR ..." >&2; exit 2 ;;
 esac

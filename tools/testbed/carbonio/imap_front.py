@@ -8,14 +8,16 @@ and answers with Carbonio's words, then lets Dovecot store the mail. Python 3.11
   imap_front.py CONFIG     CONFIG is the JSON file tools/testbed/carbonio.sh writes (ports, secrets, Dovecot DST).
 
 Strings taken from the source (CM store/src/main/java/com/zimbra/cs/...):
-  greeting   "* OK localhost Zimbra IMAP4rev1 server ready"   server/ServerConfig.java:75-100 (getGreeting, getDescription:
-             zimbraImapAdvertisedName, "Zimbra ", no version: zimbraImapExposeVersionOnBanner FALSE), imap/ImapConfig.java:22-37
-  ID         * ID ("NAME" "Zimbra" "VERSION" "<v>" "RELEASE" "<r>"[ "USER" "<user>"])   imap/ImapHandler.java:136,1347-1362
-             (Carbonio adds "SERVER" "<server id>" after login; the stand-in has no server id and leaves it out)
+  greeting   "* OK localhost Zimbra IMAP4rev1 server ready"   server/ServerConfig.java:75-100 (getGreeting,
+             getDescription: zimbraImapAdvertisedName, "Zimbra ", no version as zimbraImapExposeVersionOnBanner is
+             FALSE), imap/ImapConfig.java:22-37
+  ID         * ID ("NAME" "Zimbra" "VERSION" "<v>" "RELEASE" "<r>"[ "USER" "<user>"])
+             imap/ImapHandler.java:136, 1347-1362 (Carbonio adds "SERVER" "<server id>" after login; the stand-in
+             has no server id and leaves it out)
   BYE        "* BYE localhost Zimbra IMAP4rev1 server closing connection"   ServerConfig.getGoodbye
   literal    "+ send literal data"   imap/NioImapRequest.java:56
-Every answer the front makes up and every NO/BAD Dovecot gives is a line in the events file (see common.Events);
-Dovecot's own NO/BAD texts are passed through unchanged (they are not Carbonio's words).
+Every answer the front makes up and every NO/BAD Dovecot gives is a line in the events file (see common.Events).
+Dovecot's NO answers are reworded as Carbonio words the same failure (carbonio_words); its BAD texts pass unchanged.
 """
 import asyncio
 import base64
@@ -25,6 +27,7 @@ import re
 import ssl
 import sys
 import time
+import traceback
 
 from common import CARBONIO_RELEASE, CARBONIO_VERSION, SERVER_NAME, Events, load_config, same_secret
 
@@ -256,6 +259,31 @@ def decode_mutf7(name):
     return "".join(out)
 
 
+def encode_mutf7(text):
+    """Text to an RFC 3501 modified UTF-7 folder name."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode("ascii").rstrip("=")
+            out.append("&" + b64.replace("/", ",") + "-")
+            run.clear()
+    for ch in text:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def trim_segments(path):
+    """§6 Folder names: validateItemName returns the name with trailing spaces trimmed, and that is the name
+    Carbonio stores (MailItem.java:2890-2899)."""
+    return "/".join(seg.rstrip(" ") for seg in path.split("/"))
+
+
 def is_creatable(path):
     """§6 Folder names: ImapPath.isCreatable (ImapPath.java:586-591): no path at or below a top-level notebook,
     contacts or calendar (case-insensitive; in Carbonio those are the hidden PIM system folders)."""
@@ -277,8 +305,30 @@ def invalid_segment(path):
     return False
 
 
+def under_junk(path):
+    """§6 SPECIAL-USE: Junk has \\NoInferiors (ImapHandler.java:2524-2526): Folder.canContain refuses subfolders of
+    the Spam folder (mailbox/Folder.java:844-865), so nothing can be created below Junk."""
+    first, sep, _ = path.partition("/")
+    return bool(sep) and first.lower() == "junk"
+
+
 def in_public_namespace(path):
     return path == PUBLIC_PREFIX or path.startswith(PUBLIC_PREFIX + "/")
+
+
+def carbonio_words(verb, dovecot_no):
+    """A NO from Dovecot in the words Carbonio uses for the same failure: mostly "<command> failed", no response
+    code but TRYCREATE (ImapHandler: CREATE l.1891-1913, SELECT/EXAMINE l.1804-1819, APPEND l.2910-2934 (quota too),
+    COPY l.4540-4565). Dovecot's BAD answers are parse errors and keep Dovecot's text."""
+    code = re.match(r"NO \[([A-Z-]+)", dovecot_no)
+    code = code.group(1) if code else ""
+    if verb == "APPEND":
+        return "NO [TRYCREATE] APPEND failed: no such mailbox" if code == "TRYCREATE" else "NO APPEND failed"
+    if verb == "CREATE" and (code == "ALREADYEXISTS" or "already exists" in dovecot_no.lower()):
+        return "NO CREATE failed: mailbox already exists"
+    if verb in ("COPY", "UID COPY", "MOVE", "UID MOVE") and code == "TRYCREATE":
+        return f"NO [TRYCREATE] {verb} failed"
+    return f"NO {verb} failed"
 
 
 class Front:
@@ -297,6 +347,9 @@ class Front:
 
     def append_throttled(self, user, key):
         now = time.monotonic()
+        if len(self.appends) > 10000:  # forget keys whose last APPEND is older than the window
+            self.appends = collections.defaultdict(collections.deque, {
+                k: v for k, v in self.appends.items() if now - v[-1] <= THROTTLE_WINDOW_S})
         seen = self.appends[(user, key)]
         while seen and now - seen[0] > THROTTLE_WINDOW_S:
             seen.popleft()
@@ -397,7 +450,7 @@ class Session:
     async def upstream_login(self, target, authcid, password):
         """Logs in to Dovecot DST as target with SASL PLAIN (authzid target, authcid/password); True when it works."""
         r, w = await asyncio.open_connection("127.0.0.1", self.cfg["dovecot_tls_port"], ssl=self.front.upstream_tls,
-                                             server_hostname="localhost", limit=1 << 20)
+                                             server_hostname="localhost", limit=1 << 26)
         await r.readline()  # greeting
         token = base64.b64encode(f"{target}\0{authcid}\0{password}".encode("utf-8")).decode("ascii")
         w.write(f"L AUTHENTICATE PLAIN {token}\r\n".encode("ascii"))
@@ -443,8 +496,18 @@ class Session:
             if self.hides(resp):
                 hidden += 1
                 continue
+            resp = self.junk_noinferiors(resp)
             self.writer.write(resp)
             await self.writer.drain()
+
+    @staticmethod
+    def junk_noinferiors(resp):
+        """§6 SPECIAL-USE: Carbonio lists Junk with \\NoInferiors (ImapHandler.java:2524-2526)."""
+        m = re.match(rb"(\* (?:LIST|XLIST) \()([^)]*)(\) (?:NIL|\"[^\"]*\") \"?Junk\"?(?:\r\n| ))", resp, re.I)
+        if not m or b"\\noinferiors" in m.group(2).lower():
+            return resp
+        attrs = b" ".join(a for a in m.group(2).split() if a.lower() not in (b"\\haschildren", b"\\hasnochildren"))
+        return m.group(1) + (attrs + b" " if attrs else b"") + b"\\NoInferiors" + m.group(3) + resp[m.end():]
 
     @staticmethod
     def hides(resp):
@@ -490,8 +553,10 @@ class Session:
             self.errors = 0
         else:
             self.errors += 1
-            self.event("dovecot_answer", tagged.decode("utf-8", "replace").rstrip("\r\n").split(" ", 1)[1],
-                       verb=cmd.verb)
+            said = tagged.decode("utf-8", "replace").rstrip("\r\n").split(" ", 1)[1]
+            answer = carbonio_words(cmd.verb, said) if status == b"NO" else said
+            self.event("dovecot_answer", answer, verb=cmd.verb, dovecot=said)
+            tagged = f"{cmd.tag} {answer}\r\n".encode("utf-8")
         self.writer.write(tagged)
         await self.writer.drain()
 
@@ -537,7 +602,8 @@ class Session:
     async def authenticate(self, tag, command, target, authcid, password):
         """§6 Admin impersonation: PlainAuthenticator.authenticate (l.62-97). The admin must have IMAP enabled
         (isProtocolEnabled, Authenticator.java:144-158) and may act for any account; anyone else only for
-        themself (authorize -> canAccessAccount). Every failure is "NO <command> failed" (ImapHandler.java:1683-1708)."""
+        themself (authorize -> canAccessAccount). Every failure is "NO <command> failed"
+        (ImapHandler.java:1683-1708)."""
         cfg = self.cfg
         self.attempted = target
         if authcid.lower() == cfg["noimap_admin"]:
@@ -550,6 +616,9 @@ class Session:
             ok = await self.upstream_login(target, cfg["dovecot_master_user"], cfg["dovecot_master_password"])
         elif target != authcid:
             return await self.answer(tag, "NO", f"{command} failed", "not_allowed_to_impersonate", command)
+        elif "*" in authcid or authcid == cfg["dovecot_master_user"]:
+            # Dovecot's master-user login ("user*master") is Dovecot's, not Carbonio's: no such account here.
+            return await self.answer(tag, "NO", f"{command} failed", "no_such_account", command)
         else:
             ok = await self.upstream_login(target, authcid, password)
         if not ok:
@@ -598,10 +667,11 @@ class Session:
                     date = parse_internaldate(p.quoted())
                     p.skip_char(" ")
                 if p.line[p.pos:p.pos + 8].upper() == "CATENATE":
-                    sizes = self.catenate_sizes(p)
+                    parts = self.catenate_parts(p)
                 else:
-                    sizes = [len(p.literal())]
-                messages.append((tuple(flags), date, tuple(sizes)))
+                    parts = [len(p.literal())]
+                # AppendCommand.hasSameParams compares dates, flags, literal sizes and URLs (l.27-80).
+                messages.append((tuple(flags), date, tuple(parts)))
                 if p.eof():
                     break
         except ParseBad as e:
@@ -621,11 +691,13 @@ class Session:
             if any(self.bad_tag_name(f) for f in flags):
                 await self.answer(cmd.tag, "NO", "APPEND failed", "keyword_colon", "APPEND", folder)
                 return False
-        for _, _, sizes in messages:  # AppendMessage.checkContent (l.230-243)
-            if sum(sizes) > MAX_MESSAGE:
+        for _, _, parts in messages:  # AppendMessage.checkContent (l.230-243)
+            size = sum(p for p in parts if isinstance(p, int))
+            if size > MAX_MESSAGE:  # only CATENATE gets here: a literal over the limit never reaches a command
                 await self.answer(cmd.tag, "BAD", "maximum message size exceeded", "too_large", "APPEND", folder)
                 return False
-            if sum(sizes) == 0:  # ImapParseException(tag, "zero-length message", no=false): a BAD
+            if size == 0 and all(isinstance(p, int) for p in parts):
+                # ImapParseException(tag, "zero-length message", no=false): a BAD, not a NO
                 await self.answer(cmd.tag, "BAD", "zero-length message", "zero_length", "APPEND", folder)
                 return False
         for _, date, _ in messages:  # AppendMessage.checkDate: ServiceException.FAILURE -> "APPEND failed"
@@ -635,19 +707,22 @@ class Session:
         return True
 
     @staticmethod
-    def catenate_sizes(p):
+    def catenate_parts(p):
+        """CATENATE (TEXT literal | URL url ...): literal sizes as ints, URLs as strings (AppendMessage.parse)."""
         p.pos += len("CATENATE")
         p.skip_char(" ")
         p.skip_char("(")
-        sizes = []
+        parts = []
         while p.peek() != ")":
-            if sizes:
+            if parts:
                 p.skip_char(" ")
             kind = p.atom().upper()
             p.skip_char(" ")
-            sizes.append(len(p.literal()) if kind == "TEXT" else len(p.astring()) and 1)
+            if kind not in ("TEXT", "URL"):
+                raise ParseBad(f"parse error: unknown CATENATE cat-part: {kind}")
+            parts.append(len(p.literal()) if kind == "TEXT" else p.astring())
         p.skip_char(")")
-        return sizes
+        return parts
 
     @staticmethod
     def bad_tag_name(flag):
@@ -675,6 +750,12 @@ class Session:
             return False
         return True
 
+    def trimmed(self, cmd, names, folder):
+        """Rewrites a CREATE/RENAME so that Dovecot stores the names as Carbonio would (trailing spaces gone)."""
+        quoted = " ".join('"' + encode_mutf7(n).replace("\\", "\\\\").replace('"', '\\"') + '"' for n in names)
+        cmd.lines, cmd.literals = [f"{cmd.tag} {cmd.verb} {quoted}"], []
+        self.event("trailing_space_trimmed", "", verb=cmd.verb, folder=folder, stored_as=names[-1])
+
     async def check_folder_command(self, cmd):
         """CREATE, RENAME, SELECT, EXAMINE, STATUS, DELETE, SUBSCRIBE: §6 folder names and the hidden folders."""
         p = Parser(cmd)
@@ -698,13 +779,21 @@ class Session:
                 await self.answer(cmd.tag, "NO", "CREATE failed: invalid mailbox name", "folder_name_invalid", verb,
                                   folder)
                 return False
+            if under_junk(path):  # CANNOT_CONTAIN (l.1899-1900)
+                await self.answer(cmd.tag, "NO", "CREATE failed: superior mailbox has \\Noinferiors set",
+                                  "junk_noinferiors", verb, folder)
+                return False
+            if trim_segments(path) != path:
+                self.trimmed(cmd, [trim_segments(path)], folder)
         elif verb == "RENAME":
             if not is_creatable(target):  # ImapHandler.doRENAME l.2005-2008
                 await self.answer(cmd.tag, "NO", "RENAME failed", "folder_reserved", verb, target)
                 return False
-            if invalid_segment(target.rstrip("/")):  # INVALID_NAME falls to the generic "RENAME failed" (l.2030-2039)
+            if invalid_segment(target.rstrip("/")) or under_junk(target):  # generic "RENAME failed" (l.2030-2039)
                 await self.answer(cmd.tag, "NO", "RENAME failed", "folder_name_invalid", verb, target)
                 return False
+            if trim_segments(target) != target:
+                self.trimmed(cmd, [folder, trim_segments(target)], target)
         elif verb in ("SELECT", "EXAMINE", "STATUS") and not is_creatable(folder):
             # The PIM folders exist in Carbonio but are hidden from IMAP (§4 zimbraImapDisplayMailFoldersOnly).
             await self.answer(cmd.tag, "NO", f"{verb} failed", "folder_reserved", verb, folder)
@@ -741,6 +830,10 @@ class Session:
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
             pass
+        except Exception as e:  # noqa: BLE001 — a stand-in bug ends this session only; its message may quote
+            # client bytes (a password), so the log gets the type and the frames, not the message.
+            print(f"imap_front: {type(e).__name__} in the session of {self.user or self.attempted or '-'}\n"
+                  + "".join(traceback.format_tb(e.__traceback__)), file=sys.stderr, flush=True)
         finally:
             self.close()
 

@@ -5,8 +5,9 @@ as a client would and asserts the answer FACTS.md gives for Carbonio, and what l
   d=$(bash tools/testbed/testbed start dovecot carbonio); set -a; . $d/env; set +a
   python3 tools/testbed/carbonio/selftest.py [NAME_SUBSTRING...]; bash tools/testbed/testbed stop $d
 
-Exit status 0 only when every selected check passed. Users user150..user196 are this test's (others' tests use
-low numbers); each check takes its own user, so the per-account APPEND counter and the folders never mix.
+Exit status 0 only when every selected check passed. Each check takes its own users from user179..user196
+(tests/integration uses lower numbers; 197-199 are DST's special users) and empties their DST and stand-in
+mailboxes first, so checks and reruns never mix; the front's identical-APPEND counter is per account, in memory.
 """
 import base64
 import http.client
@@ -21,23 +22,26 @@ import sys
 import time
 import traceback
 import urllib.parse
+import uuid
 
 ENV = os.environ
 CTX = ssl.create_default_context(cafile=ENV.get("ARRIVAL_TESTBED_CA"))
 PW = ENV.get("ARRIVAL_DOVECOT_USER_PASSWORD", "")
 ADMIN, ADMIN_PW = ENV.get("ARRIVAL_CARBONIO_ADMIN", ""), ENV.get("ARRIVAL_CARBONIO_ADMIN_PASSWORD", "")
 MAX = 10240000
-_next_user = [150]
+_next_user = [179]
 
 
 def fresh_user():
-    """The next test user, its DST mailbox emptied first (dovecot.sh reset-user) so that reruns start clean."""
+    """The next test user, its DST mailbox and stand-in mailbox emptied first, so that reruns start clean."""
     n = _next_user[0]
     _next_user[0] += 1
+    check(n <= 196, "the self-test ran out of its users (user179..user196)")
     user = f"user{n:03d}@example.test"
-    here = os.path.dirname(os.path.abspath(__file__))
-    subprocess.run(["bash", os.path.join(here, "..", "dovecot.sh"), "reset-user", ENV["ARRIVAL_TESTBED_DIR"], "dst",
-                    user], check=True)
+    testbed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    for args in (["dovecot.sh", "reset-user", ENV["ARRIVAL_TESTBED_DIR"], "dst", user],
+                 ["carbonio.sh", "reset-user", ENV["ARRIVAL_TESTBED_DIR"], user]):
+        subprocess.run(["bash", os.path.join(testbed, args[0])] + args[1:], check=True)
     return user
 
 
@@ -140,7 +144,7 @@ def test_imap_capability_and_namespace():
     check(r.greeting == "* OK localhost Zimbra IMAP4rev1 server ready", r.greeting)
     caps = r.cmd("a", "CAPABILITY")[0]
     check("LOGINDISABLED" in caps and "STARTTLS" in caps and "AUTH=" not in caps, caps)
-    check(r.cmd("b", "LOGIN user150@example.test x")[-1] == "b NO cleartext logins disabled", "cleartext LOGIN")
+    check(r.cmd("b", "LOGIN user179@example.test x")[-1] == "b NO cleartext logins disabled", "cleartext LOGIN")
     check(r.cmd("c", "AUTHENTICATE PLAIN")[-1] == "c NO mechanism not supported: PLAIN", "cleartext PLAIN")
     check(r.cmd("d", "STARTTLS")[-1].startswith("d OK"), "STARTTLS")
     r.sock = CTX.wrap_socket(r.sock, server_hostname="localhost")
@@ -170,7 +174,10 @@ def test_imap_auth_rules():
     other = fresh_user()  # a user cannot act for another one
     tok = base64.b64encode(f"{other}\0{user}\0{PW}".encode()).decode()
     check(r.cmd("d", f"AUTHENTICATE PLAIN {tok}")[-1] == "d NO AUTHENTICATE failed", "user as other user")
-    r = Raw()  # the four NOs above would make the next one drop the connection
+    master = ENV["ARRIVAL_DOVECOT_MASTER_USER"]
+    check(r.cmd("m", f'LOGIN "{user}*{master}" "{ENV["ARRIVAL_DOVECOT_MASTER_PASSWORD"]}"')[-1] == "m NO LOGIN failed",
+          "Dovecot's master login is not Carbonio's")
+    r = Raw()  # the five NOs above dropped the connection
     r.send("e AUTHENTICATE PLAIN\r\n")
     check(r.line() == "+ ", "continuation without SASL-IR")
     r.send(base64.b64encode(f"{user}\0{ADMIN}\0{ADMIN_PW}".encode()) + b"\r\n")
@@ -222,9 +229,26 @@ def test_imap_folder_names_more():
     check(last != "b NO CREATE failed: invalid mailbox name", f"255 characters pass the front: {last}")
     check(r.cmd("b2", "CREATE " + "z" * 254)[-1].startswith("b2 OK"), "254 characters land in Dovecot")
     check(r.cmd("c", "CREATE Work/Calendar")[-1].startswith("c OK"), "Calendar below a mail folder is fine")
+    check(r.cmd("c2", "CREATE Work/Calendar")[-1] == "c2 NO CREATE failed: mailbox already exists", "CREATE twice")
+    last = r.cmd("c3", append_cmd("c3", "Nowhere", [("", None, MSG)]))[-1]
+    check(last == "c3 NO [TRYCREATE] APPEND failed: no such mailbox", f"APPEND to a missing folder: {last}")
+    check(r.cmd("c4", "NOOP")[-1].startswith("c4 OK"), "NOOP")
+    check(r.cmd("c5", 'CREATE "Spaced /Caf&AOk- "')[-1].startswith("c5 OK"), "trailing spaces")
+    names = [x.split(' "/" ')[1] for x in r.cmd("c6", 'LIST "" "Spaced*"') if x.startswith("* LIST")]
+    check(names == ["Spaced", "Spaced/Caf&AOk-"], f"stored without trailing spaces: {names}")
     check(r.cmd("d", "RENAME Work Contacts")[-1] == "d NO RENAME failed", "RENAME to Contacts")
     check(r.cmd("e", "SELECT Calendar")[-1] == "e NO SELECT failed", "SELECT Calendar")
     check(r.cmd("f", append_cmd("f", "Contacts", [("", None, MSG)]))[-1] == "f NO APPEND failed", "APPEND Contacts")
+    check(r.cmd("ok", "NOOP")[-1].startswith("ok OK"), "NOOP")
+    last = r.cmd("g", "CREATE Junk/Sub")[-1]
+    check(last == "g NO CREATE failed: superior mailbox has \\Noinferiors set", f"below Junk: {last}")
+    junk = [x for x in r.cmd("h", 'LIST "" "Junk"') if x.startswith("* LIST")]
+    check(junk == ['* LIST (\\Junk \\NoInferiors) "/" Junk'], f"Junk listed with \\NoInferiors: {junk}")
+    text = b"TEXT {%d+}\r\n%s" % (len(MSG), MSG)
+    last = r.cmd("i", b"i APPEND INBOX CATENATE (" + text + b" " + text + b")\r\n")[-1]
+    check(last.startswith("i OK"), f"CATENATE passes through: {last}")
+    last = r.cmd("j", b"j APPEND INBOX CATENATE (TEXT {0+}\r\n)\r\n")[-1]
+    check(last == "j BAD zero-length message", f"empty CATENATE: {last}")
 
 
 def test_imap_sizes_dates_zero():
@@ -271,7 +295,7 @@ def test_imap_fifth_error_drops():
     user = fresh_user()
     r = Raw().login_as(user)
     for i in range(4):
-        check(r.cmd(f"a{i}", f"SELECT Missing{i}")[-1].startswith(f"a{i} NO"), "Dovecot NO")
+        check(r.cmd(f"a{i}", f"SELECT Missing{i}")[-1] == f"a{i} NO SELECT failed", "Dovecot's NO, Carbonio's words")
     check(r.cmd("ok", "NOOP")[-1].startswith("ok OK"), "an OK resets the count")
     for i in range(4):
         check(r.cmd(f"b{i}", "CREATE Calendar")[-1] == f"b{i} NO CREATE failed", "our NO")
@@ -309,6 +333,212 @@ def test_imap_public_namespace_hidden():
     listing = r.cmd("a", 'LIST "" "*"')
     check(not any("Public" in x for x in listing) and listing[-1].startswith("a OK"), listing)
     check(r.cmd("b", "SELECT Public/StandinShared")[-1] == "b NO SELECT failed", "SELECT Public/")
+
+
+
+# ---------------------------------------------------------------- REST / SOAP
+SOAP = ('<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header>'
+        '<context xmlns="urn:zimbra">{header}</context></soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>')
+
+
+def https(url_env, method, path, body=b"", headers=None):
+    host, port = ENV[url_env].split("//")[1].split(":")
+    c = http.client.HTTPSConnection(host, int(port), context=CTX, timeout=60)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
+def soap(url_env, path, body, token=""):
+    header = f"<authToken>{token}</authToken>" if token else ""
+    status, data = https(url_env, "POST", path, SOAP.format(header=header, body=body).encode(),
+                        {"Content-Type": "application/soap+xml; charset=utf-8"})
+    return status, data.decode()
+
+
+def admin_token():
+    status, data = soap("ARRIVAL_CARBONIO_ADMIN_URL", "/service/admin/soap",
+                        f'<AuthRequest xmlns="urn:zimbraAdmin"><name>{ADMIN}</name>'
+                        f"<password>{ADMIN_PW}</password></AuthRequest>")
+    check(status == 200 and "<authToken>" in data, f"admin AuthRequest: {status} {data}")
+    return data.split("<authToken>")[1].split("<")[0]
+
+
+def user_token(user):
+    status, data = soap("ARRIVAL_CARBONIO_ADMIN_URL", "/service/admin/soap",
+                        f'<DelegateAuthRequest xmlns="urn:zimbraAdmin" duration="86400">'
+                        f'<account by="name">{user}</account></DelegateAuthRequest>', admin_token())
+    check(status == 200 and "<authToken>" in data, f"DelegateAuthRequest: {status} {data}")
+    return data.split("<authToken>")[1].split("<")[0]
+
+
+def rest(method, user, folder, query, body=b"", token=None, basic=None, headers=None):
+    h = dict(headers or {})
+    if token:
+        h["Cookie"] = f"ZM_AUTH_TOKEN={token}"
+    if basic:
+        h["Authorization"] = "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode()
+    path = f"/service/home/{user}/{urllib.parse.quote(folder)}?{query}"
+    return https("ARRIVAL_CARBONIO_REST_URL", method, path, body, h)
+
+
+def db(sql, *args):
+    con = sqlite3.connect(ENV["ARRIVAL_CARBONIO_DB"])
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def create_calendar(token, name):
+    status, data = soap("ARRIVAL_CARBONIO_REST_URL", "/service/soap",
+                        f'<CreateFolderRequest xmlns="urn:zimbraMail"><folder name="{name}" l="1" '
+                        f'view="appointment"/></CreateFolderRequest>', token)
+    check(status == 200 and f'name="{name}"' in data, f"CreateFolderRequest: {data}")
+    return int(data.split('id="')[1].split('"')[0])
+
+
+def vevent(uid, seq=0, summary="x", extra=""):
+    uid_line = f"UID:{uid}\r\n" if uid else ""
+    return (f"BEGIN:VEVENT\r\n{uid_line}SEQUENCE:{seq}\r\nDTSTAMP:20250101T000000Z\r\n"
+            f"DTSTART:20250102T100000Z\r\nDTEND:20250102T110000Z\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\n")
+
+
+def vcal(*components, method=""):
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//arrival//standin selftest//EN\r\n" + method +
+            "".join(components) + "END:VCALENDAR\r\n").encode()
+
+
+def test_soap_auth_and_delegate():
+    status, data = soap("ARRIVAL_CARBONIO_ADMIN_URL", "/service/admin/soap",
+                        f'<AuthRequest xmlns="urn:zimbraAdmin"><name>{ADMIN}</name><password>x</password>'
+                        "</AuthRequest>")
+    check(status == 500 and "<Code>account.AUTH_FAILED</Code>" in data and "soap:Fault" in data, data)
+    user = fresh_user()
+    token = user_token(user)
+    status, data = soap("ARRIVAL_CARBONIO_ADMIN_URL", "/service/admin/soap",
+                        f'<DelegateAuthRequest xmlns="urn:zimbraAdmin"><account by="name">{user}</account>'
+                        "</DelegateAuthRequest>", token)  # a user token cannot delegate
+    check(status == 500 and "service.PERM_DENIED" in data, data)
+    status, data = soap("ARRIVAL_CARBONIO_REST_URL", "/service/soap", '<GetFolderRequest xmlns="urn:zimbraMail"/>',
+                        token)
+    for fid, name, view in ((10, "Calendar", "appointment"), (7, "Contacts", "contact"),
+                            (13, "Emailed Contacts", "contact")):
+        check(f'id="{fid}" name="{name}" absFolderPath="/{name}" l="1" view="{view}"' in data, data)
+    create_calendar(token, "Second")
+    check(db("SELECT view FROM folders WHERE account=? AND name='Second'", user) == [("appointment",)], "DB")
+
+
+def test_ics_empty_export():
+    user = fresh_user()
+    status, body = rest("GET", user, "Calendar", "fmt=ics", token=user_token(user))
+    acct = str(uuid.uuid5(uuid.NAMESPACE_DNS, user))
+    want = ("BEGIN:VCALENDAR\r\nX-WR-CALNAME:Calendar\r\nX-WR-CALID:" + acct + ":10\r\n"
+            "PRODID:Carbonio-Calendar-Provider\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n")
+    check(status == 200 and body.decode() == want, f"{status} {body!r}")
+
+
+def test_ics_uid_move_sequence_vtodo():
+    user = fresh_user()
+    token = user_token(user)
+    second = create_calendar(token, "Second")
+    status, body = rest("POST", user, "Calendar", "fmt=ics&ignore=1", vcal(vevent("uid-a", 1)), token)
+    check(status == 200 and body == b"", f"POST: {status} {body!r}")
+    status, _ = rest("POST", user, "Second", "fmt=ics", vcal(vevent("uid-a", 2, "moved")), token)
+    check(status == 200, "second POST")
+    rows = db("SELECT folder, components FROM calendar_items WHERE account=? AND uid='uid-a'", user)
+    check(len(rows) == 1 and rows[0][0] == second and "moved" in rows[0][1], f"moved, not copied: {rows}")
+    status, _ = rest("POST", user, "Calendar", "fmt=ics", vcal(vevent("uid-a", 0, "older")), token)
+    rows = db("SELECT folder, components FROM calendar_items WHERE account=? AND uid='uid-a'", user)
+    check(status == 200 and rows[0][0] == second and "older" not in rows[0][1], f"lower SEQUENCE ignored: {rows}")
+    todo = "BEGIN:VTODO\r\nUID:todo-1\r\nDTSTAMP:20250101T000000Z\r\nDUE:20250105T000000Z\r\nSUMMARY:t\r\nEND:VTODO\r\n"
+    status, _ = rest("POST", user, "Calendar", "fmt=ics", vcal(todo, vevent(None)), token)
+    check(status == 200, "VTODO + no UID")
+    rows = db("SELECT uid, kind FROM calendar_items WHERE account=? AND folder=10 ORDER BY id", user)
+    check(len(rows) == 2 and rows[0] == ("todo-1", "VTODO") and rows[1][0], f"VTODO stored, UID generated: {rows}")
+    _, export = rest("GET", user, "Calendar", "fmt=ics", token=token)
+    check(b"BEGIN:VTODO" not in export and export.count(b"BEGIN:VEVENT") == 2, export.decode())
+    rules = [e["rule"] for e in events(user)]
+    for rule in ("moved", "sequence_ignored", "todo_as_appointment", "uid_generated"):
+        check(rule in rules, f"{rule} not in {rules}")
+
+
+def test_ics_streaming_tzid_and_ignore():
+    user = fresh_user()
+    token = user_token(user)
+    tz = ("BEGIN:VTIMEZONE\r\nTZID:Europe/Rome\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+          "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
+    local = vevent("tz-1", extra="").replace("DTSTART:20250102T100000Z", "DTSTART;TZID=Europe/Rome:20250102T100000")
+    pad = "".join(vevent(f"pad-{i}", summary="p" * 60) for i in range(900))
+    big = vcal(local, pad, tz)
+    check(len(big) > 128 * 1024, "the upload is over 128 KB")
+    status, body = rest("POST", user, "Calendar", "fmt=ics&ignore=1", big, token)
+    check(status == 500 and b"<h2>HTTP ERROR 500" in body, f"TZID before VTIMEZONE, streamed: {status}")
+    status, _ = rest("POST", user, "Calendar", "fmt=ics", vcal(tz, local, pad), token)
+    check(status == 200, "VTIMEZONE first: accepted")
+    status, _ = rest("POST", user, "Calendar", "fmt=ics", vcal(vevent("tz-2"), tz), token)
+    check(status == 200, "under 128 KB the whole file is parsed first")
+    _, export = rest("GET", user, "Calendar", "fmt=ics", token=token)
+    check(b"BEGIN:VTIMEZONE\r\nTZID:Europe/Rome" in export, "export carries the VTIMEZONE")
+    broken = vevent("bad-1").replace("DTSTART:20250102T100000Z\r\n", "")
+    status, _ = rest("POST", user, "Calendar", "fmt=ics", vcal(broken, vevent("after-bad")), token)
+    check(status == 500, "a bad component without ignore: 500")
+    status, body = rest("POST", user, "Calendar", "fmt=ics&ignore=1", vcal(broken, vevent("after-bad-2")), token)
+    check(status == 200 and body == b"", "ignore=1 continues and reports nothing")
+    check(db("SELECT count(*) FROM calendar_items WHERE account=? AND uid='after-bad-2'", user) == [(1,)], "stored")
+
+
+def test_rest_auth_and_missing_folder():
+    user = fresh_user()
+    token = user_token(user)
+    body = vcal(vevent("m-1"))
+    check(rest("POST", user, "Nope", "fmt=ics", body, token)[0] == 401, "cookie POST, missing folder: 401")
+    status, _ = https("ARRIVAL_CARBONIO_REST_URL", "POST", f"/service/home/{user}/Nope?fmt=ics&zauthtoken={token}",
+                     body)
+    check(status == 401, "query token POST, missing folder: 401")
+    check(rest("POST", user, "Nope", "fmt=ics", body, token, headers={"X-Zimbra-Csrf-Token": "t"})[0] == 404,
+          "with a CSRF header: 404")
+    check(rest("POST", user, "Nope", "fmt=ics", body, basic=(user, PW))[0] == 404, "Basic: 404")
+    check(rest("GET", user, "Nope", "fmt=ics", token=token)[0] == 404, "GET: 404")
+    check(rest("GET", user, "Calendar", "fmt=ics", basic=(user, "wrong"))[0] == 401, "wrong password: 401")
+    check(rest("GET", user, "Calendar", "fmt=ics", basic=(ADMIN, ADMIN_PW))[0] == 200, "admin Basic for a user")
+    other = fresh_user()
+    check(rest("GET", other, "Calendar", "fmt=ics", token=token)[0] == 404, "another user's mailbox: refused")
+    check(any(e["rule"] == "401_missing_folder" for e in events(user)), "401 event")
+    text = open(ENV["ARRIVAL_CARBONIO_EVENTS"]).read()
+    check(token not in text and PW not in text, "no token or password in the events file")
+
+
+def test_csv_contacts():
+    user = fresh_user()
+    token = user_token(user)
+    status, body = rest("GET", user, "Contacts", "fmt=csv", token=token)
+    check(status == 200 and body == b"\r\n", f"empty folder: {body!r}")
+    status, body = rest("POST", user, "Contacts", "fmt=csv", b"", token)
+    check(status == 400 and b"Could not parse csv file - Reason : no column name definitions" in body, "empty")
+    data = "\ufeffemail;firstName;lastName;notes\r\na@example.test;Ann;Lee;\r\nb@example.test;Bo;;say \"hi\"\r\n"
+    check(rest("POST", user, "Contacts", "fmt=csv", data.encode(), token)[0] == 200, "import ; with BOM")
+    check(rest("POST", user, "Contacts", "fmt=csv", data.encode(), token)[0] == 200, "import again")
+    status, body = rest("GET", user, "Contacts", "fmt=csv", token=token)
+    lines = body.decode().split("\r\n")
+    check(lines[0] == '"email","firstName","lastName","notes"', f"header: {lines[0]}")
+    check(lines[1] == '"a@example.test","Ann","Lee",""' and lines[2] == '"b@example.test","Bo","","say ""hi"""',
+          f"rows: {lines}")
+    check(len(lines) == 6 and lines[5] == "", "no dedupe: four contacts")
+    outlook = ('"First Name","Last Name","E-mail Address","Business Street","Business Street 2","Zzz"\r\n'
+               '"Cy","Doe","c@example.test","1 Main St","Floor 2","custom"\r\n')
+    check(rest("POST", user, "Contacts", "fmt=csv&csvfmt=outlook-2003-csv", outlook.encode(), token)[0] == 200, "")
+    rows = db("SELECT fields FROM contacts WHERE account=? ORDER BY id", user)
+    last = json.loads(rows[-1][0])
+    check(last == {"firstName": "Cy", "lastName": "Doe", "email": "c@example.test",
+                   "workStreet": "1 Main St\nFloor 2", "Zzz": "custom"}, f"outlook mapping: {last}")
+    status, body = rest("GET", user, "Contacts", "fmt=csv", token=token)
+    check(body.decode().split("\r\n")[0] == '"Zzz","email","firstName","lastName","notes","workStreet"',
+          "sorted case-sensitive union")
+    status, _ = rest("POST", user, "Contacts", "fmt=csv", b"email\r\n" + b"x" * 10240001, token)
+    check(status == 500, "over 10240000 bytes: 500")
 
 
 def main(selected):
