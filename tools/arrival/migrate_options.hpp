@@ -11,6 +11,7 @@
 #include "engine/account_list.hpp"
 #include "engine/account_job.hpp"
 #include "engine/scheduler.hpp"
+#include "tools/arrival/secret.hpp"
 
 namespace arrival::cli {
 
@@ -19,6 +20,7 @@ struct migrate_args {
     std::string source_admin, dest_admin, source_password_file, dest_password_file;
     std::string ca_file, source_ca_file, dest_ca_file;
     bool insecure = false, starttls = false;
+    credential_flags credentials;  // --allow-cleartext, --strict-permissions
     std::vector<std::string> include, exclude;
     std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
     std::string report_file;
