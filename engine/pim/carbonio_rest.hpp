@@ -1,25 +1,30 @@
-// Requests for Carbonio's (Zimbra's) REST import endpoints, built as bytes so they can be tested without a
-// server. The I/O side sends them with admin credentials (HTTP basic auth) to carbonio+https://host.
+// Requests for Carbonio's REST import endpoints, built as bytes so they can be tested without a
+// server (sans-I/O; import_job sends them, authenticated as FACTS.md §7 says zmmailbox does: a delegated
+// token as the ZM_AUTH_TOKEN cookie, see carbonio_soap.hpp; or the admin's HTTP basic auth).
 //
 //   POST /service/home/USER/Calendar?fmt=ics&ignore=1      text/calendar; ignore=1: skip a bad event instead
 //                                                           of failing the whole upload
-//   POST /service/home/USER/Contacts?fmt=csv&csvfmt=FMT    text/csv; Outlook and Thunderbird exports are sent
-//                                                           as read (re-encoded UTF-8, comma-separated) with
-//                                                           their csvfmt; Google has no Carbonio mapping, so it
-//                                                           is converted to Zimbra's native column names.
+//   POST /service/home/USER/Contacts?fmt=csv&csvfmt=FMT    text/csv with a UTF-8 BOM (Carbonio guesses the
+//                                                           charset otherwise; it strips the BOM, FACTS.md §1);
+//                                                           Outlook and Thunderbird exports are sent as read
+//                                                           with their csvfmt; Google and Carbonio's own
+//                                                           columns go as csvfmt=csv (every header is the
+//                                                           contact attribute of that name).
 //
-// Reruns. Neither upload is trusted to be idempotent, so before posting the job GETs what the user already
-// has and posts only what is missing (everything else counts as "present"):
-//   GET /service/home/USER/Contacts?fmt=csv   Zimbra's native CSV columns. Carbonio's CSV import has no UID:
-//                                             posted twice, every contact would exist twice. Matched by
-//                                             contact_key() below.
-//   GET /service/home/USER/Calendar?fmt=ics   Matched by UID. Zimbra keeps one appointment per UID per
-//                                             mailbox, but the REST import's behaviour on a known UID (update,
-//                                             skip, or error for the batch) is not documented, so we do not
-//                                             rely on it.
-// The exchange is sans-I/O: these functions build requests and read replies as bytes; import_job sends them.
+// What Carbonio does with what is posted (FACTS.md §1, §2), and what the job does about it:
+//   Contacts   the import never deduplicates: posted twice, every contact exists twice. So the job GETs
+//              /service/home/USER/Contacts?fmt=csv first (header = the sorted union of the fields in use; an
+//              empty folder is exactly "\r\n") and posts only the contacts whose contact_key() is missing.
+//   Calendars  an existing UID is looked up in the WHOLE mailbox: found in another calendar, the event is
+//              moved silently into the target; with a lower SEQUENCE the upload is ignored silently; a
+//              VTODO becomes an appointment. So the job reads every calendar of the mailbox (?fmt=ics per
+//              folder with view="appointment") and posts only UIDs found nowhere; VTODOs are never posted.
+//              judge_calendar_object() says which, and why.
+//   Errors     a cookie-authenticated POST to a missing folder answers 401, not 404 (explain_status); a 500
+//              is Jetty's HTML page, cut to one line (reply_line).
 #pragma once
 #include <cstddef>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -45,20 +50,70 @@ struct rest_reply {
 };
 
 // GET requests for what the user already has.
-[[nodiscard]] rest_request carbonio_contacts_export_request(std::string_view user);
+[[nodiscard]] rest_request carbonio_contacts_export_request(std::string_view user,
+                                                            std::string_view folder = "/Contacts");
 [[nodiscard]] rest_request carbonio_calendar_export_request(std::string_view user);
+// GET /service/home/USER/<folder path>?fmt=ics for any calendar folder ("/Work/Team").
+[[nodiscard]] rest_request carbonio_folder_export_request(std::string_view user, std::string_view folder_path);
+// "/service/home/USER/Work/Team%20A": the REST path of a folder, each segment percent-encoded.
+[[nodiscard]] std::string carbonio_folder_target(std::string_view user, std::string_view folder_path);
+
+// A server reply body as one line for an error text: the <title> of an HTML page (Jetty's 500 page:
+// "Error 500 system failure: ..."), else its first text; other bodies with control characters as spaces.
+// At most `max` characters.
+[[nodiscard]] std::string reply_line(std::string_view body, std::size_t max = 200);
+
+// "answered 404 Not Found: <reply_line of the body>" (the caller names the request).
+[[nodiscard]] std::string describe_reply(const rest_reply& r);
+
+// What a refused REST request means, in words, for `folder` ("/Calendar"). With cookie (token) auth Carbonio
+// answers 401 instead of 404 for a missing folder on POST/PUT (UserServlet.sendError, FACTS.md §2), so a
+// 401 there names both causes; with basic auth 404 is the missing folder and 401 the refused credentials.
+enum class rest_auth { cookie, basic };
+[[nodiscard]] std::string explain_status(std::string_view method, std::string_view folder, int status,
+                                         rest_auth auth);
+
+// The path of `paths` naming `wanted` ("" if none), ignoring ASCII case: Carbonio treats folder names
+// case-insensitively (FACTS.md §6 matches "calendar"/"contacts" in any case; for lookups by path this is
+// the safe reading, not confirmed), so "--folder calendar" is the user's /Calendar, not another calendar.
+[[nodiscard]] std::string find_folder(const std::vector<std::string>& paths, std::string_view wanted);
+
+// The SEQUENCE of a component (its own property, not a sub-component's); 0 when absent or not a number.
+[[nodiscard]] long ics_sequence(std::string_view component_text);
+
+// What the mailbox already holds, by UID: per calendar component, the folder it is in, its RECURRENCE-ID and
+// its SEQUENCE.
+struct present_component {
+    std::string folder;
+    std::string recurrence_id;
+    long sequence = 0;
+};
+using calendar_inventory = std::map<std::string, std::vector<present_component>, std::less<>>;
+
+// Reads the reply to carbonio_folder_export_request for `folder` into `inv`. Returns "" on success, else
+// "answered STATUS REASON: <one line of the reply>".
+[[nodiscard]] std::string read_calendar_folder(const rest_reply& reply, std::string_view folder,
+                                               calendar_inventory& inv);
+
+// What to do with one calendar object of the export, posting into `target` ("/Calendar").
+struct calendar_verdict {
+    enum class action { post, todo, existing } what = action::post;
+    std::string folder;  // existing: the folder holding the UID
+    std::string reason;  // todo, or existing when worth reporting (another calendar, lower SEQUENCE)
+    [[nodiscard]] bool notable() const { return !reason.empty(); }
+};
+[[nodiscard]] calendar_verdict judge_calendar_object(const ics_calendar& part, const calendar_object& obj,
+                                                     const calendar_inventory& inv, std::string_view target);
 
 // The key a contact is recognised by on a rerun: "email:" + its first e-mail address, trimmed and lower-cased;
 // without e-mail, "name:" + its display name lower-cased with whitespace runs collapsed + "|" + the digits of
 // its first phone number. Empty when the contact has neither (it is then always posted).
 [[nodiscard]] std::string contact_key(const contact& c);
 
-// Reads the reply to carbonio_contacts_export_request into keys. Returns "" on success, else the reason (the
-// server's status and an excerpt of its reply). An empty 200/204 reply means no contacts.
+// Reads the reply to carbonio_contacts_export_request into keys. Returns "" on success, else
+// "answered STATUS REASON: <one line of the reply>". The header is whatever fields the folder's contacts use
+// (sorted union, FACTS.md §1), read by name; an empty folder is the body "\r\n" (or an empty 200/204).
 [[nodiscard]] std::string read_present_contacts(const rest_reply& reply, std::set<std::string>& keys);
-
-// Reads the reply to carbonio_calendar_export_request: the UID of every calendar object the user has.
-[[nodiscard]] std::string read_present_uids(const rest_reply& reply, std::set<std::string>& uids);
 
 // The contacts of `contacts` whose key is not in `present`, and how many were skipped as present. Two rows
 // of the same file with one key are both kept (the CardDAV path keeps them too).
@@ -69,20 +124,13 @@ struct contacts_upload {
 [[nodiscard]] contacts_upload plan_contacts_upload(const mapped_contacts& contacts,
                                                    const std::set<std::string>& present);
 
-// The calendar objects whose UID is not in `present`.
-struct calendar_upload {
-    grouped_calendar fresh;
-    std::size_t present = 0;
-};
-[[nodiscard]] calendar_upload plan_calendar_upload(const grouped_calendar& groups,
-                                                   const std::set<std::string>& present);
-
 // Percent-encodes a path segment (RFC 3986 pchar stays as is, so user@example.test keeps its '@').
 [[nodiscard]] std::string encode_path_segment(std::string_view s);
 
 // The whole file in one upload (every VTIMEZONE first, then every object of `groups`).
 [[nodiscard]] rest_request carbonio_calendar_request(std::string_view user, const ics_calendar& cal,
-                                                     const grouped_calendar& groups);
+                                                     const grouped_calendar& groups,
+                                                     std::string_view folder = "/Calendar");
 
 // The same uploads built from objects handed over one at a time (the streaming path, see ics_file.hpp), cut
 // into requests of about `max_bytes` so neither we nor the server hold a whole large export. Every request
@@ -90,7 +138,8 @@ struct calendar_upload {
 // object added, take() gives exactly carbonio_calendar_request's bytes.
 class carbonio_calendar_batch {
 public:
-    carbonio_calendar_batch(std::string_view user, const ics_calendar& head, std::size_t max_bytes);
+    carbonio_calendar_batch(std::string_view user, const ics_calendar& head, std::size_t max_bytes,
+                            std::string_view folder = "/Calendar");
     void add(const ics_calendar& part, const calendar_object& obj);
     [[nodiscard]] bool full() const noexcept { return body_.size() >= max_bytes_; }
     [[nodiscard]] std::size_t objects() const noexcept { return objects_; }
@@ -105,9 +154,10 @@ private:
 
 // Only the rows of `table` that became one of `contacts` are sent (so a filtered list sends only its rows).
 [[nodiscard]] rest_request carbonio_contacts_request(std::string_view user, const csv_table& table,
-                                                     csv_format format, const mapped_contacts& contacts);
+                                                     csv_format format, const mapped_contacts& contacts,
+                                                     std::string_view folder = "/Contacts");
 
-// Zimbra native CSV (header + one row per contact); what Google exports become.
+// Zimbra native CSV (header + one row per contact); what Google exports become. No BOM.
 [[nodiscard]] std::string to_zimbra_csv(const mapped_contacts& contacts);
 
 }  // namespace arrival::pim

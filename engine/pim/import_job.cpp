@@ -17,6 +17,7 @@
 
 #include "engine/pim/calendar_object.hpp"
 #include "engine/pim/carbonio_rest.hpp"
+#include "engine/pim/carbonio_soap.hpp"
 #include "engine/pim/csv_reader.hpp"
 #include "engine/pim/ics_file.hpp"
 #include "protocol/http/webdav.hpp"
@@ -63,9 +64,79 @@ std::optional<std::chrono::milliseconds> retry_after(const http::response& r) {
     return std::chrono::seconds(std::stoi(std::string(v)));
 }
 
+// Sends with retries on transient failures (network errors, 408/429/5xx), backing off exponentially. A SOAP
+// Fault comes back as HTTP 500 (SOAP 1.2) and is an answer, not a transient failure: it is not retried.
+net::awaitable<http::response> send_retrying(http::client& c, const import_options& o, const http::request& req,
+                                             error_code& ec, bool soap = false) {
+    auto delay = o.backoff;
+    for (unsigned attempt = 0;; ++attempt) {
+        auto resp = co_await c.async_send(req, ec);
+        bool transient = ec ? http::is_transient(ec) : http::is_transient_status(resp.status);
+        if (soap && !ec && resp.body.find("Fault>") != std::string::npos) transient = false;
+        if (!transient || attempt >= o.retries) co_return resp;
+        auto wait = delay;
+        if (!ec) {
+            if (auto ra = retry_after(resp)) wait = std::min(*ra, max_backoff * 2);
+        }
+        net::steady_timer t(co_await net::this_coro::executor);
+        t.expires_after(wait);
+        co_await t.async_wait(net::use_awaitable);
+        delay = std::min(delay * 2, max_backoff);
+    }
+}
+
+failure_kind transport_kind(const error_code& ec) {
+    return http::is_tls_error(ec) ? failure_kind::tls : failure_kind::unreachable;
+}
+
+// The admin's SOAP login, done once per run before the users (delegate auth): the token, or why not.
+struct carbonio_session {
+    std::string admin_token;  // a credential: never logged
+    failure_kind kind = failure_kind::none;
+    std::string error;
+};
+
+// POSTs one SOAP envelope to `endpoint` (an absolute URL with its path) on a connection of its own.
+net::awaitable<http::response> soap_call(const import_options& o, const http::url& endpoint, std::string body,
+                                         error_code& ec) {
+    auto origin = endpoint;
+    origin.target = "/";
+    std::shared_ptr<net::ssl::context> tls;
+    if (origin.tls) tls = http::make_tls_context(o.tls);
+    http::client c(co_await net::this_coro::executor, origin, tls, {}, o.timeouts);
+    const http::request req{"POST", endpoint.target, {{"Content-Type", std::string(soap_content_type)}},
+                            std::move(body)};
+    auto resp = co_await send_retrying(c, o, req, ec, true);
+    co_await c.async_close();
+    co_return resp;
+}
+
+net::awaitable<void> admin_login(const import_options& o, carbonio_session& s) {
+    try {
+        error_code ec;
+        auto body = admin_auth_request(o.admin, o.admin_password);  // named: see carbonio_calendars
+        auto resp = co_await soap_call(o, o.admin_url, std::move(body), ec);
+        if (ec) {
+            s.kind = transport_kind(ec);
+            s.error = fmt::format("admin AuthRequest at {}: {}", o.admin_url.str(), ec.message());
+            co_return;
+        }
+        const auto out = read_auth_response(resp.status, resp.body, s.admin_token);
+        if (!out.error.empty()) {
+            s.kind = out.auth_refused() || resp.status == 401 || resp.status == 403 ? failure_kind::auth
+                                                                                   : failure_kind::protocol;
+            s.error = fmt::format("admin AuthRequest as {} at {}: {}", o.admin, o.admin_url.str(), out.error);
+        }
+    } catch (const std::exception& e) {
+        s.kind = failure_kind::protocol;
+        s.error = fmt::format("admin AuthRequest at {}: {}", o.admin_url.str(), e.what());
+    }
+}
+
 class user_job {
 public:
-    user_job(const import_options& o, const import_user& u, import_observer& obs) : o_(o), u_(u), obs_(obs) {
+    user_job(const import_options& o, const import_user& u, import_observer& obs, carbonio_session& session)
+        : o_(o), u_(u), obs_(obs), session_(session) {
         r_.user = u.dest_user;
         r_.file = u.file;
     }
@@ -103,22 +174,8 @@ private:
         r_.error = std::move(what);
     }
 
-    // Sends with retries on transient failures (network errors, 408/429/5xx), backing off exponentially.
     net::awaitable<http::response> send(const http::request& req, error_code& ec) {
-        auto delay = o_.backoff;
-        for (unsigned attempt = 0;; ++attempt) {
-            auto resp = co_await client_->async_send(req, ec);
-            const bool transient = ec ? http::is_transient(ec) : http::is_transient_status(resp.status);
-            if (!transient || attempt >= o_.retries) co_return resp;
-            auto wait = delay;
-            if (!ec) {
-                if (auto ra = retry_after(resp)) wait = std::min(*ra, max_backoff * 2);
-            }
-            net::steady_timer t(co_await net::this_coro::executor);
-            t.expires_after(wait);
-            co_await t.async_wait(net::use_awaitable);
-            delay = std::min(delay * 2, max_backoff);
-        }
+        co_return co_await send_retrying(*client_, o_, req, ec);
     }
 
     // Discovery, retried as a whole on transient failures.
@@ -147,7 +204,7 @@ private:
 
     // The connection failed (after retries): the user stops here.
     void fail_transport(std::string_view method, const std::string& target, const error_code& ec) {
-        fail_user(http::is_tls_error(ec) ? failure_kind::tls : failure_kind::unreachable,
+        fail_user(transport_kind(ec),
                   fmt::format("{} {}{}: {}", method, origin_.origin(), target, ec.message()));
     }
 
@@ -163,13 +220,14 @@ private:
         obs_.items_done(items, bytes);
     }
 
-    void make_client(bool as_admin) {
-        std::string auth;
-        if (as_admin) {
-            auth = http::basic_authorization(o_.admin, o_.admin_password);
-        } else {
-            auth = http::basic_authorization(u_.dest_user, u_.password.empty() ? o_.default_password : u_.password);
-        }
+    // HTTP basic auth as the admin, or as the user with their own password.
+    std::string basic_authorization(bool as_admin) const {
+        if (as_admin) return http::basic_authorization(o_.admin, o_.admin_password);
+        return http::basic_authorization(u_.dest_user, u_.password.empty() ? o_.default_password : u_.password);
+    }
+
+    // `auth` is sent as the Authorization header of every request ("" for none).
+    void make_client(std::string auth) {
         std::shared_ptr<net::ssl::context> tls;
         if (o_.dest.url.tls) tls = tls_context();
         origin_ = o_.dest.url;
@@ -254,7 +312,7 @@ private:
             co_await carbonio_calendars(file);
             co_return;
         }
-        make_client(!o_.admin.empty());
+        make_client(basic_authorization(!o_.admin.empty()));
         auto col = co_await find_collection(http::dav_kind::calendar);
         if (!col) co_return;
         r_.collection = origin_.origin() + col->target;
@@ -278,25 +336,32 @@ private:
     // Temporaries are named before co_await throughout: g++ 12 mishandles non-trivial temporaries that live
     // across a suspension point.
     net::awaitable<void> carbonio_calendars(ics_file& file) {
-        std::set<std::string> present;
-        auto get = carbonio_calendar_export_request(u_.dest_user);
-        const bool have_list = co_await carbonio_present(std::move(get), present, true);
-        if (!have_list) co_return;
+        const bool logged_in = co_await carbonio_login();
+        if (!logged_in) co_return;
+        calendar_inventory inventory;
+        const bool have_inventory = co_await carbonio_inventory(inventory);
+        if (!have_inventory) co_return;
         const auto& groups = file.groups();
-        carbonio_calendar_batch batch(u_.dest_user, file.head(), o_.rest_batch_bytes);
+        carbonio_calendar_batch batch(u_.dest_user, file.head(), o_.rest_batch_bytes, target_folder());
         std::uint64_t batch_bytes = 0;
         std::string error;
         for (std::size_t i = 0; i < groups.objects.size(); ++i) {
-            if (present.count(groups.objects[i].uid)) {
-                ++r_.existing;
-                done(1, file.object_bytes(i));
-                continue;
-            }
             calendar_object obj;
             const auto* part = file.load(i, obj, error);
             if (part == nullptr) {
                 fail_user(failure_kind::input, error);
                 co_return;
+            }
+            const auto verdict = judge_calendar_object(*part, obj, inventory, target_folder());
+            if (verdict.what != calendar_verdict::action::post) {
+                if (verdict.what == calendar_verdict::action::todo) ++r_.todo_skipped;
+                else ++r_.existing;
+                if (verdict.notable()) {
+                    r_.skipped.push_back({fmt::format("UID {} ({}:{})", obj.uid, u_.file, obj.line), obj.uid,
+                                          verdict.folder, verdict.reason});
+                }
+                done(1, file.object_bytes(i));
+                continue;
             }
             batch.add(*part, obj);
             batch_bytes += file.object_bytes(i);
@@ -308,10 +373,133 @@ private:
         if (batch.objects() > 0) co_await post_batch(batch, batch_bytes);
     }
 
+    // Carbonio: a connection to the REST origin that acts as this user (FACTS.md §7); false when the user
+    // failed. Delegate: a DelegateAuthRequest with the run's admin token, the user's token as the
+    // ZM_AUTH_TOKEN cookie. Basic: the admin's credentials on every request.
+    net::awaitable<bool> carbonio_login() {
+        if (client_) co_return true;
+        if (o_.rest_auth == carbonio_auth::basic) {
+            make_client(basic_authorization(true));
+            co_return true;
+        }
+        const auto what = fmt::format("DelegateAuthRequest for {} at {}", u_.dest_user, o_.admin_url.str());
+        // The admin token lives 12 h (zimbraAdminAuthTokenLifetime); a longer run logs in again once when the
+        // server says it expired, for this user and those after.
+        for (int attempt = 0;; ++attempt) {
+            if (!session_.error.empty()) {
+                fail_user(session_.kind, session_.error);
+                co_return false;
+            }
+            error_code ec;
+            auto body = delegate_auth_request(session_.admin_token, u_.dest_user);
+            auto resp = co_await soap_call(o_, o_.admin_url, std::move(body), ec);
+            if (ec) {
+                fail_user(transport_kind(ec), fmt::format("{}: {}", what, ec.message()));
+                co_return false;
+            }
+            const auto out = read_auth_response(resp.status, resp.body, token_);
+            if (out.error.empty()) break;
+            if (attempt == 0 && (out.fault_code == "service.AUTH_EXPIRED" || out.fault_code == "service.AUTH_REQUIRED")) {
+                session_ = {};
+                co_await admin_login(o_, session_);
+                continue;
+            }
+            fail_user(out.auth_refused() ? failure_kind::auth : failure_kind::protocol,
+                      fmt::format("{}: {}", what, out.error));
+            co_return false;
+        }
+        make_client({});
+        co_return true;
+    }
+
+    // Headers of every REST request: the delegated token as a cookie (basic auth is the client's own).
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> rest_headers() const {
+        if (token_.empty()) return {};
+        return {{"Cookie", "ZM_AUTH_TOKEN=" + token_}};
+    }
+
+    [[nodiscard]] rest_auth auth_kind() const {
+        return o_.rest_auth == carbonio_auth::basic ? rest_auth::basic : rest_auth::cookie;
+    }
+
+    // Every UID of every calendar of the mailbox (delegate: the folders GetFolderRequest lists with
+    // view="appointment"; basic auth has no SOAP, so only the target calendar); false when the user failed.
+    net::awaitable<bool> carbonio_inventory(calendar_inventory& inventory) {
+        std::vector<std::string> folders;
+        if (o_.rest_auth == carbonio_auth::basic) {
+            folders.emplace_back(target_folder());
+            r_.detail += fmt::format("; only {} checked for existing UIDs (listing the mailbox's other calendars "
+                                     "needs SOAP: --carbonio-auth delegate)",
+                                     target_folder());
+        } else {
+            const http::request req{"POST", "/service/soap", {{"Content-Type", std::string(soap_content_type)}},
+                                    get_folder_request(token_)};
+            error_code ec;
+            auto resp = co_await send_retrying(*client_, o_, req, ec, true);
+            if (ec) {
+                fail_transport("POST", req.target, ec);
+                co_return false;
+            }
+            std::vector<mail_folder> all;
+            const auto out = read_folders(resp.status, resp.body, all);
+            if (!out.error.empty()) {
+                fail_user(out.auth_refused() ? failure_kind::auth : failure_kind::protocol,
+                          fmt::format("GetFolderRequest for {} at {}{}: {} (nothing posted: without the mailbox's "
+                                      "calendars an existing UID would be moved silently)",
+                                      u_.dest_user, origin_.origin(), req.target, out.error));
+                co_return false;
+            }
+            for (const auto& f : all) {
+                if (f.view == "appointment") folders.push_back(f.path);
+            }
+            const auto match = find_folder(folders, target_folder());
+            if (match.empty()) {
+                fail_user(failure_kind::protocol,
+                          fmt::format("{}'s mailbox has no calendar {} (GetFolderRequest lists {} calendar(s)); "
+                                      "nothing posted",
+                                      u_.dest_user, target_folder(), folders.size()));
+                co_return false;
+            }
+            listed_folder_ = match;
+            r_.detail += fmt::format("; {} calendar(s) checked for existing UIDs", folders.size());
+        }
+        for (const auto& folder : folders) {
+            auto get = carbonio_folder_export_request(u_.dest_user, folder);
+            const http::request req{"GET", std::move(get.target), rest_headers(), {}};
+            error_code ec;
+            auto resp = co_await send(req, ec);
+            if (ec) {
+                fail_transport("GET", req.target, ec);
+                co_return false;
+            }
+            const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
+            const auto error = read_calendar_folder(reply, folder, inventory);
+            if (!error.empty()) {
+                fail_rest("GET", req.target, folder, resp.status, error);
+                co_return false;
+            }
+        }
+        co_return true;
+    }
+
+    // A refused REST request: the server's words and what they mean (explain_status).
+    void fail_rest(std::string_view method, const std::string& target, std::string_view folder, int status,
+                   const std::string& error) {
+        const auto meaning = explain_status(method, folder, status, auth_kind());
+        // A GET that failed for another reason than a missing folder: say why nothing at all was posted.
+        const bool why_nothing = method == "GET" && status != 404;
+        fail_user(status == 401 || status == 403 ? failure_kind::auth : failure_kind::protocol,
+                  fmt::format("{} {}{}: {}{}{}{}", method, origin_.origin(), target, error,
+                              meaning.empty() ? "" : " - ", meaning,
+                              why_nothing ? " (nothing posted: without the list of present items a rerun would "
+                                            "duplicate or move them)"
+                                          : ""));
+    }
+
     net::awaitable<bool> post_batch(carbonio_calendar_batch& batch, std::uint64_t& bytes) {
         const auto n = batch.objects();
         auto rest = batch.take();
-        const bool posted = co_await carbonio(std::move(rest), n);
+        const bool posted = co_await carbonio(std::move(rest), n, target_folder());
         done(n, bytes);
         bytes = 0;
         co_return posted;
@@ -338,9 +526,10 @@ private:
         // Contacts are small; their bytes are shared out evenly for the progress display.
         const std::uint64_t per_contact = file_bytes_ / mapped.contacts.size();
         if (o_.dest.kind == destination::type::carbonio) {
+            const bool logged_in = co_await carbonio_login();
+            if (!logged_in) co_return;
             std::set<std::string> present;
-            auto get = carbonio_contacts_export_request(u_.dest_user);
-            const bool have_list = co_await carbonio_present(std::move(get), present, false);
+            const bool have_list = co_await carbonio_present_contacts(present);
             if (!have_list) co_return;
             auto upload = plan_contacts_upload(mapped, present);
             r_.existing += upload.present;
@@ -348,13 +537,13 @@ private:
                 done(mapped.contacts.size(), file_bytes_);
                 co_return;
             }
-            auto rest = carbonio_contacts_request(u_.dest_user, table, *format, upload.fresh);
+            auto rest = carbonio_contacts_request(u_.dest_user, table, *format, upload.fresh, target_folder());
             const auto n = upload.fresh.contacts.size();
-            co_await carbonio(std::move(rest), n);
+            co_await carbonio(std::move(rest), n, target_folder());
             done(mapped.contacts.size(), file_bytes_);
             co_return;
         }
-        make_client(!o_.admin.empty());
+        make_client(basic_authorization(!o_.admin.empty()));
         auto col = co_await find_collection(http::dav_kind::addressbook);
         if (!col) co_return;
         r_.collection = origin_.origin() + col->target;
@@ -385,10 +574,10 @@ private:
         }
     }
 
-    // GETs what the user already has (see carbonio_rest.hpp); false when the user failed.
-    net::awaitable<bool> carbonio_present(rest_request get, std::set<std::string>& present, bool calendar) {
-        if (!client_) make_client(true);
-        const http::request req{"GET", std::move(get.target), {}, {}};
+    // GETs the user's contacts (see carbonio_rest.hpp); false when the user failed.
+    net::awaitable<bool> carbonio_present_contacts(std::set<std::string>& present) {
+        auto get = carbonio_contacts_export_request(u_.dest_user, target_folder());
+        const http::request req{"GET", std::move(get.target), rest_headers(), {}};
         error_code ec;
         auto resp = co_await send(req, ec);
         if (ec) {
@@ -396,22 +585,20 @@ private:
             co_return false;
         }
         const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
-        auto error = calendar ? read_present_uids(reply, present) : read_present_contacts(reply, present);
+        const auto error = read_present_contacts(reply, present);
         if (!error.empty()) {
-            fail_user(resp.status == 401 || resp.status == 403 ? failure_kind::auth : failure_kind::protocol,
-                      fmt::format("{}{}: {} (nothing posted: without the list of present items a rerun "
-                                  "would duplicate them)",
-                                  origin_.origin(), req.target, error));
+            fail_rest("GET", req.target, target_folder(), resp.status, error);
             co_return false;
         }
         co_return true;
     }
 
-    // POSTs one upload; false when the user failed.
-    net::awaitable<bool> carbonio(rest_request rest, std::size_t items) {
-        if (!client_) make_client(true);
+    // POSTs one upload into `folder`; false when the user failed.
+    net::awaitable<bool> carbonio(rest_request rest, std::size_t items, std::string_view folder) {
         r_.collection = origin_.origin() + rest.target.substr(0, rest.target.find('?'));
-        http::request req{"POST", std::move(rest.target), {{"Content-Type", rest.content_type}}, std::move(rest.body)};
+        auto headers = rest_headers();
+        headers.emplace_back("Content-Type", rest.content_type);
+        const http::request req{"POST", std::move(rest.target), std::move(headers), std::move(rest.body)};
         error_code ec;
         auto resp = co_await send(req, ec);
         if (ec) {
@@ -419,9 +606,8 @@ private:
             co_return false;
         }
         if (resp.status != 200 && resp.status != 201 && resp.status != 204) {
-            fail_user(resp.status == 401 || resp.status == 403 ? failure_kind::auth : failure_kind::protocol,
-                      fmt::format("POST {}{} answered {} {}{}{}", origin_.origin(), req.target, resp.status, resp.reason,
-                                  resp.body.empty() ? "" : ": ", http::excerpt(resp.body)));
+            const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
+            fail_rest("POST", req.target, folder, resp.status, describe_reply(reply));
             co_return false;
         }
         // The REST import answers for the whole upload; with ignore=1 a bad event is skipped server-side and
@@ -430,9 +616,20 @@ private:
         co_return true;
     }
 
+    // The Carbonio folder posted into: --folder, else the user's default calendar or address book; once the
+    // mailbox's calendars are listed, spelled as the server spells it (folder names are case-insensitive).
+    [[nodiscard]] std::string target_folder() const {
+        if (!listed_folder_.empty()) return listed_folder_;
+        if (o_.carbonio_folder.empty()) return o_.kind == pim_kind::calendars ? "/Calendar" : "/Contacts";
+        return o_.carbonio_folder.front() == '/' ? o_.carbonio_folder : "/" + o_.carbonio_folder;
+    }
+
     const import_options& o_;
     const import_user& u_;
     import_observer& obs_;
+    carbonio_session& session_;  // shared by the run's users (one thread): renewed by whoever finds it expired
+    std::string token_;  // the delegated token (a credential: never logged)
+    std::string listed_folder_;
     user_result r_;
     std::uint64_t file_bytes_ = 0;
     std::uint64_t bytes_reported_ = 0;
@@ -445,11 +642,11 @@ private:
 
 net::awaitable<void> worker(const import_options& o, const std::vector<import_user>& users,
                             std::vector<user_result>& results, std::size_t& next, std::size_t& done,
-                            import_observer& observer) {
+                            import_observer& observer, carbonio_session& session) {
     while (next < users.size()) {
         const auto i = next++;
         observer.user_started(users[i]);
-        user_job job(o, users[i], observer);
+        user_job job(o, users[i], observer, session);
         results[i] = co_await job.run();
         ++done;
         observer.user_finished(results[i], done, users.size());
@@ -509,6 +706,13 @@ std::optional<destination> parse_destination(std::string_view text, std::string&
     return d;
 }
 
+http::url default_carbonio_admin_url(const http::url& rest) {
+    auto u = rest;
+    u.port = "7071";
+    u.target = "/service/admin/soap";
+    return u;
+}
+
 std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,
                                     const progress_fn& progress) {
     callback_observer observer(progress);
@@ -522,8 +726,17 @@ std::vector<user_result> run_import(const import_options& o, const std::vector<i
     std::size_t next = 0, done = 0;
     const auto workers = std::max<std::size_t>(1, std::min<std::size_t>(o.jobs, users.size()));
     std::exception_ptr failure;
+    carbonio_session session;
+    if (o.dest.kind == destination::type::carbonio && o.rest_auth == carbonio_auth::delegate && !users.empty()) {
+        net::co_spawn(ioc, admin_login(o, session), [&](std::exception_ptr e) {
+            if (e) failure = e;
+        });
+        ioc.run();
+        if (failure) std::rethrow_exception(failure);
+        ioc.restart();
+    }
     for (std::size_t w = 0; w < workers; ++w) {
-        net::co_spawn(ioc, worker(o, users, results, next, done, observer), [&](std::exception_ptr e) {
+        net::co_spawn(ioc, worker(o, users, results, next, done, observer, session), [&](std::exception_ptr e) {
             if (e && !failure) failure = e;
         });
     }

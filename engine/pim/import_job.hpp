@@ -5,7 +5,10 @@
 // Destinations:
 //   CalDAV/CardDAV  one resource per calendar object (UID) / per contact (stable UID), PUT with
 //                   If-None-Match: * so a rerun finds them present (412) instead of duplicating them.
-//   Carbonio REST   one POST per user of the whole file (see carbonio_rest.hpp), authenticated as the admin.
+//   Carbonio REST   POSTs of the file cut into uploads (see carbonio_rest.hpp), after reading what the mailbox
+//                   has. Authenticated as zmmailbox does (FACTS.md §7): the admin's AuthRequest once per run
+//                   on the admin SOAP URL, a DelegateAuthRequest per user, that token as the ZM_AUTH_TOKEN
+//                   cookie; or, with carbonio_auth::basic, the admin's HTTP basic auth on every request.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -33,6 +36,11 @@ struct destination {
 // http(s)://… (DAV, may contain {user}) or carbonio+https://host[:port] (carbonio+http for tests).
 [[nodiscard]] std::optional<destination> parse_destination(std::string_view text, std::string& error);
 
+enum class carbonio_auth { delegate, basic };
+
+// The admin SOAP URL Carbonio listens on for a REST origin: https://HOST:7071/service/admin/soap.
+[[nodiscard]] http::url default_carbonio_admin_url(const http::url& rest);
+
 struct import_options {
     pim_kind kind = pim_kind::calendars;
     destination dest;
@@ -48,6 +56,9 @@ struct import_options {
     std::optional<csv_format> forced_format;    // --csv-format
     std::optional<vcard_version> forced_vcard;  // --vcard-version
     std::size_t rest_batch_bytes = 4 << 20;     // Carbonio calendar uploads are cut at about this size
+    carbonio_auth rest_auth = carbonio_auth::delegate;
+    http::url admin_url;                        // admin SOAP endpoint (delegate auth), path included
+    std::string carbonio_folder;                // folder path posted into; "" = /Calendar or /Contacts
 };
 
 struct import_user {
@@ -59,6 +70,15 @@ struct import_user {
 
 struct item_failure {
     std::string item;    // "line 12", "UID abc (line 40)", "contact at line 7"
+    std::string reason;
+};
+
+// A calendar object not posted on purpose: a VTODO, or a UID the mailbox holds in another calendar or with
+// a higher SEQUENCE (a plain rerun, the UID already in the target with the same SEQUENCE, is only counted).
+struct skipped_item {
+    std::string item;    // "UID abc (file:line)"
+    std::string uid;
+    std::string folder;  // where the mailbox holds the UID ("" for a VTODO)
     std::string reason;
 };
 
@@ -77,7 +97,9 @@ struct user_result {
     std::size_t imported = 0;
     std::size_t existing = 0;                // already present (412): reruns add nothing
     std::size_t failed = 0;
+    std::size_t todo_skipped = 0;            // VTODOs not posted to a Carbonio calendar
     std::vector<item_failure> failures;      // unreadable items and refused PUTs, each with its reason
+    std::vector<skipped_item> skipped;       // todo_skipped and the notable skipped_existing
     std::string collection;                  // URL written to
     std::string detail;                      // e.g. "csv: google, UTF-16LE, ';'" or "vCard 3.0"
     double seconds = 0;

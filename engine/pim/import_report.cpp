@@ -18,6 +18,7 @@ import_totals totals(const std::vector<user_result>& results) {
         t.imported += r.imported;
         t.existing += r.existing;
         t.items_failed += r.failed;
+        t.todo_skipped += r.todo_skipped;
     }
     return t;
 }
@@ -25,8 +26,9 @@ import_totals totals(const std::vector<user_result>& results) {
 std::string progress_line(const user_result& r, std::size_t done, std::size_t total) {
     auto line = fmt::format("[{}/{}] {} {}", done, total, r.user, to_string(r.status));
     if (r.status == user_status::no_file) return line;
-    line += fmt::format(": {} imported, {} already present, {} failed ({:.1f} s)", r.imported, r.existing, r.failed,
-                        r.seconds);
+    line += fmt::format(": {} imported, {} already present, {} failed", r.imported, r.existing, r.failed);
+    if (r.todo_skipped > 0) line += fmt::format(", {} VTODO not posted", r.todo_skipped);
+    line += fmt::format(" ({:.1f} s)", r.seconds);
     if (!r.error.empty()) line += " - " + r.error;
     return line;
 }
@@ -38,10 +40,15 @@ std::string report_json(pim_kind kind, std::string_view destination, const std::
     for (const auto& r : results) {
         json failures = json::array();
         for (const auto& f : r.failures) failures.push_back({{"item", f.item}, {"reason", f.reason}});
+        json skipped = json::array();
+        for (const auto& k : r.skipped) {
+            skipped.push_back({{"item", k.item}, {"uid", k.uid}, {"folder", k.folder}, {"reason", k.reason}});
+        }
         json u = {{"user", r.user},           {"file", r.file},
                   {"status", to_string(r.status)}, {"imported", r.imported},
-                  {"skipped_existing", r.existing}, {"failed", r.failed},
-                  {"failures", std::move(failures)}, {"collection", r.collection},
+                  {"skipped_existing", r.existing}, {"todo_skipped", r.todo_skipped},
+                  {"failed", r.failed},       {"failures", std::move(failures)},
+                  {"skipped", std::move(skipped)}, {"collection", r.collection},
                   {"detail", r.detail},       {"seconds", r.seconds}};
         if (!r.error.empty()) {
             u["error"] = r.error;
@@ -59,6 +66,7 @@ std::string report_json(pim_kind kind, std::string_view destination, const std::
                   {"no_file", t.no_file},
                   {"imported", t.imported},
                   {"skipped_existing", t.existing},
+                  {"todo_skipped", t.todo_skipped},
                   {"items_failed", t.items_failed}}},
                 {"users", std::move(users)}};
     // Replace invalid UTF-8 (a Windows-1252 name in an error) rather than throwing while writing the report.

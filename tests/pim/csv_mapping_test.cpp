@@ -168,8 +168,8 @@ TEST(carbonio_rest, calendar_request_bytes) {
 TEST(carbonio_rest, google_contacts_become_zimbra_columns) {
     const auto l = load("google.csv");
     const auto r = carbonio_contacts_request("u@example.test", l.table, l.format, l.mapped);
-    EXPECT_EQ(r.target, "/service/home/u@example.test/Contacts?fmt=csv&csvfmt=zimbra-csv");
-    const auto t = parse_csv(r.body, ',');
+    EXPECT_EQ(r.target, "/service/home/u@example.test/Contacts?fmt=csv&csvfmt=csv");
+    const auto t = read_csv(r.body);  // the upload starts with a BOM, which read_csv strips as Carbonio does
     ASSERT_EQ(t.rows.size(), 2u);
     auto col = [&](std::string_view name) {
         return static_cast<std::size_t>(std::find(t.header.begin(), t.header.end(), name) - t.header.begin());
@@ -187,7 +187,7 @@ TEST(carbonio_rest, outlook_contacts_keep_their_columns) {
     const auto l = load("outlook.csv");
     const auto r = carbonio_contacts_request("u@example.test", l.table, l.format, l.mapped);
     EXPECT_EQ(r.target, "/service/home/u@example.test/Contacts?fmt=csv&csvfmt=outlook-2003-csv");
-    const auto t = parse_csv(r.body, ',');
+    const auto t = read_csv(r.body);
     EXPECT_EQ(t.header, l.table.header);
     // Only rows that became contacts: the empty last row is reported by the mapping, not sent.
     EXPECT_EQ(l.table.rows.size(), 3u);

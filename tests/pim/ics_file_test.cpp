@@ -153,6 +153,40 @@ TEST(ics_file, carbonio_batches_are_complete_calendars) {
     EXPECT_EQ(std::set<std::string>(uids.begin(), uids.end()).size(), 600u);  // no object split or repeated
 }
 
+// FACTS.md §2: an upload over 128 KB (by Content-Length) is stream-parsed by Carbonio, and a TZID used
+// before its VTIMEZONE then fails. The generated file defines America/New_York after events that use it;
+// in every upload, every TZID= must come after the VTIMEZONE defining it.
+TEST(ics_file, carbonio_uploads_over_128k_define_each_tzid_before_its_use) {
+    temp_file f(test::generated_ics(3000));
+    ics_file file;
+    std::error_code ec;
+    std::string error;
+    ASSERT_TRUE(file.open(f.path(), ec, error)) << error;
+    carbonio_calendar_batch batch("u@example.test", file.head(), 512 * 1024);
+    std::vector<rest_request> sent;
+    for (std::size_t i = 0; i < file.groups().objects.size(); ++i) {
+        calendar_object obj;
+        const auto* part = file.load(i, obj, error);
+        ASSERT_NE(part, nullptr) << error;
+        batch.add(*part, obj);
+        if (batch.full()) sent.push_back(batch.take());
+    }
+    if (batch.objects() > 0) sent.push_back(batch.take());
+    ASSERT_GE(sent.size(), 2u);
+    for (const auto& r : sent) {
+        if (&r != &sent.back()) {
+            EXPECT_GT(r.body.size(), 128u * 1024);
+        }
+        for (std::string_view tzid : {"Europe/Berlin", "America/New_York"}) {
+            const auto defined = r.body.find(fmt::format("BEGIN:VTIMEZONE\r\nTZID:{}\r\n", tzid));
+            const auto used = r.body.find(fmt::format("TZID={}", tzid));
+            ASSERT_NE(defined, std::string::npos) << tzid;
+            ASSERT_NE(used, std::string::npos) << tzid;
+            EXPECT_LT(defined, used) << tzid;
+        }
+    }
+}
+
 TEST(ics_file, a_missing_file_says_so) {
     ics_file file;
     std::error_code ec;

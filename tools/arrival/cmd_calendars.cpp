@@ -2,7 +2,7 @@
 // accounts file and password handling, then engine/pim does the work. Contract (issue 5):
 //   arrival calendars --dir DIR --accounts FILE --dest URL [--admin USER] [--password-file F] [--jobs N]
 //                     [--report F]   (+ --ca-file, --insecure, --collection, --retries, --timeout, --progress,
-//                     --quiet)
+//                     --quiet; for carbonio+https: --carbonio-auth delegate|basic, --admin-url URL, --folder P)
 // Progress is the mail stage's (engine/progress): a bar on a terminal, else a log line every 5 s, counting
 // events or contacts, users and export-file bytes (so the ETA holds before every file has been read).
 #include <cstdio>
@@ -84,6 +84,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                            : "Import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
                  std::string("arrival ") + stage};
     std::string dir, accounts, dest, admin, password_file, report, ca_file, collection, csv_format, vcard;
+    std::string carbonio_auth_mode = "delegate", admin_url, folder;
     unsigned jobs = 4, retries = 3, timeout = 120;
     bool insecure = false, quiet = false;
     credential_flags credentials;
@@ -97,6 +98,17 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     app.add_option("--admin", admin, "authenticate as this admin for every user (required for carbonio+https)");
     app.add_option("--password-file", password_file,
                    "file whose first line is the password (admin's with --admin); else $ARRIVAL_PASSWORD");
+    app.add_option("--carbonio-auth", carbonio_auth_mode,
+                   "carbonio+https: delegate (as zmmailbox: admin SOAP AuthRequest, DelegateAuthRequest per user, "
+                   "token as cookie; default) or basic (the admin's HTTP basic auth on REST; only /Calendar is "
+                   "checked for existing UIDs)")
+        ->check(CLI::IsMember({"delegate", "basic"}));
+    app.add_option("--admin-url", admin_url,
+                   "carbonio+https: the admin SOAP URL (default https://HOST:7071/service/admin/soap; a URL "
+                   "without a path gets /service/admin/soap)");
+    app.add_option("--folder", folder,
+                   std::string("carbonio+https: the mailbox folder to import into, which must exist (default ") +
+                       (calendars ? "/Calendar)" : "/Contacts)"));
     app.add_option("--jobs", jobs, "users imported concurrently")->check(CLI::Range(1u, 256u));
     app.add_option("--report", report, "write a JSON report here");
     app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
@@ -141,6 +153,25 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     }
     if (o.dest.kind == pim::destination::type::carbonio && admin.empty()) {
         std::fprintf(stderr, "arrival %s: a carbonio+https destination needs --admin (REST import as admin)\n", stage);
+        return exit_usage;
+    }
+    if (o.dest.kind == pim::destination::type::carbonio) {
+        o.rest_auth = carbonio_auth_mode == "basic" ? pim::carbonio_auth::basic : pim::carbonio_auth::delegate;
+        o.carbonio_folder = folder;
+        o.admin_url = pim::default_carbonio_admin_url(o.dest.url);
+        if (!admin_url.empty()) {
+            auto u = http::parse_url(admin_url, error);
+            if (!u) {
+                std::fprintf(stderr, "arrival %s: --admin-url %s: %s\n", stage, admin_url.c_str(), error.c_str());
+                return exit_usage;
+            }
+            if (u->target == "/") u->target = "/service/admin/soap";
+            o.admin_url = std::move(*u);
+        }
+    } else if (!admin_url.empty() || carbonio_auth_mode != "delegate" || !folder.empty()) {
+        std::fprintf(stderr,
+                     "arrival %s: --admin-url, --carbonio-auth and --folder are for a carbonio+https destination\n",
+                     stage);
         return exit_usage;
     }
     if (o.dest.kind == pim::destination::type::dav && !admin.empty() &&
@@ -217,8 +248,9 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     const auto t = pim::totals(results);
     std::fprintf(stderr,
                  "%s: %zu users (%zu ok, %zu partial, %zu failed, %zu without export): %zu imported, %zu already "
-                 "present, %zu failed\n",
-                 stage, t.users, t.ok, t.partial, t.failed, t.no_file, t.imported, t.existing, t.items_failed);
+                 "present, %zu failed%s\n",
+                 stage, t.users, t.ok, t.partial, t.failed, t.no_file, t.imported, t.existing, t.items_failed,
+                 t.todo_skipped > 0 ? fmt::format(", {} VTODO not posted", t.todo_skipped).c_str() : "");
     if (!report.empty()) {
         auto out = engine::open_owner_only(report);
         out << pim::report_json(kind, dest, results);
