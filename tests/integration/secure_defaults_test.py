@@ -13,11 +13,12 @@
   ARRIVAL_EXE=build-san/tools/arrival python3 tests/integration/secure_defaults_test.py [-k NAME]
   bash tools/testbed/testbed stop $d
 
-Users: user198 (mail) and user140 (Radicale). The listeners' checks need no testbed.
+Users: user160 (mail), user161 (Radicale), user162 (the Carbonio stand-in). The listeners' checks need no testbed.
 """
 import base64
 import os
 import socket
+import sqlite3
 import stat
 import subprocess
 import tempfile
@@ -269,6 +270,14 @@ class cleartext(unittest.TestCase):
         status, out, err = run(args)
         self.refused(status, err + out, base, "http://")
         self.assertEqual(srv.connections, 0)      # refused before connecting: nothing reached the server
+        # Carbonio: the admin SOAP URL (AuthRequest carries the admin password) and the REST URL alike.
+        cb = ["calendars", "--dir", ics, "--accounts", accounts, "--password-file", self.pw, "--admin", "admin",
+              "--progress", "none"]
+        status, out, err = run(cb + ["--dest", "carbonio+https://127.0.0.1:1", "--admin-url", base])
+        self.refused(status, err + out, base, "http://")
+        status, out, err = run(cb + ["--dest", "carbonio+" + base])
+        self.refused(status, err + out, base, "http://")
+        self.assertEqual(srv.connections, 0)
         self.assertNotIn(b"authorization", bytes(srv.data).lower())
         status, out, err = run(args + ["--allow-cleartext"])
         self.assertEqual(status, 6, err)
@@ -349,7 +358,8 @@ class private_outputs(unittest.TestCase):
 
     def setUp(self):
         self.assertTrue(EXE, "ARRIVAL_EXE is not set")
-        for v in ("ARRIVAL_DOVECOT_SRC_PORT", "ARRIVAL_SLAPD_URL", "ARRIVAL_RADICALE_TLS_URL"):
+        for v in ("ARRIVAL_DOVECOT_SRC_PORT", "ARRIVAL_SLAPD_URL", "ARRIVAL_RADICALE_TLS_URL",
+                  "ARRIVAL_CARBONIO_REST_URL"):
             self.assertTrue(ENV.get(v), f"{v} is not set: start the testbed first")
         self.d = scratch_dir()
         os.chmod(self.d.path, 0o755)
@@ -357,7 +367,7 @@ class private_outputs(unittest.TestCase):
         os.mkdir(self.outputs)
         os.chmod(self.outputs, 0o777)
         self.secrets = [ENV["ARRIVAL_DOVECOT_USER_PASSWORD"], ENV["ARRIVAL_SLAPD_PASSWORD"],
-                        ENV["ARRIVAL_RADICALE_PASSWORD"]]
+                        ENV["ARRIVAL_RADICALE_PASSWORD"], ENV["ARRIVAL_CARBONIO_ADMIN_PASSWORD"]]
         self.streams = []
 
     def out(self, name):
@@ -370,7 +380,7 @@ class private_outputs(unittest.TestCase):
         return out + err
 
     def test_outputs_are_owner_only_and_hold_no_secret(self):
-        user = "user198@example.test"
+        user = "user160@example.test"
         mpw = self.d.file("mail.pw", ENV["ARRIVAL_DOVECOT_USER_PASSWORD"] + "\n")
         acc = self.d.file("acc.txt", user + "\n")
         ca = ENV["ARRIVAL_TESTBED_CA"]
@@ -389,7 +399,7 @@ class private_outputs(unittest.TestCase):
                       self.out("accounts.csv")])
         ics = os.path.join(self.d.path, "ics")
         os.mkdir(ics)
-        cal_user = "user140@example.test"
+        cal_user = "user161@example.test"
         with open(os.path.join(ics, cal_user + ".ics"), "w") as f:
             f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:secure-1\r\n"
                     "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
@@ -399,10 +409,30 @@ class private_outputs(unittest.TestCase):
                       ENV["ARRIVAL_RADICALE_TLS_URL"] + "{user}/calendar/", "--ca-file", ENV["ARRIVAL_RADICALE_CA"],
                       "--report", self.out("calendars.json"), "--progress", "none"],
                      {"ARRIVAL_PASSWORD": ENV["ARRIVAL_RADICALE_PASSWORD"]})
+        # The Carbonio stand-in (delegated auth): the admin password in a SOAP AuthRequest, then tokens. Every
+        # token the stand-in issued during the run is a secret too.
+        cb_user = "user162@example.test"
+        cb_ics = os.path.join(self.d.path, "cb")
+        os.mkdir(cb_ics)
+        with open(os.path.join(cb_ics, cb_user + ".ics"), "w") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:secure-cb-1\r\n"
+                    "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
+                    "END:VCALENDAR\r\n")
+        cbacc = self.d.file("cb.txt", cb_user + "\n")
+        self.arrival(["calendars", "--dir", cb_ics, "--accounts", cbacc, "--dest",
+                      "carbonio+" + ENV["ARRIVAL_CARBONIO_REST_URL"], "--admin", ENV["ARRIVAL_CARBONIO_ADMIN"],
+                      "--admin-url", ENV["ARRIVAL_CARBONIO_ADMIN_URL"], "--ca-file", ENV["ARRIVAL_TESTBED_CA"],
+                      "--report", self.out("carbonio.json"), "--progress", "none"],
+                     {"ARRIVAL_PASSWORD": ENV["ARRIVAL_CARBONIO_ADMIN_PASSWORD"]})
+        with sqlite3.connect(ENV["ARRIVAL_CARBONIO_DB"]) as db:
+            tokens = [r[0] for r in db.execute("SELECT token FROM tokens")]
+        self.assertTrue(tokens, "the stand-in issued no token")
+        self.secrets += tokens
         found = modes_under(self.outputs)
         names = {os.path.relpath(p, self.outputs) for p, _ in found}
         for expected in ("state", "state/nested", "state/nested/arrival-state.sqlite", "migrate.json",
-                         "verify.json", "provision.json", "emit.ldif", "accounts.csv", "calendars.json"):
+                         "verify.json", "provision.json", "emit.ldif", "accounts.csv", "calendars.json",
+                         "carbonio.json"):
             self.assertIn(expected, names)
         for p, mode in found:
             want = 0o700 if os.path.isdir(p) else 0o600

@@ -145,12 +145,6 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
         return exit_usage;
     }
     o.dest = std::move(*d);
-    // Every request carries the password (Basic) or a token: never over plain http:// unless asked.
-    if (!o.dest.url.tls && !credentials.allow_cleartext) {
-        std::fprintf(stderr, "arrival %s: %s\n", stage,
-                     cleartext_refusal(o.dest.url.origin(), "is plain http:// (no TLS)").c_str());
-        return exit_tls_failed;
-    }
     if (o.dest.kind == pim::destination::type::carbonio && admin.empty()) {
         std::fprintf(stderr, "arrival %s: a carbonio+https destination needs --admin (REST import as admin)\n", stage);
         return exit_usage;
@@ -173,6 +167,15 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                      "arrival %s: --admin-url, --carbonio-auth and --folder are for a carbonio+https destination\n",
                      stage);
         return exit_usage;
+    }
+    // Every request carries a password (Basic, or the SOAP AuthRequest) or a token: never over plain http://
+    // unless asked, and refused before any connection.
+    for (const http::url* u : {&o.dest.url, o.dest.kind == pim::destination::type::carbonio ? &o.admin_url : nullptr}) {
+        if (u != nullptr && !u->tls && !credentials.allow_cleartext) {
+            std::fprintf(stderr, "arrival %s: %s\n", stage,
+                         cleartext_refusal(u->origin(), "is plain http:// (no TLS)").c_str());
+            return exit_tls_failed;
+        }
     }
     if (o.dest.kind == pim::destination::type::dav && !admin.empty() &&
         o.dest.url.target.find("{user}") == std::string::npos) {
