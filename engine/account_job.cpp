@@ -175,21 +175,17 @@ private:
     }
 
     std::unique_ptr<imap_session> open_side(bool source) {
-        const auto& user = source ? a_.source_user : a_.dest_user;
-        const auto c = source ? credentials_for(a_.source_user, a_.source_password, o_.source_admin, o_.source_password)
-                              : credentials_for(a_.dest_user, a_.dest_password, o_.dest_admin, o_.dest_password);
-        const auto& ep = source ? o_.source : o_.dest;
-        try {
-            return imap_session::open(with_host(ep, source ? a_.source_host : a_.dest_host), c);
-        } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("{} {} as {}: {}", source ? "source" : "destination", ep.url, user, e.what()));
-        }
+        return open_account_side(a_, o_, source ? account_side::source : account_side::destination, &guard_);
     }
 
     void plan(account_report& r) {
         // The account's own folders, or the public namespace's for the --public job (engine/public_plan.hpp).
         plan_ = plan_scope(*s_.source, s_.dest.get(), o_.filter, a_.scope);
         for (const auto& e : plan_.errors) r.errors.push_back(e);
+        const auto& profile = s_.dest->profile();
+        r.dest_profile = to_string(profile.kind);
+        r.dest_profile_evidence = s_.dest->profile_evidence();
+        r.max_message_size = profile.max_message_size;
         if (o_.plan_out) {
             std::fprintf(o_.plan_out, "account %s -> %s: %zu folder(s), %zu excluded\n", a_.source_user.c_str(),
                          a_.dest_user.c_str(), plan_.entries.size(), plan_.excluded.size());
@@ -202,6 +198,7 @@ private:
         f.source_folder = e.source_name;
         f.dest_folder = e.dest_name;
         f.note = e.note;
+        f.renamed = e.renamed_by_profile;
         bool dest_exists = !e.create;
         if (e.create) {
             if (!o_.dry_run && !created_.count(e.dest_name)) {
@@ -246,26 +243,13 @@ private:
         auto plan = plan_copies(std::move(src_index), std::move(dest_keys), o_.collapse_duplicates);
         fr.skipped_duplicate = plan.skipped_duplicate;
 
-        // Messages over the destination's APPENDLIMIT are reported, not attempted.
-        if (const auto limit = s_.dest->append_limit()) {
-            std::vector<source_message> fit;
-            for (auto& m : plan.to_copy) {
-                if (m.size > *limit) {
-                    fr.failed.push_back({m.uid, fmt::format("{} bytes is over the destination's APPENDLIMIT of {} bytes; not attempted",
-                                                            m.size, *limit)});
-                    plan.bytes_to_copy -= m.size;
-                } else {
-                    fit.push_back(std::move(m));
-                }
-            }
-            plan.to_copy = std::move(fit);
-        }
-
+        // What the destination profile keeps back or changes (engine/dest_profile.hpp), before any body is read.
+        const auto not_sent = apply_profile(s_.dest->profile(), plan, fr);
         if (o_.plan_out) {
             std::fprintf(o_.plan_out, "  %s%s -> %s: %zu to copy (%s), %llu already there%s\n", e.create ? "create, " : "",
                          e.source_name.c_str(), e.dest_name.c_str(), plan.to_copy.size(), human_bytes(plan.bytes_to_copy).c_str(),
                          static_cast<unsigned long long>(plan.skipped_duplicate),
-                         fr.failed.empty() ? "" : fmt::format(", {} over APPENDLIMIT", fr.failed.size()).c_str());
+                         not_sent == 0 ? "" : fmt::format(", {} kept back by the destination profile", not_sent).c_str());
         }
         if (o_.dry_run) {
             current_folder_open_ = false;
@@ -288,10 +272,44 @@ private:
                                      if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
                                  });
         }
-        // A folder with refused messages is not complete: the next run tries them again.
-        if (o_.state && fr.failed.empty()) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext, e.dest_name);
+        // A folder with refused or kept-back messages is not complete: the next run looks at them again (and
+        // sends them once the destination's limit allows).
+        if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext, e.dest_name);
         fr.seconds = since(t0);
         current_folder_open_ = false;
+    }
+
+    // Takes out of plan.to_copy what the profile does not send (too large, empty), strips the INTERNALDATE
+    // it would refuse, and reports both. Under generic, a message over the server's APPENDLIMIT also stays a
+    // failure, as it always was. Returns how many messages were kept back.
+    static std::size_t apply_profile(const dest_profile& profile, copy_plan& plan, folder_report& fr) {
+        std::vector<source_message> send;
+        std::size_t kept_back = 0;
+        for (auto& m : plan.to_copy) {
+            const auto d = decide_message(profile, m.size, m.internaldate);
+            if (d.what != message_decision::action::send) {
+                ++kept_back;
+                plan.bytes_to_copy -= m.size;
+                if (d.what == message_decision::action::empty) {
+                    fr.empty_skipped.push_back(m.uid);
+                    continue;
+                }
+                fr.too_large.push_back({m.uid, m.size, *profile.max_message_size});
+                if (profile.kind == dest_profile_kind::generic) {
+                    fr.failed.push_back({m.uid, fmt::format("{} bytes is over the destination's {} of {} bytes; not attempted", m.size,
+                                                            profile.max_from_appendlimit ? "APPENDLIMIT" : "--max-message-size",
+                                                            *profile.max_message_size)});
+                }
+                continue;
+            }
+            if (d.drop_internaldate) {
+                fr.date_dropped.push_back({m.uid, m.internaldate});
+                m.internaldate.clear();
+            }
+            send.push_back(std::move(m));
+        }
+        plan.to_copy = std::move(send);
+        return kept_back;
     }
 
     const account_pair& a_;
@@ -301,6 +319,7 @@ private:
     std::set<std::string> created_;
     bool current_folder_open_ = false;
     bool folder_refused_ = false;
+    append_guard guard_;   // the destination account's refusal policy, across reconnects
 };
 
 }  // namespace
@@ -320,6 +339,20 @@ account_outcome run_account_outcome(const account_pair& account, const job_optio
 
 account_report run_account(const account_pair& account, const job_options& options) noexcept {
     return run_account_outcome(account, options).report;
+}
+
+std::unique_ptr<imap_session> open_account_side(const account_pair& a, const job_options& o, account_side side, append_guard* guard) {
+    const bool source = side == account_side::source;
+    const auto& user = source ? a.source_user : a.dest_user;
+    const auto c = source ? credentials_for(a.source_user, a.source_password, o.source_admin, o.source_password)
+                          : credentials_for(a.dest_user, a.dest_password, o.dest_admin, o.dest_password);
+    const auto& ep = source ? o.source : o.dest;
+    try {
+        const dest_options dest{o.dest_profile, o.max_message_size, guard};
+        return imap_session::open(with_host(ep, source ? a.source_host : a.dest_host), c, source ? nullptr : &dest);
+    } catch (const session_error& e) {
+        throw session_error(e.kind(), fmt::format("{} {} as {}: {}", source ? "source" : "destination", ep.url, user, e.what()));
+    }
 }
 
 }  // namespace arrival::engine

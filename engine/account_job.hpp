@@ -29,6 +29,8 @@ struct job_options {
     secret_string source_password;       // the admin's, or every user's when the accounts file has none
     secret_string dest_password;
     folder_filter filter;
+    dest_profile_choice dest_profile = dest_profile_choice::automatic;   // --dest-profile
+    std::optional<std::uint64_t> max_message_size;                      // --max-message-size
     bool dry_run = false;
     bool collapse_duplicates = false;
     pipeline_config pipeline;
@@ -38,6 +40,15 @@ struct job_options {
     int max_attempts = 4;
     std::chrono::milliseconds backoff{500};
 };
+
+enum class account_side { source, destination };
+
+// Connects and logs in to one side of the pair as every job does: the admin acting for the user (SASL PLAIN
+// authzid), or the user's own password from the accounts file. The destination resolves its profile
+// (--dest-profile, --max-message-size) with `guard` as its refusal policy (null: the session's own).
+// Throws session_error naming the side, the URL and the user.
+[[nodiscard]] std::unique_ptr<imap_session> open_account_side(const account_pair& a, const job_options& o, account_side side,
+                                                              append_guard* guard = nullptr);
 
 [[nodiscard]] account_report run_account(const account_pair& account, const job_options& options) noexcept;
 

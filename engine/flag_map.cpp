@@ -38,21 +38,56 @@ bool is_portable_keyword(std::string_view k) noexcept {
     return !k.empty() && std::all_of(k.begin(), k.end(), portable_char);
 }
 
-std::string rewrite_keyword(std::string_view k) {
-    if (is_portable_keyword(k)) return std::string(k);
+std::string_view strip_zimbra_tag_suffix(std::string_view k) noexcept {
     // Zimbra exports tags as "Name:FLAG<id>"; the name is what the user knows.
     if (const auto pos = k.rfind(":FLAG"); pos != std::string_view::npos && pos > 0 && pos + 5 < k.size() &&
         std::all_of(k.begin() + static_cast<std::ptrdiff_t>(pos + 5), k.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        k = k.substr(0, pos);
+        return k.substr(0, pos);
     }
-    std::string out(k);
+    return k;
+}
+
+bool is_carbonio_keyword(std::string_view k) noexcept {
+    // ImapRequest.readFlags: printable ASCII but ( ) { % * " \ ]; Tag.validateItemName: no ':' (nor '\'),
+    // at most 255 characters.
+    constexpr std::string_view refused = "(){%*\"\\]:";
+    return !k.empty() && k.size() <= 255 && std::all_of(k.begin(), k.end(), [&](char c) {
+        return c > ' ' && c < 0x7f && refused.find(c) == std::string_view::npos;
+    });
+}
+
+std::string rewrite_keyword(std::string_view k) {
+    if (is_portable_keyword(k)) return std::string(k);
+    std::string out(strip_zimbra_tag_suffix(k));
     std::replace_if(out.begin(), out.end(), [](char c) { return !portable_char(c); }, '_');
     if (std::all_of(out.begin(), out.end(), [](char c) { return c == '_'; })) out.clear();
     return out;
 }
 
+namespace {
+
+// The keyword to send under the profile ("" = drop), with the reason for the report.
+std::string keyword_for(std::string_view f, dest_profile_kind profile, const char*& why_dropped, const char*& why_rewritten) {
+    if (profile == dest_profile_kind::carbonio) {
+        if (is_carbonio_keyword(f)) return std::string(f);
+        const auto name = strip_zimbra_tag_suffix(f);
+        if (name.size() != f.size() && is_carbonio_keyword(name)) {
+            why_rewritten = "Zimbra tag export Name:FLAGn sent as its tag name";
+            return std::string(name);
+        }
+        why_dropped = name.size() != f.size() ? "Zimbra tag export whose name Carbonio refuses as a tag name"
+                                              : "Carbonio refuses keywords with ( ) { % * \" \\ ] : or non-ASCII characters";
+        return {};
+    }
+    why_dropped = "no portable characters left after rewriting";
+    why_rewritten = "rewritten to a portable keyword";
+    return rewrite_keyword(f);
+}
+
+}  // namespace
+
 std::vector<std::string> map_flags(const std::vector<std::string>& source_flags, const permanent_flags& dest,
-                                   std::vector<flag_change>& changes) {
+                                   std::vector<flag_change>& changes, dest_profile_kind profile) {
     std::vector<std::string> out;
     auto add = [&](std::string f) {
         if (std::none_of(out.begin(), out.end(), [&](const std::string& x) { return iequals(x, f); })) out.push_back(std::move(f));
@@ -66,16 +101,18 @@ std::vector<std::string> map_flags(const std::vector<std::string>& source_flags,
             else changes.push_back({f, "", "not a system flag a destination can store"});
             continue;
         }
-        auto k = rewrite_keyword(f);
+        const char* why_dropped = "";
+        const char* why_rewritten = "";
+        auto k = keyword_for(f, profile, why_dropped, why_rewritten);
         if (k.empty()) {
-            changes.push_back({f, "", "no portable characters left after rewriting"});
+            changes.push_back({f, "", why_dropped});
             continue;
         }
         if (!dest.allows_keyword(k)) {
             changes.push_back({f, "", "the destination folder does not allow this keyword (PERMANENTFLAGS)"});
             continue;
         }
-        if (k != f) changes.push_back({f, k, "rewritten to a portable keyword"});
+        if (k != f) changes.push_back({f, k, why_rewritten});
         add(std::move(k));
     }
     return out;

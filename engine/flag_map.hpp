@@ -9,12 +9,19 @@
 //      * Zimbra's tag export "Name:FLAG51135" becomes "Name" (the part before ":FLAG<digits>"),
 //      * then every character outside that set becomes '_';
 //    an empty result is dropped. A rewritten keyword is reported with its old and new spelling.
+//  - Under the carbonio profile (engine/dest_profile.hpp; FACTS.md §6, ImapRequest.readFlags, Tag.validateItemName)
+//    a keyword is sent unchanged only when it is an atom of printable ASCII without ( ) { % * " \ ] and
+//    without ':', of at most 255 characters; the keywords Carbonio maps onto its own flags ($Forwarded, Forwarded, $MDNSent, $Junk, Junk,
+//    $NotJunk, NotJunk, NonJunk, JunkRecorded: ImapFlagCache) are such atoms and keep their meaning. Zimbra's
+//    "Name:FLAG<n>" becomes "Name" when that is such an atom; anything else is dropped, never rewritten.
 //  - A keyword (after rewriting) that the destination folder does not allow — its PERMANENTFLAGS lacks \*
 //    and does not list the keyword — is dropped and reported. Dropping a keyword never fails the message.
 #pragma once
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "engine/dest_profile_kind.hpp"
 
 namespace arrival::engine {
 
@@ -39,9 +46,15 @@ private:
 [[nodiscard]] bool is_portable_keyword(std::string_view keyword) noexcept;
 // The keyword after the rewrite rule ("" when nothing is left); equal to the input when portable.
 [[nodiscard]] std::string rewrite_keyword(std::string_view keyword);
+// Whether Carbonio takes the keyword as it is (an atom it accepts and a valid tag name).
+[[nodiscard]] bool is_carbonio_keyword(std::string_view keyword) noexcept;
+// "Name" of Zimbra's "Name:FLAG<digits>" tag export; the keyword itself otherwise.
+[[nodiscard]] std::string_view strip_zimbra_tag_suffix(std::string_view keyword) noexcept;
 
-// Maps a source message's flags; appends to `changes` each rewritten or dropped flag (not \Recent).
+// Maps a source message's flags under the profile's keyword rule; appends to `changes` each rewritten or
+// dropped flag (not \Recent).
 [[nodiscard]] std::vector<std::string> map_flags(const std::vector<std::string>& source_flags, const permanent_flags& dest,
-                                                 std::vector<flag_change>& changes);
+                                                 std::vector<flag_change>& changes,
+                                                 dest_profile_kind profile = dest_profile_kind::generic);
 
 }  // namespace arrival::engine

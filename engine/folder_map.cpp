@@ -1,5 +1,7 @@
 #include "engine/folder_map.hpp"
 
+#include "engine/dest_profile.hpp"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -148,7 +150,7 @@ void check_folder_filter(const folder_filter& filter) {
 
 folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespace_info& source_ns,
                          const std::vector<mailbox_entry>& dest, const namespace_info& dest_ns, const folder_filter& filter,
-                         bool map_special_use) {
+                         bool map_special_use, dest_profile_kind profile) {
     check_folder_filter(filter);
     std::vector<std::regex> inc, exc;
     for (const auto& p : filter.include) inc.emplace_back(p, std::regex::ECMAScript);
@@ -215,17 +217,23 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
         targets.push_back({use, split_levels(source[idx].name, source_ns), split_levels(it->second, dest_ns)});
     }
 
-    std::map<std::string, std::size_t> planned;   // dest key -> index in plan.entries
+    // Pass 1: each source folder's destination levels (namespace, special use). Folders the filter leaves
+    // out are kept here too, only for the profile's name rule below: its numbering of siblings then does not
+    // change with --include/--exclude, so runs with different filters map a folder alike.
+    struct candidate {
+        const mailbox_entry* source;
+        folder_plan_entry entry;
+        std::vector<std::string> dlevels;
+        bool taken = true;
+    };
+    std::vector<candidate> candidates;
     for (const auto& s : source) {
         if (has_attribute(s, "\\NonExistent")) continue;
         auto levels = split_levels(s.name, source_ns);
         const auto path = path_of(levels);
         const bool included = inc.empty() || std::any_of(inc.begin(), inc.end(), [&](const std::regex& r) { return std::regex_search(path, r); });
         const bool excluded = std::any_of(exc.begin(), exc.end(), [&](const std::regex& r) { return std::regex_search(path, r); });
-        if (!included || excluded) {
-            plan.excluded.push_back(s.name);
-            continue;
-        }
+        if (!included || excluded) plan.excluded.push_back(s.name);
         folder_plan_entry e;
         e.source_name = s.name;
         e.path = path;
@@ -240,7 +248,23 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
                 break;
             }
         }
-        e.dest_name = join_levels(dlevels, dest_ns);
+        candidates.push_back({&s, std::move(e), std::move(dlevels), included && !excluded});
+    }
+    // The destination profile's name rule sees every path at once (siblings stay apart, parents and
+    // children map alike): engine/dest_profile.hpp.
+    std::vector<std::vector<std::string>> all_levels;
+    for (const auto& c : candidates) all_levels.push_back(c.dlevels);
+    const auto adapted = adapt_folder_paths(profile, all_levels);
+
+    // Pass 2: names, notes, what to create and subscribe.
+    std::map<std::string, std::size_t> planned;   // dest key -> index in plan.entries
+    for (std::size_t ci = 0; ci < candidates.size(); ++ci) {
+        if (!candidates[ci].taken) continue;
+        const auto& s = *candidates[ci].source;
+        auto& e = candidates[ci].entry;
+        const auto levels = split_levels(s.name, source_ns);
+        const auto& dlevels = candidates[ci].dlevels;
+        e.dest_name = join_levels(adapted[ci].levels, dest_ns);
         if (e.use != special_use::none && split_levels(e.dest_name, dest_ns) != levels) {
             e.note = fmt::format("special-use {} mapped onto the destination's", to_string(e.use));
         }
@@ -251,6 +275,10 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
                                          dest_ns.delimiter, dlevels[i]);
                 }
             }
+        }
+        if (!adapted[ci].note.empty()) {
+            e.note = e.note.empty() ? adapted[ci].note : e.note + "; " + adapted[ci].note;
+            e.renamed_by_profile = true;
         }
         const auto key = key_of(e.dest_name);
         const auto d = dest_by_name.find(key);

@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/dest_profile_kind.hpp"
+
 namespace arrival::engine {
 
 enum class special_use { none, sent, drafts, trash, junk, archive };
@@ -59,6 +61,7 @@ struct folder_plan_entry {
     bool create = false;          // the destination does not have it yet
     bool subscribe = false;       // subscribed on the source and not yet on the destination
     std::string note;             // why a name changed (delimiter replaced, special-use mapped), for the report
+    bool renamed_by_profile = false;   // the destination profile's name rule changed it (dest_profile.hpp)
 };
 
 struct folder_filter {
@@ -76,9 +79,12 @@ struct folder_plan {
 void check_folder_filter(const folder_filter& filter);
 
 // map_special_use = false skips rule 2 (engine/public_folders.hpp: public folders are nobody's \Sent).
+// `profile`: the destination's name rule (engine/dest_profile.hpp: adapt_folder_paths), applied to every
+// destination path before rule 4; each rename is in the entry's note.
 [[nodiscard]] folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespace_info& source_ns,
                                        const std::vector<mailbox_entry>& dest, const namespace_info& dest_ns,
-                                       const folder_filter& filter, bool map_special_use = true);
+                                       const folder_filter& filter, bool map_special_use = true,
+                                       dest_profile_kind profile = dest_profile_kind::generic);
 
 // Helpers, exposed for testing: the source name split into levels without the prefix, and the join.
 [[nodiscard]] std::vector<std::string> split_levels(std::string_view name, const namespace_info& ns);

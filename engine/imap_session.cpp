@@ -226,7 +226,7 @@ byte_budget& mapped_bytes() {
 
 class session_impl final : public imap_session {
 public:
-    session_impl(const server_endpoint& ep, const credentials& who)
+    session_impl(const server_endpoint& ep, const credentials& who, const dest_options* dest)
         : rt_(io_runtime::acquire()), strand_(net::make_strand(rt_->context())) {
         imap::connect_options o;
         o.url.host = ep.host;
@@ -244,19 +244,37 @@ public:
         error_code ec;
         run([&]() -> net::awaitable<void> { co_await conn_->async_connect(ec); });
         if (ec) throw session_error(kind_of_connect(ec), conn_->diag().to_string());
+        if (dest) identify(*dest);
         imap::credentials c;
         c.user = who.user;
         c.admin = who.admin;
         c.password = who.password.reveal();
+        // Carbonio: PLAIN, never LOGIN (FACTS.md §6 Admin impersonation; LOGIN cannot act for a user).
+        if (profile_.kind == dest_profile_kind::carbonio) c.how = imap::credentials::method::plain;
         run([&]() -> net::awaitable<void> { co_await conn_->async_login(c, ec); });
         std::fill(c.password.begin(), c.password.end(), '\0');
         if (ec) {
+            std::string why = fmt::format("login refused: {}", conn_->diag().to_string());
+            if (profile_.kind == dest_profile_kind::carbonio && !who.admin.empty()) {
+                // Carbonio answers "AUTHENTICATE failed" whatever the cause (ImapHandler l.1683-1708).
+                why += fmt::format("; on Carbonio the admin {} must itself have zimbraImapEnabled and zimbraPrefImapEnabled TRUE "
+                                   "to act for users over IMAP (Authenticator.isProtocolEnabled), besides the right password",
+                                   who.admin);
+            }
             throw session_error(is(ec, errc::capability_missing) || is(ec, errc::tls_required) || !imap::is_fatal(ec)
                                     ? error_kind::auth
                                     : kind_of(ec),
-                                fmt::format("login refused: {}", conn_->diag().to_string()));
+                                why);
         }
+        if (dest) {
+            profile_ = dest_profile::make(profile_.kind, append_limit(), dest->max_message_size);
+            guard_ = dest->guard ? dest->guard : &own_guard_;
+        }
+        guard_->on_reconnect(profile_.kind);
     }
+
+    const dest_profile& profile() const override { return profile_; }
+    const std::string& profile_evidence() const override { return evidence_; }
 
     ~session_impl() override {
         // The connection must be closed on its strand; nothing of ours may run after this returns.
@@ -272,6 +290,8 @@ public:
     session_impl& operator=(const session_impl&) = delete;
 
     bool has_capability(std::string_view cap) const override { return conn_->has_capability(cap); }
+
+    bool tls_active() const override { return conn_->tls_active(); }
 
     std::optional<std::uint64_t> append_limit() const override {
         const auto v = conn_->session().value_of("APPENDLIMIT");
@@ -384,7 +404,7 @@ public:
 
     void create(const std::string& mailbox) override {
         error_code ec;
-        run([&]() -> net::awaitable<void> { co_await conn_->async_create(mailbox, ec); });
+        guarded([&]() -> net::awaitable<void> { co_await conn_->async_create(mailbox, ec); }, ec);
         if (!ec || is(ec, errc::already_exists)) return;
         // A server without RFC 5530 codes that just says so is what we wanted too.
         if (!imap::is_fatal(ec) && conn_->diag().server_message().find("already exists") != std::string::npos) return;
@@ -393,7 +413,7 @@ public:
 
     void subscribe(const std::string& mailbox) override {
         error_code ec;
-        run([&]() -> net::awaitable<void> { co_await conn_->async_subscribe(mailbox, ec); });
+        guarded([&]() -> net::awaitable<void> { co_await conn_->async_subscribe(mailbox, ec); }, ec);
         if (ec) fail(ec, fmt::format("SUBSCRIBE '{}'", mailbox));
     }
 
@@ -430,6 +450,37 @@ public:
     }
 
 private:
+    // Before login: which profile the destination gets. The greeting and capabilities are free; ID costs a
+    // round trip, so it is asked only under `automatic` and only when they did not decide.
+    void identify(const dest_options& dest) {
+        server_identity id;
+        id.greeting = conn_->greeting();
+        for (const auto& c : conn_->session().capabilities()) id.capabilities.push_back(c);
+        auto d = resolve_dest_profile(dest.choice, id);
+        if (dest.choice == dest_profile_choice::automatic && d.kind == dest_profile_kind::generic && conn_->has_capability("ID")) {
+            error_code ec;
+            run([&]() -> net::awaitable<void> { id.id_fields = co_await conn_->async_id(ec); });
+            if (ec && (imap::is_fatal(ec) || imap::is_transient(ec))) fail(ec, "ID");
+            d = resolve_dest_profile(dest.choice, id);
+        }
+        profile_.kind = d.kind;
+        evidence_ = d.evidence;
+    }
+
+    // A command other than APPEND under the refusal policy: NOOP first when one more refusal in a row could
+    // make the server drop the connection; then its verdict counts.
+    template <class F>
+    void guarded(F&& f, error_code& ec) {
+        if (guard_->needs_noop_before_command()) {
+            error_code nec;
+            run([&]() -> net::awaitable<void> { co_await conn_->async_noop(nec); });
+            if (nec) fail(nec, "NOOP");
+            guard_->on_noop_ok();
+        }
+        run(std::forward<F>(f));
+        guard_->on_other(!ec);
+    }
+
     // Runs one coroutine on the connection's strand and waits for it; rethrows what escapes it.
     template <class F>
     void run(F&& f) {
@@ -478,7 +529,7 @@ private:
     mailbox_status open_mailbox(const std::string& mailbox, bool read_only) {
         error_code ec;
         imap::select_info s;
-        run([&]() -> net::awaitable<void> { s = co_await conn_->async_select(mailbox, read_only, ec); });
+        guarded([&]() -> net::awaitable<void> { s = co_await conn_->async_select(mailbox, read_only, ec); }, ec);
         if (ec) fail(ec, fmt::format("{} '{}'", read_only ? "EXAMINE" : "SELECT", mailbox));
         mailbox_status out;
         out.uidvalidity = s.uidvalidity;
@@ -516,7 +567,9 @@ private:
 
     // Appends items[from, to): one command when it is one message or the server has MULTIAPPEND; when that
     // all-or-nothing command is refused, or there is no MULTIAPPEND, one APPEND per message, all pipelined,
-    // each with its own verdict in the server's words.
+    // each with its own verdict in the server's words. The profile's append_guard shapes both passes: NOOPs
+    // where a run of refusals could reach the server's limit, lists split or deferred where an identical
+    // APPEND would be one too many (engine/dest_profile.hpp).
     // `spilled`: the bytes of spilled bodies among them, mapped for the command (under the run's mapping cap).
     void append_run(const std::string& mailbox, const std::vector<append_item>& items, std::size_t from, std::size_t to,
                     std::uint64_t spilled, std::vector<append_result>& out) {
@@ -528,46 +581,86 @@ private:
             }
         } release{taken};
         auto p = prepare(items, from, to);
-        if (to - from == 1 || conn_->has_capability("MULTIAPPEND")) {
-            error_code ec;
-            const std::span<const imap::append_message> all(p.messages);
-            run([&]() -> net::awaitable<void> { (void)co_await conn_->async_append(mailbox, all, ec); });
-            if (!ec) {
-                for (std::size_t k = from; k < to; ++k) out[k] = {true, "OK"};
-                return;
-            }
-            if (imap::is_fatal(ec) || imap::is_transient(ec)) fail(ec, fmt::format("APPEND to '{}'", mailbox));
-            if (to - from == 1) {
-                out[from] = {false, conn_->diag().to_string()};
-                return;
-            }
+        std::vector<append_signature::message> sigs;
+        for (std::size_t k = from; k < to; ++k) sigs.push_back({items[k].internaldate, items[k].flags, items[k].body->size()});
+        std::vector<std::size_t> all(to - from);
+        for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
+        const bool whole = to - from == 1 || conn_->has_capability("MULTIAPPEND");
+        // First pass: the batch as planned; a refused command of several messages is retried one by one.
+        auto refused = send_planned(mailbox, p, sigs, all, whole, out, from, whole && to - from > 1);
+        if (!refused.empty()) (void)send_planned(mailbox, p, sigs, refused, false, out, from, false);
+    }
+
+    // Sends the messages `which` (indices into p/sigs) as the guard plans them, pipelined, and writes each
+    // verdict into out[base + index]. With `keep_refused_groups`, the messages of a refused command that
+    // carried several are returned instead of being given its verdict.
+    std::vector<std::size_t> send_planned(const std::string& mailbox, const prepared& p,
+                                          const std::vector<append_signature::message>& sigs, const std::vector<std::size_t>& which,
+                                          bool whole, std::vector<append_result>& out, std::size_t base, bool keep_refused_groups) {
+        std::vector<append_signature::message> chosen;
+        std::vector<imap::append_message> messages;
+        for (auto i : which) {
+            chosen.push_back(sigs[i]);
+            messages.push_back(p.messages[i]);
         }
-        // One command per message, all in flight together; each verdict is read right after its own reply.
-        std::vector<error_code> ecs(to - from);
-        std::vector<std::string> why(to - from);
-        run_all(to - from, [&](std::size_t k) -> net::awaitable<void> {
-            const std::span<const imap::append_message> one(&p.messages[k], 1);
-            (void)co_await conn_->async_append(mailbox, one, ecs[k]);
+        const auto plan = guard_->plan(mailbox, chosen, whole, append_guard::clock::now());
+        std::vector<error_code> ecs(plan.steps.size());
+        std::vector<std::string> why(plan.steps.size());
+        run_all(plan.steps.size(), [&](std::size_t k) -> net::awaitable<void> {
+            const auto& st = plan.steps[k];
+            if (st.noop) {
+                co_await conn_->async_noop(ecs[k]);
+            } else {
+                const std::span<const imap::append_message> some(messages.data() + st.from, st.to - st.from);
+                (void)co_await conn_->async_append(mailbox, some, ecs[k]);
+            }
             if (ecs[k]) why[k] = conn_->diag().to_string();
         });
-        for (std::size_t k = 0; k < to - from; ++k) {
-            if (ecs[k] && (imap::is_fatal(ecs[k]) || imap::is_transient(ecs[k]))) {
-                throw session_error(kind_of(ecs[k]), fmt::format("APPEND to '{}' failed: {}", mailbox, why[k]));
+        std::vector<std::size_t> refused;
+        std::exception_ptr fatal;
+        const auto now = append_guard::clock::now();
+        for (std::size_t k = 0; k < plan.steps.size(); ++k) {
+            const auto& st = plan.steps[k];
+            const bool ok = !ecs[k];
+            if (!ok && (imap::is_fatal(ecs[k]) || imap::is_transient(ecs[k])) && !fatal) {
+                fatal = std::make_exception_ptr(session_error(
+                    kind_of(ecs[k]), fmt::format("{} to '{}' failed: {}", st.noop ? "NOOP before APPEND" : "APPEND", mailbox, why[k])));
             }
-            out[from + k] = ecs[k] ? append_result{false, why[k]} : append_result{true, "OK"};
+            if (st.noop) {
+                if (ok) guard_->on_noop_ok();
+                else guard_->on_other(false);
+                continue;
+            }
+            guard_->on_append({mailbox, {chosen.begin() + static_cast<std::ptrdiff_t>(st.from), chosen.begin() + static_cast<std::ptrdiff_t>(st.to)}},
+                              ok, now);
+            for (std::size_t i = st.from; i < st.to; ++i) {
+                if (!ok && keep_refused_groups && st.to - st.from > 1) refused.push_back(which[i]);
+                else out[base + which[i]] = ok ? append_result{true, "OK"} : append_result{false, why[k]};
+            }
         }
+        if (fatal) std::rethrow_exception(fatal);
+        for (std::size_t i = plan.deferred_from; i < which.size(); ++i) {
+            out[base + which[i]] = {false, fmt::format("not sent now: it would be the {}th identical APPEND to '{}' within 5 minutes, "
+                                                       "and Carbonio drops the connection for that; the next run sends it",
+                                                       carbonio_identical_command_limit + 1, mailbox)};
+        }
+        return refused;
     }
 
     std::shared_ptr<io_runtime> rt_;
     net::strand<net::io_context::executor_type> strand_;
     std::shared_ptr<imap::connection> conn_;
     std::optional<imap::namespace_info> namespaces_;
+    dest_profile profile_;
+    std::string evidence_;
+    append_guard own_guard_;
+    append_guard* guard_ = &own_guard_;
 };
 
 }  // namespace
 
-std::unique_ptr<imap_session> imap_session::open(const server_endpoint& where, const credentials& who) {
-    return std::make_unique<session_impl>(where, who);
+std::unique_ptr<imap_session> imap_session::open(const server_endpoint& where, const credentials& who, const dest_options* dest) {
+    return std::make_unique<session_impl>(where, who, dest);
 }
 
 }  // namespace arrival::engine

@@ -23,6 +23,7 @@
 
 #include "engine/body_buffer.hpp"
 #include "engine/copy_planner.hpp"
+#include "engine/dest_profile.hpp"
 #include "engine/folder_map.hpp"
 #include "engine/secret_string.hpp"
 
@@ -85,6 +86,15 @@ struct append_item {
     std::string internaldate;
 };
 
+// A destination session: which profile it follows (engine/dest_profile.hpp) and the limits it resolves.
+// Under `automatic` the greeting, the capabilities and (when offered) a pre-login ID decide. Under carbonio
+// the login is AUTHENTICATE PLAIN (with the admin as authcid when one acts for the user), never LOGIN.
+struct dest_options {
+    dest_profile_choice choice = dest_profile_choice::automatic;
+    std::optional<std::uint64_t> max_message_size;   // --max-message-size
+    append_guard* guard = nullptr;   // the account's refusal policy, kept across reconnects; null: the session's own
+};
+
 struct append_result {
     bool ok = false;
     std::string server_text;   // the tagged reply, for the report
@@ -95,8 +105,16 @@ public:
     virtual ~imap_session() = default;
 
     // Connects, upgrades to TLS as the endpoint says, logs in. Throws session_error.
-    static std::unique_ptr<imap_session> open(const server_endpoint& where, const credentials& who);
+    // With `dest`, the session is a destination's: it resolves the profile before logging in.
+    static std::unique_ptr<imap_session> open(const server_endpoint& where, const credentials& who,
+                                              const dest_options* dest = nullptr);
 
+    // The destination profile in force (generic for a source session) and what decided it.
+    [[nodiscard]] virtual const dest_profile& profile() const = 0;
+    [[nodiscard]] virtual const std::string& profile_evidence() const = 0;
+
+    // The session runs over TLS (imaps://, or imap:// after STARTTLS).
+    [[nodiscard]] virtual bool tls_active() const = 0;
     [[nodiscard]] virtual bool has_capability(std::string_view cap) const = 0;
     // APPENDLIMIT (RFC 7889) when advertised with a value.
     [[nodiscard]] virtual std::optional<std::uint64_t> append_limit() const = 0;
@@ -127,7 +145,8 @@ public:
     virtual void subscribe(const std::string& mailbox) = 0;
     // APPENDs the batch (MULTIAPPEND in one command when offered, else one pipelined APPEND each) and
     // returns one result per item. A refused MULTIAPPEND is all-or-nothing, so it is retried message by
-    // message to find the one the server refuses.
+    // message to find the one the server refuses. The profile's append_guard decides where NOOPs go and
+    // which commands are split or deferred (a deferred item is not ok, with the reason).
     [[nodiscard]] virtual std::vector<append_result> append(const std::string& mailbox, const std::vector<append_item>& items) = 0;
     virtual void logout() noexcept = 0;
 };

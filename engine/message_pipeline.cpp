@@ -11,6 +11,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include "engine/dedupe_key.hpp"
+#include "engine/dest_profile.hpp"
 
 namespace arrival::engine {
 
@@ -41,6 +42,16 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
     std::atomic<bool> stop{false};     // read by the fetch stage: stop reading once anything failed
     std::atomic<std::uint64_t> changed{0};
     std::mutex report_mu;   // flags_changed is filled from the parallel stage
+    const auto profile = dest.profile().kind;   // the keyword rule (engine/dest_profile.hpp)
+
+    // Under carbonio a run of messages that look identical to its throttle (same size, flags and date:
+    // engine/dest_profile.hpp append_guard) is not cut into batches of the same shape, which would be
+    // identical APPENDs; it stays in one MULTIAPPEND (still within batch_bytes).
+    auto continues_identical_run = [&](const std::vector<fetched_message>& in_batch, const source_message& m) {
+        if (profile != dest_profile_kind::carbonio || in_batch.empty()) return false;
+        const auto& last = *in_batch.back().meta;
+        return last.size == m.size && last.flags == m.flags && last.internaldate == m.internaldate;
+    };
 
     auto fetch = [&](tbb::flow_control& fc) -> batch* {
         if (next >= messages.size() || stop) {
@@ -49,7 +60,7 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
         }
         auto b = std::make_unique<batch>();
         std::uint64_t mem = 0;
-        while (next < messages.size() && b->messages.size() < config.batch_messages) {
+        while (next < messages.size() && (b->messages.size() < config.batch_messages || continues_identical_run(b->messages, messages[next]))) {
             const auto& m = messages[next];
             const std::uint64_t in_mem = m.size > config.spill_threshold ? 0 : m.size;
             if (!b->messages.empty() && mem + in_mem > config.batch_bytes) break;
@@ -89,7 +100,7 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
         try {
             for (auto& f : b->messages) {
                 if (!f.arrived) continue;
-                f.flags = map_flags(f.meta->flags, dest_flags, f.flag_changes);
+                f.flags = adapt_flags(profile, dest_mailbox, f.meta->flags, dest_flags, f.flag_changes);
                 // The bytes are what gets copied; their key should be the one we planned with. If not, the
                 // message changed under us (a server rewriting headers): it is copied anyway, and counted
                 // so the report says why verify may disagree.

@@ -5,7 +5,8 @@
 //                              BODY.PEEK[] from the source into body_buffers (big ones spill to disk);
 //   dedupe  (parallel)         recomputes each key from the fetched bytes (a message that changed since it
 //                              was indexed is still copied, but no longer counts against another copy) and
-//                              maps flags by engine/flag_map.hpp;
+//                              maps flags by the destination profile's rule (engine/dest_profile.hpp:
+//                              adapt_flags over engine/flag_map.hpp);
 //   append  (serial_in_order)  MULTIAPPENDs the batch to the destination, then records it in the state
 //                              store — after the server acknowledged it, in UID order — and releases the bytes.
 //

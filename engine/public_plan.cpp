@@ -31,8 +31,19 @@ folder_plan plan_personal(imap_session& source, imap_session* dest, const folder
     if (!dest) return plan_folders(src_boxes, src_ns, {}, src_ns, filter);
     const auto dst_ns = dest->personal_namespace();
     const auto dst_boxes = outside_namespaces(dest->list(), not_personal(*dest));
-    return plan_folders(src_boxes, src_ns, dst_boxes, dst_ns, filter);
+    // The destination's profile renames what it would refuse (engine/dest_profile.hpp).
+    return plan_folders(src_boxes, src_ns, dst_boxes, dst_ns, filter, true, dest->profile().kind);
 }
+
+}  // namespace
+
+folder_plan plan_personal_onto(imap_session& source, const namespace_info& dest_ns, dest_profile_kind profile,
+                               const folder_filter& filter) {
+    const auto src_boxes = outside_namespaces(source.list(), not_personal(source));
+    return plan_folders(src_boxes, source.personal_namespace(), {}, dest_ns, filter, true, profile);
+}
+
+namespace {
 
 folder_plan plan_shared(imap_session& source, imap_session* dest, const folder_filter& filter) {
     const auto src_shared = source.shared_namespaces();

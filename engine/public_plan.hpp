@@ -23,6 +23,11 @@ namespace arrival::engine {
 // treated as empty, its namespace as the source's), as the rerun check needs.
 [[nodiscard]] folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope);
 
+// The personal plan onto a destination known only by its namespace and profile, whose folders are not read
+// (arrival preflight: what the names become, not what exists already).
+[[nodiscard]] folder_plan plan_personal_onto(imap_session& source, const namespace_info& dest_ns, dest_profile_kind profile,
+                                             const folder_filter& filter);
+
 // The account pair of the run's --public job (scope shared): `acting` as listed in `accounts` (its hosts and
 // passwords), the first listed account when `acting` is empty, or an unlisted `acting` on both sides when
 // the run has a password that does not depend on the account (an admin's, or the one every user shares).

@@ -3,6 +3,7 @@
 #include "engine/owner_only.hpp"
 #include "engine/public_folders.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -52,6 +53,39 @@ std::size_t run_report::accounts_failed() const {
     return n;
 }
 
+std::uint64_t run_report::too_large() const {
+    std::uint64_t n = 0;
+    for (const auto& a : accounts) n += sum_folders(a.folders, [](const auto& f) { return f.too_large.size(); });
+    return n;
+}
+
+std::uint64_t run_report::largest_too_large() const {
+    std::uint64_t n = 0;
+    for (const auto& a : accounts) {
+        for (const auto& f : a.folders) {
+            for (const auto& m : f.too_large) n = std::max(n, m.size);
+        }
+    }
+    return n;
+}
+
+namespace {
+
+void add_adaptations(nlohmann::json& jf, const folder_report& f) {
+    if (f.renamed) jf["renamed"] = {{"from", f.source_folder}, {"to", f.dest_folder}};
+    if (!f.too_large.empty()) {
+        auto& t = jf["too_large"] = nlohmann::json::array();
+        for (const auto& m : f.too_large) t.push_back({{"uid", m.uid}, {"size", m.size}, {"limit", m.limit}});
+    }
+    if (!f.empty_skipped.empty()) jf["empty_skipped"] = f.empty_skipped;
+    if (!f.date_dropped.empty()) {
+        auto& d = jf["date_dropped"] = nlohmann::json::array();
+        for (const auto& m : f.date_dropped) d.push_back({{"uid", m.uid}, {"date", m.date}});
+    }
+}
+
+}  // namespace
+
 nlohmann::json to_json(const account_report& a) {
     nlohmann::json folders = nlohmann::json::array();
     for (const auto& f : a.folders) {
@@ -78,6 +112,7 @@ nlohmann::json to_json(const account_report& a) {
             }
             jf["flags_changed"] = std::move(changes);
         }
+        add_adaptations(jf, f);
         folders.push_back(std::move(jf));
     }
     nlohmann::json j = {
@@ -93,6 +128,11 @@ nlohmann::json to_json(const account_report& a) {
         {"folders", std::move(folders)},
     };
     if (!a.errors.empty()) j["errors"] = a.errors;
+    if (!a.dest_profile.empty()) {
+        j["dest_profile"] = {{"name", a.dest_profile},
+                             {"evidence", a.dest_profile_evidence},
+                             {"max_message_size", a.max_message_size ? nlohmann::json(*a.max_message_size) : nlohmann::json(nullptr)}};
+    }
     if (a.scope == folder_scope::shared) j["namespace"] = to_string(a.scope);
     return j;
 }
@@ -100,7 +140,7 @@ nlohmann::json to_json(const account_report& a) {
 nlohmann::json to_json(const run_report& r) {
     nlohmann::json accounts = nlohmann::json::array();
     for (const auto& a : r.accounts) accounts.push_back(to_json(a));
-    return {
+    nlohmann::json j = {
         {"command", r.command},
         {"dry_run", r.dry_run},
         {"started", r.started},
@@ -115,6 +155,11 @@ nlohmann::json to_json(const run_report& r) {
           {"seconds", r.seconds}}},
         {"accounts", std::move(accounts)},
     };
+    if (const auto n = r.too_large()) {
+        j["totals"]["too_large"] = n;
+        j["totals"]["largest_too_large"] = r.largest_too_large();
+    }
+    return j;
 }
 
 void write_report(const std::filesystem::path& file, const run_report& r) {
@@ -160,6 +205,17 @@ std::string summary_table(const run_report& r) {
                        fmt::format("{}/{}", r.accounts.size() - r.accounts_failed(), r.accounts.size()), r.copied(),
                        r.skipped_duplicate(), r.failed(), human_bytes(r.bytes()), r.seconds);
     out += fmt::format("{:.0f} messages/s, {:.1f} MB/s{}\n", mps, mbs, r.dry_run ? " (dry run: nothing was written)" : "");
+    if (const auto n = r.too_large()) {
+        std::uint64_t limit = 0;
+        for (const auto& a : r.accounts) {
+            for (const auto& f : a.folders) {
+                for (const auto& m : f.too_large) limit = m.size == r.largest_too_large() ? m.limit : limit;
+            }
+        }
+        out += fmt::format("too large for the destination: {} message(s) not sent, the largest {} bytes over a limit of {} bytes; "
+                           "raise the destination's limit (Carbonio: zimbraMtaMaxMessageSize) to at least {} and run again\n",
+                           n, r.largest_too_large(), limit, r.largest_too_large());
+    }
     return out;
 }
 

@@ -9,13 +9,20 @@
 //                     "copied", "skipped_duplicate", "failed", "bytes",
 //                     "folders": [ { "source_folder", "dest_folder", "created": bool, "copied",
 //                                    "skipped_duplicate", "failed": [ {"uid", "reason"} ], "bytes", "seconds",
-//                                    "note"?, "flags_changed"?: [ {"from", "to"|null, "reason", "messages"} ] } ],
+//                                    "note"?, "flags_changed"?: [ {"from", "to"|null, "reason", "messages"} ],
+//                                    "renamed"?: {"from", "to"}, "too_large"?: [ {"uid", "size", "limit"} ],
+//                                    "empty_skipped"?: [ uid ], "date_dropped"?: [ {"uid", "date"} ] } ],
+//                     "dest_profile"?: {"name", "evidence", "max_message_size"|null},
 //                     "errors"?: [ "folder-level problems" ] } ] }
+// (the destination profile's adaptations, engine/dest_profile.hpp: "renamed" when its name rule changed the
+// folder's name, "too_large" messages over the size limit, "empty_skipped" 0-byte messages, "date_dropped"
+// messages sent without their INTERNALDATE; totals gain "too_large" and "largest_too_large" when any.)
 // Totals' "failed" is a count; a folder's "failed" lists every message not copied, with the server's words.
 #pragma once
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +55,20 @@ struct folder_report {
         }
     };
     std::map<flag_key, std::uint64_t> flags_changed;
+    // The destination profile's adaptations (not failures: the profile decided them).
+    bool renamed = false;
+    struct too_large_message {
+        std::uint32_t uid = 0;
+        std::uint64_t size = 0;
+        std::uint64_t limit = 0;
+    };
+    std::vector<too_large_message> too_large;
+    std::vector<std::uint32_t> empty_skipped;
+    struct dropped_date {
+        std::uint32_t uid = 0;
+        std::string date;
+    };
+    std::vector<dropped_date> date_dropped;
 };
 
 struct account_report {
@@ -59,6 +80,9 @@ struct account_report {
     std::vector<folder_report> folders;
     double seconds = 0;
     folder_scope scope = folder_scope::personal;   // shared: the --public entry, "namespace": "shared" in JSON
+    std::string dest_profile;                      // the destination profile followed; empty: never connected
+    std::string dest_profile_evidence;             // what decided it
+    std::optional<std::uint64_t> max_message_size; // the size limit it applied
 
     [[nodiscard]] std::uint64_t copied() const;
     [[nodiscard]] std::uint64_t skipped_duplicate() const;
@@ -78,6 +102,9 @@ struct run_report {
     [[nodiscard]] std::uint64_t failed() const;
     [[nodiscard]] std::uint64_t bytes() const;
     [[nodiscard]] std::size_t accounts_failed() const;
+    // Messages over the destination's size limit, and the largest of them (0 when none).
+    [[nodiscard]] std::uint64_t too_large() const;
+    [[nodiscard]] std::uint64_t largest_too_large() const;
     // Every account ok and no message failed.
     [[nodiscard]] bool complete() const { return accounts_failed() == 0 && failed() == 0; }
 };

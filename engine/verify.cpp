@@ -37,42 +37,39 @@ folder_verification compare_folder(const std::vector<source_message>& source, co
     return v;
 }
 
+namespace {
+
+// Takes out of `source` what migrate does not send under the profile (only carbonio keeps messages back
+// without calling them failures) and lists it.
+std::vector<folder_verification::kept_back> kept_back_by_profile(const dest_profile& profile, std::vector<source_message>& source) {
+    std::vector<folder_verification::kept_back> out;
+    if (profile.kind != dest_profile_kind::carbonio) return out;
+    std::erase_if(source, [&](const source_message& m) {
+        const auto d = decide_message(profile, m.size, "");
+        if (d.what == message_decision::action::send) return false;
+        out.push_back({m.uid, m.size, d.what == message_decision::action::empty ? "empty" : "too_large"});
+        return true;
+    });
+    return out;
+}
+
+}  // namespace
+
 account_verification verify_account(const account_pair& a, const job_options& o) noexcept {
     account_verification out;
     out.source_user = a.source_user;
     out.dest_user = a.dest_user;
     out.scope = a.scope;
     try {
-        auto cred = [](const std::string& user, const secret_string& own, const std::string& admin, const secret_string& shared) {
-            credentials c;
-            c.user = user;
-            if (!own.empty()) c.password = own;
-            else {
-                c.admin = admin;
-                c.password = shared;
-            }
-            return c;
-        };
-        auto src_ep = o.source;
-        if (!a.source_host.empty()) src_ep.host = a.source_host;
-        auto dst_ep = o.dest;
-        if (!a.dest_host.empty()) dst_ep.host = a.dest_host;
-        std::unique_ptr<imap_session> src, dst;
-        try {
-            src = imap_session::open(src_ep, cred(a.source_user, a.source_password, o.source_admin, o.source_password));
-        } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("source {} as {}: {}", o.source.url, a.source_user, e.what()));
-        }
-        try {
-            dst = imap_session::open(dst_ep, cred(a.dest_user, a.dest_password, o.dest_admin, o.dest_password));
-        } catch (const session_error& e) {
-            throw session_error(e.kind(), fmt::format("destination {} as {}: {}", o.dest.url, a.dest_user, e.what()));
-        }
+        // Logged in as migrate logs in, so the destination's profile maps names as migrate mapped them.
+        const auto src = open_account_side(a, o, account_side::source);
+        const auto dst = open_account_side(a, o, account_side::destination);
         const auto plan = plan_scope(*src, dst.get(), o.filter, a.scope);
         for (const auto& e : plan.entries) {
             if (!e.copy_messages || e.source_name.empty()) continue;
             const auto ss = src->examine(e.source_name);
-            const auto sidx = ss.messages ? src->fetch_index(1, false) : std::vector<source_message>{};
+            auto sidx = ss.messages ? src->fetch_index(1, false) : std::vector<source_message>{};
+            const auto not_sent = kept_back_by_profile(dst->profile(), sidx);
             std::vector<source_message> didx;
             bool missing_folder = e.create;
             if (!missing_folder) {
@@ -83,6 +80,7 @@ account_verification verify_account(const account_pair& a, const job_options& o)
             v.source_folder = e.source_name;
             v.dest_folder = e.dest_name;
             v.dest_missing = missing_folder;
+            v.not_sent = not_sent;
             out.folders.push_back(std::move(v));
         }
         src->logout();
@@ -104,13 +102,18 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
         for (const auto& f : a.folders) {
             nlohmann::json m = nlohmann::json::array();
             for (const auto& x : f.missing) m.push_back({{"uid", x.uid}, {"key", x.key}, {"size", x.size}});
-            folders.push_back({{"source_folder", f.source_folder},
-                               {"dest_folder", f.dest_folder},
-                               {"source_messages", f.source_messages},
-                               {"dest_messages", f.dest_messages},
-                               {"dest_folder_missing", f.dest_missing},
-                               {"missing", std::move(m)},
-                               {"extra", f.extra}});
+            nlohmann::json jf = {{"source_folder", f.source_folder},
+                                 {"dest_folder", f.dest_folder},
+                                 {"source_messages", f.source_messages},
+                                 {"dest_messages", f.dest_messages},
+                                 {"dest_folder_missing", f.dest_missing},
+                                 {"missing", std::move(m)},
+                                 {"extra", f.extra}};
+            if (!f.not_sent.empty()) {
+                auto& ns = jf["not_sent"] = nlohmann::json::array();
+                for (const auto& x : f.not_sent) ns.push_back({{"uid", x.uid}, {"size", x.size}, {"reason", x.reason}});
+            }
+            folders.push_back(std::move(jf));
         }
         missing += a.missing();
         failed_accounts += a.ok() ? 0 : 1;
@@ -150,6 +153,11 @@ std::string describe_differences(const std::vector<account_verification>& v) {
             for (const auto& m : f.missing) {
                 out += fmt::format("{}: '{}' UID {} ({} bytes, key {}) is missing from '{}'\n", who, f.source_folder, m.uid,
                                    m.size, m.key, f.dest_folder);
+            }
+            if (!f.not_sent.empty()) {
+                out += fmt::format("{}: '{}': {} message(s) kept back by the destination profile (too large or empty), as migrate "
+                                   "reports them; not counted as missing\n",
+                                   who, f.source_folder, f.not_sent.size());
             }
             if (f.extra) out += fmt::format("{}: '{}' holds {} message(s) not on the source (not an error)\n", who, f.dest_folder, f.extra);
         }

@@ -6,6 +6,9 @@
 // A source message is "missing" when its key occurs fewer times on the destination than on the source
 // (k > j: the last k - j source UIDs of that key are listed). Destination messages without a source
 // counterpart are "extra" — reported, but not an error (the destination may hold mail of its own).
+// The destination profile is resolved as migrate resolves it (--dest-profile, --max-message-size): folder
+// names map alike, and under carbonio what migrate keeps back (too large, 0 bytes) is listed as "not_sent",
+// not as missing.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -32,6 +35,14 @@ struct folder_verification {
     std::vector<missing_message> missing;
     std::uint64_t extra = 0;
     bool dest_missing = false;   // the destination folder does not exist
+    // Source messages the destination profile keeps back (too large, empty: engine/dest_profile.hpp), as
+    // migrate reports them; not counted as missing.
+    struct kept_back {
+        std::uint32_t uid = 0;
+        std::uint64_t size = 0;
+        std::string reason;   // "too_large" | "empty"
+    };
+    std::vector<kept_back> not_sent;
 };
 
 struct account_verification {

@@ -170,6 +170,32 @@ public:
         co_return std::move(r_);
     }
 
+    // arrival preflight --rest: this user's access as an import will use it, writing nothing: the login
+    // (delegate or basic) and a GET of the Calendar and Contacts exports. `detail` lists what was checked.
+    net::awaitable<user_result> check_access() {
+        executor_ = co_await net::this_coro::executor;
+        if (co_await carbonio_login()) {
+            r_.detail = o_.rest_auth == carbonio_auth::basic ? fmt::format("basic auth as {}", o_.admin)
+                                                             : fmt::format("{} acts for {} (DelegateAuthRequest)", o_.admin, u_.dest_user);
+            const std::pair<std::string_view, rest_request> exports[] = {{"/Calendar", carbonio_calendar_export_request(u_.dest_user)},
+                                                                         {"/Contacts", carbonio_contacts_export_request(u_.dest_user)}};
+            for (const auto& [folder, get] : exports) {
+                const auto reply = co_await get_export(get);
+                if (!reply) break;
+                if (reply->status != 200) {
+                    const auto meaning = explain_status("GET", folder, reply->status, auth_kind());
+                    fail_user(reply->status == 401 || reply->status == 403 ? failure_kind::auth : failure_kind::protocol,
+                              fmt::format("GET {}{}: {}{}{}", origin_.origin(), get.target, describe_reply(*reply),
+                                          meaning.empty() ? "" : " - ", meaning));
+                    break;
+                }
+                r_.detail += fmt::format("; GET {}: 200, {} bytes", get.target, reply->body.size());
+            }
+        }
+        if (client_) co_await client_->async_close();
+        co_return std::move(r_);
+    }
+
 private:
     void fail_user(failure_kind k, std::string what) {
         r_.status = user_status::failed;
@@ -179,6 +205,18 @@ private:
 
     net::awaitable<http::response> send(const http::request& req, error_code& ec) {
         co_return co_await send_retrying(*client_, o_, req, ec);
+    }
+
+    // GETs one of the user's exports as the user; nullopt when the connection failed (the user failed with it).
+    net::awaitable<std::optional<rest_reply>> get_export(const rest_request& get) {
+        const http::request req{"GET", get.target, rest_headers(), {}};
+        error_code ec;
+        auto resp = co_await send(req, ec);
+        if (ec) {
+            fail_transport("GET", req.target, ec);
+            co_return std::nullopt;
+        }
+        co_return rest_reply{resp.status, resp.reason, std::move(resp.body)};
     }
 
     // Discovery, retried as a whole on transient failures.
@@ -469,18 +507,12 @@ private:
             r_.detail += fmt::format("; {} calendar(s) checked for existing UIDs", folders.size());
         }
         for (const auto& folder : folders) {
-            auto get = carbonio_folder_export_request(u_.dest_user, folder);
-            const http::request req{"GET", std::move(get.target), rest_headers(), {}};
-            error_code ec;
-            auto resp = co_await send(req, ec);
-            if (ec) {
-                fail_transport("GET", req.target, ec);
-                co_return false;
-            }
-            const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
-            const auto error = read_calendar_folder(reply, folder, inventory);
+            const auto get = carbonio_folder_export_request(u_.dest_user, folder);
+            const auto reply = co_await get_export(get);
+            if (!reply) co_return false;
+            const auto error = read_calendar_folder(*reply, folder, inventory);
             if (!error.empty()) {
-                fail_rest("GET", req.target, folder, resp.status, error);
+                fail_rest("GET", get.target, folder, reply->status, error);
                 co_return false;
             }
         }
@@ -581,18 +613,12 @@ private:
 
     // GETs the user's contacts (see carbonio_rest.hpp); false when the user failed.
     net::awaitable<bool> carbonio_present_contacts(std::set<std::string>& present) {
-        auto get = carbonio_contacts_export_request(u_.dest_user, target_folder());
-        const http::request req{"GET", std::move(get.target), rest_headers(), {}};
-        error_code ec;
-        auto resp = co_await send(req, ec);
-        if (ec) {
-            fail_transport("GET", req.target, ec);
-            co_return false;
-        }
-        const rest_reply reply{resp.status, resp.reason, std::move(resp.body)};
-        const auto error = read_present_contacts(reply, present);
+        const auto get = carbonio_contacts_export_request(u_.dest_user, target_folder());
+        const auto reply = co_await get_export(get);
+        if (!reply) co_return false;
+        const auto error = read_present_contacts(*reply, present);
         if (!error.empty()) {
-            fail_rest("GET", req.target, target_folder(), resp.status, error);
+            fail_rest("GET", get.target, target_folder(), reply->status, error);
             co_return false;
         }
         co_return true;
@@ -716,6 +742,36 @@ http::url default_carbonio_admin_url(const http::url& rest) {
     u.port = "7071";
     u.target = "/service/admin/soap";
     return u;
+}
+
+user_result check_carbonio_access(const import_options& o, const std::string& dest_user) {
+    net::io_context ioc(1);
+    carbonio_session session;
+    import_user u;
+    u.dest_user = dest_user;
+    import_observer quiet;
+    user_result out;
+    std::exception_ptr failure;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            if (o.rest_auth == carbonio_auth::delegate) co_await admin_login(o, session);
+            user_job job(o, u, quiet, session);
+            out = co_await job.check_access();
+        },
+        [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            out.user = dest_user;
+            out.status = user_status::failed;
+            out.kind = failure_kind::protocol;
+            out.error = e.what();
+        }
+    }
+    return out;
 }
 
 std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,

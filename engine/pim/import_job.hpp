@@ -123,6 +123,11 @@ public:
 using progress_fn = std::function<void(const user_result& r, std::size_t done, std::size_t total)>;
 
 // Runs every user; never throws for a user's failure (only for programming errors / bad_alloc).
+// arrival preflight --rest: one user's access as an import of `o` will use it, read-only: the admin's
+// AuthRequest and the user's DelegateAuthRequest (or basic auth), then a GET of the Calendar and Contacts
+// exports. status ok or failed (with kind and error); detail lists what was checked. Never throws.
+[[nodiscard]] user_result check_carbonio_access(const import_options& o, const std::string& dest_user);
+
 [[nodiscard]] std::vector<user_result> run_import(const import_options& o, const std::vector<import_user>& users,
                                                   import_observer& observer);
 // The same, calling `progress` once per finished user.

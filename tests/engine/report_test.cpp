@@ -90,3 +90,45 @@ TEST(report, summary_table_lists_accounts_and_errors) {
     EXPECT_NE(t.find("AUTHENTICATIONFAILED"), std::string::npos);
     EXPECT_NE(t.find("total"), std::string::npos);
 }
+
+TEST(report, destination_profile_adaptations_are_added_fields) {
+    auto r = sample();
+    auto& a = r.accounts[0];
+    a.dest_profile = "carbonio";
+    a.dest_profile_evidence = "greeting \"x Zimbra IMAP4rev1 server ready\"";
+    a.max_message_size = 10'240'000;
+    folder_report f;
+    f.source_folder = "Contacts";
+    f.dest_folder = "Contacts (mail)";
+    f.renamed = true;
+    f.too_large = {{4, 12'000'002, 10'240'000}, {9, 11'000'000, 10'240'000}};
+    f.empty_skipped = {5};
+    f.date_dropped = {{6, "01-Jan-2040 12:00:00 +0000"}};
+    a.folders.push_back(f);
+    const auto j = to_json(r);
+    EXPECT_EQ(j["totals"]["too_large"], 2);
+    EXPECT_EQ(j["totals"]["largest_too_large"], 12'000'002);
+    EXPECT_EQ(j["totals"]["failed"], 1);   // adaptations are not failures
+    const auto& ja = j["accounts"][0];
+    EXPECT_EQ(ja["dest_profile"]["name"], "carbonio");
+    EXPECT_EQ(ja["dest_profile"]["max_message_size"], 10'240'000);
+    const auto& jf = ja["folders"][1];
+    EXPECT_EQ(jf["renamed"]["from"], "Contacts");
+    EXPECT_EQ(jf["renamed"]["to"], "Contacts (mail)");
+    EXPECT_EQ(jf["too_large"][0]["uid"], 4);
+    EXPECT_EQ(jf["too_large"][0]["size"], 12'000'002);
+    EXPECT_EQ(jf["too_large"][0]["limit"], 10'240'000);
+    EXPECT_EQ(jf["empty_skipped"][0], 5);
+    EXPECT_EQ(jf["date_dropped"][0]["date"], "01-Jan-2040 12:00:00 +0000");
+    // The existing fields are all still there; a folder without adaptations gets none of the new ones.
+    for (const char* k : {"source_folder", "dest_folder", "created", "copied", "skipped_duplicate", "failed", "bytes", "seconds"}) {
+        EXPECT_TRUE(jf.contains(k)) << k;
+    }
+    EXPECT_FALSE(ja["folders"][0].contains("too_large"));
+    EXPECT_FALSE(ja["folders"][0].contains("renamed"));
+    EXPECT_FALSE(j["accounts"][1].contains("dest_profile"));
+    // The summary names the largest size refused and the limit, so the admin knows what to raise.
+    const auto table = summary_table(r);
+    EXPECT_NE(table.find("2 message(s) not sent, the largest 12000002 bytes over a limit of 10240000"), std::string::npos) << table;
+    EXPECT_EQ(summary_table(sample()).find("too large"), std::string::npos);
+}

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fmt/format.h>
@@ -88,6 +90,28 @@ inline void seed(imap_session& s, const std::string& folder, const std::vector<s
     for (const auto& r : s.append(folder, items)) {
         if (!r.ok) throw std::runtime_error("seed APPEND failed: " + r.server_text);
     }
+}
+
+// Dovecot takes no INTERNALDATE from the future on APPEND (it stores "now"), so a date past 2038 is put on
+// the source's maildir file itself (Dovecot reads INTERNALDATE from its mtime), and the cache that remembers
+// the old one is removed. No session may be open on the user.
+inline void date_on_disk(const std::string& u, const std::string& message_id, std::int64_t epoch) {
+    const auto at = u.find('@');
+    const auto home = std::filesystem::path(env("ARRIVAL_DOVECOT_SRC_MAIL")) / u.substr(at + 1) / u.substr(0, at);
+    bool found = false;
+    for (const char* sub : {"new", "cur"}) {
+        for (const auto& f : std::filesystem::directory_iterator(home / sub)) {
+            std::ifstream in(f.path());
+            std::stringstream ss;
+            ss << in.rdbuf();
+            if (ss.str().find("Message-ID: <" + message_id + ">") == std::string::npos) continue;
+            const timespec times[2] = {{epoch, 0}, {epoch, 0}};
+            ASSERT_EQ(::utimensat(AT_FDCWD, f.path().c_str(), times, 0), 0) << f.path();
+            found = true;
+        }
+    }
+    ASSERT_TRUE(found) << message_id;
+    std::filesystem::remove(home / "dovecot.index.cache");
 }
 
 struct stored_message {

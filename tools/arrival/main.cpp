@@ -18,6 +18,7 @@ struct command {
 
 // One row per subcommand.
 constexpr command commands[] = {
+    {"preflight", arrival::cli::run_preflight, "check both servers and scan the source for what the migration will change or refuse"},
     {"probe", arrival::cli::run_probe, "log in to an IMAP server and list capabilities, namespaces and folders"},
     {"calendars", arrival::cli::run_calendars, "import ICS calendar exports into CalDAV or Carbonio"},
     {"contacts", arrival::cli::run_contacts, "import CSV contact exports into CardDAV or Carbonio"},

@@ -39,6 +39,14 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
     app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds (the default)");
     add_credential_flags(app, a.credentials);
+    app.add_option("--dest-profile", a.dest_profile,
+                   "what the destination accepts: auto (default: carbonio when its greeting, ID or CAPABILITY name "
+                   "Zimbra/Carbonio), carbonio or generic; folder names map the same way in migrate and verify")
+        ->check(CLI::IsMember({"auto", "carbonio", "generic"}));
+    app.add_option("--max-message-size", a.max_message_size,
+                   "messages larger than this many bytes are not sent (reported as too_large) when the destination "
+                   "advertises no APPENDLIMIT (default under carbonio: 10240000, zimbraMtaMaxMessageSize)")
+        ->check(CLI::PositiveNumber);
 }
 
 void add_public_options(CLI::App& app, migrate_args& a) {
@@ -91,6 +99,9 @@ resolved_run resolve(const migrate_args& a) {
     if (!a.dest_admin.empty() && j.dest_password.empty()) {
         throw usage_error("--dest-admin needs the admin's password: --dest-password-file or ARRIVAL_DEST_PASSWORD");
     }
+    if (const auto c = engine::parse_dest_profile_choice(a.dest_profile)) j.dest_profile = *c;
+    else throw usage_error(fmt::format("--dest-profile {}: expected auto, carbonio or generic", a.dest_profile));
+    j.max_message_size = a.max_message_size;
     j.filter.include = a.include;
     j.filter.exclude = a.exclude;
     try {

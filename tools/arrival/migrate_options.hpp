@@ -2,6 +2,7 @@
 // the engine's job options. Passwords come from --*-password-file or ARRIVAL_SOURCE_PASSWORD /
 // ARRIVAL_DEST_PASSWORD only, never from argv.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct migrate_args {
     bool insecure = false, starttls = false;
     credential_flags credentials;  // --allow-cleartext, --strict-permissions
     std::vector<std::string> include, exclude;
+    std::string dest_profile = "auto";                // --dest-profile auto|carbonio|generic
+    std::optional<std::uint64_t> max_message_size;    // --max-message-size BYTES
     std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
     std::string report_file;
     // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
