@@ -13,7 +13,7 @@
   ARRIVAL_EXE=build-san/tools/arrival python3 tests/integration/secure_defaults_test.py [-k NAME]
   bash tools/testbed/testbed stop $d
 
-Users: user160 (mail), user161 (Radicale), user162 (the Carbonio stand-in). The listeners' checks need no testbed.
+Users: user144 (mail), user145 (Radicale), user148 (the Carbonio stand-in). The listeners' checks need no testbed.
 """
 import base64
 import os
@@ -343,6 +343,35 @@ class password_files(unittest.TestCase):
         self.assertNotIn(SECRET, err + out)
 
 
+def silent(conn, rec):
+    """Accepts and never answers: the client waits for a greeting."""
+    while rec.recv(conn):
+        pass
+
+
+class no_core_file(unittest.TestCase):
+    def test_core_file_limit_is_zero_while_credentials_are_held(self):
+        self.assertTrue(EXE, "ARRIVAL_EXE is not set")
+        srv = recorder(silent)
+        self.addCleanup(srv.close)
+        d = scratch_dir()
+        pw = d.file("pw", SECRET + "\n")
+        p = subprocess.Popen([EXE, "probe", f"imaps://127.0.0.1:{srv.port}", "--user", "u", "--password-file", pw,
+                              "--timeout", "20"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                if srv.connections:
+                    break
+                threading.Event().wait(0.05)
+            self.assertTrue(srv.connections, "arrival never connected")
+            with open(f"/proc/{p.pid}/limits") as f:
+                line = next(l for l in f if l.startswith("Max core file size"))
+            self.assertEqual(line.split()[4:6], ["0", "0"], line)
+        finally:
+            p.kill()
+            p.wait()
+
+
 def modes_under(root):
     """(path, mode) of every file and directory below root, root excluded."""
     out = []
@@ -380,7 +409,7 @@ class private_outputs(unittest.TestCase):
         return out + err
 
     def test_outputs_are_owner_only_and_hold_no_secret(self):
-        user = "user160@example.test"
+        user = "user144@example.test"
         mpw = self.d.file("mail.pw", ENV["ARRIVAL_DOVECOT_USER_PASSWORD"] + "\n")
         acc = self.d.file("acc.txt", user + "\n")
         ca = ENV["ARRIVAL_TESTBED_CA"]
@@ -399,7 +428,7 @@ class private_outputs(unittest.TestCase):
                       self.out("accounts.csv")])
         ics = os.path.join(self.d.path, "ics")
         os.mkdir(ics)
-        cal_user = "user161@example.test"
+        cal_user = "user145@example.test"
         with open(os.path.join(ics, cal_user + ".ics"), "w") as f:
             f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:secure-1\r\n"
                     "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
@@ -411,7 +440,7 @@ class private_outputs(unittest.TestCase):
                      {"ARRIVAL_PASSWORD": ENV["ARRIVAL_RADICALE_PASSWORD"]})
         # The Carbonio stand-in (delegated auth): the admin password in a SOAP AuthRequest, then tokens. Every
         # token the stand-in issued during the run is a secret too.
-        cb_user = "user162@example.test"
+        cb_user = "user148@example.test"
         cb_ics = os.path.join(self.d.path, "cb")
         os.mkdir(cb_ics)
         with open(os.path.join(cb_ics, cb_user + ".ics"), "w") as f:
