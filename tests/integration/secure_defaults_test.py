@@ -13,7 +13,7 @@
   ARRIVAL_EXE=build-san/tools/arrival python3 tests/integration/secure_defaults_test.py [-k NAME]
   bash tools/testbed/testbed stop $d
 
-Users: user144 (mail), user145 (Radicale), user148 (the Carbonio stand-in). The listeners' checks need no testbed.
+Users: user144 (mail), user149 (Radicale), user148 (the Carbonio stand-in). The listeners' checks need no testbed.
 """
 import base64
 import os
@@ -428,7 +428,7 @@ class private_outputs(unittest.TestCase):
                       self.out("accounts.csv")])
         ics = os.path.join(self.d.path, "ics")
         os.mkdir(ics)
-        cal_user = "user145@example.test"
+        cal_user = "user149@example.test"
         with open(os.path.join(ics, cal_user + ".ics"), "w") as f:
             f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:secure-1\r\n"
                     "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
