@@ -92,11 +92,9 @@ struct preflight_report {
     [[nodiscard]] bool blocks() const;
 };
 
-// The destination side of the first account: connects and logs in as migrate will, and records the profile.
-// `dest_profile_options` as migrate takes them. Never throws.
 struct preflight_options {
-    job_options job;
-    std::size_t jobs = 4;
+    job_options job;       // the sides, credentials, --dest-profile and --max-message-size, as migrate takes them
+    std::size_t jobs = 4;  // accounts scanned at once
 };
 
 // Steps 1 and 2 for the IMAP sides (the REST check is the CLI's: it speaks HTTP). Never throws.
