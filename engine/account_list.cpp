@@ -154,6 +154,7 @@ void parse_csv(const std::vector<line_view>& lines, account_list& out) {
         if (!have_header) {
             have_header = true;
             ncols = fields.size();
+            std::vector<std::string> unknown;
             for (std::size_t i = 0; i < fields.size(); ++i) {
                 const auto name = lower(trim(fields[i]));
                 const int idx = static_cast<int>(i);
@@ -161,12 +162,17 @@ void parse_csv(const std::vector<line_view>& lines, account_list& out) {
                 else if (name == "dest_user") col_dst = idx;
                 else if (name == "source_password") col_spw = idx;
                 else if (name == "dest_password") col_dpw = idx;
-                else out.errors.push_back({l.number, fmt::format("unknown column '{}' in header (known: source_user, "
-                                                                 "dest_user, source_password, dest_password)", name)});
+                else unknown.push_back(name);
             }
             if (col_src < 0) {
-                out.errors.push_back({l.number, "header has no source_user column"});
+                // Not a header: likely a data line, whose fields may be passwords, so none is quoted.
+                out.errors.push_back({l.number, "header has no source_user column (the first line must be the "
+                                                "header source_user,dest_user[,source_password,dest_password])"});
                 return;
+            }
+            for (const auto& name : unknown) {
+                out.errors.push_back({l.number, fmt::format("unknown column '{}' in header (known: source_user, "
+                                                            "dest_user, source_password, dest_password)", name)});
             }
             continue;
         }
@@ -196,7 +202,10 @@ void parse_addresses(const std::vector<line_view>& lines, account_list& out) {
         if (is_comment_or_blank(l.text)) continue;
         const auto a = trim(l.text);
         if (!valid_user(a) || a.find(',') != std::string_view::npos) {
-            out.errors.push_back({l.number, fmt::format("expected one address per line, found '{}'", a)});
+            // Only the first word is quoted: what follows it may be a password.
+            const auto first = a.substr(0, a.find_first_of(" \t,;"));
+            out.errors.push_back({l.number, fmt::format("expected one address per line, found more after '{}'",
+                                                        first)});
             continue;
         }
         account_pair p;

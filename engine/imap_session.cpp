@@ -232,8 +232,8 @@ public:
         o.url.host = ep.host;
         o.url.port = ep.port;
         o.url.tls = ep.implicit_tls ? imap::tls_mode::implicit
-                    : ep.require_starttls ? imap::tls_mode::starttls_required
-                                          : imap::tls_mode::starttls_if_offered;
+                    : ep.allow_cleartext && !ep.require_starttls ? imap::tls_mode::starttls_if_offered
+                                                                 : imap::tls_mode::starttls_required;
         std::shared_ptr<net::ssl::context> tls;
         try {
             tls = rt_->tls_context(ep.ca_file, ep.insecure);

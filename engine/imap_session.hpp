@@ -49,13 +49,14 @@ private:
     error_kind kind_;
 };
 
-// Where to connect: imaps://host[:993] (implicit TLS) or imap://host[:143] (STARTTLS when offered; with
-// require_starttls, refuse to log in without it).
+// Where to connect: imaps://host[:993] (implicit TLS) or imap://host[:143] (STARTTLS required; with
+// allow_cleartext and without require_starttls, STARTTLS when offered, else cleartext).
 struct server_endpoint {
     std::string host;
     std::uint16_t port = 0;
     bool implicit_tls = false;
     bool require_starttls = false;
+    bool allow_cleartext = false;  // --allow-cleartext: log in without TLS when imap:// lacks STARTTLS
     std::string ca_file;      // empty: the system's trust store
     bool insecure = false;    // no certificate or host-name verification (said loudly by the CLI)
     std::string url;          // as given, for messages

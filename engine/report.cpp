@@ -1,5 +1,6 @@
 #include "engine/report.hpp"
 
+#include "engine/owner_only.hpp"
 #include "engine/public_folders.hpp"
 
 #include <algorithm>
@@ -164,7 +165,7 @@ nlohmann::json to_json(const run_report& r) {
 void write_report(const std::filesystem::path& file, const run_report& r) {
     const auto tmp = std::filesystem::path(file.string() + ".tmp");
     {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        auto out = open_owner_only(tmp);
         if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
         out << to_json(r).dump(2) << '\n';
         out.flush();

@@ -1,5 +1,7 @@
 #include "engine/state_store.hpp"
 
+#include "engine/owner_only.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -57,9 +59,12 @@ private:
 
 state_store::state_store(const std::filesystem::path& dir) {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    create_owner_only_dirs(dir, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot create state directory {}: {}", dir.string(), ec.message()));
     path_ = dir / "arrival-state.sqlite";
+    // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
+    make_owner_only_file(path_, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", path_.string(), ec.message()));
     // Two processes opening a state dir that does not exist yet race on creating the file and switching it to
     // WAL; SQLite answers the loser SQLITE_BUSY (or an I/O error on the -shm file) without calling the busy
     // handler. The setup is idempotent, so the loser closes and tries again, for as long as the busy timeout.

@@ -485,7 +485,8 @@ net::awaitable<void> connection::async_connect(error_code& ec) {
             session_.clear_capabilities();
         } else if (url.tls == tls_mode::starttls_required) {
             ec = errc::tls_required;
-            co_return fail(url.str() + " does not offer STARTTLS, and --starttls requires it");
+            co_return fail(url.str() + " does not offer STARTTLS: refusing to send credentials in cleartext "
+                           "(--allow-cleartext allows it)");
         }
     }
     if (session_.phase == session_phase::not_connected) session_.phase = session_phase::not_authenticated;

@@ -46,7 +46,7 @@ std::optional<imap_url> parse_imap_url(std::string_view text, std::string& error
         out.port = 993;
         rest = text.substr(8);
     } else if (starts_with_ci(text, "imap://")) {
-        out.tls = tls_mode::starttls_if_offered;
+        out.tls = tls_mode::starttls_required;
         out.port = 143;
         rest = text.substr(7);
     } else {

@@ -1,5 +1,6 @@
 // imap:// and imaps:// URLs as the CLI takes them (a server, never a mailbox: RFC 5092's path part is not
-// used). The URL chooses the TLS mode; the STARTTLS policy for imap:// can be tightened by a flag.
+// used). The URL chooses the TLS mode: imap:// requires STARTTLS, so no credential crosses the network in
+// cleartext; only an explicit choice (the CLI's --allow-cleartext) loosens it to starttls_if_offered.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -9,8 +10,8 @@
 namespace arrival::imap {
 
 enum class tls_mode {
-    starttls_if_offered,  // imap:// : upgrade when the server offers STARTTLS, else stay cleartext
-    starttls_required,    // imap:// with --starttls: fail (errc::tls_required) when STARTTLS is not offered
+    starttls_if_offered,  // imap:// with --allow-cleartext: upgrade when the server offers STARTTLS, else stay cleartext
+    starttls_required,    // imap:// (and --starttls): fail (errc::tls_required) when STARTTLS is not offered
     implicit,             // imaps:// : TLS from the first byte
     none,                 // imap:// and never STARTTLS, even when offered: never from a URL, only by explicit
                           // choice (tests of the cleartext path, servers whose STARTTLS is broken)
@@ -19,7 +20,7 @@ enum class tls_mode {
 struct imap_url {
     std::string host;      // without brackets for IPv6 literals; also the TLS SNI / verified name
     std::uint16_t port = 0;  // always set: the explicit port or 143/993
-    tls_mode tls = tls_mode::starttls_if_offered;
+    tls_mode tls = tls_mode::starttls_required;
 
     // "imap://host:port" or "imaps://host:port" (IPv6 hosts bracketed). Safe for logs: URLs never hold secrets.
     [[nodiscard]] std::string str() const;

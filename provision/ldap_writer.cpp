@@ -169,7 +169,7 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
         std::string why = server_says(ld_, rc);
         // libldap (GnuTLS in Debian) loses the handshake's reason ("(unknown error code)"): ask OpenSSL.
         if (tls_phase && (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)) {
-            if (const auto tls = diagnose_tls(opts.url, opts.ca_file, opts.starttls); !tls.empty()) {
+            if (const auto tls = diagnose_tls(opts.url, opts.ca_file, !ldaps); !tls.empty()) {
                 why = fmt::format("{}: {}", ldap_err2string(rc), tls);
             }
         }
@@ -193,12 +193,24 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
             ld_ = nullptr;
             throw ldap_failure(k::usage, "--starttls goes with ldap://, not ldaps://");
         }
+    }
+    // ldap:// does StartTLS unless --allow-cleartext: the bind password never crosses the network in the clear.
+    const bool starttls = !ldaps && (opts.starttls || !opts.allow_cleartext);
+    if (starttls) {
         const int rc = ldap_start_tls_s(ld_, nullptr, nullptr);
+        if (rc != LDAP_SUCCESS && rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR && rc != LDAP_TIMEOUT) {
+            // The server answered the StartTLS request with an error: it does not do StartTLS.
+            const std::string why = server_says(ld_, rc);
+            ldap_unbind_ext_s(ld_, nullptr, nullptr);
+            ld_ = nullptr;
+            throw ldap_failure(k::tls, fmt::format("{} refused StartTLS ({}): refusing to send the bind password in "
+                                                   "cleartext (--allow-cleartext allows it)", opts.url, why));
+        }
         if (rc != LDAP_SUCCESS) fail_connect(rc, true);
     }
     berval cred{static_cast<ber_len_t>(opts.password.size()), const_cast<char*>(opts.password.data())};
     const int rc = ldap_sasl_bind_s(ld_, opts.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
-    if (rc != LDAP_SUCCESS) fail_connect(rc, ldaps || opts.starttls);
+    if (rc != LDAP_SUCCESS) fail_connect(rc, ldaps || starttls);
 }
 
 ldap_writer::~ldap_writer() {

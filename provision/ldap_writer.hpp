@@ -42,7 +42,8 @@ struct ldap_options {
     std::string bind_dn;
     std::string password;   // from a file or the environment, never argv
     std::string ca_file;    // PEM CA to trust ("" = system store)
-    bool starttls = false;  // ldap:// + StartTLS, required to succeed
+    bool starttls = false;  // ldap:// + StartTLS, required to succeed (also the default, see allow_cleartext)
+    bool allow_cleartext = false;  // ldap:// without starttls: bind in cleartext instead of requiring StartTLS
     bool insecure = false;  // skip certificate verification (says so on stderr)
     int timeout_seconds = 30;
     std::size_t window = 64;  // requests in flight

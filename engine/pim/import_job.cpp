@@ -20,6 +20,7 @@
 #include "engine/pim/carbonio_soap.hpp"
 #include "engine/pim/csv_reader.hpp"
 #include "engine/pim/ics_file.hpp"
+#include "engine/secret_string.hpp"
 #include "protocol/http/webdav.hpp"
 
 namespace arrival::pim {
@@ -91,7 +92,7 @@ failure_kind transport_kind(const error_code& ec) {
 
 // The admin's SOAP login, done once per run before the users (delegate auth): the token, or why not.
 struct carbonio_session {
-    std::string admin_token;  // a credential: never logged
+    engine::secret_string admin_token;  // a credential: prints as <redacted>, wiped when dropped
     failure_kind kind = failure_kind::none;
     std::string error;
 };
@@ -121,7 +122,9 @@ net::awaitable<void> admin_login(const import_options& o, carbonio_session& s) {
             s.error = fmt::format("admin AuthRequest at {}: {}", o.admin_url.str(), ec.message());
             co_return;
         }
-        const auto out = read_auth_response(resp.status, resp.body, s.admin_token);
+        std::string token;
+        const auto out = read_auth_response(resp.status, resp.body, token);
+        s.admin_token = engine::secret_string(std::move(token));
         if (!out.error.empty()) {
             s.kind = out.auth_refused() || resp.status == 401 || resp.status == 403 ? failure_kind::auth
                                                                                    : failure_kind::protocol;
@@ -429,13 +432,15 @@ private:
                 co_return false;
             }
             error_code ec;
-            auto body = delegate_auth_request(session_.admin_token, u_.dest_user);
+            auto body = delegate_auth_request(session_.admin_token.reveal(), u_.dest_user);
             auto resp = co_await soap_call(o_, o_.admin_url, std::move(body), ec);
             if (ec) {
                 fail_user(transport_kind(ec), fmt::format("{}: {}", what, ec.message()));
                 co_return false;
             }
-            const auto out = read_auth_response(resp.status, resp.body, token_);
+            std::string token;
+            const auto out = read_auth_response(resp.status, resp.body, token);
+            token_ = engine::secret_string(std::move(token));
             if (out.error.empty()) break;
             if (attempt == 0 && (out.fault_code == "service.AUTH_EXPIRED" || out.fault_code == "service.AUTH_REQUIRED")) {
                 session_ = {};
@@ -453,7 +458,7 @@ private:
     // Headers of every REST request: the delegated token as a cookie (basic auth is the client's own).
     [[nodiscard]] std::vector<std::pair<std::string, std::string>> rest_headers() const {
         if (token_.empty()) return {};
-        return {{"Cookie", "ZM_AUTH_TOKEN=" + token_}};
+        return {{"Cookie", "ZM_AUTH_TOKEN=" + token_.reveal()}};
     }
 
     [[nodiscard]] rest_auth auth_kind() const {
@@ -471,7 +476,7 @@ private:
                                      target_folder());
         } else {
             const http::request req{"POST", "/service/soap", {{"Content-Type", std::string(soap_content_type)}},
-                                    get_folder_request(token_)};
+                                    get_folder_request(token_.reveal())};
             error_code ec;
             auto resp = co_await send_retrying(*client_, o_, req, ec, true);
             if (ec) {
@@ -654,7 +659,7 @@ private:
     const import_user& u_;
     import_observer& obs_;
     carbonio_session& session_;  // shared by the run's users (one thread): renewed by whoever finds it expired
-    std::string token_;  // the delegated token (a credential: never logged)
+    engine::secret_string token_;  // the delegated token (a credential: prints as <redacted>, wiped when dropped)
     std::string listed_folder_;
     user_result r_;
     std::uint64_t file_bytes_ = 0;

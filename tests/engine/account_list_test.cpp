@@ -83,6 +83,22 @@ TEST(account_list, csv_errors_name_lines) {
     EXPECT_EQ(l.errors[2].line, 4u);   // unterminated quote
 }
 
+// A password file in the wrong format (no header, spaces): the error names the line, never the password.
+TEST(account_list, errors_never_quote_what_may_be_a_password) {
+    for (const char* text : {"u1@a.test,u1@b.test,Secr3tPW,Secr3tPW\n", "u1@a.test Secr3tPW\n",
+                             "u1@a.test\tSecr3tPW\n", "u1@a.test;Secr3tPW\n"}) {
+        const auto l = parse_account_list(text);
+        ASSERT_FALSE(l.ok()) << text;
+        for (const auto& e : l.errors) {
+            EXPECT_EQ(e.message.find("Secr3tPW"), std::string::npos) << e.message;
+            EXPECT_EQ(e.line, 1u);
+        }
+    }
+    const auto csv = parse_account_list("u1@a.test,u1@b.test,Secr3tPW,Secr3tPW\n", account_format::csv);
+    ASSERT_FALSE(csv.ok());
+    for (const auto& e : csv.errors) EXPECT_EQ(e.message.find("Secr3tPW"), std::string::npos) << e.message;
+}
+
 TEST(account_list, address_list) {
     const auto l = parse_account_list("user001@example.test\n\n# gone\nuser002@example.test  \n");
     ASSERT_TRUE(l.ok());

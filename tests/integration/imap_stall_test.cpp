@@ -152,12 +152,13 @@ TEST(imap_stall, idle_timeout_closes_a_connection_nothing_is_sent_on) {
     EXPECT_EQ(server.received(), "");   // nothing was ever sent: the idle timer, not a reply, ended it
 }
 
-// `arrival probe` as a subprocess: exit status and what it printed.
+// `arrival probe` as a subprocess: exit status and what it printed. The scripted server has no STARTTLS:
+// --allow-cleartext, so the stalls are reached, not the refusal to log in without TLS.
 std::pair<int, std::string> probe(const scripted_server& s, const std::string& extra) {
     char tmpl[] = "/tmp/arrival-stall-test.XXXXXX";
     const int fd = ::mkstemp(tmpl);
     ::close(fd);
-    const std::string cmd = "ARRIVAL_PASSWORD=not-used " + env("ARRIVAL_EXE") + " probe imap://127.0.0.1:" +
+    const std::string cmd = "ARRIVAL_PASSWORD=not-used " + env("ARRIVAL_EXE") + " probe --allow-cleartext imap://127.0.0.1:" +
                             std::to_string(s.port()) + " --user user001@example.test " + extra + " > " + tmpl +
                             " 2>&1";
     const int rc = std::system(cmd.c_str());

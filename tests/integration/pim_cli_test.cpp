@@ -52,9 +52,12 @@ TEST_F(cli_fixture, calendars_contract_exit_statuses_and_report) {
     dir.write("accounts.csv", "source_user,dest_user\n" + a + "," + a + "\n" + b + "," + b + "\n");
     const std::string common = "calendars --dir " + dir.str() + " --accounts " + dir.str() + "/accounts.csv" +
                                " --jobs 2 --report " + dir.str() + "/report.json --dest ";
+    // TLS throughout: plain http:// with a password is refused without --allow-cleartext (see
+    // tests/integration/secure_defaults_test.py).
+    const std::string url = rb.tls_url + " --ca-file " + rb.ca;
     std::string err;
     // A broken file among others: the run completes with status 1 and the report names file:line.
-    EXPECT_EQ(run(common + rb.url, rb.password, err), 1) << err;
+    EXPECT_EQ(run(common + url, rb.password, err), 1) << err;
     EXPECT_EQ(err.find(rb.password), std::string::npos);
     auto r = report();
     EXPECT_EQ(r["stage"], "calendars");
@@ -68,21 +71,21 @@ TEST_F(cli_fixture, calendars_contract_exit_statuses_and_report) {
     }
     EXPECT_EQ(r.dump().find(rb.password), std::string::npos);
     // Rerun: nothing added.
-    EXPECT_EQ(run(common + rb.url, rb.password, err), 1) << err;
+    EXPECT_EQ(run(common + url, rb.password, err), 1) << err;
     r = report();
     EXPECT_EQ(r["totals"]["imported"], 0);
     EXPECT_EQ(r["totals"]["skipped_existing"], 9);
     // Wrong password for everyone: 6. Unverifiable certificate: 5.
-    EXPECT_EQ(run(common + rb.url, "not-the-password", err), 6) << err;
+    EXPECT_EQ(run(common + url, "not-the-password", err), 6) << err;
     EXPECT_NE(err.find("401"), std::string::npos);
     EXPECT_EQ(err.find("not-the-password"), std::string::npos);
     EXPECT_EQ(run(common + rb.tls_url, rb.password, err), 5) << err;
     EXPECT_EQ(run(common + rb.tls_url + " --ca-file " + rb.ca, rb.password, err), 1) << err;
     // Usage errors: --admin without {user}; no password at all; carbonio without --admin.
-    EXPECT_EQ(run(common + rb.url + " --admin " + rb.admin, rb.admin_password, err), 2) << err;
+    EXPECT_EQ(run(common + url + " --admin " + rb.admin, rb.admin_password, err), 2) << err;
     EXPECT_NE(err.find("{user}"), std::string::npos);
     ::unsetenv("ARRIVAL_PASSWORD");
-    EXPECT_EQ(std::system((exe + " " + common + rb.url + " 2>/dev/null").c_str()) >> 8, 2);
+    EXPECT_EQ(std::system((exe + " " + common + url + " 2>/dev/null").c_str()) >> 8, 2);
     EXPECT_EQ(run(common + "carbonio+https://localhost", rb.password, err), 2) << err;
 }
 
@@ -96,7 +99,7 @@ TEST_F(cli_fixture, contacts_with_admin_and_password_file) {
     std::string err;
     const auto args = "contacts --dir " + dir.str() + " --accounts " + dir.str() + "/accounts.txt --admin " +
                       rb.admin + " --password-file " + dir.str() + "/admin.pw --report " + dir.str() +
-                      "/report.json --dest '" + rb.url + "{user}/contacts/'";
+                      "/report.json --dest '" + rb.tls_url + "{user}/contacts/' --ca-file " + rb.ca;
     EXPECT_EQ(run(args, "", err), 0) << err;
     auto r = report();
     EXPECT_EQ(r["stage"], "contacts");
@@ -140,9 +143,10 @@ struct retry_fixture : cli_fixture {
         argv.insert(argv.end(), fault_args.begin(), fault_args.end());
         arrival::test::proxy_process fault(argv, dir.str() + "/fault.log");
         std::string err;
+        // http-fault speaks plain HTTP: the password crosses loopback in cleartext, by choice.
         const auto url = "http://127.0.0.1:" + std::to_string(fault.port()) + "/";
         status = run("calendars --dir " + dir.str() + " --accounts " + dir.str() + "/accounts.txt --report " +
-                     dir.str() + "/report.json --dest " + url, rb.password, err);
+                     dir.str() + "/report.json --allow-cleartext --dest " + url, rb.password, err);
         output = err;
         log = fault.stop();
         return put_attempts(log);

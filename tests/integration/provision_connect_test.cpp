@@ -72,14 +72,14 @@ TEST(provision_connect, exit_statuses_for_credentials_reachability_and_usage) {
     d.write("wrong.pw", "not-the-password\n");
     d.write("right.pw", s.password + "\n");
     const auto f = quote(d.path("c.ldif"));
-    auto r = run(cli() + " " + f + " --ldap " + quote(s.url) + " --bind-dn " + quote(s.bind_dn) +
+    auto r = run(cli() + " " + f + " --ldap " + quote(s.url) + " --ca-file " + quote(s.ca) + " --bind-dn " + quote(s.bind_dn) +
                  " --bind-password-file " + quote(d.path("wrong.pw")));
     EXPECT_EQ(r.status, 6) << r.output;
     EXPECT_EQ(r.output.find("not-the-password"), std::string::npos);
-    r = run("env -u ARRIVAL_LDAP_PASSWORD " + cli() + " " + f + " --ldap " + quote(s.url) + " --bind-dn " +
+    r = run("env -u ARRIVAL_LDAP_PASSWORD " + cli() + " " + f + " --ldap " + quote(s.url) + " --ca-file " + quote(s.ca) + " --bind-dn " +
             quote(s.bind_dn) + " --bind-password-file " + quote(d.path("right.pw")));
     EXPECT_EQ(r.status, 0) << r.output;
-    r = run("env -u ARRIVAL_LDAP_PASSWORD " + cli() + " " + f + " --ldap " + quote(s.url) + " --bind-dn " +
+    r = run("env -u ARRIVAL_LDAP_PASSWORD " + cli() + " " + f + " --ldap " + quote(s.url) + " --ca-file " + quote(s.ca) + " --bind-dn " +
             quote(s.bind_dn));
     EXPECT_EQ(r.status, 2) << r.output;  // no password anywhere
     r = provision(s, f, "ldap://127.0.0.1:1");

@@ -93,9 +93,15 @@ inline std::string cli() { return quote(env("ARRIVAL_EXE")) + " provision"; }
 inline std::string ldif_gen() { return "python3 " + quote(env("ARRIVAL_LDIF_GEN")); }
 
 // `arrival provision ARGS --ldap URL --bind-dn DN` with the password from the environment.
+// ldap:// does StartTLS by default: the testbed's CA is added unless the test chooses its own TLS setup
+// (--ca-file, --starttls, --allow-cleartext, or another URL).
 inline run_result provision(const slapd_env& s, const std::string& args, const std::string& url = {}) {
+    const bool own_tls = !url.empty() || args.find("--ca-file") != std::string::npos ||
+                         args.find("--starttls") != std::string::npos ||
+                         args.find("--allow-cleartext") != std::string::npos;
     return run("ARRIVAL_LDAP_PASSWORD=" + quote(s.password) + " " + cli() + " " + args + " --ldap " +
-               quote(url.empty() ? s.url : url) + " --bind-dn " + quote(s.bind_dn));
+               quote(url.empty() ? s.url : url) + " --bind-dn " + quote(s.bind_dn) +
+               (own_tls ? "" : " --ca-file " + quote(s.ca)));
 }
 
 inline nlohmann::json read_json(const std::string& path) {

@@ -15,7 +15,7 @@ TEST(url, defaults_and_explicit_ports) {
     ASSERT_TRUE(u) << err;
     EXPECT_EQ(u->host, "mail.example.test");
     EXPECT_EQ(u->port, 143);
-    EXPECT_EQ(u->tls, tls_mode::starttls_if_offered);
+    EXPECT_EQ(u->tls, tls_mode::starttls_required);
     EXPECT_EQ(u->str(), "imap://mail.example.test:143");
 
     u = parse_imap_url("IMAPS://127.0.0.1:10993/", err);

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "engine/account_list.hpp"
+#include "engine/owner_only.hpp"
 #include "engine/pim/import_job.hpp"
 #include "engine/pim/import_report.hpp"
 #include "engine/progress.hpp"
@@ -86,6 +87,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     std::string carbonio_auth_mode = "delegate", admin_url, folder;
     unsigned jobs = 4, retries = 3, timeout = 120;
     bool insecure = false, quiet = false;
+    credential_flags credentials;
     app.add_option("--dir", dir, "directory holding one export per user, named after the source address")
         ->required();
     app.add_option("--accounts", accounts, "accounts file (address list, CSV source_user,dest_user, imapsync)")
@@ -111,6 +113,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     app.add_option("--report", report, "write a JSON report here");
     app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
     app.add_flag("--insecure", insecure, "do not verify the server's TLS certificate (testing only)");
+    add_credential_flags(app, credentials);
     app.add_option("--collection", collection,
                    std::string("name of the collection created when the user has none (default ") +
                        (calendars ? "calendar)" : "contacts)"));
@@ -165,6 +168,15 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                      stage);
         return exit_usage;
     }
+    // Every request carries a password (Basic, or the SOAP AuthRequest) or a token: never over plain http://
+    // unless asked, and refused before any connection.
+    for (const http::url* u : {&o.dest.url, o.dest.kind == pim::destination::type::carbonio ? &o.admin_url : nullptr}) {
+        if (u != nullptr && !u->tls && !credentials.allow_cleartext) {
+            std::fprintf(stderr, "arrival %s: %s\n", stage,
+                         cleartext_refusal(u->origin(), "is plain http:// (no TLS)").c_str());
+            return exit_tls_failed;
+        }
+    }
     if (o.dest.kind == pim::destination::type::dav && !admin.empty() &&
         o.dest.url.target.find("{user}") == std::string::npos) {
         std::fprintf(stderr,
@@ -197,6 +209,12 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
 
     const auto list = engine::load_account_list(accounts);
     std::vector<pim::import_user> users;
+    for (const auto& a : list.accounts) {
+        if (!a.dest_password.empty()) {
+            check_secret_file_mode(accounts);  // a password column makes it a password file
+            break;
+        }
+    }
     for (const auto& a : list.accounts) {
         pim::import_user u;
         u.source_user = a.source_user;
@@ -237,7 +255,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                  stage, t.users, t.ok, t.partial, t.failed, t.no_file, t.imported, t.existing, t.items_failed,
                  t.todo_skipped > 0 ? fmt::format(", {} VTODO not posted", t.todo_skipped).c_str() : "");
     if (!report.empty()) {
-        std::ofstream out(report, std::ios::binary | std::ios::trunc);
+        auto out = engine::open_owner_only(report);
         out << pim::report_json(kind, dest, results);
         if (!out) throw std::runtime_error("cannot write report " + report);
     }

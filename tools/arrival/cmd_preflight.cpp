@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/owner_only.hpp"
 #include "engine/preflight.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
@@ -64,7 +65,7 @@ int run_preflight(int argc, char** argv) {
     if (json) std::fputs((j.dump(2) + "\n").c_str(), stdout);
     else std::fputs(engine::describe(report).c_str(), stdout);
     if (!a.report_file.empty()) {
-        std::ofstream out(a.report_file, std::ios::trunc);
+        auto out = engine::open_owner_only(a.report_file);
         out << j.dump(2) << '\n';
         if (!out) {
             std::fprintf(stderr, "arrival preflight: cannot write report %s\n", a.report_file.c_str());

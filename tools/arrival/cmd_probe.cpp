@@ -44,6 +44,7 @@ struct probe_args {
     bool insecure = false;
     bool json = false;
     bool starttls = false;
+    credential_flags credentials;  // --allow-cleartext, --strict-permissions
     bool master_login = false;
     int timeout = 30;
 };
@@ -127,7 +128,9 @@ net::awaitable<void> probe(const probe_args& a, const imap::credentials& cred,
     auto url = imap::parse_imap_url(a.url, err);
     imap::connect_options opts;
     opts.url = *url;
-    if (a.starttls && opts.url.tls == imap::tls_mode::starttls_if_offered) opts.url.tls = imap::tls_mode::starttls_required;
+    if (a.credentials.allow_cleartext && !a.starttls && opts.url.tls == imap::tls_mode::starttls_required) {
+        opts.url.tls = imap::tls_mode::starttls_if_offered;
+    }
     opts.connect_timeout = std::chrono::seconds(a.timeout);
     opts.read_timeout = std::chrono::seconds(a.timeout);
     auto ex = co_await net::this_coro::executor;
@@ -310,7 +313,7 @@ int run_probe(int argc, char** argv) {
     CLI::App app{"arrival probe: log in to an IMAP server and list capabilities, namespaces and folders"};
     app.name("arrival probe");
     probe_args a;
-    app.add_option("url", a.url, "imap://host[:port] (STARTTLS when offered) or imaps://host[:port]")->required();
+    app.add_option("url", a.url, "imap://host[:port] (STARTTLS required) or imaps://host[:port]")->required();
     app.add_option("--user", a.user, "the mailbox to look at")->required();
     app.add_option("--admin", a.admin,
                    "log in as this administrator acting for --user (SASL PLAIN authorization identity)");
@@ -320,7 +323,8 @@ int run_probe(int argc, char** argv) {
                    "file whose first line is the password (of --admin when given); default: $ARRIVAL_PASSWORD");
     app.add_option("--ca-file", a.ca_file, "PEM file of CA certificates to trust instead of the system store");
     app.add_flag("--insecure", a.insecure, "do NOT verify the server certificate and host name");
-    app.add_flag("--starttls", a.starttls, "with imap://: fail unless the server offers STARTTLS");
+    app.add_flag("--starttls", a.starttls, "with imap://: fail unless the server offers STARTTLS (the default)");
+    add_credential_flags(app, a.credentials);
     app.add_flag("--json", a.json, "print one JSON object instead of text");
     app.add_option("--timeout", a.timeout, "seconds for connect and for each reply (default 30)")
         ->check(CLI::Range(1, 3600));

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "engine/owner_only.hpp"
 #include "provision/directory_model.hpp"
 #include "provision/ldap_writer.hpp"
 #include "provision/ldif_emitter.hpp"
@@ -39,7 +40,7 @@ constexpr const char* description =
     "4 LDAP server unreachable; 5 TLS failed; 6 bind refused; 7 unexpected server reply.";
 
 bool write_file(const std::string& path, const std::string& data) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    auto out = arrival::engine::open_owner_only(path);
     out << data;
     out.flush();
     return static_cast<bool>(out);
@@ -116,7 +117,9 @@ int run_provision(int argc, char** argv) {
     app.add_option("--bind-dn", bind_dn, "DN to bind as (simple bind)");
     app.add_option("--bind-password-file", password_file, "file holding the bind password (else ARRIVAL_LDAP_PASSWORD)")
         ->check(CLI::ExistingFile);
-    app.add_flag("--starttls", starttls, "upgrade ldap:// with StartTLS (must succeed)");
+    app.add_flag("--starttls", starttls, "upgrade ldap:// with StartTLS (must succeed; the default)");
+    credential_flags credentials;
+    add_credential_flags(app, credentials);
     app.add_option("--ca-file", ca_file, "PEM CA certificate(s) to verify the server with")->check(CLI::ExistingFile);
     app.add_flag("--insecure", insecure, "do NOT verify the server certificate");
     app.add_option("--emit", emit, "write slapadd-ready LDIF here (run slapadd only while slapd is stopped)");
@@ -188,6 +191,7 @@ int run_provision(int argc, char** argv) {
         lo.password = *password;
         lo.ca_file = ca_file;
         lo.starttls = starttls;
+        lo.allow_cleartext = credentials.allow_cleartext;
         lo.insecure = insecure;
         lo.window = window;
         if (insecure) std::fprintf(stderr, "arrival provision: WARNING: --insecure: the server certificate is NOT verified\n");
@@ -258,7 +262,7 @@ int run_provision(int argc, char** argv) {
         }
     }
     if (!emit.empty() && !check) {
-        std::ofstream out(emit, std::ios::binary | std::ios::trunc);
+        auto out = arrival::engine::open_owner_only(emit);
         if (out) pv::emit_ldif(plan.model, [&](std::string_view piece) { out.write(piece.data(), static_cast<std::streamsize>(piece.size())); });
         out.flush();
         if (!out) {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/owner_only.hpp"
 #include "engine/verify.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
@@ -53,7 +54,7 @@ int run_verify(int argc, char** argv) {
                  results.size(), static_cast<unsigned long long>(folders), static_cast<unsigned long long>(messages),
                  static_cast<unsigned long long>(missing), static_cast<unsigned long long>(failed), seconds);
     if (!a.report_file.empty()) {
-        std::ofstream out(a.report_file, std::ios::trunc);
+        auto out = engine::open_owner_only(a.report_file);
         out << engine::to_json(results, seconds).dump(2) << '\n';
         if (!out) {
             std::fprintf(stderr, "arrival verify: cannot write report %s\n", a.report_file.c_str());

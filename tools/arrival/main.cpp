@@ -5,6 +5,8 @@
 #include <exception>
 #include <string_view>
 
+#include <sys/resource.h>
+
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 
@@ -46,6 +48,9 @@ int main(int argc, char** argv) {
     // the whole run: Asio's sockets send with MSG_NOSIGNAL, but other writes (libldap, a closed stdout pipe)
     // would still raise SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
+    // The process holds admin passwords and Carbonio tokens: a crash must not write them into a core file.
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
     if (argc < 2) {
         print_usage(stderr);
         return exit_usage;

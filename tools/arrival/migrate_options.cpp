@@ -37,7 +37,8 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     app.add_option("--source-ca-file", a.source_ca_file, "trust this CA on the source only");
     app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only");
     app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
-    app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds");
+    app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds (the default)");
+    add_credential_flags(app, a.credentials);
     app.add_option("--dest-profile", a.dest_profile,
                    "what the destination accepts: auto (default: carbonio when its greeting, ID or CAPABILITY name "
                    "Zimbra/Carbonio), carbonio or generic; folder names map the same way in migrate and verify")
@@ -87,6 +88,7 @@ resolved_run resolve(const migrate_args& a) {
     j.dest.ca_file = a.dest_ca_file.empty() ? a.ca_file : a.dest_ca_file;
     j.source.insecure = j.dest.insecure = a.insecure;
     j.source.require_starttls = j.dest.require_starttls = a.starttls;
+    j.source.allow_cleartext = j.dest.allow_cleartext = a.credentials.allow_cleartext;
     j.source_admin = a.source_admin;
     j.dest_admin = a.dest_admin;
     if (auto p = read_secret(a.source_password_file, "ARRIVAL_SOURCE_PASSWORD")) j.source_password = engine::secret_string(std::move(*p));
@@ -119,6 +121,12 @@ resolved_run resolve(const migrate_args& a) {
         r.accounts = engine::load_account_list(a.accounts_file, fmt_);
     } catch (const std::runtime_error& e) {
         throw usage_error(e.what());
+    }
+    for (const auto& acc : r.accounts.accounts) {
+        if (!acc.source_password.empty() || !acc.dest_password.empty()) {
+            check_secret_file_mode(a.accounts_file);  // a password column makes it a password file
+            break;
+        }
     }
     // Every account needs a password on each side: its own, or the shared one.
     for (const auto& acc : r.accounts.accounts) {

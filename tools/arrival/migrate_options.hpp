@@ -12,6 +12,7 @@
 #include "engine/account_list.hpp"
 #include "engine/account_job.hpp"
 #include "engine/scheduler.hpp"
+#include "tools/arrival/secret.hpp"
 
 namespace arrival::cli {
 
@@ -20,6 +21,7 @@ struct migrate_args {
     std::string source_admin, dest_admin, source_password_file, dest_password_file;
     std::string ca_file, source_ca_file, dest_ca_file;
     bool insecure = false, starttls = false;
+    credential_flags credentials;  // --allow-cleartext, --strict-permissions
     std::vector<std::string> include, exclude;
     std::string dest_profile = "auto";                // --dest-profile auto|carbonio|generic
     std::optional<std::uint64_t> max_message_size;    // --max-message-size BYTES

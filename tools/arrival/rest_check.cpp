@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/pim/import_job.hpp"
+#include "tools/arrival/secret.hpp"
 
 namespace arrival::cli {
 
@@ -45,6 +46,12 @@ engine::side_check check_rest(const rest_check_args& a, const std::string& user,
         if (!u) return fail(engine::error_kind::protocol, fmt::format("--rest-admin-url {}: {}", a.admin_url, error));
         if (u->target == "/") u->target = "/service/admin/soap";
         o.admin_url = std::move(*u);
+    }
+    // The admin password (SOAP AuthRequest, or Basic) and the tokens: never over plain http:// unless asked.
+    for (const http::url* u : {&o.dest.url, &o.admin_url}) {
+        if (!u->tls && !job.dest.allow_cleartext) {
+            return fail(engine::error_kind::tls, cleartext_refusal(u->origin(), "is plain http:// (no TLS)"));
+        }
     }
     const auto r = pim::check_carbonio_access(o, user);
     if (r.status == pim::user_status::failed) {
