@@ -4,7 +4,7 @@
 //    (RFC 5322 §2.2.3), the first <...> token is taken (or, without brackets, the whole trimmed value),
 //    whitespace inside it is removed, the brackets are dropped, and the domain part (after the last '@') is
 //    lower-cased; the local part keeps its case (RFC 5322 says nothing about its case, servers differ).
-//    A value that is not a plain "<...>" (comments, quotes, no brackets) is read with the address grammar
+//    A value with comments or quoted strings is read with the address grammar
 //    instead (engine/header_meaning.hpp, mimetic): "(comment) <id@host>" is id@host. Plain ids never reach
 //    mimetic, so the common case costs one scan of the header block, as before.
 //  - Without one (or an empty one): 'G' + FNV-1a-128 of what Date, From and Subject mean plus the message
