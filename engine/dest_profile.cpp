@@ -67,6 +67,8 @@ std::string_view trim_java_space(std::string_view s) {
 // them (ImapPath.isCreatable); "Emailed Contacts" is its contacts folder 13 (FolderConstants), which IMAP
 // hides (zimbraImapDisplayMailFoldersOnly), so a mail folder of that name could not be selected either.
 constexpr std::array<std::string_view, 4> reserved_top = {"calendar", "contacts", "notebook", "emailed contacts"};
+// Where the subfolders of a top-level Junk go (FACTS.md §6 SPECIAL-USE: Junk gets \NoInferiors).
+constexpr std::string_view junk_children = "Junk folders";
 
 struct level_result {
     std::string name;
@@ -294,6 +296,12 @@ std::vector<adapted_path> adapt_folder_paths(dest_profile_kind kind, const std::
             if (src.size() != d) continue;
             n.own = carbonio_level(src.back(), d == 1);
             n.mapped = d == 1 ? levels{} : nodes.at(levels(src.begin(), src.end() - 1)).mapped;
+            if (n.mapped.size() == 1 && lower(n.mapped.front()) == "junk") {
+                // Carbonio's Junk has \NoInferiors (Folder.canContain refuses subfolders of Spam): what the
+                // source keeps below its junk folder goes below a folder of its own beside it.
+                n.mapped = {std::string(junk_children)};
+                n.own.reasons.emplace_back("Carbonio's Junk holds no subfolders (\\NoInferiors)");
+            }
             if (n.own.name != src.back() || !taken.emplace(n.mapped, lower(n.own.name)).second) {
                 renamed.emplace_back(&src, &n);
                 continue;
@@ -315,8 +323,9 @@ std::vector<adapted_path> adapt_folder_paths(dest_profile_kind kind, const std::
         // The reasons of the first level that changed: a child renamed only because its parent was says so.
         std::string why;
         for (std::size_t k = 1; k <= paths[i].size(); ++k) {
-            const auto& a = nodes.at(levels(paths[i].begin(), paths[i].begin() + static_cast<std::ptrdiff_t>(k)));
-            if (a.mapped.back() == paths[i][k - 1]) continue;
+            const levels prefix(paths[i].begin(), paths[i].begin() + static_cast<std::ptrdiff_t>(k));
+            const auto& a = nodes.at(prefix);
+            if (a.mapped == prefix) continue;
             for (const auto& r : a.own.reasons) why += (why.empty() ? "" : "; ") + r;
             if (k < paths[i].size()) why = fmt::format("its parent '{}' was renamed: {}", paths[i][k - 1], why);
             break;

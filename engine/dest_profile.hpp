@@ -11,7 +11,8 @@
 //    characters, DEL and U+FFFE/U+FFFF become '_'; trailing spaces (anything <= ' ') are trimmed, as the server
 //    would; "." and ".." become "_" and "__"; a level over 255 UTF-16 units is cut on a character boundary; a
 //    top-level Calendar / Contacts / Notebook (any case, surrounding spaces) becomes "<name> (mail)" and its
-//    subfolders follow. Siblings that end up equal (case-insensitively: Carbonio's folder names are) get
+//    subfolders follow; what would land below the top-level Junk (\NoInferiors on Carbonio) goes below
+//    "Junk folders" instead. Siblings that end up equal (case-insensitively: Carbonio's folder names are) get
 //    " (2)", " (3)", ... in source-name order, so the mapping depends on the source's folder list only: migrate,
 //    verify and every rerun map alike, whatever the destination holds already.
 //  - Keywords: engine/flag_map.hpp (map_flags with the profile's kind); then a message's flag list is cut so

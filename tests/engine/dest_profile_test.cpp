@@ -116,6 +116,18 @@ TEST(dest_profile, reserved_top_level_moves_with_its_subfolders) {
     EXPECT_NE(a[1].note.find("parent 'Contacts' was renamed"), std::string::npos) << a[1].note;
 }
 
+TEST(dest_profile, nothing_lands_below_junk) {
+    const auto a = adapt_folder_paths(dest_profile_kind::carbonio, {{"Junk"}, {"Junk", "Old"}, {"Junk", "x:y", "deep"}, {"Work", "Junk", "Sub"}});
+    EXPECT_EQ(levels_of(a, 0), (std::vector<std::string>{"Junk"}));
+    EXPECT_EQ(levels_of(a, 1), (std::vector<std::string>{"Junk folders", "Old"}));
+    EXPECT_EQ(levels_of(a, 2), (std::vector<std::string>{"Junk folders", "x_y", "deep"}));
+    EXPECT_EQ(levels_of(a, 3), (std::vector<std::string>{"Work", "Junk", "Sub"}));   // only the top-level Junk
+    // Any case: Carbonio compares the Spam folder's name without it.
+    EXPECT_EQ(levels_of(adapt_folder_paths(dest_profile_kind::carbonio, {{"junk", "a"}}), 0), (std::vector<std::string>{"Junk folders", "a"}));
+    EXPECT_NE(a[1].note.find("NoInferiors"), std::string::npos) << a[1].note;
+    EXPECT_TRUE(a[0].note.empty());
+}
+
 TEST(dest_profile, long_names_are_cut_on_characters_and_kept_apart) {
     // Two 261-character names that agree on their first 255: cut, then numbered apart.
     const std::string a1 = std::string(260, 'x') + "A", a2 = std::string(260, 'x') + "B";

@@ -125,6 +125,7 @@ TEST(migrate_carbonio, every_case_lands_without_a_refusal) {
         seed(*s, contacts, {plain("contacts@x")});
         seed(*s, contacts + "/Sub", {plain("contacts-sub@x")});
         seed(*s, long_name, {plain("long@x")});
+        seed(*s, "Junk/Old", {plain("junk-old@x")});   // Carbonio's Junk holds no subfolders
         s->logout();
     }
     constexpr std::int64_t jan_2040 = 2209032000;   // 2040-01-01T12:00:00Z
@@ -149,7 +150,7 @@ TEST(migrate_carbonio, every_case_lands_without_a_refusal) {
     EXPECT_EQ(acc["status"], "ok") << j.dump(2);
     EXPECT_EQ(acc["dest_profile"]["name"], "carbonio");
     EXPECT_EQ(acc["dest_profile"]["max_message_size"], 10'240'000);
-    EXPECT_EQ(j["totals"]["copied"], 30 + 3 + 8 + 5) << j.dump(2);
+    EXPECT_EQ(j["totals"]["copied"], 30 + 3 + 8 + 6) << j.dump(2);
     EXPECT_EQ(j["totals"]["failed"], 0);
     EXPECT_EQ(j["totals"]["too_large"], 1);
     const auto* inbox = folder_json(j, "INBOX");
@@ -176,6 +177,8 @@ TEST(migrate_carbonio, every_case_lands_without_a_refusal) {
     EXPECT_EQ((*folder_json(j, colon))["dest_folder"], "Projects_ 2024");
     EXPECT_EQ((*folder_json(j, quote))["renamed"]["from"], quote);
     EXPECT_EQ((*folder_json(j, quote))["dest_folder"], "Say _hi_");
+    ASSERT_NE(folder_json(j, "Junk/Old"), nullptr) << j.dump(2);
+    EXPECT_EQ((*folder_json(j, "Junk/Old"))["dest_folder"], "Junk folders/Old");
 
     EXPECT_TRUE(refusals_for(u, mark).empty()) << dump(refusals_for(u, mark));
 
@@ -188,6 +191,7 @@ TEST(migrate_carbonio, every_case_lands_without_a_refusal) {
         EXPECT_EQ(count_in(*d, "Contacts (mail)"), 1u);
         EXPECT_EQ(count_in(*d, "Contacts (mail)/Sub"), 1u);
         EXPECT_EQ(count_in(*d, long_name), 1u);
+        EXPECT_EQ(count_in(*d, "Junk folders/Old"), 1u);
         bool saw_name = false;
         for (const auto& m : read_folder(*d, "INBOX")) {
             for (const auto& f : m.flags) EXPECT_EQ(f.find(':'), std::string::npos) << f;

@@ -2,9 +2,12 @@
 // against the testbed's Radicale: option names, password only from file/env, exit statuses, JSON report.
 #include <sys/wait.h>
 
+#include <regex>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/pim_support.hpp"
+#include "tests/support/proxy_process.hpp"
 
 namespace arrival::pim::test {
 namespace {
@@ -105,6 +108,83 @@ TEST_F(cli_fixture, contacts_with_admin_and_password_file) {
     EXPECT_NE(err.find("users 1/1 done"), std::string::npos) << err;
     EXPECT_EQ(run(args, "", err), 0) << err;
     EXPECT_EQ(report()["users"][0]["skipped_existing"], 2);
+}
+
+// Transient HTTP failures, from tools/testbed/http-fault in front of Radicale: it answers the first PUTs
+// with an error, then passes everything through. Each attempt is a line of its log with its time, so the
+// waits between attempts are measured where the server sees them.
+struct attempt {
+    double at;
+    std::string verdict;   // "fail 503", "pass 201"
+    std::string path;
+};
+
+std::vector<attempt> put_attempts(const std::string& log) {
+    std::vector<attempt> out;
+    static const std::regex line(R"(http-fault: ([0-9.]+) ((?:fail|pass) \d+) PUT (\S+))");
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator(); ++it) {
+        out.push_back({std::stod((*it)[1].str()), (*it)[2].str(), (*it)[3].str()});
+    }
+    return out;
+}
+
+struct retry_fixture : cli_fixture {
+    // Imports recurring.ics (5 calendar objects) for `user` through an http-fault with `fault_args`.
+    std::vector<attempt> import_through_faults(const std::string& user, std::vector<std::string> fault_args) {
+        reset_user(rb, user);
+        dir.add(user, ".ics", "ics/recurring.ics");
+        dir.write("accounts.txt", user + "\n");
+        const auto hostport = rb.url.substr(rb.url.find("//") + 2, rb.url.find('/', rb.url.find("//") + 2) -
+                                                                      rb.url.find("//") - 2);
+        std::vector<std::string> argv{env("ARRIVAL_HTTP_FAULT"), "--print-port", "--target", hostport};
+        argv.insert(argv.end(), fault_args.begin(), fault_args.end());
+        arrival::test::proxy_process fault(argv, dir.str() + "/fault.log");
+        std::string err;
+        const auto url = "http://127.0.0.1:" + std::to_string(fault.port()) + "/";
+        status = run("calendars --dir " + dir.str() + " --accounts " + dir.str() + "/accounts.txt --report " +
+                     dir.str() + "/report.json --dest " + url, rb.password, err);
+        output = err;
+        log = fault.stop();
+        return put_attempts(log);
+    }
+    int status = -1;
+    std::string output, log;
+};
+
+// 503 with Retry-After: 2, twice: the third attempt of the same PUT succeeds, each retry waits the 2 s the
+// server asked for (the client's own back-off would have waited 0.5 s, then 1 s).
+TEST_F(retry_fixture, transient_503_is_retried_after_the_servers_retry_after) {
+    const auto a = import_through_faults("user144@example.test", {"--method", "PUT", "--fail", "2", "--retry-after", "2"});
+    EXPECT_EQ(status, 0) << output << log;
+    EXPECT_EQ(report()["users"][0]["imported"], 5) << output;
+    ASSERT_GE(a.size(), 3u) << log;
+    EXPECT_EQ(a[0].verdict, "fail 503");
+    EXPECT_EQ(a[1].verdict, "fail 503");
+    EXPECT_EQ(a[2].verdict, "pass 201") << log;
+    EXPECT_EQ(a[1].path, a[0].path);
+    EXPECT_EQ(a[2].path, a[0].path);
+    EXPECT_GE(a[1].at - a[0].at, 1.9) << log;
+    EXPECT_LT(a[1].at - a[0].at, 3.5) << log;
+    EXPECT_GE(a[2].at - a[1].at, 1.9) << log;
+    EXPECT_LT(a[2].at - a[1].at, 3.5) << log;
+    EXPECT_EQ(std::count_if(a.begin(), a.end(), [](const attempt& x) { return x.verdict == "pass 201"; }), 5) << log;
+}
+
+// Without Retry-After the waits double from --retries' back-off (0.5 s, 1 s, 2 s); 429 is transient too.
+TEST_F(retry_fixture, transient_429_without_retry_after_backs_off_doubling) {
+    const auto a = import_through_faults("user145@example.test",
+                                         {"--method", "PUT", "--fail", "3", "--status", "429", "--retry-after", "-1"});
+    EXPECT_EQ(status, 0) << output << log;
+    EXPECT_EQ(report()["users"][0]["imported"], 5) << output;
+    ASSERT_GE(a.size(), 4u) << log;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(a[i].verdict, "fail 429") << log;
+    EXPECT_EQ(a[3].verdict, "pass 201") << log;
+    const double expected[] = {0.5, 1.0, 2.0};
+    for (int i = 0; i < 3; ++i) {
+        const double gap = a[i + 1].at - a[i].at;
+        EXPECT_GE(gap, expected[i] * 0.9) << "wait " << i << "\n" << log;
+        EXPECT_LT(gap, expected[i] + 1.0) << "wait " << i << "\n" << log;
+    }
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ TEST(provision_changes, applied_online_to_the_destination_and_a_rerun_changes_no
     EXPECT_EQ(j["counts"]["deleted"], 2);    // cid and its signature (the child first)
     EXPECT_EQ(j["counts"]["modified"], 3);   // ann, bob, dan renamed
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     const auto ann = l.get("uid=ann" + people);
     EXPECT_EQ(ann.at("description"), (std::vector<std::string>{"first", "second"}));
     EXPECT_EQ(ann.at("sn"), std::vector<std::string>{"Annson"});
@@ -95,6 +96,7 @@ TEST(provision_changes, content_and_changes_in_one_file_write_the_end_state) {
     auto r = provision(s, quote(t.path("all.ldif")) + " --report " + quote(t.path("r.json")));
     ASSERT_EQ(r.status, 0) << r.output;
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     EXPECT_EQ(l.get("uid=ann" + people).at("description"), std::vector<std::string>{"final"});
     EXPECT_TRUE(l.get("uid=cid" + people).empty());
     EXPECT_TRUE(l.get("uid=dan" + people).empty());
@@ -125,6 +127,7 @@ TEST(provision_changes, a_change_that_breaks_an_entry_is_refused_before_any_writ
     EXPECT_NE(r.output.find("bad.ldif:12: uid=ghost" + people + ": changetype: modify: the entry is neither in the input "
                             "nor on the destination"), std::string::npos) << r.output;
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     EXPECT_EQ(l.get("uid=ann" + people).at("description"), std::vector<std::string>{"first"});  // not written
     EXPECT_EQ(l.get("uid=bob" + people).count("zimbraaccountstatus"), 1u);
 }
@@ -155,6 +158,7 @@ TEST(provision_changes, values_taken_on_the_destination_are_refused_and_its_doma
     EXPECT_NE(r.output.find("zimbraId " + d + "-bob already used on the destination by uid=bob" + people),
               std::string::npos) << r.output;
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     EXPECT_TRUE(l.get("uid=fay" + people).empty());
 }
 
@@ -178,6 +182,7 @@ TEST(provision_changes, delete_then_add_again_replaces_the_entry_and_a_rerun_cha
     EXPECT_EQ(j["counts"]["modified"], 1) << r.output;
     EXPECT_EQ(j["counts"]["failed"], 0) << r.output;
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     const auto ann = l.get("uid=ann" + people);
     EXPECT_EQ(ann.count("description"), 0u);  // the new record has none
     EXPECT_EQ(ann.at("cn"), std::vector<std::string>{"Ann Again"});

@@ -72,14 +72,14 @@ TEST(provision_connect, exit_statuses_for_credentials_reachability_and_usage) {
     d.write("wrong.pw", "not-the-password\n");
     d.write("right.pw", s.password + "\n");
     const auto f = quote(d.path("c.ldif"));
-    auto r = run(quote(cli()) + " " + f + " --ldap " + quote(s.url) + " --bind-dn " + quote(s.bind_dn) +
+    auto r = run(cli() + " " + f + " --ldap " + quote(s.url) + " --bind-dn " + quote(s.bind_dn) +
                  " --bind-password-file " + quote(d.path("wrong.pw")));
     EXPECT_EQ(r.status, 6) << r.output;
     EXPECT_EQ(r.output.find("not-the-password"), std::string::npos);
-    r = run("env -u ARRIVAL_LDAP_PASSWORD " + quote(cli()) + " " + f + " --ldap " + quote(s.url) + " --bind-dn " +
+    r = run("env -u ARRIVAL_LDAP_PASSWORD " + cli() + " " + f + " --ldap " + quote(s.url) + " --bind-dn " +
             quote(s.bind_dn) + " --bind-password-file " + quote(d.path("right.pw")));
     EXPECT_EQ(r.status, 0) << r.output;
-    r = run("env -u ARRIVAL_LDAP_PASSWORD " + quote(cli()) + " " + f + " --ldap " + quote(s.url) + " --bind-dn " +
+    r = run("env -u ARRIVAL_LDAP_PASSWORD " + cli() + " " + f + " --ldap " + quote(s.url) + " --bind-dn " +
             quote(s.bind_dn));
     EXPECT_EQ(r.status, 2) << r.output;  // no password anywhere
     r = provision(s, f, "ldap://127.0.0.1:1");
@@ -125,6 +125,7 @@ member: uid=jdoe,ou=people,dc=oldgeneric,dc=test
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_EQ(d.read("acc.csv"), "source_user,dest_user\njdoe@oldgeneric.test,jdoe@newgeneric.test\n");
     ldap_reader l(s);
+    ASSERT_TRUE(l.bound());  // login and search proven: an empty answer below means absent
     const auto a = l.get("uid=jdoe,ou=people,dc=newgeneric,dc=test");
     ASSERT_FALSE(a.empty()) << r.output;
     EXPECT_EQ(a.at("userpassword").at(0), "{SSHA}8cK3Pq6wY3Tn1rZyB4dKf0Zq9yQ1c2FsdA==");
@@ -156,7 +157,7 @@ TEST(provision_connect, emitted_ldif_loads_with_slapadd_into_a_fresh_database) {
     for (auto it = std::sregex_iterator(conf.begin(), conf.end(), include); it != std::sregex_iterator(); ++it) {
         schema_args += " --schema " + quote((*it)[1].str());
     }
-    auto r = run(quote(cli()) + " " + quote(d.path("z.ldif")) + schema_args + " --emit " + quote(d.path("out.ldif")));
+    auto r = run(cli() + " " + quote(d.path("z.ldif")) + schema_args + " --emit " + quote(d.path("out.ldif")));
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("slapd is stopped"), std::string::npos);
     // A scratch copy of the testbed's slapd.conf with its own database directory.

@@ -1,5 +1,5 @@
 // Shared by the provisioning integration tests: the testbed's slapd (from the environment; a missing
-// variable FAILS the test, it never skips), the `arrival provision` binary, the LDIF generator, a scratch
+// variable FAILS the test, it never skips), `arrival provision` (the arrival binary), the LDIF generator, a scratch
 // directory, and a small libldap reader to check what landed in the directory.
 #pragma once
 #include <gtest/gtest.h>
@@ -88,12 +88,13 @@ private:
     std::string dir_;
 };
 
-inline std::string cli() { return env("ARRIVAL_PROVISION_CLI"); }
+// `arrival provision`: the binary an admin runs (ARRIVAL_EXE from meson), as a shell command prefix.
+inline std::string cli() { return quote(env("ARRIVAL_EXE")) + " provision"; }
 inline std::string ldif_gen() { return "python3 " + quote(env("ARRIVAL_LDIF_GEN")); }
 
 // `arrival provision ARGS --ldap URL --bind-dn DN` with the password from the environment.
 inline run_result provision(const slapd_env& s, const std::string& args, const std::string& url = {}) {
-    return run("ARRIVAL_LDAP_PASSWORD=" + quote(s.password) + " " + quote(cli()) + " " + args + " --ldap " +
+    return run("ARRIVAL_LDAP_PASSWORD=" + quote(s.password) + " " + cli() + " " + args + " --ldap " +
                quote(url.empty() ? s.url : url) + " --bind-dn " + quote(s.bind_dn));
 }
 
@@ -107,56 +108,78 @@ using ldap_entry = std::map<std::string, std::vector<std::string>>;
 
 class ldap_reader {
 public:
+    // Logs in as the test's rootdn and proves that login and a search work (the subschema entry every slapd
+    // has), so an empty answer later means "not in the directory", never "could not ask": an unreachable
+    // or refusing LDAP fails the test instead of passing its "nothing was written" checks.
     explicit ldap_reader(const slapd_env& s) {
-        if (ldap_initialize(&ld_, s.url.c_str()) != LDAP_SUCCESS) return;
+        if (ldap_initialize(&ld_, s.url.c_str()) != LDAP_SUCCESS) {
+            ADD_FAILURE() << "ldap_initialize(" << s.url << ") failed";
+            return;
+        }
         int v = LDAP_VERSION3;
         ldap_set_option(ld_, LDAP_OPT_PROTOCOL_VERSION, &v);
         berval cred{static_cast<ber_len_t>(s.password.size()), const_cast<char*>(s.password.data())};
-        bound_ = ldap_sasl_bind_s(ld_, s.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr) ==
-                 LDAP_SUCCESS;
+        const int rc = ldap_sasl_bind_s(ld_, s.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+        if (rc != LDAP_SUCCESS) {
+            ADD_FAILURE() << "the test's own LDAP login to " << s.url << " as " << s.bind_dn
+                          << " failed: " << ldap_err2string(rc);
+            return;
+        }
+        bound_ = !search("cn=Subschema", LDAP_SCOPE_BASE, "(objectClass=subschema)").empty();
+        if (!bound_) ADD_FAILURE() << "the test's own LDAP search on " << s.url << " found no subschema entry";
     }
     ~ldap_reader() {
         if (ld_) ldap_unbind_ext_s(ld_, nullptr, nullptr);
     }
+    ldap_reader(const ldap_reader&) = delete;
+    ldap_reader& operator=(const ldap_reader&) = delete;
+    // Logged in, and a search answered.
     bool bound() const { return bound_; }
 
+    // The entry's attributes; empty when it does not exist. A failed search fails the test.
     ldap_entry get(const std::string& dn) {
-        ldap_entry out;
+        const auto found = search(dn, LDAP_SCOPE_BASE, "(objectClass=*)");
+        return found.empty() ? ldap_entry{} : found.front();
+    }
+
+    std::size_t count(const std::string& base, const std::string& filter) {
+        return search(base, LDAP_SCOPE_SUBTREE, filter).size();
+    }
+
+private:
+    // Every entry the search returns (none when the base does not exist: LDAP_NO_SUCH_OBJECT); any other
+    // outcome, including no login, is a test failure, not an empty answer.
+    std::vector<ldap_entry> search(const std::string& base, int scope, const std::string& filter) {
+        std::vector<ldap_entry> out;
+        if (ld_ == nullptr) {
+            ADD_FAILURE() << "no LDAP connection for the search of " << base;
+            return out;
+        }
         LDAPMessage* res = nullptr;
         const char* all[] = {"*", nullptr};
-        if (ldap_search_ext_s(ld_, dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", const_cast<char**>(all), 0, nullptr,
-                              nullptr, nullptr, 0, &res) == LDAP_SUCCESS) {
-            if (LDAPMessage* e = ldap_first_entry(ld_, res)) {
-                BerElement* ber = nullptr;
-                for (char* a = ldap_first_attribute(ld_, e, &ber); a; a = ldap_next_attribute(ld_, e, ber)) {
-                    std::string name(a);
-                    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                    if (berval** vals = ldap_get_values_len(ld_, e, a)) {
-                        for (int i = 0; vals[i]; ++i) out[name].emplace_back(vals[i]->bv_val, vals[i]->bv_len);
-                        ldap_value_free_len(vals);
-                    }
-                    ldap_memfree(a);
+        const int rc = ldap_search_ext_s(ld_, base.c_str(), scope, filter.c_str(), const_cast<char**>(all), 0, nullptr,
+                                         nullptr, nullptr, 0, &res);
+        if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+            ADD_FAILURE() << "the test's LDAP search of " << base << " " << filter << " failed: " << ldap_err2string(rc);
+        }
+        for (LDAPMessage* e = res ? ldap_first_entry(ld_, res) : nullptr; e; e = ldap_next_entry(ld_, e)) {
+            auto& entry = out.emplace_back();
+            BerElement* ber = nullptr;
+            for (char* a = ldap_first_attribute(ld_, e, &ber); a; a = ldap_next_attribute(ld_, e, ber)) {
+                std::string name(a);
+                for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (berval** vals = ldap_get_values_len(ld_, e, a)) {
+                    for (int i = 0; vals[i]; ++i) entry[name].emplace_back(vals[i]->bv_val, vals[i]->bv_len);
+                    ldap_value_free_len(vals);
                 }
-                if (ber) ber_free(ber, 0);
+                ldap_memfree(a);
             }
+            if (ber) ber_free(ber, 0);
         }
         ldap_msgfree(res);
         return out;
     }
 
-    std::size_t count(const std::string& base, const std::string& filter) {
-        LDAPMessage* res = nullptr;
-        const char* none[] = {"1.1", nullptr};
-        std::size_t n = 0;
-        if (ldap_search_ext_s(ld_, base.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), const_cast<char**>(none), 0,
-                              nullptr, nullptr, nullptr, 0, &res) == LDAP_SUCCESS) {
-            n = static_cast<std::size_t>(ldap_count_entries(ld_, res));
-        }
-        ldap_msgfree(res);
-        return n;
-    }
-
-private:
     LDAP* ld_ = nullptr;
     bool bound_ = false;
 };

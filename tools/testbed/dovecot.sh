@@ -19,6 +19,8 @@
 #   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_TLS_PORT   implicit-TLS IMAP port
 #   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_CONF       dovecot.conf of the instance (doveadm -c CONF ...)
 #   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_MAIL       mail root: a user's maildir is MAIL/<domain>/<local part>
+#   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_RAWLOG     mkdir RAWLOG/<user> (mode 0777): that user's sessions are logged
+#                                               there, one .in (client's bytes) and .out file per connection
 #   ARRIVAL_DOVECOT_{SRC,DST,LEGACY}_PUBLIC     the public namespace's maildir (rm -rf its contents resets it)
 #   ARRIVAL_DOVECOT_USER_PASSWORD               every user's password (random per start; test-only)
 #   ARRIVAL_DOVECOT_MASTER_USER / _PASSWORD     the master user and its password (random per start)
@@ -58,7 +60,7 @@ write_conf() {  # instance port tls_port
   local name=$1 port=$2 tls_port=$3 root=$base/$1
   local prefix="" sep="/" pub_prefix="Public/"
   if [ "$name" = legacy ]; then prefix="INBOX."; sep="."; pub_prefix="shared."; fi
-  mkdir -p "$root/run" "$root/state" "$root/mail"
+  mkdir -p "$root/run" "$root/state" "$root/mail" "$root/rawlog"
   chmod 711 "$root"
   chown mail:mail "$root/mail"
   cat > "$root/dovecot.conf" <<CONF
@@ -174,6 +176,9 @@ service stats {
 }
 protocol imap {
   mail_max_userip_connections = 1000
+  # A test that wants to see the commands a client sent creates RAWLOG/<user> (writable by "mail");
+  # Dovecot then writes each session's traffic there (*.in = client to server). No directory, no log.
+  rawlog_dir = $root/rawlog/%u
 }
 # Used only by the users whose userdb fields load the quota plugin (see the users file).
 plugin {
@@ -259,6 +264,7 @@ start() {
     up=${name^^}
     env+=("ARRIVAL_DOVECOT_${up}_PORT=$port" "ARRIVAL_DOVECOT_${up}_TLS_PORT=$tls_port"
           "ARRIVAL_DOVECOT_${up}_CONF=$base/$name/dovecot.conf" "ARRIVAL_DOVECOT_${up}_MAIL=$base/$name/mail"
+          "ARRIVAL_DOVECOT_${up}_RAWLOG=$base/$name/rawlog"
           "ARRIVAL_DOVECOT_${up}_PUBLIC=$base/$name/public")
     i=$((i + 1))
   done

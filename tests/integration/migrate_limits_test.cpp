@@ -1,0 +1,181 @@
+// What `arrival migrate` promises about the work and resources it takes, checked from outside the process
+// against the testbed Dovecots: an unchanged folder is skipped without a FETCH (Dovecot's rawlog of the
+// source user), the connection caps hold (clients counted by tools/testbed/tcp-proxy), bodies over 1 MB
+// live in unlinked spill files (arrival's /proc/PID/fd while it runs). Users: user166..user169, user158, user159 (migrate_carbonio has 160-165).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "tests/integration/migrate_cli_support.hpp"
+
+namespace imap_test {
+namespace {
+
+// ---- FETCH commands the source received, from Dovecot's rawlog ----------------------------------------
+
+// Empties (and creates) the user's rawlog directory on SRC: from now on each session of the user leaves a
+// *.in file there with every byte the client sent.
+fs::path start_rawlog(const std::string& u) {
+    const fs::path d = fs::path(env("ARRIVAL_DOVECOT_SRC_RAWLOG")) / u;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    ::chmod(d.c_str(), 0777);   // the mail processes run as "mail"
+    return d;
+}
+
+// Commands named `verbs` (a regex alternative, e.g. "FETCH|EXAMINE|SELECT"; UID forms included) in the
+// client's side of every logged session (each rawlog line starts with its time: "1796435507.16 A4 UID FETCH").
+int commands(const fs::path& rawlog, const std::string& verbs) {
+    const std::regex command("(^|\n)[0-9.]+ \\S+ (UID )?(" + verbs + ") ", std::regex::icase);
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(rawlog)) {
+        if (e.path().extension() != ".in") continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::string text = ss.str();
+        n += static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), command), std::sregex_iterator()));
+    }
+    return n;
+}
+
+int logged_sessions(const fs::path& rawlog) {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(rawlog)) n += e.path().extension() == ".in";
+    return n;
+}
+
+TEST(migrate_limits, unchanged_folder_is_skipped_without_fetching) {
+    const auto u = user(166);
+    reset("src", u);
+    reset("dst", u);
+    seed(u, sample_mailbox("l160", 12, 6));
+    temp_dir dir;
+    auto rawlog = start_rawlog(u);
+    auto r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_GT(commands(rawlog, "FETCH"), 0) << "the rawlog saw no FETCH of the first run: it proves nothing";
+    EXPECT_GT(commands(rawlog, "EXAMINE|SELECT"), 0);
+
+    // Rerun, nothing changed: the source is asked for STATUS only, no folder is even opened. (Without the
+    // skip, the re-plan EXAMINEs every folder: 7 EXAMINEs, still no FETCH, since no UID is new.)
+    rawlog = start_rawlog(u);
+    r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_GT(logged_sessions(rawlog), 0) << "no session was logged";
+    EXPECT_GT(commands(rawlog, "STATUS"), 0);
+    EXPECT_EQ(commands(rawlog, "FETCH"), 0) << "an unchanged rerun fetched from the source";
+    EXPECT_EQ(commands(rawlog, "EXAMINE|SELECT"), 0) << "an unchanged rerun opened a source folder";
+    const auto* a = account_in(r.report, u);
+    ASSERT_NE(a, nullptr) << r.report.dump(2);
+    EXPECT_EQ((*a)["copied"], 0);
+    for (const auto& f : (*a)["folders"]) EXPECT_EQ(f.value("note", ""), "unchanged since the last run") << f.dump();
+
+    // A new message in one folder: that folder is fetched again, and only it arrives.
+    seed(u, {{"INBOX", false, {{make_message("l160-late", 1500), {}}}}});
+    rawlog = start_rawlog(u);
+    r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_GT(commands(rawlog, "FETCH"), 0);
+    a = account_in(r.report, u);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ((*a)["copied"], 1);
+    fs::remove_all(rawlog);
+}
+
+// ---- connection caps, counted at tcp-proxy ---------------------------------------------------------
+
+int most_clients_at_once(const std::string& proxy_log) {
+    static const std::regex most(R"(at most (\d+) clients connected at once)");
+    std::smatch m;
+    if (!std::regex_search(proxy_log, m, most)) return -1;
+    return std::stoi(m[1].str());
+}
+
+// Four accounts, --jobs 4: each cap holds on its own side (the other side's cap is left wide, since an
+// account needs a slot on both sides and the narrower cap would bound both).
+TEST(migrate_limits, connection_caps_are_never_exceeded) {
+    const std::vector<std::string> users{user(167), user(168), user(169), user(158)};
+    for (const auto& u : users) {
+        reset("src", u);
+        seed(u, sample_mailbox("l" + u.substr(4, 3), 12, 6));
+    }
+    for (const auto& [src_cap, dst_cap] : {std::pair{2, 4}, std::pair{4, 1}}) {
+        for (const auto& u : users) reset("dst", u);
+        temp_dir dir;
+        tcp_proxy src("SRC", {}, dir.path / "src.log");
+        tcp_proxy dst("DST", {}, dir.path / "dst.log");
+        const auto r = migrate(dir, users, src.port(), dst.port(),
+                               fmt::format("--max-source-connections {} --max-dest-connections {}", src_cap, dst_cap));
+        const auto src_log = src.stop(), dst_log = dst.stop();
+        EXPECT_EQ(r.status, 0) << r.output;
+        EXPECT_EQ(r.report["totals"]["copied"], 4 * (12 + 2 + 6)) << r.output;
+        const int at_src = most_clients_at_once(src_log), at_dst = most_clients_at_once(dst_log);
+        EXPECT_GE(at_src, 1) << src_log;
+        EXPECT_GE(at_dst, 1) << dst_log;
+        EXPECT_LE(at_src, src_cap) << src_log;
+        EXPECT_LE(at_dst, dst_cap) << dst_log;
+    }
+}
+
+// ---- spill files -----------------------------------------------------------------------------------
+
+// A message of exactly `size` bytes.
+std::string message_of_size(const std::string& id, std::size_t size) {
+    std::string m = "Message-ID: <" + id + "@arrival.test>\r\nDate: Tue, 2 Jan 2024 10:00:00 +0100\r\n"
+                    "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: " + id +
+                    "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n";
+    const std::string line = std::string(76, 'x') + "\r\n";
+    while (m.size() + line.size() <= size) m += line;
+    m += std::string(size - m.size(), 'y');
+    return m;
+}
+
+struct spill_watch {
+    fs::path dir;
+    std::set<std::string> seen;      // spill files arrival held open, as /proc/PID/fd names them
+    std::set<std::string> visible;   // anything ever listed in the spill directory
+    void operator()(pid_t pid) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "fd", ec)) {
+            const auto target = fs::read_symlink(e.path(), ec);
+            if (!ec && target.string().starts_with(dir.string() + "/")) seen.insert(target.string());
+        }
+        for (const auto& e : fs::directory_iterator(dir, ec)) visible.insert(e.path().string());
+    }
+};
+
+// The spill threshold is 1 MiB (1048576 bytes): a body of exactly that stays in memory, one byte more goes
+// to a file in --spill-dir that is unlinked at once (never listed there, held open as "(deleted)").
+TEST(migrate_limits, bodies_over_1_mb_spill_to_unlinked_files) {
+    const auto u = user(159);
+    reset("src", u);
+    seed(u, {{"AtThreshold", false, {{message_of_size("l165-at", 1 << 20), {}}}},
+             {"OverThreshold", false, {{message_of_size("l165-over", (1 << 20) + 1), {}}}}});
+    for (const auto& [folder, spills] : {std::pair{"AtThreshold", false}, std::pair{"OverThreshold", true}}) {
+        reset("dst", u);
+        temp_dir dir;
+        const fs::path spill_dir = dir.path / "spill";
+        fs::create_directories(spill_dir);
+        // 100 ms each way on DST: the APPEND of the body takes a few round trips, long enough to be seen.
+        tcp_proxy dst("DST", {"--delay-ms", "100"}, dir.path / "dst.log");
+        spill_watch w{spill_dir, {}, {}};
+        const auto r = migrate(dir, {u}, port_of("SRC"), dst.port(),
+                               fmt::format("--include '^{}$' --spill-dir {}", folder, spill_dir.string()), std::ref(w));
+        EXPECT_EQ(r.status, 0) << r.output;
+        EXPECT_EQ(r.report["totals"]["copied"], 1) << r.output;
+        EXPECT_TRUE(w.visible.empty()) << folder << ": a spill file was visible in " << spill_dir << ": "
+                                       << *w.visible.begin();
+        if (spills) {
+            ASSERT_FALSE(w.seen.empty()) << "no spill file seen for a body of 1 MiB + 1";
+            for (const auto& s : w.seen) EXPECT_TRUE(s.ends_with(" (deleted)")) << s;
+        } else {
+            EXPECT_TRUE(w.seen.empty()) << "a body of exactly 1 MiB was spilled: " << *w.seen.begin();
+        }
+    }
+}
+
+}  // namespace
+}  // namespace imap_test
