@@ -1,0 +1,350 @@
+#include "engine/header_meaning.hpp"
+
+#include <iconv.h>
+
+#include <cerrno>
+#include <iterator>
+#include <string>
+
+#include <mimetic/codec/base64.h>
+#include <mimetic/codec/code.h>
+#include <mimetic/rfc822/datetime.h>
+#include <mimetic/rfc822/mailbox.h>
+#include <mimetic/rfc822/mailboxlist.h>
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+#include <unicode/utf8.h>
+
+namespace arrival::engine {
+
+namespace {
+
+bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lower(std::string s) {
+    for (char& c : s) c = lower_ascii(c);
+    return s;
+}
+
+std::string collapse_ws(std::string_view v) {
+    std::string out;
+    bool pending = false;
+    for (char c : v) {
+        if (is_ws(c)) {
+            pending = !out.empty();
+            continue;
+        }
+        if (pending) out.push_back(' ');
+        pending = false;
+        out.push_back(c);
+    }
+    return out;
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+    const auto n = static_cast<std::int32_t>(s.size());
+    for (std::int32_t i = 0; i < n;) {
+        UChar32 c;
+        U8_NEXT(p, i, n, c);
+        if (c < 0) return false;
+    }
+    return true;
+}
+
+// NFC of valid UTF-8; anything else (or an ICU failure) is returned unchanged, never replaced by U+FFFD:
+// two different undecodable subjects must keep different keys.
+std::string nfc(std::string s) {
+    if (!valid_utf8(s)) return s;
+    UErrorCode ec = U_ZERO_ERROR;
+    const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(ec);
+    if (U_FAILURE(ec) || n == nullptr) return s;
+    if (n->isNormalizedUTF8(icu::StringPiece(s.data(), static_cast<std::int32_t>(s.size())), ec) && U_SUCCESS(ec)) return s;
+    ec = U_ZERO_ERROR;
+    std::string out;
+    icu::StringByteSink<std::string> sink(&out);
+    n->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<std::int32_t>(s.size())), sink, nullptr, ec);
+    return U_SUCCESS(ec) ? out : s;
+}
+
+// Bytes in `charset` to UTF-8 through iconv; nullopt when iconv does not know the charset or the bytes are
+// not valid in it.
+std::optional<std::string> to_utf8(const std::string& charset, const std::string& bytes) {
+    const std::string cs = lower(charset);
+    if (cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii") {
+        if (valid_utf8(bytes)) return bytes;
+        return std::nullopt;
+    }
+    iconv_t cd = iconv_open("UTF-8", charset.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+    std::string out(bytes.size() * 4 + 16, '\0');
+    char* in = const_cast<char*>(bytes.data());
+    std::size_t in_left = bytes.size();
+    char* o = out.data();
+    std::size_t out_left = out.size();
+    const std::size_t r = iconv(cd, &in, &in_left, &o, &out_left);
+    iconv_close(cd);
+    if (r == static_cast<std::size_t>(-1) || in_left != 0) return std::nullopt;
+    out.resize(out.size() - out_left);
+    return out;
+}
+
+struct encoded_word {
+    std::string charset;   // without an RFC 2231 "*language" suffix
+    std::string bytes;     // decoded, still in `charset`
+    std::size_t end = 0;   // one past the closing "?="
+};
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+// The value without RFC 5322 comments ("(...)", nested, with quoted-pairs), quoted strings kept as they are;
+// an unclosed comment runs to the end.
+std::string without_comments(std::string_view v) {
+    std::string out;
+    int depth = 0;
+    bool quoted = false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if ((quoted || depth > 0) && c == '\\' && i + 1 < v.size()) {
+            if (depth == 0) {
+                out.push_back(c);
+                out.push_back(v[i + 1]);
+            }
+            ++i;
+        } else if (depth == 0 && c == '"') {
+            quoted = !quoted;
+            out.push_back(c);
+        } else if (!quoted && c == '(') {
+            ++depth;
+            out.push_back(' ');
+        } else if (!quoted && depth > 0 && c == ')') {
+            --depth;
+        } else if (depth == 0) {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+bool base64_text(std::string_view t) noexcept {
+    for (char c : t) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+            return false;
+    }
+    return true;
+}
+
+// An encoded word starting at s[pos] ("=?charset?B|Q?text?="), decoded to bytes. The text is checked
+// against its encoding's alphabet first: mimetic's Base64 decoder indexes its table with any byte.
+std::optional<encoded_word> read_encoded_word(std::string_view s, std::size_t pos) {
+    if (s.compare(pos, 2, "=?") != 0) return std::nullopt;
+    const auto q1 = s.find('?', pos + 2);
+    if (q1 == std::string_view::npos || q1 + 2 >= s.size() || s[q1 + 2] != '?') return std::nullopt;
+    const char enc = lower_ascii(s[q1 + 1]);
+    if (enc != 'b' && enc != 'q') return std::nullopt;
+    const auto text_begin = q1 + 3;
+    const auto close = s.find("?=", text_begin);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view text = s.substr(text_begin, close - text_begin);
+    std::string_view charset = s.substr(pos + 2, q1 - pos - 2);
+    if (const auto star = charset.find('*'); star != std::string_view::npos) charset = charset.substr(0, star);
+    if (charset.empty()) return std::nullopt;
+    for (char c : text) {
+        if (is_ws(c) || static_cast<unsigned char>(c) >= 0x7f || static_cast<unsigned char>(c) < 0x20) return std::nullopt;
+    }
+    encoded_word w;
+    w.charset.assign(charset);
+    w.end = close + 2;
+    if (enc == 'b') {
+        if (!base64_text(text)) return std::nullopt;
+        mimetic::Base64::Decoder dec;
+        mimetic::decode(text.begin(), text.end(), dec, std::back_inserter(w.bytes));
+    } else {
+        // RFC 2047 §4.2: "_" is a space, "=XX" a byte. Not mimetic's QP decoder: that one applies body
+        // rules (trailing whitespace, soft line breaks) and turns "a_" into "a=".
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '_') {
+                w.bytes.push_back(' ');
+            } else if (text[i] == '=') {
+                const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+                const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+                if (hi < 0 || lo < 0) return std::nullopt;
+                w.bytes.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+            } else {
+                w.bytes.push_back(text[i]);
+            }
+        }
+    }
+    return w;
+}
+
+}  // namespace
+
+std::string unstructured_meaning(std::string_view value) {
+    std::string out;
+    std::string run_charset;   // the charset of the pending run of adjacent encoded words
+    std::string run_bytes;
+    std::string run_raw;       // the run as written, for when the charset is unknown
+    auto flush = [&] {
+        if (run_raw.empty()) return;
+        if (auto u = to_utf8(run_charset, run_bytes)) out += *u;
+        else out += run_raw;
+        run_charset.clear();
+        run_bytes.clear();
+        run_raw.clear();
+    };
+    std::size_t i = 0;
+    while (i < value.size()) {
+        if (value[i] == '=' && i + 1 < value.size() && value[i + 1] == '?') {
+            if (auto w = read_encoded_word(value, i)) {
+                if (!run_raw.empty() && lower(w->charset) != lower(run_charset)) flush();
+                run_charset = w->charset;
+                run_bytes += w->bytes;
+                run_raw.append(value.substr(i, w->end - i));
+                i = w->end;
+                // Whitespace between two encoded words is not part of the text (§6.2).
+                std::size_t j = i;
+                while (j < value.size() && is_ws(value[j])) ++j;
+                if (j < value.size() && read_encoded_word(value, j)) i = j;
+                continue;
+            }
+        }
+        flush();
+        out.push_back(value[i]);
+        ++i;
+    }
+    flush();
+    return collapse_ws(nfc(std::move(out)));
+}
+
+std::string address_list_meaning(std::string_view value) {
+    std::string out;
+    try {
+        // mimetic reads neither folding nor every comment placement; both are gone before it sees the value.
+        const mimetic::MailboxList list{collapse_ws(without_comments(value))};
+        for (const auto& m : list) {
+            const std::string local = m.mailbox();
+            const std::string domain = m.domain();
+            if (local.empty()) continue;
+            if (!out.empty()) out += ',';
+            out += local;
+            if (!domain.empty()) {
+                out += '@';
+                out += lower(domain);
+            }
+        }
+    } catch (...) {
+        return {};
+    }
+    return out;
+}
+
+namespace {
+
+// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// The zone of a date-time: the token after the time ("hh:mm[:ss]"). Numeric "+hhmm"/"-hhmm", or one of RFC
+// 5322 §4.3's obsolete names; any other name (military letters, "CEST") is "-0000", i.e. UTC. Read here and
+// not through mimetic::DateTime::Zone, whose name table gives PST as +0100. nullopt for a malformed number.
+std::optional<int> zone_offset_seconds(std::string_view v) {
+    std::size_t pos = 0;
+    bool after_time = false;
+    while (pos < v.size()) {
+        while (pos < v.size() && v[pos] == ' ') ++pos;
+        auto end = v.find(' ', pos);
+        if (end == std::string_view::npos) end = v.size();
+        const std::string_view tok = v.substr(pos, end - pos);
+        pos = end;
+        if (tok.empty()) continue;
+        if (!after_time) {
+            after_time = tok.find(':') != std::string_view::npos;
+            continue;
+        }
+        if (tok[0] == '+' || tok[0] == '-') {
+            if (tok.size() != 5) return std::nullopt;
+            int n[4];
+            for (int i = 0; i < 4; ++i) {
+                const char c = tok[static_cast<std::size_t>(i) + 1];
+                if (c < '0' || c > '9') return std::nullopt;
+                n[i] = c - '0';
+            }
+            const int hours = n[0] * 10 + n[1];
+            const int minutes = n[2] * 10 + n[3];
+            if (hours > 23 || minutes > 59) return std::nullopt;
+            return (tok[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+        }
+        static constexpr std::pair<std::string_view, int> names[] = {
+            {"ut", 0}, {"gmt", 0}, {"utc", 0}, {"est", -5}, {"edt", -4}, {"cst", -6}, {"cdt", -5},
+            {"mst", -7}, {"mdt", -6}, {"pst", -8}, {"pdt", -7},
+        };
+        const std::string name = lower(std::string(tok));
+        for (const auto& [n, h] : names) {
+            if (name == n) return h * 3600;
+        }
+        return 0;
+    }
+    return after_time ? std::optional<int>(0) : std::nullopt;
+}
+
+unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+    static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+}  // namespace
+
+std::optional<std::int64_t> date_meaning(std::string_view value) {
+    const std::string v = collapse_ws(without_comments(value));
+    const auto offset = zone_offset_seconds(v);   // also: no time of day, no date (mimetic would say 1970)
+    if (!offset) return std::nullopt;
+    try {
+        const mimetic::DateTime d{v};
+        std::int64_t year = d.year();
+        if (year >= 0 && year < 50) year += 2000;
+        else if (year >= 50 && year < 1000) year += 1900;
+        const int month = d.month().ordinal();
+        const int day = d.day();
+        if (year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 ||
+            static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)))
+            return std::nullopt;
+        if (d.hour() < 0 || d.hour() > 23 || d.minute() < 0 || d.minute() > 59 || d.second() < 0 || d.second() > 60)
+            return std::nullopt;
+        const std::int64_t t = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+                               d.hour() * 3600 + d.minute() * 60 + d.second() - *offset;
+        // mimetic answers 1970-01-01 for what it cannot read, and no mail predates 1971: not a date.
+        if (t < 365 * 86400) return std::nullopt;
+        return t;
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+std::string message_id_meaning(std::string_view value) {
+    try {
+        const mimetic::Mailbox m{collapse_ws(without_comments(value))};
+        const std::string local = m.mailbox();
+        const std::string domain = m.domain();
+        if (local.empty() || domain.empty()) return {};
+        return local + '@' + lower(domain);
+    } catch (...) {
+        return {};
+    }
+}
+
+}  // namespace arrival::engine
