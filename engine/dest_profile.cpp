@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "protocol/internal_date.hpp"
+
 namespace arrival::engine {
 
 namespace {
@@ -136,36 +138,6 @@ std::string numbered(std::string_view base, unsigned n) {
     return out + suffix;
 }
 
-constexpr const char* months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
-
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool read_number(std::string_view s, std::size_t& pos, std::size_t digits, int& out) {
-    if (pos + digits > s.size()) return false;
-    out = 0;
-    for (std::size_t i = 0; i < digits; ++i) {
-        const char c = s[pos + i];
-        if (c < '0' || c > '9') return false;
-        out = out * 10 + (c - '0');
-    }
-    pos += digits;
-    return true;
-}
-
-bool expect(std::string_view s, std::size_t& pos, char c) {
-    if (pos >= s.size() || s[pos] != c) return false;
-    ++pos;
-    return true;
-}
-
 }  // namespace
 
 std::string_view to_string(dest_profile_kind k) noexcept {
@@ -227,27 +199,12 @@ dest_profile dest_profile::make(dest_profile_kind kind, std::optional<std::uint6
 }
 
 std::optional<std::int64_t> internaldate_epoch(std::string_view s) {
-    // date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE (RFC 3501 §9)
-    while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.remove_prefix(1);
+    // As FETCHed or written in a command: the quotes and a leading space of a one-digit day are optional.
+    while (!s.empty() && s.front() == '"') s.remove_prefix(1);
     if (!s.empty() && s.back() == '"') s.remove_suffix(1);
-    std::size_t pos = 0;
-    int day = 0, year = 0, hh = 0, mm = 0, ss = 0, zh = 0, zm = 0;
-    const std::size_t day_digits = s.size() > 1 && s[1] == '-' ? 1 : 2;
-    if (!read_number(s, pos, day_digits, day) || !expect(s, pos, '-') || pos + 3 > s.size()) return std::nullopt;
-    const auto mon = lower(s.substr(pos, 3));
-    const auto m = std::find(std::begin(months), std::end(months), mon);
-    if (m == std::end(months)) return std::nullopt;
-    pos += 3;
-    if (!expect(s, pos, '-') || !read_number(s, pos, 4, year) || !expect(s, pos, ' ') || !read_number(s, pos, 2, hh) ||
-        !expect(s, pos, ':') || !read_number(s, pos, 2, mm) || !expect(s, pos, ':') || !read_number(s, pos, 2, ss) ||
-        !expect(s, pos, ' ') || pos >= s.size() || (s[pos] != '+' && s[pos] != '-')) {
-        return std::nullopt;
-    }
-    const int sign = s[pos++] == '-' ? -1 : 1;
-    if (!read_number(s, pos, 2, zh) || !read_number(s, pos, 2, zm) || pos != s.size()) return std::nullopt;
-    if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
-    const auto days = days_from_civil(year, static_cast<unsigned>(m - std::begin(months) + 1), static_cast<unsigned>(day));
-    return days * 86400 + hh * 3600 + mm * 60 + ss - sign * (zh * 3600 + zm * 60);
+    imap::internal_date d;
+    if (imap::parse_internal_date(s, d)) return std::nullopt;
+    return d.to_unix();
 }
 
 message_decision decide_message(const dest_profile& p, std::uint64_t size, std::string_view internaldate) {

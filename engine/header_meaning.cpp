@@ -13,7 +13,10 @@
 #include <mimetic/rfc822/mailboxlist.h>
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
+
 #include <unicode/utf8.h>
+
+#include "protocol/internal_date.hpp"
 
 namespace arrival::engine {
 
@@ -248,16 +251,6 @@ std::string address_list_meaning(std::string_view value) {
 
 namespace {
 
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 // The zone of a date-time: the token after the time ("hh:mm[:ss]"). Numeric "+hhmm"/"-hhmm", or one of RFC
 // 5322 §4.3's obsolete names; any other name (military letters, "CEST") is "-0000", i.e. UTC. Read here and
 // not through mimetic::DateTime::Zone, whose name table gives PST as +0100. nullopt for a malformed number.
@@ -325,8 +318,8 @@ std::optional<std::int64_t> date_meaning(std::string_view value) {
             return std::nullopt;
         if (d.hour() < 0 || d.hour() > 23 || d.minute() < 0 || d.minute() > 59 || d.second() < 0 || d.second() > 60)
             return std::nullopt;
-        const std::int64_t t = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-                               d.hour() * 3600 + d.minute() * 60 + d.second() - *offset;
+        const imap::internal_date utc{static_cast<int>(year), month, day, d.hour(), d.minute(), d.second(), 0};
+        const std::int64_t t = utc.to_unix() - *offset;
         // mimetic answers 1970-01-01 for what it cannot read, and no mail predates 1971: not a date.
         if (t < 365 * 86400) return std::nullopt;
         return t;
