@@ -30,20 +30,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-std::string collapse_ws(std::string_view v) {
-    std::string out;
-    bool pending = false;
-    for (char c : v) {
-        if (is_ws(c)) {
-            pending = !out.empty();
-            continue;
-        }
-        if (pending) out.push_back(' ');
-        pending = false;
-        out.push_back(c);
-    }
-    return out;
-}
 
 bool valid_utf8(std::string_view s) noexcept {
     const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
@@ -190,6 +176,21 @@ std::optional<encoded_word> read_encoded_word(std::string_view s, std::size_t po
 
 }  // namespace
 
+std::string collapse_whitespace(std::string_view v) {
+    std::string out;
+    bool pending = false;
+    for (char c : v) {
+        if (is_ws(c)) {
+            pending = !out.empty();
+            continue;
+        }
+        if (pending) out.push_back(' ');
+        pending = false;
+        out.push_back(c);
+    }
+    return out;
+}
+
 std::string unstructured_meaning(std::string_view value) {
     std::string out;
     std::string run_charset;   // the charset of the pending run of adjacent encoded words
@@ -224,14 +225,14 @@ std::string unstructured_meaning(std::string_view value) {
         ++i;
     }
     flush();
-    return collapse_ws(nfc(std::move(out)));
+    return collapse_whitespace(nfc(std::move(out)));
 }
 
 std::string address_list_meaning(std::string_view value) {
     std::string out;
     try {
         // mimetic reads neither folding nor every comment placement; both are gone before it sees the value.
-        const mimetic::MailboxList list{collapse_ws(without_comments(value))};
+        const mimetic::MailboxList list{collapse_whitespace(without_comments(value))};
         for (const auto& m : list) {
             const std::string local = m.mailbox();
             const std::string domain = m.domain();
@@ -303,7 +304,7 @@ unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
 }  // namespace
 
 std::optional<std::int64_t> date_meaning(std::string_view value) {
-    const std::string v = collapse_ws(without_comments(value));
+    const std::string v = collapse_whitespace(without_comments(value));
     const auto offset = zone_offset_seconds(v);   // also: no time of day, no date (mimetic would say 1970)
     if (!offset) return std::nullopt;
     try {
@@ -330,7 +331,7 @@ std::optional<std::int64_t> date_meaning(std::string_view value) {
 
 std::string message_id_meaning(std::string_view value) {
     try {
-        const mimetic::Mailbox m{collapse_ws(without_comments(value))};
+        const mimetic::Mailbox m{collapse_whitespace(without_comments(value))};
         const std::string local = m.mailbox();
         const std::string domain = m.domain();
         if (local.empty() || domain.empty()) return {};

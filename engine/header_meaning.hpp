@@ -24,6 +24,10 @@ namespace arrival::engine {
 // §6.2 says), then NFC, then whitespace runs collapsed to one space and trimmed. An encoded word whose
 // charset iconv does not know or whose text does not decode stays as written. Bytes that are not UTF-8
 // after decoding are kept as they are (not normalised, never replaced).
+// Runs of whitespace (folding CRLFs included) become one space; both ends are trimmed. Also the dedupe key's
+// text form of a field that does not parse (engine/dedupe_key.cpp).
+[[nodiscard]] std::string collapse_whitespace(std::string_view value);
+
 [[nodiscard]] std::string unstructured_meaning(std::string_view value);
 
 // The addresses of an address-list field (From), display names and comments dropped: "local@domain" each,
