@@ -89,7 +89,7 @@ start() {
 import json, os, sys
 out, d, base, imap, imaps, rest, adm, admin, noimap = sys.argv[1:]
 env = os.environ
-users = [f"user{n:03d}@example.test" for n in range(1, 201)] + ["alice", "bob", "carol", "dave"]
+users = [f"user{n:03d}@example.test" for n in range(1, 401)] + ["alice", "bob", "carol", "dave"]
 cfg = {
     "imap_port": int(imap), "imaps_port": int(imaps), "rest_port": int(rest), "admin_port": int(adm),
     "tls_cert": f"{d}/tls/server.crt", "tls_key": f"{d}/tls/server.key", "tls_ca": f"{d}/tls/ca.crt",
