@@ -222,9 +222,10 @@ imap::connect_options options_for(const server_endpoint& ep) {
     imap::connect_options o;
     o.url.host = ep.host;
     o.url.port = ep.port;
-    o.url.tls = ep.implicit_tls ? imap::tls_mode::implicit
-                : ep.allow_cleartext && !ep.require_starttls ? imap::tls_mode::starttls_if_offered
-                                                             : imap::tls_mode::starttls_required;
+    o.url.tls = ep.implicit_tls                                    ? imap::tls_mode::implicit
+                : ep.allow_cleartext && ep.never_starttls              ? imap::tls_mode::none
+                : ep.allow_cleartext && !ep.require_starttls           ? imap::tls_mode::starttls_if_offered
+                                                                       : imap::tls_mode::starttls_required;
     if (ep.timeout.count() > 0) o.connect_timeout = o.read_timeout = o.write_timeout = ep.timeout;
     return o;
 }

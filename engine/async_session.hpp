@@ -75,6 +75,7 @@ struct server_endpoint {
     bool implicit_tls = false;
     bool require_starttls = false;
     bool allow_cleartext = false;  // --allow-cleartext: log in without TLS when imap:// lacks STARTTLS
+    bool never_starttls = false;   // --no-starttls (needs allow_cleartext): cleartext even when STARTTLS is offered
     std::string ca_file;      // empty: the system's trust store
     bool insecure = false;    // no certificate or host-name verification (said loudly by the CLI)
     std::string url;          // as given, for messages

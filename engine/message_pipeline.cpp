@@ -191,12 +191,16 @@ private:
                 });
             }
             // Acknowledged batches are committed in source UID order, also those answered before a failure.
+            bool committed = false;
             while (!in_flight_.empty() && in_flight_.front()->done && !in_flight_.front()->failed) {
                 commit(*in_flight_.front());
                 in_flight_.pop_front();
+                committed = true;
             }
             if (failure_ && running_ == 0) break;
             if (fetch_done_ && fetched_.empty() && in_flight_.empty()) break;
+            // A commit made room in the window: launch what is already fetched before waiting for news.
+            if (committed) continue;
             co_await wait();
         }
     }
