@@ -80,8 +80,8 @@ private:
 int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     const bool calendars = kind == pim::pim_kind::calendars;
     const char* stage = calendars ? "calendars" : "contacts";
-    CLI::App app{calendars ? "Import ICS calendar exports (DIR/<user>.ics) into CalDAV or Carbonio"
-                           : "Import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
+    CLI::App app{calendars ? "arrival calendars: import ICS calendar exports (DIR/<user>.ics) into CalDAV or Carbonio"
+                           : "arrival contacts: import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
                  std::string("arrival ") + stage};
     std::string dir, accounts, dest, admin, password_file, report, ca_file, collection, csv_format, vcard;
     std::string carbonio_auth_mode = "delegate", admin_url, folder;
@@ -118,7 +118,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                    std::string("name of the collection created when the user has none (default ") +
                        (calendars ? "calendar)" : "contacts)"));
     app.add_option("--retries", retries, "retries of a transient failure (connection reset, timeout, HTTP 408, 429, 500, 502, 503, 504; default 3)");
-    app.add_option("--timeout", timeout, "seconds allowed for each connect, write or read (default 120)")->check(CLI::Range(1u, 3600u));
+    app.add_option("--timeout", timeout, "seconds allowed for each write or read (default 120), and for each connect up to 30")->check(CLI::Range(1u, 3600u));
     std::string progress_mode = "auto";
     app.add_option("--progress", progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
