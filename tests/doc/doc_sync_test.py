@@ -80,11 +80,11 @@ def main(exe: str, man: str, script: str) -> int:
     offered = completion(script, ["arrival", ""])
     for c in cmds:
         if c not in offered:
-            problems.append(f"completion: command {c} not offered")
+            problems.append(f"completion: command {c} not offered (tools/completion/arrival.bash: _arrival_commands)")
     sections = man_sections(man)
     for c in cmds:
         if not re.search(rf"^\.B arrival {c}$", sections.get("SYNOPSIS", ""), flags=re.M):
-            problems.append(f"man page: {c} missing from SYNOPSIS")
+            problems.append(f"man page: {c} missing from SYNOPSIS (README.md's command table)")
 
     for c in cmds:
         flags = help_flags(exe, c)
@@ -92,13 +92,13 @@ def main(exe: str, man: str, script: str) -> int:
             problems.append(f"arrival {c} --help: no flags found (has the help format changed?)")
         comp = completion(script, ["arrival", c, "--"]) - {"--help"}
         for f in sorted(flags - comp):
-            problems.append(f"completion: arrival {c} {f} is not offered")
+            problems.append(f"completion: arrival {c} {f} is not offered (tools/completion/arrival.bash: _arrival_flags)")
         for f in sorted(comp - flags):
             problems.append(f"completion: arrival {c} offers {f}, which --help does not list")
 
         titles = [t for t in sections if re.search(rf"\bARRIVAL {c.upper()}\b", t)]
         if len(titles) != 1:
-            problems.append(f"man page: {len(titles)} sections for arrival {c}: {titles}")
+            problems.append(f"man page: {len(titles)} sections for arrival {c}: {titles} (its doc page, titled '# arrival {c}', belongs in doc/meson.build's man_pages)")
             continue
         body = sections[titles[0]]
         # Flags of every command sharing the section (migrate and verify share one page).
@@ -108,7 +108,7 @@ def main(exe: str, man: str, script: str) -> int:
                 siblings |= help_flags(exe, other)
         for f in sorted(flags):
             if not re.search(re.escape(f) + r"(?![a-z0-9-])", body):
-                problems.append(f"man page: arrival {c} {f} is not in section {titles[0]}")
+                problems.append(f"man page: arrival {c} {f} is not in section {titles[0]} (document it on that doc page)")
         for f in sorted(option_rows(body) - siblings - {"--help"}):
             problems.append(f"man page: section {titles[0]} lists {f} as an option, which no command of it has")
 
