@@ -9,6 +9,8 @@
 // Users: Cyrus user261..user268 (no domain) and Dovecot user261..user268@example.test. The tests reset the
 // Dovecot "Public/" namespaces, which migrate_public also uses: meson runs this test alone (is_parallel).
 #include <fstream>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -28,7 +30,10 @@ struct cyrus_mode {
 const cyrus_mode classic{"classic", '.', "INBOX.", "", "user."};
 const cyrus_mode alt{"alt", '/', "", "Shared Folders/", "Other Users/"};
 
-std::string port_var(const cyrus_mode& m) { return fmt::format("ARRIVAL_CYRUS_{}_PORT", m.instance == std::string("alt") ? "ALT" : "CLASSIC"); }
+std::string mode_var(const cyrus_mode& m, const char* what) {
+    return fmt::format("ARRIVAL_CYRUS_{}_{}", m.instance == std::string("alt") ? "ALT" : "CLASSIC", what);
+}
+std::string port_var(const cyrus_mode& m) { return mode_var(m, "PORT"); }
 std::string cyrus_user(int n) { return fmt::format("user{:03}", n); }
 
 // tools/testbed/cyrus-admin: resets and ACLs, as the admin.
@@ -59,6 +64,33 @@ std::string join(const cyrus_mode& m, std::initializer_list<std::string_view> le
 
 seed_message msg(const std::string& id, std::vector<std::string> flags = {}) {
     return {make_message(id, "message " + id, 600), std::move(flags), "02-Jan-2024 09:00:00 +0000"};
+}
+
+// Cyrus logs the sessions of a user whose telemetry directory exists (tools/testbed/cyrus.sh); a fresh one.
+std::filesystem::path telemetry_dir(const cyrus_mode& m, const std::string& u) {
+    const auto d = std::filesystem::path(env(mode_var(m, "TELEMETRY").c_str())) / u;
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    const auto* pw = ::getpwnam("cyrus");
+    if (!pw || ::chown(d.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("cannot give " + d.string() + " to cyrus");
+    return d;
+}
+
+// Every line of the logged sessions, without the "<timestamp<" / ">timestamp>" that starts each chunk read
+// or written (Cyrus telemetry); a chunk may hold several commands, so every line is kept.
+std::vector<std::string> session_lines(const std::filesystem::path& d) {
+    std::vector<std::string> out;
+    for (const auto& f : std::filesystem::directory_iterator(d)) {
+        std::ifstream in(f.path(), std::ios::binary);
+        for (std::string line; std::getline(in, line);) {
+            if (!line.empty() && (line[0] == '<' || line[0] == '>')) {
+                const auto end = line.find(line[0], 1);
+                if (end != std::string::npos) line.erase(0, end + 1);
+            }
+            out.push_back(std::move(line));
+        }
+    }
+    return out;
 }
 
 // Message-ID -> every folder holding it, over the folders of `s` whose name `take` accepts.
@@ -149,20 +181,31 @@ void cyrus_to_dovecot(const cyrus_mode& m, int a, int b) {
                                              << fmt::format("{},{}\n{},{}\n", cyrus_user(a), user(a), cyrus_user(b), user(b));
     ::setenv("ARRIVAL_SOURCE_PASSWORD", env("ARRIVAL_CYRUS_ADMIN_PASSWORD").c_str(), 1);
     ::setenv("ARRIVAL_DEST_PASSWORD", env("ARRIVAL_DOVECOT_USER_PASSWORD").c_str(), 1);
-    const auto conn = fmt::format("--public --public-account {} --source imap://127.0.0.1:{} --source-admin {} --dest imap://127.0.0.1:{} "
-                                  "--ca-file {} --accounts {}",
-                                  cyrus_user(a), env(port_var(m).c_str()), env("ARRIVAL_CYRUS_ADMIN"), env("ARRIVAL_DOVECOT_DST_PORT"),
+    const auto base = fmt::format("--source imap://127.0.0.1:{} --source-admin {} --dest imap://127.0.0.1:{} --ca-file {} --accounts {}",
+                                  env(port_var(m).c_str()), env("ARRIVAL_CYRUS_ADMIN"), env("ARRIVAL_DOVECOT_DST_PORT"),
                                   env("ARRIVAL_TESTBED_CA"), (dir.path / "accounts.csv").string());
+    const auto conn = fmt::format("--public --public-account {} {}", cyrus_user(a), base);
+    const auto shared_by_a = m.other_users + join(m, {cyrus_user(a), "Geteilt"});
+
+    // preflight plans with the same classifier: a's folder, seen by b, is counted as a's.
+    auto r = run_cli("preflight " + base + " --report " + (dir.path / "preflight.json").string(), dir);
+    ASSERT_EQ(r.status, 0) << r.output;
+    bool counted = false;
+    const auto pf = read_json(dir.path / "preflight.json");
+    for (const auto& f : pf["findings"]) {
+        if (f["kind"] != "other_users_folder") continue;
+        counted = f["count"] == 1 && f["examples"][0]["account"] == cyrus_user(b) && f["examples"][0]["folder"] == shared_by_a;
+    }
+    EXPECT_TRUE(counted) << pf.dump(2);
+
     const auto state = " --state-dir " + (dir.path / "state").string();
-    auto r = run_cli("migrate " + conn + state + " --report " + (dir.path / "report.json").string(), dir);
+    r = run_cli("migrate " + conn + state + " --report " + (dir.path / "report.json").string(), dir);
     ASSERT_EQ(r.status, 0) << r.output;
     const auto j = read_json(dir.path / "report.json");
     EXPECT_EQ(account_of(j, cyrus_user(a), false)["copied"], 6) << j.dump(2);
     EXPECT_EQ(account_of(j, cyrus_user(b), false)["copied"], 1) << j.dump(2);
     EXPECT_EQ(account_of(j, cyrus_user(a), true)["copied"], 5) << j.dump(2);
-    EXPECT_EQ(account_of(j, cyrus_user(b), false)["other_users_folders"],
-              nlohmann::json::array({m.other_users + join(m, {cyrus_user(a), "Geteilt"})}))
-        << j.dump(2);
+    EXPECT_EQ(account_of(j, cyrus_user(b), false)["other_users_folders"], nlohmann::json::array({shared_by_a})) << j.dump(2);
 
     // Read back: a's own folders and the public namespace from a's session, b's own folders from b's.
     auto da = login("ARRIVAL_DOVECOT_DST_PORT", user(a));
@@ -199,7 +242,7 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
     reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(a));
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(a));
-        seed(*s, "INBOX", {msg("d-inbox@x", {"\\Seen", "$Label1"})});
+        seed(*s, "INBOX", {msg("d-inbox@x", {"\\Seen", "$Label1"}), msg("d-inbox2@x"), msg("d-inbox3@x", {"\\Draft"})});
         seed(*s, "Sent", {msg("d-sent@x", {"\\Seen"})});   // \Sent on Dovecot: created with USE (\Sent) on Cyrus
         seed(*s, "Projects", {msg("d-projects@x", {"\\Flagged", "Wichtig"})});
         seed(*s, "Archiv/2023/Q1", {msg("d-q1@x", {"\\Answered"})});
@@ -219,10 +262,19 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
                                   env("ARRIVAL_CYRUS_ADMIN"), env("ARRIVAL_DOVECOT_SRC_PORT"), env(port_var(m).c_str()),
                                   env("ARRIVAL_TESTBED_CA"), (dir.path / "accounts.csv").string());
     const auto state = " --state-dir " + (dir.path / "state").string();
+    const auto log = telemetry_dir(m, cyrus_user(a));
     auto r = run_cli("migrate " + conn + state + " --report " + (dir.path / "report.json").string(), dir);
     ASSERT_EQ(r.status, 0) << r.output;
     const auto j = read_json(dir.path / "report.json");
-    EXPECT_EQ(account_of(j, user(a), false)["copied"], 5) << j.dump(2);
+    EXPECT_EQ(account_of(j, user(a), false)["copied"], 7) << j.dump(2);
+    // What Cyrus was sent: the three INBOX messages in one MULTIAPPEND, Sent created as the \Sent folder.
+    std::size_t inbox_appends = 0, sent_creates = 0;
+    for (const auto& l : session_lines(log)) {
+        if (l.find(" APPEND INBOX ") != std::string::npos || l.find(" APPEND \"INBOX\" ") != std::string::npos) ++inbox_appends;
+        if (l.find(" CREATE ") != std::string::npos && l.find("Sent") != std::string::npos && l.find("(USE (\\Sent))") != std::string::npos) ++sent_creates;
+    }
+    EXPECT_EQ(inbox_appends, 1u);
+    EXPECT_EQ(sent_creates, 1u);
     EXPECT_EQ(account_of(j, user(a), true)["copied"], 4) << j.dump(2);
 
     auto s = cyrus_as(m, cyrus_user(a));
@@ -230,6 +282,8 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
     const auto sh = m.shared;
     expect_exactly(where(*s, [](const std::string&) { return true; }),
                    {{"d-inbox@x", "INBOX"},
+                    {"d-inbox2@x", "INBOX"},
+                    {"d-inbox3@x", "INBOX"},
                     {"d-sent@x", p + "Sent"},
                     {"d-projects@x", p + "Projects"},
                     {"d-q1@x", p + join(m, {"Archiv", "2023", "Q1"})},
