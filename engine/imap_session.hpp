@@ -56,7 +56,8 @@ struct server_endpoint {
     std::uint16_t port = 0;
     bool implicit_tls = false;
     bool require_starttls = false;
-    bool allow_cleartext = false;  // --allow-cleartext: log in without TLS when imap:// lacks STARTTLS
+    bool allow_cleartext = false;
+    bool never_starttls = false;   // --no-starttls (with allow_cleartext): imap:// stays cleartext even when offered  // --allow-cleartext: log in without TLS when imap:// lacks STARTTLS
     std::string ca_file;      // empty: the system's trust store
     bool insecure = false;    // no certificate or host-name verification (said loudly by the CLI)
     std::string url;          // as given, for messages
@@ -140,8 +141,9 @@ public:
     // A UID that no longer exists is simply not delivered.
     virtual void fetch_bodies(const std::vector<std::uint32_t>& uids,
                               const std::function<body_buffer&(std::uint32_t uid, std::uint64_t size)>& sink) = 0;
-    // CREATE; an "already exists" NO is not an error.
-    virtual void create(const std::string& mailbox) = 0;
+    // CREATE; an "already exists" NO is not an error. `use`: CREATE mailbox (USE (\Sent)) when the server
+    // has CREATE-SPECIAL-USE (RFC 6154 §3), else a plain CREATE.
+    virtual void create(const std::string& mailbox, special_use use = special_use::none) = 0;
     virtual void subscribe(const std::string& mailbox) = 0;
     // APPENDs the batch (MULTIAPPEND in one command when offered, else one pipelined APPEND each) and
     // returns one result per item. A refused MULTIAPPEND is all-or-nothing, so it is retried message by

@@ -38,6 +38,10 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only (overrides --ca-file there)");
     app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
     app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds (the default)");
+    app.add_flag("--no-starttls", a.no_starttls,
+                 "with imap:// URLs, stay in cleartext even when STARTTLS is offered (needs --allow-cleartext; "
+                 "benchmarks on one transport, servers whose STARTTLS is broken)")
+        ->excludes("--starttls");
     add_credential_flags(app, a.credentials);
     app.add_option("--dest-profile", a.dest_profile,
                    "what the destination accepts: auto (default: carbonio when its greeting, ID or CAPABILITY name "
@@ -53,6 +57,10 @@ void add_public_options(CLI::App& app, migrate_args& a) {
     auto* flag = app.add_flag("--public", a.with_public,
                               "also take the source's shared/public namespace, once, against the destination's (off by default)");
     app.add_option("--public-account", a.public_account, "log in as this account for --public (default: the first listed)")->needs(flag);
+    app.add_option("--public-dest-account", a.public_dest_account,
+                   "for --public, log in to the destination as this account instead (e.g. Cyrus's admin: only an admin "
+                   "creates top-level shared folders there)")
+        ->needs(flag);
 }
 
 std::optional<int> parse_and_resolve(CLI::App& app, int argc, char** argv, const migrate_args& a, const char* command,
@@ -89,6 +97,9 @@ resolved_run resolve(const migrate_args& a) {
     j.source.insecure = j.dest.insecure = a.insecure;
     j.source.require_starttls = j.dest.require_starttls = a.starttls;
     j.source.allow_cleartext = j.dest.allow_cleartext = a.credentials.allow_cleartext;
+    if (a.no_starttls && !a.credentials.allow_cleartext)
+        throw usage_error("--no-starttls sends credentials in cleartext: it needs --allow-cleartext as well");
+    j.source.never_starttls = j.dest.never_starttls = a.no_starttls;
     j.source_admin = a.source_admin;
     j.dest_admin = a.dest_admin;
     if (auto p = read_secret(a.source_password_file, "ARRIVAL_SOURCE_PASSWORD")) j.source_password = engine::secret_string(std::move(*p));
@@ -146,6 +157,7 @@ resolved_run resolve(const migrate_args& a) {
         try {
             r.accounts.accounts.push_back(engine::public_job_account(r.accounts.accounts, a.public_account,
                                                                      !j.source_password.empty() && !j.dest_password.empty()));
+            if (!a.public_dest_account.empty()) r.accounts.accounts.back().dest_user = a.public_dest_account;
         } catch (const std::invalid_argument& e) {
             throw usage_error(e.what());
         }
