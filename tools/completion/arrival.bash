@@ -7,7 +7,7 @@ _arrival_commands="preflight probe calendars contacts provision migrate verify"
 # Flags per command, as each command's --help lists them (--help itself is added below).
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
   --dest-admin --dest-password-file --jobs --max-source-connections --max-dest-connections --report --include
-  --exclude --ca-file --source-ca-file --dest-ca-file --insecure --starttls --allow-cleartext
+  --exclude --ca-file --source-ca-file --dest-ca-file --insecure --starttls --no-starttls --allow-cleartext
   --strict-permissions --dest-profile --max-message-size"
 _arrival_pim_flags="--dir --accounts --dest --admin --password-file --carbonio-auth --admin-url --folder --jobs
   --report --ca-file --insecure --allow-cleartext --strict-permissions --collection --retries --timeout
@@ -16,8 +16,8 @@ _arrival_pim_flags="--dir --accounts --dest --admin --password-file --carbonio-a
 _arrival_flags() {
     case $1 in
     migrate) echo "$_arrival_connection_flags --state-dir --dry-run --collapse-duplicates --batch --memory-mb
-                   --spill-dir --progress --public --public-account" ;;
-    verify) echo "$_arrival_connection_flags --public --public-account" ;;
+                   --spill-dir --progress --public --public-account --public-dest-account" ;;
+    verify) echo "$_arrival_connection_flags --public --public-account --public-dest-account" ;;
     preflight) echo "$_arrival_connection_flags --json --rest --rest-admin-url --rest-auth" ;;
     calendars) echo "$_arrival_pim_flags" ;;
     contacts) echo "$_arrival_pim_flags --csv-format --vcard-version" ;;
@@ -52,7 +52,7 @@ _arrival() {
         --dl-csv | --schema | --rules)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --source | --dest | --rest | --rest-admin-url | --admin-url | --ldap | --source-admin | --dest-admin | \
-        --admin | --user | --public-account | --bind-dn | --jobs | --max-*-connections | --max-message-size | \
+        --admin | --user | --public-account | --public-dest-account | --bind-dn | --jobs | --max-*-connections | --max-message-size | \
         --batch | --memory-mb | --include | --exclude | --folder | --collection | --retries | --timeout | \
         --rename-domain | --window)
         return ;;  # a value only the user knows
