@@ -27,9 +27,15 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
                    "file holding the source password (admin's, or every user's); else ARRIVAL_SOURCE_PASSWORD");
     app.add_option("--dest-admin", a.dest_admin, "log in to the destination as this admin for every user");
     app.add_option("--dest-password-file", a.dest_password_file, "file holding the destination password; else ARRIVAL_DEST_PASSWORD");
-    app.add_option("--jobs", a.jobs, "account pairs at once (default 4)")->check(CLI::Range(1, 1024));
-    app.add_option("--max-source-connections", a.max_source_connections, "cap on connections to the source (default: --jobs; used by migrate only)");
-    app.add_option("--max-dest-connections", a.max_dest_connections, "cap on connections to the destination (default: --jobs; used by migrate only)");
+    app.add_option("--jobs", a.jobs, "account pairs migrated at once (default 4)")->check(CLI::Range(1, 1024));
+    app.add_option("--max-source-connections", a.max_source_connections,
+                   "cap on connections to the source (default: --jobs x --connections-per-account; used by migrate only)");
+    app.add_option("--max-dest-connections", a.max_dest_connections,
+                   "cap on connections to the destination (default: --jobs x --connections-per-account; used by migrate only)");
+    app.add_option("--timeout", a.timeout,
+                   "seconds a connection may stay silent while a reply is due (and a connect or write may take) before "
+                   "it is given up as stalled and the work resumed on a fresh one (default 120)")
+        ->check(CLI::Range(1u, 3600u));
     app.add_option("--report", a.report_file, "write a JSON report here");
     app.add_option("--include", a.include, "only folders whose path (levels joined by '/') matches this regex; repeatable");
     app.add_option("--exclude", a.exclude, "skip folders whose path matches this regex; repeatable");
@@ -100,6 +106,8 @@ resolved_run resolve(const migrate_args& a) {
     if (a.no_starttls && !a.credentials.allow_cleartext)
         throw usage_error("--no-starttls sends credentials in cleartext: it needs --allow-cleartext as well");
     j.source.never_starttls = j.dest.never_starttls = a.no_starttls;
+    j.source.timeout = j.dest.timeout = std::chrono::seconds(a.timeout);
+    j.connections_per_account = a.connections_per_account;
     j.source_admin = a.source_admin;
     j.dest_admin = a.dest_admin;
     if (auto p = read_secret(a.source_password_file, "ARRIVAL_SOURCE_PASSWORD")) j.source_password = engine::secret_string(std::move(*p));

@@ -26,6 +26,7 @@ struct migrate_args {
     std::string dest_profile = "auto";                // --dest-profile auto|carbonio|generic
     std::optional<std::uint64_t> max_message_size;    // --max-message-size BYTES
     std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
+    unsigned timeout = 0;                              // --timeout SECONDS (0: the connection's defaults)
     std::string report_file;
     // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
     bool with_public = false;
@@ -38,6 +39,7 @@ struct migrate_args {
     std::size_t memory_mb = 48;
     std::string spill_dir = "/tmp";
     std::string progress_mode = "auto";
+    std::size_t connections_per_account = 2;
 };
 
 // Registers the options common to both commands on `app`.

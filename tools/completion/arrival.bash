@@ -8,7 +8,7 @@ _arrival_commands="preflight probe calendars contacts provision migrate verify"
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
   --dest-admin --dest-password-file --jobs --max-source-connections --max-dest-connections --report --include
   --exclude --ca-file --source-ca-file --dest-ca-file --insecure --starttls --no-starttls --allow-cleartext
-  --strict-permissions --dest-profile --max-message-size"
+  --strict-permissions --dest-profile --max-message-size --timeout"
 _arrival_pim_flags="--dir --accounts --dest --admin --password-file --carbonio-auth --admin-url --folder --jobs
   --report --ca-file --insecure --allow-cleartext --strict-permissions --collection --retries --timeout
   --progress --quiet"
@@ -16,7 +16,7 @@ _arrival_pim_flags="--dir --accounts --dest --admin --password-file --carbonio-a
 _arrival_flags() {
     case $1 in
     migrate) echo "$_arrival_connection_flags --state-dir --dry-run --collapse-duplicates --batch --memory-mb
-                   --spill-dir --progress --public --public-account --public-dest-account" ;;
+                   --spill-dir --connections-per-account --progress --public --public-account --public-dest-account" ;;
     verify) echo "$_arrival_connection_flags --public --public-account --public-dest-account" ;;
     preflight) echo "$_arrival_connection_flags --json --rest --rest-admin-url --rest-auth" ;;
     calendars) echo "$_arrival_pim_flags" ;;
