@@ -296,7 +296,7 @@ private:
                     continue;
                 }
                 fr.too_large.push_back({m.uid, m.size, *profile.max_message_size});
-                if (profile.kind == dest_profile_kind::generic) {
+                if (profile.kind != dest_profile_kind::carbonio) {
                     fr.failed.push_back({m.uid, fmt::format("{} bytes is over the destination's {} of {} bytes; not attempted", m.size,
                                                             profile.max_from_appendlimit ? "APPENDLIMIT" : "--max-message-size",
                                                             *profile.max_message_size)});
