@@ -28,6 +28,15 @@ bool mentions_carbonio(std::string_view text) {
 
 bool mentions_cyrus(std::string_view text) { return lower(text).find("cyrus") != std::string::npos; }
 
+// `ID NAME "Zimbra"` when the ID reply's name or vendor field is what `mentions` looks for; else empty.
+std::string id_evidence(const server_identity& id, bool (*mentions)(std::string_view)) {
+    for (const auto& [k, v] : id.id_fields) {
+        const auto key = lower(k);
+        if ((key == "name" || key == "vendor") && mentions(v)) return fmt::format("ID {} \"{}\"", k, v);
+    }
+    return {};
+}
+
 // UTF-16 code units of one UTF-8 sequence starting with byte `b` (Java counts names in these).
 std::size_t utf16_units(unsigned char b) noexcept { return b >= 0xF0 ? 2 : 1; }
 bool is_continuation(unsigned char b) noexcept { return (b & 0xC0) == 0x80; }
@@ -162,13 +171,8 @@ std::optional<dest_profile_choice> parse_dest_profile_choice(std::string_view s)
 profile_detection detect_dest_profile(const server_identity& id) {
     profile_detection d;
     d.kind = dest_profile_kind::carbonio;
-    for (const auto& [k, v] : id.id_fields) {
-        const auto key = lower(k);
-        if ((key == "name" || key == "vendor") && mentions_carbonio(v)) {
-            d.evidence = fmt::format("ID {} \"{}\"", k, v);
-            return d;
-        }
-    }
+    d.evidence = id_evidence(id, mentions_carbonio);
+    if (!d.evidence.empty()) return d;
     if (mentions_carbonio(id.greeting)) {
         d.evidence = fmt::format("greeting \"{}\"", id.greeting);
         return d;
@@ -181,13 +185,8 @@ profile_detection detect_dest_profile(const server_identity& id) {
         }
     }
     d.kind = dest_profile_kind::cyrus;
-    for (const auto& [k, v] : id.id_fields) {
-        const auto key = lower(k);
-        if ((key == "name" || key == "vendor") && mentions_cyrus(v)) {
-            d.evidence = fmt::format("ID {} \"{}\"", k, v);
-            return d;
-        }
-    }
+    d.evidence = id_evidence(id, mentions_cyrus);
+    if (!d.evidence.empty()) return d;
     if (lower(id.greeting).find("cyrus imap") != std::string::npos) {
         d.evidence = fmt::format("greeting \"{}\"", id.greeting);
         return d;
