@@ -51,8 +51,9 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     add_credential_flags(app, a.credentials);
     app.add_option("--dest-profile", a.dest_profile,
                    "what the destination accepts: auto (default: carbonio when its greeting, ID or CAPABILITY name "
-                   "Zimbra/Carbonio), carbonio or generic; folder names map the same way in migrate and verify")
-        ->check(CLI::IsMember({"auto", "carbonio", "generic"}));
+                   "Zimbra/Carbonio, cyrus when its ID or greeting name Cyrus), carbonio, cyrus or generic; folder names "
+                   "map the same way in migrate and verify")
+        ->check(CLI::IsMember({"auto", "carbonio", "cyrus", "generic"}));
     app.add_option("--max-message-size", a.max_message_size,
                    "messages larger than this many bytes are not sent (reported as too_large) when the destination "
                    "advertises no APPENDLIMIT (default under carbonio: 10240000, zimbraMtaMaxMessageSize)")
