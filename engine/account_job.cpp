@@ -254,6 +254,7 @@ private:
         // The account's own folders, or the public namespace's for the --public job (engine/public_plan.hpp).
         plan_ = plan_scope(src, &dst, o_.filter, a_.scope);
         for (const auto& e : plan_.errors) r.errors.push_back(e);
+        r.other_users_folders = plan_.other_users;
         const auto& profile = p.dest->profile();
         r.dest_profile = to_string(profile.kind);
         r.dest_profile_evidence = p.dest->profile_evidence();
@@ -276,7 +277,7 @@ private:
             if (skip_[i]) continue;
             try {
                 if (e.create && !created_.count(e.dest_name)) {
-                    co_await p.dest->create(e.dest_name);
+                    co_await p.dest->create(e.dest_name, e.use);
                     created_.insert(e.dest_name);
                 }
                 if (e.subscribe && !subscribed_.count(e.dest_name)) {
@@ -439,7 +440,7 @@ private:
                     continue;
                 }
                 fr.too_large.push_back({m.uid, m.size, *profile.max_message_size});
-                if (profile.kind == dest_profile_kind::generic) {
+                if (profile.kind != dest_profile_kind::carbonio) {
                     fr.failed.push_back({m.uid, fmt::format("{} bytes is over the destination's {} of {} bytes; not attempted", m.size,
                                                             profile.max_from_appendlimit ? "APPENDLIMIT" : "--max-message-size",
                                                             *profile.max_message_size)});

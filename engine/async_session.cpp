@@ -218,14 +218,26 @@ byte_budget& mapped_bytes() {
     throw session_error(kind_of(ec), fmt::format("{} failed: {}", what, c.diag().to_string()));
 }
 
+imap::special_use to_imap(engine::special_use u) noexcept {
+    switch (u) {
+    case engine::special_use::none: return imap::special_use::none;
+    case engine::special_use::sent: return imap::special_use::sent;
+    case engine::special_use::drafts: return imap::special_use::drafts;
+    case engine::special_use::trash: return imap::special_use::trash;
+    case engine::special_use::junk: return imap::special_use::junk;
+    case engine::special_use::archive: return imap::special_use::archive;
+    }
+    return imap::special_use::none;
+}
+
 imap::connect_options options_for(const server_endpoint& ep) {
     imap::connect_options o;
     o.url.host = ep.host;
     o.url.port = ep.port;
-    o.url.tls = ep.implicit_tls                                    ? imap::tls_mode::implicit
-                : ep.allow_cleartext && ep.never_starttls              ? imap::tls_mode::none
-                : ep.allow_cleartext && !ep.require_starttls           ? imap::tls_mode::starttls_if_offered
-                                                                       : imap::tls_mode::starttls_required;
+    o.url.tls = ep.implicit_tls ? imap::tls_mode::implicit
+                : ep.allow_cleartext && ep.never_starttls ? imap::tls_mode::none
+                : ep.allow_cleartext && !ep.require_starttls ? imap::tls_mode::starttls_if_offered
+                                                             : imap::tls_mode::starttls_required;
     if (ep.timeout.count() > 0) o.connect_timeout = o.read_timeout = o.write_timeout = ep.timeout;
     return o;
 }
@@ -447,10 +459,11 @@ net::awaitable<void> async_session::fetch_bodies(const std::vector<std::uint32_t
     if (ec) fail(*s_->conn, ec, "UID FETCH (bodies)");
 }
 
-net::awaitable<void> async_session::create(const std::string& mailbox) {
+net::awaitable<void> async_session::create(const std::string& mailbox, special_use use) {
     co_await s_->noop_if_guarded();
     error_code ec;
-    co_await s_->conn->async_create(mailbox, ec);
+    const auto wire_use = to_imap(use);
+    co_await s_->conn->async_create(mailbox, wire_use, ec);
     s_->guard->on_other(!ec);
     if (!ec || is(ec, errc::already_exists)) co_return;
     // A server without RFC 5530 codes that just says so is what we wanted too.

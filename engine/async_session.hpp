@@ -75,7 +75,7 @@ struct server_endpoint {
     bool implicit_tls = false;
     bool require_starttls = false;
     bool allow_cleartext = false;  // --allow-cleartext: log in without TLS when imap:// lacks STARTTLS
-    bool never_starttls = false;   // --no-starttls (needs allow_cleartext): cleartext even when STARTTLS is offered
+    bool never_starttls = false;   // --no-starttls (with allow_cleartext): imap:// stays cleartext even when offered
     std::string ca_file;      // empty: the system's trust store
     bool insecure = false;    // no certificate or host-name verification (said loudly by the CLI)
     std::string url;          // as given, for messages
@@ -169,7 +169,9 @@ public:
     // A UID that no longer exists is simply not delivered.
     awaitable<void> fetch_bodies(const std::vector<std::uint32_t>& uids, const body_target& sink);
     // CREATE; an "already exists" NO is not an error.
-    awaitable<void> create(const std::string& mailbox);
+    // CREATE; an "already exists" NO is not an error. `use`: CREATE mailbox (USE (\Sent)) when the server
+    // has CREATE-SPECIAL-USE (RFC 6154 §3), else a plain CREATE.
+    awaitable<void> create(const std::string& mailbox, special_use use = special_use::none);
     awaitable<void> subscribe(const std::string& mailbox);
     // APPENDs the batch (MULTIAPPEND in one command when offered, else one pipelined APPEND each) and
     // returns one result per item. A refused MULTIAPPEND is all-or-nothing, so it is retried message by

@@ -19,19 +19,27 @@ std::string describe(const std::vector<namespace_info>& all) {
     return out;
 }
 
-// Every namespace that is not the side's own: other users' and the shared ones (RFC 2342 §4).
-std::vector<namespace_info> not_personal(const side_view& s) {
-    auto out = s.other_users;
-    for (const auto& ns : s.shared) out.push_back(ns);
-    return out;
+// The side's namespaces as its NAMESPACE reply gives them (engine/namespace_map.hpp).
+namespace_map namespaces_of(const side_view& s) {
+    return namespace_map({s.personal}, s.other_users, s.shared);
+}
+
+// The personal plan of `boxes` onto the destination; other users' folders are listed as theirs.
+folder_plan plan_personal_boxes(const std::vector<mailbox_entry>& boxes, const namespace_map& src, const std::vector<mailbox_entry>& dst_boxes,
+                                const namespace_info& dst_ns, const folder_filter& filter, dest_profile_kind profile) {
+    const namespace_place personal{namespace_kind::personal, 0};
+    auto plan = plan_folders(src.entries_in(boxes, personal), src.personal(), dst_boxes, dst_ns, filter, true, profile);
+    plan.other_users = src.names_in(boxes, namespace_kind::other_users);
+    return plan;
 }
 
 folder_plan plan_personal(const side_view& source, const side_view* dest, const folder_filter& filter) {
-    const auto src_boxes = outside_namespaces(source.boxes, not_personal(source));
-    if (!dest) return plan_folders(src_boxes, source.personal, {}, source.personal, filter);
-    const auto dst_boxes = outside_namespaces(dest->boxes, not_personal(*dest));
+    const auto src = namespaces_of(source);
+    if (!dest) return plan_personal_boxes(source.boxes, src, {}, src.personal(), filter, dest_profile_kind::generic);
+    const auto dst = namespaces_of(*dest);
+    const auto dst_boxes = dst.entries_in(dest->boxes, {namespace_kind::personal, 0});
     // The destination's profile renames what it would refuse (engine/dest_profile.hpp).
-    return plan_folders(src_boxes, source.personal, dst_boxes, dest->personal, filter, true, dest->profile);
+    return plan_personal_boxes(source.boxes, src, dst_boxes, dst.personal(), filter, dest->profile);
 }
 
 }  // namespace
@@ -39,32 +47,33 @@ folder_plan plan_personal(const side_view& source, const side_view* dest, const 
 folder_plan plan_personal_onto(imap_session& source, const namespace_info& dest_ns, dest_profile_kind profile,
                                const folder_filter& filter) {
     const auto src = read_side(source);
-    const auto src_boxes = outside_namespaces(src.boxes, not_personal(src));
-    return plan_folders(src_boxes, src.personal, {}, dest_ns, filter, true, profile);
+    return plan_personal_boxes(src.boxes, namespaces_of(src), {}, dest_ns, filter, profile);
 }
 
 namespace {
 
 folder_plan plan_shared(const side_view& source, const side_view* dest, const folder_filter& filter) {
-    const auto& src_shared = source.shared;
+    const auto src = namespaces_of(source);
+    const auto& src_shared = src.shared();
     if (src_shared.empty()) {
         throw std::runtime_error("--public: the source server has no shared namespace (NAMESPACE lists none): no public folders to migrate");
     }
     // The first shared namespace is the public one on every server we know (Dovecot, Cyrus, Zimbra); more
-    // than one is reported rather than merged, since two trees landing in one could collide.
+    // than one is reported rather than merged, since two trees landing in one could collide. Its prefix may
+    // be empty (Cyrus's classic namespace): the classifier still tells its folders from private ones.
     const auto& src_ns = src_shared.front();
     const auto& boxes = source.boxes;
     folder_plan plan;
     if (!dest) {
-        plan = plan_public_folders(boxes, src_ns, {}, src_ns, filter);
+        plan = plan_public_folders(boxes, src, {}, src, filter);
     } else {
-        const auto& dst_shared = dest->shared;
-        if (dst_shared.empty()) {
+        const auto dst = namespaces_of(*dest);
+        if (dst.shared().empty()) {
             throw std::runtime_error(fmt::format("--public: the destination server has no shared namespace (NAMESPACE lists none): "
                                                  "the source's public folders under '{}' have nowhere to go",
                                                  src_ns.prefix));
         }
-        plan = plan_public_folders(boxes, src_ns, dest->boxes, dst_shared.front(), filter);
+        plan = plan_public_folders(boxes, src, dest->boxes, dst, filter);
     }
     if (src_shared.size() > 1) {
         plan.errors.push_back(fmt::format("the source has {} shared namespaces ({}); only the first, '{}', is migrated",

@@ -20,7 +20,7 @@ struct migrate_args {
     std::string source_url, dest_url, accounts_file, accounts_format = "detect";
     std::string source_admin, dest_admin, source_password_file, dest_password_file;
     std::string ca_file, source_ca_file, dest_ca_file;
-    bool insecure = false, starttls = false;
+    bool insecure = false, starttls = false, no_starttls = false;
     credential_flags credentials;  // --allow-cleartext, --strict-permissions
     std::vector<std::string> include, exclude;
     std::string dest_profile = "auto";                // --dest-profile auto|carbonio|generic
@@ -31,6 +31,7 @@ struct migrate_args {
     // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
     bool with_public = false;
     std::string public_account;
+    std::string public_dest_account;   // --public-dest-account: the public job's destination login, when not the account's
     // migrate only
     std::string state_dir = "arrival-state";
     bool dry_run = false, collapse_duplicates = false;
