@@ -51,6 +51,45 @@ bool is_stale_connection(const error_code& ec) {
 
 constexpr std::size_t body_limit = std::size_t(512) << 20;  // a huge PROPFIND listing, not an attack
 
+// A request body read from a file in 256 KB pieces. Beast's file_body reads 4 KB at a time, so a 1 GB upload
+// would take 262144 write steps; this one takes a sixteenth of the reads (TLS still cuts records at 16 KB).
+struct upload_body {
+    static constexpr std::size_t piece = std::size_t(256) << 10;
+    struct value_type {
+        beast::file file;
+        std::uint64_t size = 0;
+    };
+    static std::uint64_t size(const value_type& v) { return v.size; }
+
+    class writer {
+    public:
+        using const_buffers_type = net::const_buffer;
+        template <bool isRequest, class Fields>
+        writer(bhttp::header<isRequest, Fields>&, value_type& b)
+            : body_(b), remain_(b.size), buf_(std::make_unique<char[]>(piece)) {}
+        void init(error_code& ec) { body_.file.seek(0, ec); }
+        boost::optional<std::pair<const_buffers_type, bool>> get(error_code& ec) {
+            if (remain_ == 0) {
+                ec = {};
+                return boost::none;
+            }
+            const auto n = body_.file.read(buf_.get(), static_cast<std::size_t>(std::min<std::uint64_t>(remain_, piece)), ec);
+            if (ec) return boost::none;
+            if (n == 0) {
+                ec = net::error::eof;  // the file shrank while it was sent
+                return boost::none;
+            }
+            remain_ -= n;
+            return {{net::const_buffer(buf_.get(), n), remain_ > 0}};
+        }
+
+    private:
+        value_type& body_;
+        std::uint64_t remain_;
+        std::unique_ptr<char[]> buf_;
+    };
+};
+
 }  // namespace
 
 std::shared_ptr<net::ssl::context> make_tls_context(const tls_options& o) {
@@ -284,9 +323,10 @@ net::awaitable<response> client::async_send(const request& r, error_code& ec) {
 net::awaitable<response> client::async_upload(const request& r, const std::string& body_file, error_code& ec) {
     auto& m = *impl_;
     auto make_request = [&](error_code& e) {
-        bhttp::request<bhttp::file_body> req;
+        bhttp::request<upload_body> req;
         m.prepare(req, r);
-        req.body().open(body_file.c_str(), beast::file_mode::scan, e);
+        req.body().file.open(body_file.c_str(), beast::file_mode::scan, e);
+        if (!e) req.body().size = req.body().file.size(e);
         if (!e) req.prepare_payload();
         return req;
     };
