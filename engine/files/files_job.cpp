@@ -233,19 +233,27 @@ private:
         dest_ = std::make_unique<http::client>(executor_, origin, origin.tls ? tls() : nullptr,
                                                http::basic_authorization(login, password), o_.conn.timeouts);
         root_.id = replace_user(o_.conn.dest.url.target, u_.dest_user);
-        // The user's collection (and its parents) made when missing.
-        if (!(co_await dav_list(*dest_, root_.id, "destination"))) {
-            std::string built = "/";
-            std::size_t i = 1;
-            while (i < root_.id.size()) {
-                const auto j = root_.id.find('/', i);
-                built = root_.id.substr(0, j + 1);
-                i = j + 1;
-                if (o_.dry_run) continue;
-                const auto made = co_await mkcol(built);
-                if (!made.empty()) stop(failure_kind::protocol, made);
+        // The user's collection made when missing (its parents too when the server says 409 Conflict).
+        auto listing = co_await dav_list(*dest_, root_.id, "destination");
+        root_.listed = true;
+        if (listing) {
+            for (auto& e : *listing) root_.children[e.name] = std::move(e);
+            co_return;
+        }
+        if (o_.dry_run) {
+            r_.planned.push_back("mkdir " + root_.id);
+            co_return;
+        }
+        const auto what = fmt::format("MKCOL {}{}", origin.origin(), root_.id);
+        auto resp = co_await send(http::mkcol_request(root_.id), what);
+        if (resp.status == 409) {
+            for (auto j = root_.id.find('/', 1); j != std::string::npos; j = root_.id.find('/', j + 1)) {
+                const auto parent = root_.id.substr(0, j + 1);
+                const auto error = co_await mkcol(parent);
+                if (!error.empty()) stop(failure_kind::protocol, error);
             }
-            root_.listed = true;
+        } else if (resp.status != 201) {
+            stop(resp.status == 403 ? failure_kind::auth : failure_kind::protocol, refused(what, resp));
         }
     }
 
