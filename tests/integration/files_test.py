@@ -288,6 +288,7 @@ class files_test(unittest.TestCase):
         with open(landed, "rb") as f:
             f.seek((1 << 30) - 5)
             self.assertEqual(f.read(), b"tail!")
+        shutil.rmtree(os.path.join(ENV["ARRIVAL_WEBDAV_ROOT"], user(305)), ignore_errors=True)  # 1 GiB on disk
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -133,11 +133,16 @@ reset_user() {
   local user=${1:?usage: carbonio.sh reset-user DIR USER}
   [ -f "$base/carbonio.sqlite" ] || return 0
   python3 - "$base/carbonio.sqlite" "$user" <<'PY'
-import sqlite3, sys
+import contextlib, os, sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=30)
 with db:
     for table in ("folders", "next_ids", "calendar_items", "timezones", "contacts"):
         db.execute(f"DELETE FROM {table} WHERE account=?", (sys.argv[2].lower(),))
+    blobs = os.path.join(os.path.dirname(sys.argv[1]), "files")
+    for v in db.execute("SELECT node, version FROM files_versions WHERE node IN (SELECT id FROM files_nodes "
+                        "WHERE account=?)", (sys.argv[2].lower(),)).fetchall():
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(blobs, f"{v[0]}.{v[1]}"))
     db.execute("DELETE FROM files_versions WHERE node IN (SELECT id FROM files_nodes WHERE account=?)",
                (sys.argv[2].lower(),))
     db.execute("DELETE FROM files_nodes WHERE account=?", (sys.argv[2].lower(),))
