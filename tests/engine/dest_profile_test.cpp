@@ -382,6 +382,7 @@ TEST(dest_profile, append_date_falls_back_to_the_date_field) {
     EXPECT_EQ(both.from, append_date::source::none);
     EXPECT_EQ(both.reason, "no INTERNALDATE; the Date field is after 2038-01-19, which Carbonio refuses");
     EXPECT_EQ(to_string(both.from), "none");
+}
 
 TEST(dest_profile, cyrus_detected_and_its_refusals_kept_back) {
     // What the testbed's Cyrus 3.6 says (tools/testbed/cyrus.sh).

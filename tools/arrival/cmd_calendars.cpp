@@ -23,6 +23,7 @@
 #include "engine/progress.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/pim_exit.hpp"
 #include "tools/arrival/secret.hpp"
 
 namespace arrival::cli {
@@ -31,25 +32,6 @@ namespace arrival::cli {
 int run_pim_stage(pim::pim_kind kind, int argc, char** argv);
 
 namespace {
-
-// Every user failed for the same reason: say which (4/5/6/7); otherwise "some failed" or "nothing ran".
-int exit_for(const std::vector<pim::user_result>& results) {
-    const auto t = pim::totals(results);
-    if (t.failed == 0 && t.partial == 0) return exit_ok;
-    if (t.ok + t.partial > 0) return exit_partial;
-    std::set<pim::failure_kind> kinds;
-    for (const auto& r : results) {
-        if (r.status == pim::user_status::failed) kinds.insert(r.kind);
-    }
-    if (kinds.size() != 1) return exit_partial;
-    switch (*kinds.begin()) {
-        case pim::failure_kind::unreachable: return exit_unreachable;
-        case pim::failure_kind::tls: return exit_tls_failed;
-        case pim::failure_kind::auth: return exit_auth_failed;
-        case pim::failure_kind::protocol: return exit_protocol_error;
-        default: return exit_partial;
-    }
-}
 
 // Feeds engine/progress from the import, and writes a line per finished user.
 class progress_observer final : public pim::import_observer {
@@ -259,7 +241,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
         out << pim::report_json(kind, dest, results);
         if (!out) throw std::runtime_error("cannot write report " + report);
     }
-    return exit_for(results);
+    return exit_for_users(results);
 }
 
 int run_calendars(int argc, char** argv) { return run_pim_stage(pim::pim_kind::calendars, argc, argv); }
