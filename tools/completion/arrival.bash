@@ -2,7 +2,7 @@
 # fixed set, a file or a directory. Installed by tools/meson.build; tests/doc/doc_sync_test.py checks that
 # every flag `arrival COMMAND --help` lists is offered here (and nothing else), so the two cannot drift.
 
-_arrival_commands="preflight probe calendars contacts provision migrate verify"
+_arrival_commands="preflight probe calendars contacts files provision migrate verify"
 
 # Flags per command, as each command's --help lists them (--help itself is added below).
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
@@ -21,6 +21,9 @@ _arrival_flags() {
     preflight) echo "$_arrival_connection_flags --json --rest --rest-admin-url --rest-auth" ;;
     calendars) echo "$_arrival_pim_flags" ;;
     contacts) echo "$_arrival_pim_flags --csv-format --vcard-version" ;;
+    files) echo "--source --accounts --dest --admin --password-file --source-admin --source-password-file --admin-url
+                 --jobs --report --dry-run --ca-file --insecure --allow-cleartext --strict-permissions --retries
+                 --timeout --spool-dir --progress --quiet" ;;
     provision) echo "--dl-csv --ldap --bind-dn --bind-password-file --starttls --allow-cleartext
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window" ;;
@@ -47,7 +50,7 @@ _arrival() {
     --carbonio-auth | --rest-auth) mapfile -t COMPREPLY < <(compgen -W "delegate basic" -- "$cur"); return ;;
     --csv-format) mapfile -t COMPREPLY < <(compgen -W "outlook google thunderbird zimbra" -- "$cur"); return ;;
     --vcard-version) mapfile -t COMPREPLY < <(compgen -W "3.0 4.0" -- "$cur"); return ;;
-    --dir | --state-dir | --spill-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    --dir | --state-dir | --spill-dir | --spool-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --accounts | --*-password-file | --password-file | --report | --*ca-file | --emit | --accounts-out | \
         --dl-csv | --schema | --rules)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
