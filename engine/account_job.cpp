@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/delta_sync.hpp"
 #include "engine/public_plan.hpp"
 
 namespace arrival::engine {
@@ -155,7 +156,7 @@ private:
         for (const auto& e : p.entries) {
             if (e.source_name.empty() || !e.copy_messages) continue;
             auto s = o_.state->load(a_.source_user, e.source_name);
-            if (!s || s->completed_uidnext == 0 || s->dest_folder.empty()) return false;
+            if (!s || s->completed_uidnext == 0 || s->dest_folder.empty() || !s->has_map) return false;
             names.push_back(e.source_name);
             saved.push_back(std::move(*s));
         }
@@ -164,6 +165,9 @@ private:
         std::vector<folder_report> folders;
         for (std::size_t i = 0; i < names.size(); ++i) {
             if (now[i].uidvalidity != saved[i].uidvalidity || now[i].uidnext != saved[i].completed_uidnext) return false;
+            // Flag changes and expunges: HIGHESTMODSEQ moved (CONDSTORE), or unknowable from STATUS (without it).
+            if ((o_.sync_flags || o_.sync_deletes) && (now[i].highestmodseq == 0 || now[i].highestmodseq != saved[i].highestmodseq)) return false;
+            if (o_.sync_deletes && saved[i].vanished > 0) return false;   // expunges an earlier run left for --sync-deletes
             folder_report f;
             f.source_folder = names[i];
             f.dest_folder = saved[i].dest_folder;
@@ -221,25 +225,31 @@ private:
         const auto st = s_.source->examine(e.source_name);
         if (o_.state && !o_.dry_run) {
             const auto saved = o_.state->load(a_.source_user, e.source_name);
-            if (saved && saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 &&
-                saved->completed_uidnext == st.uidnext) {
-                // Nothing arrived since this folder was completed: no fetch at all (cheap reruns).
+            const bool same = saved && saved->uidvalidity == st.uidvalidity;
+            if (same && saved->completed_uidnext != 0 && saved->completed_uidnext == st.uidnext && saved->has_map) {
+                // Nothing arrived since this folder was completed: no index fetch, only what changed (cheap reruns).
+                sync_changes(e, fr);
                 fr.seconds = since(t0);
                 current_folder_open_ = false;
                 return;
             }
             o_.state->begin_folder(a_.source_user, e.source_name, st.uidvalidity);
+            sync_changes(e, fr);   // before the index is read: the HIGHESTMODSEQ it records is not newer than the flags
         }
+        if (o_.state && o_.dry_run) preview_changes(e, fr);
         auto src_index = st.messages ? s_.source->fetch_index(1, true) : std::vector<source_message>{};
         key_multiset dest_keys;
         permanent_flags dest_flags;
+        std::vector<source_message> dest_index;
         if (dest_exists) {
             const auto dst = s_.dest->select(e.dest_name);
             dest_flags = permanent_flags(dst.permanent_flags);
-            if (dst.messages) {
-                for (const auto& m : s_.dest->fetch_index(1, false)) dest_keys.add(m.key);
-            }
+            if (dst.messages) dest_index = s_.dest->fetch_index(1, false);
+            for (const auto& m : dest_index) dest_keys.add(m.key);
         }
+        if (o_.state && !o_.dry_run) record_map_gaps(*o_.state, a_.source_user, e.source_name, src_index, dest_index);
+        std::vector<source_message> src_index_copy;   // kept only when the destination has no UIDPLUS (see below)
+        if (o_.state && !o_.dry_run && !s_.dest->has_capability("UIDPLUS")) src_index_copy = src_index;
         auto plan = plan_copies(std::move(src_index), std::move(dest_keys), o_.collapse_duplicates);
         fr.skipped_duplicate = plan.skipped_duplicate;
 
@@ -267,16 +277,47 @@ private:
                                      if (o_.state) {
                                          o_.state->record(a_.source_user, e.source_name,
                                                           {.highest_uid = b.highest_uid, .copied = b.copied, .skipped_duplicate = 0,
-                                                           .failed = b.failed, .bytes = b.bytes});
+                                                           .failed = b.failed, .bytes = b.bytes, .mapped = b.mapped});
                                      }
                                      if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
                                  });
+        }
+        // Without UIDPLUS the copies' destination UIDs come from their keys.
+        if (o_.state && !plan.to_copy.empty() && !s_.dest->has_capability("UIDPLUS")) {
+            record_map_gaps(*o_.state, a_.source_user, e.source_name, src_index_copy, s_.dest->fetch_index(1, false));
         }
         // A folder with refused or kept-back messages is not complete: the next run looks at them again (and
         // sends them once the destination's limit allows).
         if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext, e.dest_name);
         fr.seconds = since(t0);
         current_folder_open_ = false;
+    }
+
+    // A rerun's flag changes and deletions for one folder (engine/delta_sync.hpp).
+    void sync_changes(const folder_plan_entry& e, folder_report& fr) {
+        const delta_settings d{o_.sync_flags, o_.sync_deletes, o_.dry_run};
+        sync_folder_changes(*s_.source, *s_.dest, e.source_name, e.dest_name, d, *o_.state, a_.source_user, fr);
+    }
+
+    // --dry-run with a state: what a rerun would delete and update, printed before the folder's copy plan.
+    void preview_changes(const folder_plan_entry& e, folder_report& fr) {
+        const auto saved = o_.state->load(a_.source_user, e.source_name);
+        if (!saved || !saved->has_map || e.create) return;
+        sync_changes(e, fr);
+        if (!o_.plan_out) return;
+        if (!fr.deletions.empty()) {
+            std::string uids;
+            for (const auto& d : fr.deletions) uids += fmt::format("{}{}", uids.empty() ? "" : ",", d.dest_uid);
+            std::fprintf(o_.plan_out, "  delete in %s: %zu message(s) the source expunged (destination UIDs %s)\n", e.dest_name.c_str(),
+                         fr.deletions.size(), uids.c_str());
+        } else if (fr.vanished) {
+            std::fprintf(o_.plan_out, "  %s: %llu message(s) expunged on the source stay (no --sync-deletes)\n", e.dest_name.c_str(),
+                         static_cast<unsigned long long>(fr.vanished));
+        }
+        if (fr.flags_updated) {
+            std::fprintf(o_.plan_out, "  update flags in %s: %llu message(s)\n", e.dest_name.c_str(),
+                         static_cast<unsigned long long>(fr.flags_updated));
+        }
     }
 
     // Takes out of plan.to_copy what the profile does not send (too large, empty), strips the INTERNALDATE

@@ -363,12 +363,16 @@ public:
         std::vector<mailbox_status> out(mailboxes.size());
         std::vector<error_code> ecs(mailboxes.size());
         std::vector<std::string> why(mailboxes.size());
+        // With CONDSTORE, HIGHESTMODSEQ too: it moves on every flag change and expunge (RFC 7162 §3.1.2).
+        std::vector<std::string_view> items = {"MESSAGES", "UIDNEXT", "UIDVALIDITY"};
+        if (conn_->has_capability("CONDSTORE")) items.push_back("HIGHESTMODSEQ");
         run_all(mailboxes.size(), [&](std::size_t k) -> net::awaitable<void> {
-            const auto s = co_await conn_->async_status(mailboxes[k], ecs[k]);
+            const auto s = co_await conn_->async_status(mailboxes[k], items, ecs[k]);
             if (ecs[k]) why[k] = conn_->diag().to_string();
             out[k].uidvalidity = s.uidvalidity.value_or(0);
             out[k].uidnext = s.uidnext.value_or(0);
             out[k].messages = s.messages.value_or(0);
+            out[k].highestmodseq = s.highestmodseq.value_or(0);
         });
         for (std::size_t k = 0; k < mailboxes.size(); ++k) {
             if (ecs[k]) throw session_error(kind_of(ecs[k]), fmt::format("STATUS '{}' failed: {}", mailboxes[k], why[k]));
@@ -439,6 +443,12 @@ public:
             i = j;
         }
         return out;
+    }
+
+    void run_protocol(const std::string& what, const protocol_task& f) override {
+        error_code ec;
+        run([&]() -> net::awaitable<void> { ec = co_await f(*conn_); });
+        if (ec) fail(ec, what);
     }
 
     void logout() noexcept override {
@@ -606,13 +616,15 @@ private:
         const auto plan = guard_->plan(mailbox, chosen, whole, append_guard::clock::now());
         std::vector<error_code> ecs(plan.steps.size());
         std::vector<std::string> why(plan.steps.size());
+        std::vector<std::vector<std::uint32_t>> uids(plan.steps.size());
         run_all(plan.steps.size(), [&](std::size_t k) -> net::awaitable<void> {
             const auto& st = plan.steps[k];
             if (st.noop) {
                 co_await conn_->async_noop(ecs[k]);
             } else {
                 const std::span<const imap::append_message> some(messages.data() + st.from, st.to - st.from);
-                (void)co_await conn_->async_append(mailbox, some, ecs[k]);
+                auto r = co_await conn_->async_append(mailbox, some, ecs[k]);
+                uids[k] = std::move(r.uids);
             }
             if (ecs[k]) why[k] = conn_->diag().to_string();
         });
@@ -635,7 +647,8 @@ private:
                               ok, now);
             for (std::size_t i = st.from; i < st.to; ++i) {
                 if (!ok && keep_refused_groups && st.to - st.from > 1) refused.push_back(which[i]);
-                else out[base + which[i]] = ok ? append_result{true, "OK"} : append_result{false, why[k]};
+                else if (!ok) out[base + which[i]] = append_result{false, why[k], 0};
+                else out[base + which[i]] = append_result{true, "OK", uids[k].size() == st.to - st.from ? uids[k][i - st.from] : 0};
             }
         }
         if (fatal) std::rethrow_exception(fatal);

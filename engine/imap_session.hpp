@@ -12,6 +12,10 @@
 // does all the IMAP; the facade runs each call as a coroutine on the connection's strand of the shared
 // io_runtime (engine/io_runtime.hpp) and waits for it.
 #pragma once
+#include <utility>   // before Asio (Boost 1.74 + g++ 12)
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +30,10 @@
 #include "engine/dest_profile.hpp"
 #include "engine/folder_map.hpp"
 #include "engine/secret_string.hpp"
+
+namespace arrival::imap {
+class connection;
+}
 
 namespace arrival::engine {
 
@@ -78,6 +86,7 @@ struct mailbox_status {
     std::uint32_t uidnext = 0;
     std::uint32_t messages = 0;
     std::vector<std::string> permanent_flags;   // SELECT/EXAMINE only
+    std::uint64_t highestmodseq = 0;            // STATUS on a CONDSTORE server; 0: not known
 };
 
 struct append_item {
@@ -98,6 +107,7 @@ struct dest_options {
 struct append_result {
     bool ok = false;
     std::string server_text;   // the tagged reply, for the report
+    std::uint32_t dest_uid = 0;   // from [APPENDUID] (UIDPLUS); 0 when the server did not say
 };
 
 class imap_session {
@@ -149,6 +159,12 @@ public:
     // which commands are split or deferred (a deferred item is not ok, with the reason).
     [[nodiscard]] virtual std::vector<append_result> append(const std::string& mailbox, const std::vector<append_item>& items) = 0;
     virtual void logout() noexcept = 0;
+
+    // The hop for logic written as coroutines on the connection itself (engine/delta_sync.hpp): runs `f` on the
+    // connection's strand and waits. A non-zero error_code it returns becomes a session_error "<what> failed:
+    // <the server's words>", with the kind the table in imap_session.cpp gives it.
+    using protocol_task = std::function<boost::asio::awaitable<boost::system::error_code>(imap::connection&)>;
+    virtual void run_protocol(const std::string& what, const protocol_task& f) = 0;
 };
 
 }  // namespace arrival::engine

@@ -149,6 +149,9 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
             if (i < results.size() && results[i].ok) {
                 ++out.copied;
                 out.bytes += f.body.size();
+                auto flags = f.meta->flags;
+                std::erase_if(flags, [](const std::string& x) { return x == "\\Recent"; });
+                out.mapped.push_back({f.meta->uid, results[i].dest_uid, std::move(flags), true});
                 std::lock_guard lock(report_mu);
                 for (const auto& c : f.flag_changes) ++report.flags_changed[{c.from, c.to, c.reason}];
             } else {

@@ -23,6 +23,7 @@
 
 #include "engine/byte_budget.hpp"
 #include "engine/copy_planner.hpp"
+#include "engine/delta_plan.hpp"
 #include "engine/flag_map.hpp"
 #include "engine/imap_session.hpp"
 #include "engine/report.hpp"
@@ -44,6 +45,9 @@ struct batch_outcome {
     std::uint64_t copied = 0;
     std::uint64_t failed = 0;
     std::uint64_t bytes = 0;
+    // Each copied message: source UID -> destination UID (0 without UIDPLUS) and the source flags it was copied
+    // with (engine/delta_plan.hpp; the state keeps them for the next run's flag changes).
+    std::vector<mapped_message> mapped;
 };
 
 // Copies `messages` (UID order) into `dest_mailbox`. Fills report.copied/bytes/failed/flags_changed.

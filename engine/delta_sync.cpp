@@ -1,0 +1,171 @@
+#include "engine/delta_sync.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "protocol/connection.hpp"
+#include "protocol/sequence_set.hpp"
+
+namespace arrival::engine {
+
+namespace net = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// Collects UID and FLAGS of each FETCH; no body items are asked for. Unsolicited FETCHes without a UID (another
+// client's flag change announced in passing) are not part of the answer.
+class flags_sink final : public imap::fetch_handler {
+public:
+    explicit flags_sink(std::vector<source_flags>& out) : out_(out) {}
+    error_code on_body_begin(const imap::fetch_part&, std::uint64_t) override { return {}; }
+    error_code on_body_chunk(std::string_view) override { return {}; }
+    error_code on_body_end() override { return {}; }
+    error_code on_fetch(const imap::fetch_record& rec) override {
+        if (!rec.uid || !rec.has_flags) return {};
+        source_flags f;
+        f.uid = *rec.uid;
+        for (auto x : rec.flags) {
+            if (x != "\\Recent") f.flags.emplace_back(x);
+        }
+        out_.push_back(std::move(f));
+        return {};
+    }
+
+private:
+    std::vector<source_flags>& out_;
+};
+
+}  // namespace
+
+net::awaitable<error_code> read_source_changes(imap::connection& c, const std::string& folder, std::uint64_t since,
+                                               std::uint32_t max_uid, bool want_present, source_changes& out) {
+    error_code ec;
+    const bool condstore = c.has_capability("CONDSTORE");
+    if (condstore) {
+        const std::string_view items[] = {"HIGHESTMODSEQ"};
+        const auto st = co_await c.async_status(folder, items, ec);
+        if (ec) co_return ec;
+        out.highestmodseq = st.highestmodseq.value_or(0);
+        if (max_uid == 0) co_return ec;
+        if (since != 0 && out.highestmodseq == since) {
+            out.unchanged = true;
+            if (!want_present) co_return ec;
+        }
+    } else if (max_uid == 0) {
+        co_return ec;
+    }
+    (void)co_await c.async_select(folder, true, ec);
+    if (ec) co_return ec;
+    const auto range = imap::encode_range(1, max_uid);
+    flags_sink sink(out.changed);
+    if (condstore && since != 0) {
+        if (!out.unchanged) co_await c.async_uid_fetch_changedsince(range, "(UID FLAGS)", since, sink, ec);
+        if (ec) co_return ec;
+        const auto criteria = "UID " + range;
+        out.present = co_await c.async_uid_search(criteria, ec);
+    } else {
+        // No CONDSTORE (or no HIGHESTMODSEQ from the last run): every flag, compared with the snapshot.
+        co_await c.async_uid_fetch(range, "(UID FLAGS)", sink, ec);
+        std::vector<std::uint32_t> uids;
+        uids.reserve(out.changed.size());
+        for (const auto& m : out.changed) uids.push_back(m.uid);
+        out.present = std::move(uids);
+    }
+    co_return ec;
+}
+
+net::awaitable<error_code> apply_delta_plan(imap::connection& c, const std::string& dest_folder, const delta_plan& p, delta_applied& out) {
+    error_code ec;
+    if (p.stores.empty() && p.expunge_dst.empty()) co_return ec;
+    (void)co_await c.async_select(dest_folder, false, ec);
+    if (ec) co_return ec;
+    for (const auto& s : p.stores) {
+        std::vector<std::string_view> flags(s.flags.begin(), s.flags.end());
+        const auto set = s.uid_set();
+        co_await c.async_uid_store(set, s.add ? "+FLAGS.SILENT" : "-FLAGS.SILENT", flags, ec);
+        if (ec) co_return ec;
+        ++out.stores;
+    }
+    if (p.expunge_dst.empty()) co_return ec;
+    if (!c.has_capability("UIDPLUS")) {
+        out.expunge_refused = true;
+        co_return ec;
+    }
+    const auto set = imap::encode_sequence_set(p.expunge_dst);
+    const std::string_view deleted[] = {"\\Deleted"};
+    co_await c.async_uid_store(set, "+FLAGS.SILENT", deleted, ec);
+    if (ec) co_return ec;
+    co_await c.async_uid_expunge(set, ec);
+    if (ec) co_return ec;
+    out.expunged = p.expunge_dst.size();
+    co_return ec;
+}
+
+void record_map_gaps(state_store& state, const std::string& account, const std::string& source_folder,
+                     const std::vector<source_message>& source, const std::vector<source_message>& dest) {
+    const auto map = state.load_map(account, source_folder);
+    state.add_map(account, source_folder, fill_map_gaps(map, source, dest), true);
+}
+
+void sync_folder_changes(imap_session& source, imap_session& dest, const std::string& source_folder, const std::string& dest_folder,
+                         const delta_settings& s, state_store& state, const std::string& account, folder_report& report) {
+    const auto saved = state.load(account, source_folder);
+    auto map = state.load_map(account, source_folder);
+    std::erase_if(map, [](const mapped_message& m) { return m.dst_uid == 0; });   // not mapped (yet): nothing to change
+    std::uint32_t max_uid = 0;
+    for (const auto& m : map) max_uid = std::max(max_uid, m.src_uid);
+    if (!s.sync_flags && !s.sync_deletes) max_uid = 0;   // only HIGHESTMODSEQ is kept up to date
+
+    source_changes ch;
+    const std::uint64_t since = saved ? saved->highestmodseq : 0;
+    const bool want_present = s.sync_deletes && saved && saved->vanished > 0;
+    source.run_protocol(fmt::format("reading the changes of '{}'", source_folder),
+                        [&](imap::connection& c) { return read_source_changes(c, source_folder, since, max_uid, want_present, ch); });
+
+    if (ch.changed.empty() && !ch.present) {
+        if (!s.dry_run && ch.highestmodseq && ch.highestmodseq != since) state.apply_delta(account, source_folder, {}, {}, ch.highestmodseq);
+        return;
+    }
+    // PERMANENTFLAGS decide which keywords the destination takes; only flag changes need them.
+    const permanent_flags dest_flags = ch.changed.empty() ? permanent_flags() : permanent_flags(dest.select(dest_folder).permanent_flags);
+    delta_options o;
+    o.sync_flags = s.sync_flags;
+    o.sync_deletes = s.sync_deletes;
+    o.profile = dest.profile().kind;
+    o.dest_mailbox = dest_folder;
+    const auto plan = plan_delta(map, ch.changed, ch.present, dest_flags, o);
+    report.flags_updated = plan.flags_updated;
+    for (const auto& c : plan.flag_changes) ++report.flags_changed[{c.from, c.to, c.reason}];
+    report.vanished = plan.vanished_src.size();
+    std::vector<folder_report::deletion> deletions;
+    for (const auto& m : map) {
+        if (m.ours && std::binary_search(plan.expunge_dst.begin(), plan.expunge_dst.end(), m.dst_uid)) deletions.push_back({m.src_uid, m.dst_uid});
+    }
+    if (s.dry_run) {
+        report.deletions = std::move(deletions);   // what would be deleted; `deleted` stays 0
+        return;
+    }
+    delta_applied done;
+    dest.run_protocol(fmt::format("applying the changes to '{}'", dest_folder),
+                      [&](imap::connection& c) { return apply_delta_plan(c, dest_folder, plan, done); });
+    report.deleted = done.expunged;
+    std::vector<std::uint32_t> forget = plan.forget_src;
+    if (done.expunge_refused) {
+        forget.clear();
+        report.note += fmt::format("{}{} message(s) expunged on the source kept: the destination has no UIDPLUS (UID EXPUNGE)",
+                                   report.note.empty() ? "" : "; ", plan.expunge_dst.size());
+    } else {
+        report.deletions = std::move(deletions);
+    }
+    if (plan.vanished_not_ours && s.sync_deletes) {
+        report.note += fmt::format("{}{} message(s) expunged on the source were not deleted: arrival did not put their destination copy there",
+                                   report.note.empty() ? "" : "; ", plan.vanished_not_ours);
+    }
+    state.apply_delta(account, source_folder, plan.snapshot, forget,
+                      ch.highestmodseq ? std::optional<std::uint64_t>(ch.highestmodseq) : std::nullopt,
+                      ch.present ? std::optional<std::uint64_t>(plan.vanished_src.size() - forget.size()) : std::nullopt);
+}
+
+}  // namespace arrival::engine
