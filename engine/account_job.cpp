@@ -1,6 +1,7 @@
 #include "engine/account_job.hpp"
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -150,7 +151,7 @@ private:
     bool unchanged_since_last_run(account_report& r) {
         s_.source = open_side(true);
         const auto p = plan_scope(*s_.source, nullptr, o_.filter, a_.scope);   // only the selection matters here
-        if (!p.errors.empty()) return false;
+        if (!p.errors.empty() || state_has_unlisted_folders(*o_.state, a_.source_user, p)) return false;
         std::vector<std::string> names;
         std::vector<folder_state> saved;
         for (const auto& e : p.entries) {
@@ -186,6 +187,11 @@ private:
         // The account's own folders, or the public namespace's for the --public job (engine/public_plan.hpp).
         plan_ = plan_scope(*s_.source, s_.dest.get(), o_.filter, a_.scope);
         for (const auto& e : plan_.errors) r.errors.push_back(e);
+        if (o_.state) {   // folders renamed or gone on the source since the last run (engine/delta_sync.hpp)
+            auto moved = sync_folders(*s_.source, *s_.dest, plan_, {o_.sync_flags, o_.sync_deletes, o_.dry_run}, *o_.state, a_.source_user);
+            renamed_from_ = std::move(moved.renamed_from);
+            for (auto& g : moved.gone) r.folders.push_back(std::move(g));
+        }
         const auto& profile = s_.dest->profile();
         r.dest_profile = to_string(profile.kind);
         r.dest_profile_evidence = s_.dest->profile_evidence();
@@ -203,6 +209,7 @@ private:
         f.dest_folder = e.dest_name;
         f.note = e.note;
         f.renamed = e.renamed_by_profile;
+        if (const auto it = renamed_from_.find(e.source_name); it != renamed_from_.end()) f.renamed_from = it->second;
         bool dest_exists = !e.create;
         if (e.create) {
             if (!o_.dry_run && !created_.count(e.dest_name)) {
@@ -358,6 +365,7 @@ private:
     sessions s_;
     folder_plan plan_;
     std::set<std::string> created_;
+    std::map<std::string, std::string> renamed_from_;   // source folders renamed since the last run: new -> old
     bool current_folder_open_ = false;
     bool folder_refused_ = false;
     append_guard guard_;   // the destination account's refusal policy, across reconnects

@@ -141,4 +141,48 @@ std::vector<mapped_message> fill_map_gaps(const std::vector<mapped_message>& map
     return out;
 }
 
+std::vector<flag_difference> flag_differences(const std::vector<source_message>& source, const std::vector<source_message>& dest,
+                                              const permanent_flags& dest_flags, dest_profile_kind profile, std::string_view dest_mailbox) {
+    std::vector<keyed_uid> s, d;
+    std::unordered_map<std::uint32_t, const source_message*> src_by_uid, dst_by_uid;
+    for (const auto& m : source) {
+        s.push_back({m.uid, m.key});
+        src_by_uid.emplace(m.uid, &m);
+    }
+    for (const auto& m : dest) {
+        d.push_back({m.uid, m.key});
+        dst_by_uid.emplace(m.uid, &m);
+    }
+    auto without_recent = [](std::vector<std::string> f) {
+        std::erase_if(f, [](const std::string& x) { return x == "\\Recent"; });
+        return f;
+    };
+    std::vector<flag_difference> out;
+    for (const auto& [su, du] : match_by_key(std::move(s), std::move(d))) {
+        std::vector<flag_change> ignored;
+        auto expected = sorted(adapt_flags(profile, dest_mailbox, without_recent(src_by_uid.at(su)->flags), dest_flags, ignored));
+        auto actual = sorted(without_recent(dst_by_uid.at(du)->flags));
+        if (expected != actual) out.push_back({su, du, std::move(expected), std::move(actual)});
+    }
+    return out;
+}
+
+folder_changes plan_folder_changes(const std::vector<known_folder>& missing, const std::vector<known_folder>& unknown) {
+    folder_changes out;
+    auto count = [](const std::vector<known_folder>& v, std::uint32_t uv) {
+        return std::count_if(v.begin(), v.end(), [&](const known_folder& f) { return f.uidvalidity == uv; });
+    };
+    for (const auto& m : missing) {
+        const auto it = std::find_if(unknown.begin(), unknown.end(), [&](const known_folder& f) { return f.uidvalidity == m.uidvalidity; });
+        if (m.uidvalidity != 0 && it != unknown.end() && count(unknown, m.uidvalidity) == 1 && count(missing, m.uidvalidity) == 1) {
+            out.renames.push_back({m, *it});
+        } else {
+            out.gone.push_back(m);
+        }
+    }
+    std::stable_sort(out.renames.begin(), out.renames.end(),
+                     [](const folder_rename& a, const folder_rename& b) { return a.from.name.size() < b.from.name.size(); });
+    return out;
+}
+
 }  // namespace arrival::engine

@@ -92,4 +92,33 @@ struct keyed_uid {
 [[nodiscard]] std::vector<mapped_message> fill_map_gaps(const std::vector<mapped_message>& map, const std::vector<source_message>& source,
                                                         const std::vector<source_message>& dest);
 
+// verify --flags: source and destination messages paired by dedupe key (match_by_key), and those whose
+// destination flags are not the source's as the copy maps them (adapt_flags). \Recent is ignored on both sides.
+struct flag_difference {
+    std::uint32_t source_uid = 0;
+    std::uint32_t dest_uid = 0;
+    std::vector<std::string> expected;   // the source's flags, mapped for the destination (sorted)
+    std::vector<std::string> actual;     // the destination's (sorted)
+};
+[[nodiscard]] std::vector<flag_difference> flag_differences(const std::vector<source_message>& source,
+                                                          const std::vector<source_message>& dest, const permanent_flags& dest_flags,
+                                                          dest_profile_kind profile, std::string_view dest_mailbox);
+
+// Folders: a folder of the state that the source no longer lists was renamed when exactly one source folder
+// that the state does not know has its UIDVALIDITY (and no other missing folder has it); otherwise it is gone.
+struct known_folder {
+    std::string name;          // source name
+    std::uint32_t uidvalidity = 0;
+    std::string dest_folder;   // where it went (state) / where it would go (plan)
+};
+struct folder_rename {
+    known_folder from;         // as the state has it
+    known_folder to;           // the source's new name and its planned destination name
+};
+struct folder_changes {
+    std::vector<folder_rename> renames;   // parents before children (shorter names first)
+    std::vector<known_folder> gone;
+};
+[[nodiscard]] folder_changes plan_folder_changes(const std::vector<known_folder>& missing, const std::vector<known_folder>& unknown);
+
 }  // namespace arrival::engine

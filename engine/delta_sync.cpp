@@ -1,6 +1,7 @@
 #include "engine/delta_sync.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -166,6 +167,128 @@ void sync_folder_changes(imap_session& source, imap_session& dest, const std::st
     state.apply_delta(account, source_folder, plan.snapshot, forget,
                       ch.highestmodseq ? std::optional<std::uint64_t>(ch.highestmodseq) : std::nullopt,
                       ch.present ? std::optional<std::uint64_t>(plan.vanished_src.size() - forget.size()) : std::nullopt);
+}
+
+namespace {
+
+std::set<std::string> listed_names(const folder_plan& plan) {
+    std::set<std::string> listed(plan.excluded.begin(), plan.excluded.end());
+    for (const auto& e : plan.entries) {
+        if (!e.source_name.empty()) listed.insert(e.source_name);
+    }
+    return listed;
+}
+
+std::string with_note(const std::string& note, const std::string& more) { return note.empty() ? more : note + "; " + more; }
+
+// A gone folder's destination copy, deleted only when every message in it is one arrival put there.
+void delete_if_only_ours(imap_session& dest, state_store& state, const std::string& account, const known_folder& f, folder_report& fr) {
+    std::set<std::uint32_t> ours;
+    for (const auto& m : state.load_map(account, f.name)) {
+        if (m.ours && m.dst_uid) ours.insert(m.dst_uid);
+    }
+    std::vector<std::uint32_t> there;
+    const auto box = f.dest_folder;
+    try {
+        dest.run_protocol(fmt::format("reading '{}'", box), [&](imap::connection& c) -> net::awaitable<error_code> {
+            error_code ec;
+            (void)co_await c.async_select(box, true, ec);
+            if (!ec) there = co_await c.async_uid_search("ALL", ec);
+            co_return ec;
+        });
+    } catch (const session_error& e) {
+        if (e.kind() != error_kind::refused) throw;
+        state.forget_folder(account, f.name);   // not on the destination either
+        fr.note = with_note(fr.note, "not on the destination either");
+        return;
+    }
+    const auto foreign = std::count_if(there.begin(), there.end(), [&](std::uint32_t u) { return !ours.count(u); });
+    if (foreign > 0) {
+        fr.note = with_note(fr.note, fmt::format("kept on the destination: it holds {} message(s) arrival did not copy", foreign));
+        return;
+    }
+    dest.run_protocol(fmt::format("DELETE '{}'", box), [&](imap::connection& c) -> net::awaitable<error_code> {
+        error_code ec;
+        // Nothing may stay selected in a mailbox that is being deleted.
+        (void)co_await c.async_select("INBOX", true, ec);
+        co_await c.async_delete(box, ec);
+        co_return ec;
+    });
+    fr.deleted = there.size();
+    state.forget_folder(account, f.name);
+    fr.note = with_note(fr.note, "deleted on the destination too (--sync-deletes)");
+}
+
+}  // namespace
+
+bool state_has_unlisted_folders(state_store& state, const std::string& account, const folder_plan& plan) {
+    const auto listed = listed_names(plan);
+    for (const auto& [name, st] : state.load_account(account)) {
+        if (!listed.count(name)) return true;
+    }
+    return false;
+}
+
+folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder_plan& plan, const delta_settings& s, state_store& state,
+                                const std::string& account) {
+    folder_sync_result out;
+    const auto listed = listed_names(plan);
+    std::vector<known_folder> missing;
+    std::set<std::string> known;
+    for (const auto& [name, st] : state.load_account(account)) {
+        known.insert(name);
+        if (!listed.count(name)) missing.push_back({name, st.uidvalidity, st.dest_folder});
+    }
+    if (missing.empty()) return out;
+    std::vector<std::string> names;
+    std::vector<folder_plan_entry*> entries;
+    for (auto& e : plan.entries) {
+        if (e.source_name.empty() || !e.copy_messages || known.count(e.source_name)) continue;
+        names.push_back(e.source_name);
+        entries.push_back(&e);
+    }
+    const auto status = names.empty() ? std::vector<mailbox_status>{} : source.status(names);
+    std::vector<known_folder> unknown;
+    for (std::size_t i = 0; i < names.size(); ++i) unknown.push_back({names[i], status[i].uidvalidity, entries[i]->dest_name});
+    const auto changes = plan_folder_changes(missing, unknown);
+
+    for (const auto& r : changes.renames) {
+        out.renamed_from[r.to.name] = r.from.name;
+        if (s.dry_run) continue;
+        if (r.from.dest_folder != r.to.dest_folder) {
+            try {
+                dest.run_protocol(fmt::format("RENAME '{}' to '{}'", r.from.dest_folder, r.to.dest_folder),
+                                  [&](imap::connection& c) -> net::awaitable<error_code> {
+                                      error_code ec;
+                                      co_await c.async_rename(r.from.dest_folder, r.to.dest_folder, ec);
+                                      co_return ec;
+                                  });
+            } catch (const session_error& e) {
+                // Its parent's RENAME already moved it (Dovecot renames the children with the parent).
+                if (e.kind() != error_kind::refused) throw;
+                const auto list = dest.list();
+                if (std::none_of(list.begin(), list.end(), [&](const mailbox_entry& m) { return m.name == r.to.dest_folder; })) throw;
+            }
+        }
+        state.rename_folder(account, r.from.name, r.to.name, r.to.dest_folder);
+        for (auto* e : entries) {
+            if (e->source_name == r.to.name) e->create = false;
+        }
+    }
+    for (const auto& g : changes.gone) {
+        folder_report fr;
+        fr.source_folder = g.name;
+        fr.dest_folder = g.dest_folder;
+        fr.deleted_on_source = true;
+        fr.note = "gone from the source";
+        if (s.sync_deletes && !s.dry_run) {
+            delete_if_only_ours(dest, state, account, g, fr);
+        } else {
+            fr.note = with_note(fr.note, "kept on the destination (--sync-deletes deletes it when it holds only what arrival copied)");
+        }
+        out.gone.push_back(std::move(fr));
+    }
+    return out;
 }
 
 }  // namespace arrival::engine

@@ -19,11 +19,13 @@
 #include <boost/system/error_code.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/delta_plan.hpp"
+#include "engine/folder_map.hpp"
 #include "engine/imap_session.hpp"
 #include "engine/report.hpp"
 #include "engine/state_store.hpp"
@@ -75,5 +77,20 @@ void sync_folder_changes(imap_session& source, imap_session& dest, const std::st
 // (engine/delta_plan.hpp fill_map_gaps), recorded; marks the folder's map complete.
 void record_map_gaps(state_store& state, const std::string& account, const std::string& source_folder,
                      const std::vector<source_message>& source, const std::vector<source_message>& dest);
+
+// Before an account's folders are migrated: folders the state knows that the source no longer lists. A renamed
+// one (engine/delta_plan.hpp plan_folder_changes) is renamed on the destination (RENAME; a child already moved
+// by its parent's RENAME is taken as done) and in the state, and its plan entry is no longer created, so it is
+// not copied twice. A gone one is reported; with --sync-deletes its destination folder is deleted when it holds
+// only messages arrival copied. Costs nothing (no command) when every known folder is still listed.
+struct folder_sync_result {
+    std::map<std::string, std::string> renamed_from;   // new source name -> old
+    std::vector<folder_report> gone;
+};
+[[nodiscard]] folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder_plan& plan, const delta_settings& s,
+                                              state_store& state, const std::string& account);
+
+// Whether the state knows a folder the plan's source no longer lists (the rerun check's question).
+[[nodiscard]] bool state_has_unlisted_folders(state_store& state, const std::string& account, const folder_plan& plan);
 
 }  // namespace arrival::engine

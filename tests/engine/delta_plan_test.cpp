@@ -126,3 +126,47 @@ TEST(delta_plan, map_gaps_are_filled_by_key_and_never_reuse_a_mapped_destination
 
 }  // namespace
 }  // namespace arrival::engine
+
+namespace arrival::engine {
+namespace {
+
+TEST(delta_plan, a_missing_folder_is_renamed_when_one_new_folder_has_its_uidvalidity) {
+    const std::vector<known_folder> missing = {{"Projects/2024", 12, "Projects/2024"}, {"Projects", 11, "Projects"},
+                                               {"Trash-2019", 13, "Trash-2019"}, {"Twin-a", 20, "Twin-a"}, {"Twin-b", 20, "Twin-b"}};
+    const std::vector<known_folder> unknown = {{"Archive", 11, "Archive"}, {"Archive/2024", 12, "Archive/2024"}, {"Fresh", 99, "Fresh"},
+                                               {"Twin", 20, "Twin"}};
+    const auto c = plan_folder_changes(missing, unknown);
+    ASSERT_EQ(c.renames.size(), 2u);
+    EXPECT_EQ(c.renames[0].from.name, "Projects");   // the parent first
+    EXPECT_EQ(c.renames[0].to.name, "Archive");
+    EXPECT_EQ(c.renames[1].to.dest_folder, "Archive/2024");
+    ASSERT_EQ(c.gone.size(), 3u);   // Trash-2019, and the two twins: which one became "Twin" is not knowable
+    EXPECT_EQ(c.gone[0].name, "Trash-2019");
+}
+
+}  // namespace
+}  // namespace arrival::engine
+
+namespace arrival::engine {
+namespace {
+
+TEST(delta_plan, flag_differences_compare_the_mapped_source_flags) {
+    const auto a = compute_dedupe_key("Message-ID: <a@x>\r\n", 100);
+    const auto b = compute_dedupe_key("Message-ID: <b@x>\r\n", 200);
+    const auto c = compute_dedupe_key("Message-ID: <c@x>\r\n", 300);
+    source_message s1, s2, s3, d1, d2;
+    s1.uid = 1, s1.key = a, s1.flags = {"\\Seen", "\\Recent", "Work:FLAG7"};
+    s2.uid = 2, s2.key = b, s2.flags = {"\\Seen"};
+    s3.uid = 3, s3.key = c;                        // not on the destination: verify's "missing", not a flag difference
+    d1.uid = 10, d1.key = a, d1.flags = {"Work", "\\Seen"};
+    d2.uid = 11, d2.key = b, d2.flags = {"\\Seen", "\\Flagged"};
+    const auto diff = flag_differences({s1, s2, s3}, {d1, d2}, permanent_flags(), dest_profile_kind::generic, "INBOX");
+    ASSERT_EQ(diff.size(), 1u);
+    EXPECT_EQ(diff[0].source_uid, 2u);
+    EXPECT_EQ(diff[0].dest_uid, 11u);
+    EXPECT_EQ(diff[0].expected, (std::vector<std::string>{"\\Seen"}));
+    EXPECT_EQ(diff[0].actual, (std::vector<std::string>{"\\Flagged", "\\Seen"}));
+}
+
+}  // namespace
+}  // namespace arrival::engine

@@ -133,6 +133,25 @@ std::map<std::string, std::vector<std::string>> flags_by_subject(const char* ins
     return out;
 }
 
+// `arrival verify --flags` for one user, as an admin runs it; the exit status and the JSON report.
+std::pair<int, nlohmann::json> verify_flags(const temp_dir& dir, const std::string& u) {
+    std::ofstream(dir.path / "verify-accounts.txt") << u << "\n";
+    const auto master = env("ARRIVAL_DOVECOT_MASTER_USER");
+    ::setenv("ARRIVAL_SOURCE_PASSWORD", env("ARRIVAL_DOVECOT_MASTER_PASSWORD").c_str(), 1);
+    ::setenv("ARRIVAL_DEST_PASSWORD", env("ARRIVAL_DOVECOT_MASTER_PASSWORD").c_str(), 1);
+    const auto report = dir.path / "verify.json";
+    const std::string cmd = fmt::format(
+        "{} verify --flags --source imap://127.0.0.1:{} --dest imap://127.0.0.1:{} --ca-file {} --accounts {} --source-admin {} "
+        "--dest-admin {} --report {} > {} 2>&1",
+        env("ARRIVAL_EXE"), port_of("SRC"), port_of("DST"), env("ARRIVAL_TESTBED_CA"), (dir.path / "verify-accounts.txt").string(),
+        master, master, report.string(), (dir.path / "verify.txt").string());
+    const int st = std::system(cmd.c_str());
+    ::unsetenv("ARRIVAL_SOURCE_PASSWORD");
+    ::unsetenv("ARRIVAL_DEST_PASSWORD");
+    std::ifstream in(report);
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, nlohmann::json::parse(in, nullptr, false)};
+}
+
 const nlohmann::json* folder_in(const nlohmann::json& account, const std::string& name) {
     for (const auto& f : account["folders"]) {
         if (f.value("source_folder", "") == name) return &f;
@@ -217,6 +236,21 @@ TEST(migrate_delta, flags_keywords_new_mail_follow_and_deletes_only_when_asked) 
     EXPECT_EQ(r.report["totals"]["flags_updated"], 0);
     EXPECT_EQ(r.report["totals"]["deleted"], 0);
     EXPECT_EQ((*folder_in(*account_in(r.report, u), "INBOX")).value("note", ""), "unchanged since the last run") << r.report.dump(1);
+
+    // verify --flags agrees, and names the one message whose flags a user changed on the new server.
+    const auto [status, v] = verify_flags(dir, u);
+    EXPECT_EQ(status, 1) << v.dump(1);
+    EXPECT_EQ(v["totals"]["missing"], 0);
+    EXPECT_EQ(v["totals"]["flags_differ"], 1) << v.dump(1);
+    for (const auto& f : v["accounts"][0]["folders"]) {
+        if (f["source_folder"] != "INBOX") {
+            EXPECT_TRUE(f["flags_differ"].empty()) << f.dump(1);
+            continue;
+        }
+        ASSERT_EQ(f["flags_differ"].size(), 1u);
+        EXPECT_EQ(f["flags_differ"][0]["dest_flags"], nlohmann::json({"$OnTheNewServer", "\\Flagged", "\\Seen"}));
+        EXPECT_EQ(f["flags_differ"][0]["source_flags"], nlohmann::json({"\\Seen"}));
+    }
 }
 
 // --sync-deletes never removes a destination message arrival did not put there: one that was already on the
@@ -295,6 +329,74 @@ TEST(migrate_delta, kill_during_the_delta_run_then_rerun_ends_the_same) {
     const auto src = snapshot("SRC", u), dst = snapshot("DST", u);
     EXPECT_EQ(dst.at("Work").messages, src.at("Work").messages);
     EXPECT_EQ(dst.at("INBOX").messages, src.at("INBOX").messages);
+}
+
+// A folder renamed on the source is renamed on the destination (not copied twice, its flag changes follow);
+// a folder deleted on the source is reported, and deleted on the destination only with --sync-deletes and only
+// while it holds nothing arrival did not put there.
+TEST(migrate_delta, renamed_folder_is_renamed_and_gone_folder_reported) {
+    const auto u = user(234);
+    const std::string tag = "d234";
+    reset("src", u);
+    reset("dst", u);
+    auto box = mailbox(tag, 10);
+    box.push_back({"Kept-2018", false, {{make_message(subject(tag + "k", 0), 600), {}}}});
+    seed(u, box);
+    temp_dir dir;
+    auto r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    on("SRC", u, [&](connection& c) -> net::awaitable<void> {
+        error_code ec;
+        co_await c.async_rename("Projects", "Projects-2024", ec);
+        check(ec, c, "RENAME");
+        const auto uids = co_await uids_by_subject(c, "Projects-2024");
+        const auto set = std::to_string(uids.at(subject(tag + "p", 2)));
+        const std::string_view f[] = {"\\Flagged"};
+        co_await c.async_uid_store(set, "+FLAGS.SILENT", f, ec);
+        check(ec, c, "STORE");
+        (void)co_await c.async_select("INBOX", true, ec);
+        for (const char* gone : {"Trash-2019", "Kept-2018"}) {
+            co_await c.async_delete(gone, ec);
+            check(ec, c, "DELETE");
+        }
+    });
+    // Someone on the new server filed a message of their own into Kept-2018.
+    on("DST", u, [&](connection& c) -> net::awaitable<void> {
+        const auto b = make_message(subject(tag + "mine", 0), 500);
+        const append_message m{.flags = {}, .date = std::nullopt, .body = b, .binary = false};
+        error_code ec;
+        (void)co_await c.async_append("Kept-2018", std::span(&m, 1), ec);
+        check(ec, c, "APPEND on the destination");
+    });
+
+    r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto* a = account_in(r.report, u);
+    ASSERT_TRUE(a);
+    const auto* archive = folder_in(*a, "Projects-2024");
+    ASSERT_TRUE(archive) << r.report.dump(1);
+    EXPECT_EQ((*archive)["copied"], 0);
+    EXPECT_EQ((*archive)["flags_updated"], 1);
+    EXPECT_EQ((*archive)["renamed"]["from"], "Projects");
+    EXPECT_EQ((*a)["renamed"], 1);
+    const auto* trash = folder_in(*a, "Trash-2019");
+    ASSERT_TRUE(trash);
+    EXPECT_EQ((*trash)["deleted_on_source"], true);
+    auto dst = snapshot("DST", u);
+    EXPECT_EQ(dst.count("Projects"), 0u);
+    ASSERT_EQ(dst.count("Projects-2024"), 1u);
+    EXPECT_EQ(dst.at("Projects-2024").messages, 6u);
+    EXPECT_EQ(dst.count("Trash-2019"), 1u) << "deleted without --sync-deletes";
+    EXPECT_EQ(flags_by_subject("DST", u, "Projects-2024"), flags_by_subject("SRC", u, "Projects-2024"));
+
+    r = migrate(dir, {u}, port_of("SRC"), port_of("DST"), "--sync-deletes");
+    ASSERT_EQ(r.status, 0) << r.output;
+    dst = snapshot("DST", u);
+    EXPECT_EQ(dst.count("Trash-2019"), 0u) << "it held only arrival's copies";
+    EXPECT_EQ(dst.count("Kept-2018"), 1u) << "it holds a message arrival did not copy";
+    a = account_in(r.report, u);
+    ASSERT_TRUE(a);
+    EXPECT_NE((*folder_in(*a, "Kept-2018")).value("note", "").find("did not copy"), std::string::npos) << r.report.dump(1);
 }
 
 }  // namespace
