@@ -110,8 +110,9 @@ void record_map_gaps(state_store& state, const std::string& account, const std::
     state.add_map(account, source_folder, fill_map_gaps(map, source, dest), true);
 }
 
-void sync_folder_changes(imap_session& source, imap_session& dest, const std::string& source_folder, const std::string& dest_folder,
-                         const delta_settings& s, state_store& state, const std::string& account, folder_report& report) {
+net::awaitable<void> sync_folder_changes(async_session& source, async_session& dest, const std::string& source_folder,
+                                         const std::string& dest_folder, delta_settings s, state_store& state, const std::string& account,
+                                         folder_report& report) {
     const auto saved = state.load(account, source_folder);
     auto map = state.load_map(account, source_folder);
     std::erase_if(map, [](const mapped_message& m) { return m.dst_uid == 0; });   // not mapped (yet): nothing to change
@@ -122,15 +123,19 @@ void sync_folder_changes(imap_session& source, imap_session& dest, const std::st
     source_changes ch;
     const std::uint64_t since = saved ? saved->highestmodseq : 0;
     const bool want_present = s.sync_deletes && saved && saved->vanished > 0;
-    source.run_protocol(fmt::format("reading the changes of '{}'", source_folder),
-                        [&](imap::connection& c) { return read_source_changes(c, source_folder, since, max_uid, want_present, ch); });
-
+    if (const auto ec = co_await read_source_changes(source.connection(), source_folder, since, max_uid, want_present, ch)) {
+        source.throw_error(ec, fmt::format("reading the changes of '{}'", source_folder));
+    }
     if (ch.changed.empty() && !ch.present) {
         if (!s.dry_run && ch.highestmodseq && ch.highestmodseq != since) state.apply_delta(account, source_folder, {}, {}, ch.highestmodseq);
-        return;
+        co_return;
     }
     // PERMANENTFLAGS decide which keywords the destination takes; only flag changes need them.
-    const permanent_flags dest_flags = ch.changed.empty() ? permanent_flags() : permanent_flags(dest.select(dest_folder).permanent_flags);
+    permanent_flags dest_flags;
+    if (!ch.changed.empty()) {
+        const auto sel = co_await dest.select(dest_folder);
+        dest_flags = permanent_flags(sel.permanent_flags);
+    }
     delta_options o;
     o.sync_flags = s.sync_flags;
     o.sync_deletes = s.sync_deletes;
@@ -146,11 +151,12 @@ void sync_folder_changes(imap_session& source, imap_session& dest, const std::st
     }
     if (s.dry_run) {
         report.deletions = std::move(deletions);   // what would be deleted; `deleted` stays 0
-        return;
+        co_return;
     }
     delta_applied done;
-    dest.run_protocol(fmt::format("applying the changes to '{}'", dest_folder),
-                      [&](imap::connection& c) { return apply_delta_plan(c, dest_folder, plan, done); });
+    if (const auto ec = co_await apply_delta_plan(dest.connection(), dest_folder, plan, done)) {
+        dest.throw_error(ec, fmt::format("applying the changes to '{}'", dest_folder));
+    }
     report.deleted = done.expunged;
     std::vector<std::uint32_t> forget = plan.forget_src;
     if (done.expunge_refused) {
@@ -182,38 +188,32 @@ std::set<std::string> listed_names(const folder_plan& plan) {
 std::string with_note(const std::string& note, const std::string& more) { return note.empty() ? more : note + "; " + more; }
 
 // A gone folder's destination copy, deleted only when every message in it is one arrival put there.
-void delete_if_only_ours(imap_session& dest, state_store& state, const std::string& account, const known_folder& f, folder_report& fr) {
+net::awaitable<void> delete_if_only_ours(async_session& dest, state_store& state, const std::string& account, known_folder f,
+                                         folder_report& fr) {
     std::set<std::uint32_t> ours;
     for (const auto& m : state.load_map(account, f.name)) {
         if (m.ours && m.dst_uid) ours.insert(m.dst_uid);
     }
+    auto& c = dest.connection();
+    error_code ec;
+    (void)co_await c.async_select(f.dest_folder, true, ec);
     std::vector<std::uint32_t> there;
-    const auto box = f.dest_folder;
-    try {
-        dest.run_protocol(fmt::format("reading '{}'", box), [&](imap::connection& c) -> net::awaitable<error_code> {
-            error_code ec;
-            (void)co_await c.async_select(box, true, ec);
-            if (!ec) there = co_await c.async_uid_search("ALL", ec);
-            co_return ec;
-        });
-    } catch (const session_error& e) {
-        if (e.kind() != error_kind::refused) throw;
+    if (!ec) there = co_await c.async_uid_search("ALL", ec);
+    if (ec) {
+        if (imap::is_fatal(ec) || imap::is_transient(ec)) dest.throw_error(ec, fmt::format("reading '{}'", f.dest_folder));
         state.forget_folder(account, f.name);   // not on the destination either
         fr.note = with_note(fr.note, "not on the destination either");
-        return;
+        co_return;
     }
     const auto foreign = std::count_if(there.begin(), there.end(), [&](std::uint32_t u) { return !ours.count(u); });
     if (foreign > 0) {
         fr.note = with_note(fr.note, fmt::format("kept on the destination: it holds {} message(s) arrival did not copy", foreign));
-        return;
+        co_return;
     }
-    dest.run_protocol(fmt::format("DELETE '{}'", box), [&](imap::connection& c) -> net::awaitable<error_code> {
-        error_code ec;
-        // Nothing may stay selected in a mailbox that is being deleted.
-        (void)co_await c.async_select("INBOX", true, ec);
-        co_await c.async_delete(box, ec);
-        co_return ec;
-    });
+    // Nothing may stay selected in a mailbox that is being deleted.
+    (void)co_await c.async_select("INBOX", true, ec);
+    co_await c.async_delete(f.dest_folder, ec);
+    if (ec) dest.throw_error(ec, fmt::format("DELETE '{}'", f.dest_folder));
     fr.deleted = there.size();
     state.forget_folder(account, f.name);
     fr.note = with_note(fr.note, "deleted on the destination too (--sync-deletes)");
@@ -229,8 +229,8 @@ bool state_has_unlisted_folders(state_store& state, const std::string& account, 
     return false;
 }
 
-folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder_plan& plan, const delta_settings& s, state_store& state,
-                                const std::string& account) {
+net::awaitable<folder_sync_result> sync_folders(async_session& source, async_session& dest, folder_plan& plan, delta_settings s,
+                                                state_store& state, const std::string& account) {
     folder_sync_result out;
     const auto listed = listed_names(plan);
     std::vector<known_folder> missing;
@@ -239,7 +239,7 @@ folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder
         known.insert(name);
         if (!listed.count(name)) missing.push_back({name, st.uidvalidity, st.dest_folder});
     }
-    if (missing.empty()) return out;
+    if (missing.empty()) co_return out;
     std::vector<std::string> names;
     std::vector<folder_plan_entry*> entries;
     for (auto& e : plan.entries) {
@@ -247,7 +247,8 @@ folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder
         names.push_back(e.source_name);
         entries.push_back(&e);
     }
-    const auto status = names.empty() ? std::vector<mailbox_status>{} : source.status(names);
+    std::vector<mailbox_status> status;
+    if (!names.empty()) status = co_await source.status(names);
     std::vector<known_folder> unknown;
     for (std::size_t i = 0; i < names.size(); ++i) unknown.push_back({names[i], status[i].uidvalidity, entries[i]->dest_name});
     const auto changes = plan_folder_changes(missing, unknown);
@@ -256,18 +257,17 @@ folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder
         out.renamed_from[r.to.name] = r.from.name;
         if (s.dry_run) continue;
         if (r.from.dest_folder != r.to.dest_folder) {
-            try {
-                dest.run_protocol(fmt::format("RENAME '{}' to '{}'", r.from.dest_folder, r.to.dest_folder),
-                                  [&](imap::connection& c) -> net::awaitable<error_code> {
-                                      error_code ec;
-                                      co_await c.async_rename(r.from.dest_folder, r.to.dest_folder, ec);
-                                      co_return ec;
-                                  });
-            } catch (const session_error& e) {
+            auto& c = dest.connection();
+            error_code ec;
+            co_await c.async_rename(r.from.dest_folder, r.to.dest_folder, ec);
+            if (ec) {
+                if (imap::is_fatal(ec) || imap::is_transient(ec)) dest.throw_error(ec, fmt::format("RENAME '{}' to '{}'", r.from.dest_folder, r.to.dest_folder));
+                const std::string why = c.diag().to_string();
                 // Its parent's RENAME already moved it (Dovecot renames the children with the parent).
-                if (e.kind() != error_kind::refused) throw;
-                const auto list = dest.list();
-                if (std::none_of(list.begin(), list.end(), [&](const mailbox_entry& m) { return m.name == r.to.dest_folder; })) throw;
+                const auto list = co_await dest.list();
+                if (std::none_of(list.begin(), list.end(), [&](const mailbox_entry& m) { return m.name == r.to.dest_folder; })) {
+                    throw session_error(error_kind::refused, fmt::format("RENAME '{}' to '{}' failed: {}", r.from.dest_folder, r.to.dest_folder, why));
+                }
             }
         }
         state.rename_folder(account, r.from.name, r.to.name, r.to.dest_folder);
@@ -282,13 +282,13 @@ folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder
         fr.deleted_on_source = true;
         fr.note = "gone from the source";
         if (s.sync_deletes && !s.dry_run) {
-            delete_if_only_ours(dest, state, account, g, fr);
+            co_await delete_if_only_ours(dest, state, account, g, fr);
         } else {
             fr.note = with_note(fr.note, "kept on the destination (--sync-deletes deletes it when it holds only what arrival copied)");
         }
         out.gone.push_back(std::move(fr));
     }
-    return out;
+    co_return out;
 }
 
 }  // namespace arrival::engine

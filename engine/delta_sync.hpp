@@ -1,6 +1,7 @@
 // The I/O of a rerun's changes (issue 13): coroutines on imap::connection, in two phases of one connection
-// each — read the source's changes, then apply them on the destination — and the blocking driver the account
-// job calls per folder (through imap_session::run_protocol). The decisions are engine/delta_plan's.
+// each — read the source's changes, then apply them on the destination — and the drivers the account job
+// awaits per folder and per account (on async_session, whose connection() they use). The decisions are
+// engine/delta_plan's.
 //
 // Source (phase 1), per folder:
 //   STATUS folder (HIGHESTMODSEQ)                          always; with CONDSTORE it says whether anything moved
@@ -26,7 +27,7 @@
 
 #include "engine/delta_plan.hpp"
 #include "engine/folder_map.hpp"
-#include "engine/imap_session.hpp"
+#include "engine/async_session.hpp"
 #include "engine/report.hpp"
 #include "engine/state_store.hpp"
 
@@ -67,11 +68,12 @@ struct delta_settings {
     bool dry_run = false;        // plan and report, change nothing
 };
 
-// One folder of a rerun, blocking (job thread): phase 1 on `source`, plan, phase 2 on `dest`, record in the
-// state. Fills report.flags_updated, deleted, deletions and note. Throws session_error like any session call.
+// One folder of a rerun: phase 1 on `source`, plan, phase 2 on `dest`, record in the state. Fills
+// report.flags_updated, deleted, deletions and note. Throws session_error like any session call.
 // The destination is SELECTed (for its PERMANENTFLAGS) only when there is something to change.
-void sync_folder_changes(imap_session& source, imap_session& dest, const std::string& source_folder, const std::string& dest_folder,
-                         const delta_settings& s, state_store& state, const std::string& account, folder_report& report);
+[[nodiscard]] boost::asio::awaitable<void> sync_folder_changes(async_session& source, async_session& dest, const std::string& source_folder,
+                                                             const std::string& dest_folder, delta_settings s, state_store& state,
+                                                             const std::string& account, folder_report& report);
 
 // After a folder's index was read on both sides (the copy path): map entries for what the map lacks
 // (engine/delta_plan.hpp fill_map_gaps), recorded; marks the folder's map complete.
@@ -87,8 +89,8 @@ struct folder_sync_result {
     std::map<std::string, std::string> renamed_from;   // new source name -> old
     std::vector<folder_report> gone;
 };
-[[nodiscard]] folder_sync_result sync_folders(imap_session& source, imap_session& dest, folder_plan& plan, const delta_settings& s,
-                                              state_store& state, const std::string& account);
+[[nodiscard]] boost::asio::awaitable<folder_sync_result> sync_folders(async_session& source, async_session& dest, folder_plan& plan,
+                                                                     delta_settings s, state_store& state, const std::string& account);
 
 // Whether the state knows a folder the plan's source no longer lists (the rerun check's question).
 [[nodiscard]] bool state_has_unlisted_folders(state_store& state, const std::string& account, const folder_plan& plan);

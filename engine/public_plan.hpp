@@ -1,9 +1,11 @@
 // The folder plan of one job against its live sessions, for either scope (engine/public_folders.hpp):
 //
-//   personal  the account's own folders: the LIST minus every folder of the shared namespaces (public
-//             folders are copied once, by the shared job, never once per account) and of other users'
-//             namespaces ("#users/bob/...": bob's own job copies them)
-//   shared    the source's shared/public namespace onto the destination's, relative hierarchy kept
+//   personal  the account's own folders: the LIST entries the classifier (engine/namespace_map.hpp) puts in
+//             the personal namespace. Shared folders are copied once, by the shared job, never once per
+//             account; other users' folders ("user.bob.*", "#users/bob/...") are listed in the plan's
+//             other_users, since bob's own job copies them.
+//   shared    the source's shared/public namespace onto the destination's, relative hierarchy kept, whatever
+//             its prefix (an empty one included)
 //
 // The account job, verify and the rerun check all plan through here, so the three agree on which folders
 // belong to a job. Throws std::runtime_error (the job's entry fails with it, the other accounts go on) when
@@ -18,6 +20,21 @@
 #include "engine/public_folders.hpp"
 
 namespace arrival::engine {
+
+// What planning reads of one side: its namespaces (RFC 2342) and its LIST, read once per job.
+struct side_view {
+    namespace_info personal;
+    std::vector<namespace_info> shared;
+    std::vector<namespace_info> other_users;
+    std::vector<mailbox_entry> boxes;
+    dest_profile_kind profile = dest_profile_kind::generic;
+};
+
+// Reads a side's view: NAMESPACE (once per session), then LIST.
+[[nodiscard]] boost::asio::awaitable<side_view> read_side(async_session& s);
+[[nodiscard]] side_view read_side(imap_session& s);
+
+[[nodiscard]] folder_plan plan_scope(const side_view& source, const side_view* dest, const folder_filter& filter, folder_scope scope);
 
 // `dest` null: only the source side is planned (which folders the job would take; the destination is
 // treated as empty, its namespace as the source's), as the rerun check needs.

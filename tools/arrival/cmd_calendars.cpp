@@ -80,8 +80,8 @@ private:
 int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     const bool calendars = kind == pim::pim_kind::calendars;
     const char* stage = calendars ? "calendars" : "contacts";
-    CLI::App app{calendars ? "Import ICS calendar exports (DIR/<user>.ics) into CalDAV or Carbonio"
-                           : "Import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
+    CLI::App app{calendars ? "arrival calendars: import ICS calendar exports (DIR/<user>.ics) into CalDAV or Carbonio"
+                           : "arrival contacts: import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
                  std::string("arrival ") + stage};
     std::string dir, accounts, dest, admin, password_file, report, ca_file, collection, csv_format, vcard;
     std::string carbonio_auth_mode = "delegate", admin_url, folder;
@@ -109,16 +109,16 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     app.add_option("--folder", folder,
                    std::string("carbonio+https: the mailbox folder to import into, which must exist (default ") +
                        (calendars ? "/Calendar)" : "/Contacts)"));
-    app.add_option("--jobs", jobs, "users imported concurrently")->check(CLI::Range(1u, 256u));
+    app.add_option("--jobs", jobs, "users imported at once (default 4)")->check(CLI::Range(1u, 256u));
     app.add_option("--report", report, "write a JSON report here");
     app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
-    app.add_flag("--insecure", insecure, "do not verify the server's TLS certificate (testing only)");
+    app.add_flag("--insecure", insecure, "do NOT verify the server's TLS certificate (testing only; says so on stderr)");
     add_credential_flags(app, credentials);
     app.add_option("--collection", collection,
                    std::string("name of the collection created when the user has none (default ") +
                        (calendars ? "calendar)" : "contacts)"));
-    app.add_option("--retries", retries, "retries of a transient failure (connection reset, 429, 5xx)");
-    app.add_option("--timeout", timeout, "seconds allowed for each connect, write or read")->check(CLI::Range(1u, 3600u));
+    app.add_option("--retries", retries, "retries of a transient failure (connection reset, timeout, HTTP 408, 429, 500, 502, 503, 504; default 3)");
+    app.add_option("--timeout", timeout, "seconds allowed for each write or read (default 120), and for each connect up to 30")->check(CLI::Range(1u, 3600u));
     std::string progress_mode = "auto";
     app.add_option("--progress", progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));

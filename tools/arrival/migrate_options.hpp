@@ -20,16 +20,18 @@ struct migrate_args {
     std::string source_url, dest_url, accounts_file, accounts_format = "detect";
     std::string source_admin, dest_admin, source_password_file, dest_password_file;
     std::string ca_file, source_ca_file, dest_ca_file;
-    bool insecure = false, starttls = false;
+    bool insecure = false, starttls = false, no_starttls = false;
     credential_flags credentials;  // --allow-cleartext, --strict-permissions
     std::vector<std::string> include, exclude;
     std::string dest_profile = "auto";                // --dest-profile auto|carbonio|generic
     std::optional<std::uint64_t> max_message_size;    // --max-message-size BYTES
     std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
+    unsigned timeout = 0;                              // --timeout SECONDS (0: the connection's defaults)
     std::string report_file;
     // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
     bool with_public = false;
     std::string public_account;
+    std::string public_dest_account;   // --public-dest-account: the public job's destination login, when not the account's
     // migrate only
     std::string state_dir = "arrival-state";
     bool dry_run = false, collapse_duplicates = false;
@@ -39,6 +41,7 @@ struct migrate_args {
     std::size_t memory_mb = 48;
     std::string spill_dir = "/tmp";
     std::string progress_mode = "auto";
+    std::size_t connections_per_account = 2;
 };
 
 // Registers the options common to both commands on `app`.
