@@ -6,10 +6,12 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "engine/delta_sync.hpp"
 #include "engine/public_plan.hpp"
 #include "engine/when_all.hpp"
 
@@ -109,6 +111,7 @@ public:
             for (auto& f : folders_) {
                 if (f) r.folders.push_back(std::move(*f));
             }
+            for (auto& g : gone_) r.folders.push_back(std::move(g));   // folders gone from the source (delta_sync)
         }
         for (auto& p : pairs_) {
             if (r.ok) co_await p.logout();
@@ -190,13 +193,13 @@ private:
         p.source = co_await open_side(true);
         const auto view = co_await read_side(*p.source);
         const auto plan = plan_scope(view, nullptr, o_.filter, a_.scope);   // only the selection matters here
-        if (!plan.errors.empty()) co_return false;
+        if (!plan.errors.empty() || state_has_unlisted_folders(*o_.state, a_.source_user, plan)) co_return false;
         std::vector<std::string> names;
         std::vector<folder_state> saved;
         for (const auto& e : plan.entries) {
             if (e.source_name.empty() || !e.copy_messages) continue;
             auto s = o_.state->load(a_.source_user, e.source_name);
-            if (!s || s->completed_uidnext == 0 || s->dest_folder.empty()) co_return false;
+            if (!s || s->completed_uidnext == 0 || s->dest_folder.empty() || !s->has_map) co_return false;
             names.push_back(e.source_name);
             saved.push_back(std::move(*s));
         }
@@ -205,6 +208,9 @@ private:
         std::vector<folder_report> folders;
         for (std::size_t i = 0; i < names.size(); ++i) {
             if (now[i].uidvalidity != saved[i].uidvalidity || now[i].uidnext != saved[i].completed_uidnext) co_return false;
+            // Flag changes and expunges: HIGHESTMODSEQ moved (CONDSTORE), or unknowable from STATUS (without it).
+            if ((o_.sync_flags || o_.sync_deletes) && (now[i].highestmodseq == 0 || now[i].highestmodseq != saved[i].highestmodseq)) co_return false;
+            if (o_.sync_deletes && saved[i].vanished > 0) co_return false;   // expunges an earlier run left for --sync-deletes
             folder_report f;
             f.source_folder = names[i];
             f.dest_folder = saved[i].dest_folder;
@@ -255,6 +261,11 @@ private:
         plan_ = plan_scope(src, &dst, o_.filter, a_.scope);
         for (const auto& e : plan_.errors) r.errors.push_back(e);
         r.other_users_folders = plan_.other_users;
+        if (o_.state) {   // folders renamed or gone on the source since the last run (engine/delta_sync.hpp)
+            auto moved = co_await sync_folders(*p.source, *p.dest, plan_, delta(), *o_.state, a_.source_user);
+            renamed_from_ = std::move(moved.renamed_from);
+            gone_ = std::move(moved.gone);
+        }
         const auto& profile = p.dest->profile();
         r.dest_profile = to_string(profile.kind);
         r.dest_profile_evidence = p.dest->profile_evidence();
@@ -352,6 +363,7 @@ private:
         f.dest_folder = e.dest_name;
         f.note = e.note;
         f.renamed = e.renamed_by_profile;
+        if (const auto it = renamed_from_.find(e.source_name); it != renamed_from_.end()) f.renamed_from = it->second;
         f.created = e.create && created_.count(e.dest_name) > 0;
         const bool dest_exists = !e.create || !o_.dry_run;
         if (!e.copy_messages || e.source_name.empty()) {
@@ -366,29 +378,35 @@ private:
         if (o_.state && !o_.dry_run) {
             const auto saved = o_.state->load(a_.source_user, e.source_name);
             if (saved && saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 &&
-                saved->completed_uidnext == st.uidnext) {
-                // Nothing arrived since this folder was completed: no fetch at all (cheap reruns).
+                saved->completed_uidnext == st.uidnext && saved->has_map) {
+                // Nothing arrived since this folder was completed: no index fetch, only what changed (cheap reruns).
+                co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, a_.source_user, fr);
                 fr.seconds = since(t0);
                 co_return;
             }
             o_.state->begin_folder(a_.source_user, e.source_name, st.uidvalidity);
+            // Before the index is read: the HIGHESTMODSEQ it records is not newer than the flags the copy sends.
+            co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, a_.source_user, fr);
         }
+        if (o_.state && o_.dry_run && !e.create) co_await preview_changes(p, e, fr);
         // Both indexes at once, each on its own connection.
         std::vector<source_message> src_index;
         key_multiset dest_keys;
         permanent_flags dest_flags;
+        std::vector<source_message> dest_index;
         co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
             if (k == 0) {
                 if (st.messages) src_index = co_await p.source->fetch_index(1, true);
             } else if (dest_exists) {
                 const auto dst = co_await p.dest->select(e.dest_name);
                 dest_flags = permanent_flags(dst.permanent_flags);
-                if (dst.messages) {
-                    const auto keys = co_await p.dest->fetch_index(1, false);
-                    for (const auto& m : keys) dest_keys.add(m.key);
-                }
+                if (dst.messages) dest_index = co_await p.dest->fetch_index(1, false);
+                for (const auto& m : dest_index) dest_keys.add(m.key);
             }
         });
+        if (o_.state && !o_.dry_run) record_map_gaps(*o_.state, a_.source_user, e.source_name, src_index, dest_index);
+        std::vector<source_message> src_index_copy;   // kept only when the destination has no UIDPLUS (see below)
+        if (o_.state && !o_.dry_run && !p.dest->has_capability("UIDPLUS")) src_index_copy = src_index;
         auto plan = plan_copies(std::move(src_index), std::move(dest_keys), o_.collapse_duplicates);
         fr.skipped_duplicate = plan.skipped_duplicate;
 
@@ -412,16 +430,45 @@ private:
             const std::function<void(const batch_outcome&)> on_batch = [&](const batch_outcome& b) {
                 if (o_.state) {
                     o_.state->record(a_.source_user, e.source_name,
-                                     {.highest_uid = b.highest_uid, .copied = b.copied, .skipped_duplicate = 0, .failed = b.failed, .bytes = b.bytes});
+                                     {.highest_uid = b.highest_uid, .copied = b.copied, .skipped_duplicate = 0, .failed = b.failed, .bytes = b.bytes,
+                                      .mapped = b.mapped});
                 }
                 if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
             };
             co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch);
         }
+        // Without UIDPLUS the copies' destination UIDs come from their keys.
+        if (o_.state && !plan.to_copy.empty() && !p.dest->has_capability("UIDPLUS")) {
+            const auto after = co_await p.dest->fetch_index(1, false);
+            record_map_gaps(*o_.state, a_.source_user, e.source_name, src_index_copy, after);
+        }
         // A folder with refused or kept-back messages is not complete: the next run looks at them again (and
         // sends them once the destination's limit allows).
         if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext, e.dest_name);
         fr.seconds = since(t0);
+    }
+
+    delta_settings delta() const { return {o_.sync_flags, o_.sync_deletes, o_.dry_run}; }
+
+    // --dry-run with a state: what a rerun would delete and update, printed before the folder's copy plan.
+    net::awaitable<void> preview_changes(connection_pair& p, const folder_plan_entry& e, folder_report& fr) {
+        const auto saved = o_.state->load(a_.source_user, e.source_name);
+        if (!saved || !saved->has_map) co_return;
+        co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, a_.source_user, fr);
+        if (!o_.plan_out) co_return;
+        if (!fr.deletions.empty()) {
+            std::string uids;
+            for (const auto& d : fr.deletions) uids += fmt::format("{}{}", uids.empty() ? "" : ",", d.dest_uid);
+            std::fprintf(o_.plan_out, "  delete in %s: %zu message(s) the source expunged (destination UIDs %s)\n", e.dest_name.c_str(),
+                         fr.deletions.size(), uids.c_str());
+        } else if (fr.vanished) {
+            std::fprintf(o_.plan_out, "  %s: %llu message(s) expunged on the source stay (no --sync-deletes)\n", e.dest_name.c_str(),
+                         static_cast<unsigned long long>(fr.vanished));
+        }
+        if (fr.flags_updated) {
+            std::fprintf(o_.plan_out, "  update flags in %s: %llu message(s)\n", e.dest_name.c_str(),
+                         static_cast<unsigned long long>(fr.flags_updated));
+        }
     }
 
     // Takes out of plan.to_copy what the profile does not send (too large, empty), strips the INTERNALDATE
@@ -463,6 +510,8 @@ private:
     folder_plan plan_;
     bool planned_ = false;
     std::vector<std::optional<folder_report>> folders_;   // per plan entry, in plan order
+    std::map<std::string, std::string> renamed_from_;    // source folders renamed since the last run: new -> old
+    std::vector<folder_report> gone_;                    // source folders gone since the last run
     std::vector<bool> skip_;                              // per plan entry: refused, not copied
     std::size_t next_folder_ = 0;                         // the next plan entry a worker takes
     std::set<std::string> created_, subscribed_;

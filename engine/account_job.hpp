@@ -44,6 +44,9 @@ struct job_options {
     std::optional<std::uint64_t> max_message_size;                      // --max-message-size
     bool dry_run = false;
     bool collapse_duplicates = false;
+    bool sync_flags = true;              // a rerun carries flag changes (--no-sync-flags: off); engine/delta_sync.hpp
+    bool sync_deletes = false;           // a rerun expunges what the source expunged (--sync-deletes)
+    bool verify_flags = false;           // arrival verify --flags: compare flags too
     pipeline_config pipeline;
     state_store* state = nullptr;        // null: no resume information (dry run)
     progress* progress_sink = nullptr;

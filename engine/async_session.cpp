@@ -410,6 +410,8 @@ net::awaitable<std::vector<mailbox_entry>> async_session::list() {
     co_return out;
 }
 
+void async_session::throw_error(const boost::system::error_code& ec, const std::string& what) { fail(*s_->conn, ec, what); }
+
 net::awaitable<mailbox_status> async_session::status(const std::string& mailbox) {
     std::vector<std::string> one{mailbox};
     auto all = co_await status(one);
@@ -421,12 +423,16 @@ net::awaitable<std::vector<mailbox_status>> async_session::status(const std::vec
     std::vector<error_code> ecs(mailboxes.size());
     std::vector<std::string> why(mailboxes.size());
     auto& conn = *s_->conn;
+    // With CONDSTORE, HIGHESTMODSEQ too: it moves on every flag change and expunge (RFC 7162 §3.1.2).
+    std::vector<std::string_view> items = {"MESSAGES", "UIDNEXT", "UIDVALIDITY"};
+    if (conn.has_capability("CONDSTORE")) items.push_back("HIGHESTMODSEQ");
     co_await for_each_concurrently(mailboxes.size(), [&](std::size_t k) -> net::awaitable<void> {
-        const auto s = co_await conn.async_status(mailboxes[k], ecs[k]);
+        const auto s = co_await conn.async_status(mailboxes[k], items, ecs[k]);
         if (ecs[k]) why[k] = conn.diag().to_string();
         out[k].uidvalidity = s.uidvalidity.value_or(0);
         out[k].uidnext = s.uidnext.value_or(0);
         out[k].messages = s.messages.value_or(0);
+        out[k].highestmodseq = s.highestmodseq.value_or(0);
     });
     for (std::size_t k = 0; k < mailboxes.size(); ++k) {
         if (ecs[k]) throw session_error(kind_of(ecs[k]), fmt::format("STATUS '{}' failed: {}", mailboxes[k], why[k]));
@@ -531,13 +537,15 @@ net::awaitable<std::vector<std::size_t>> send_planned(imap::connection& conn, ap
     const auto plan = guard.plan(mailbox, chosen, whole, append_guard::clock::now());
     std::vector<error_code> ecs(plan.steps.size());
     std::vector<std::string> why(plan.steps.size());
+    std::vector<std::vector<std::uint32_t>> uids(plan.steps.size());
     co_await for_each_concurrently(plan.steps.size(), [&](std::size_t k) -> net::awaitable<void> {
         const auto& st = plan.steps[k];
         if (st.noop) {
             co_await conn.async_noop(ecs[k]);
         } else {
             const std::span<const imap::append_message> some(messages.data() + st.from, st.to - st.from);
-            (void)co_await conn.async_append(mailbox, some, ecs[k]);
+            auto r = co_await conn.async_append(mailbox, some, ecs[k]);
+            uids[k] = std::move(r.uids);
         }
         if (ecs[k]) why[k] = conn.diag().to_string();
     });
@@ -560,7 +568,8 @@ net::awaitable<std::vector<std::size_t>> send_planned(imap::connection& conn, ap
                         ok, now);
         for (std::size_t i = st.from; i < st.to; ++i) {
             if (!ok && keep_refused_groups && st.to - st.from > 1) refused.push_back(which[i]);
-            else out[base + which[i]] = ok ? append_result{true, "OK"} : append_result{false, why[k]};
+            else if (!ok) out[base + which[i]] = append_result{false, why[k], 0};
+            else out[base + which[i]] = append_result{true, "OK", uids[k].size() == st.to - st.from ? uids[k][i - st.from] : 0};
         }
     }
     if (fatal) std::rethrow_exception(fatal);

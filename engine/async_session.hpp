@@ -100,6 +100,7 @@ struct mailbox_status {
     std::uint32_t uidnext = 0;
     std::uint32_t messages = 0;
     std::vector<std::string> permanent_flags;   // SELECT/EXAMINE only
+    std::uint64_t highestmodseq = 0;            // STATUS on a CONDSTORE server; 0: not known
 };
 
 struct append_item {
@@ -120,6 +121,7 @@ struct dest_options {
 struct append_result {
     bool ok = false;
     std::string server_text;   // the tagged reply, for the report
+    std::uint32_t dest_uid = 0;   // from [APPENDUID] (UIDPLUS); 0 when the server did not say
 };
 
 class async_session {
@@ -146,6 +148,9 @@ public:
     [[nodiscard]] std::optional<std::uint64_t> append_limit() const;
     // The connection itself, for operations that live in their own files (they take imap::connection&).
     [[nodiscard]] imap::connection& connection() noexcept;
+    // For those operations: the session_error a failed command becomes ("<what> failed: <the server's words>",
+    // the kind from the table in async_session.cpp). Call it right after the failing command (diag() is its).
+    [[noreturn]] void throw_error(const boost::system::error_code& ec, const std::string& what);
 
     awaitable<namespace_info> personal_namespace();
     // The NAMESPACE response's third group (RFC 2342 shared namespaces): prefix in UTF-8 and delimiter ('\0'

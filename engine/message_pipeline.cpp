@@ -214,6 +214,9 @@ private:
             if (i < b.results.size() && b.results[i].ok) {
                 ++out.copied;
                 out.bytes += f.body.size();
+                auto flags = f.meta->flags;
+                std::erase_if(flags, [](const std::string& x) { return x == "\\Recent"; });
+                out.mapped.push_back({f.meta->uid, b.results[i].dest_uid, std::move(flags), true});
                 for (const auto& c : f.flag_changes) ++report_.flags_changed[{c.from, c.to, c.reason}];
             } else {
                 ++out.failed;

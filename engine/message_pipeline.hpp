@@ -39,6 +39,7 @@
 #include "engine/async_session.hpp"
 #include "engine/byte_budget.hpp"
 #include "engine/copy_planner.hpp"
+#include "engine/delta_plan.hpp"
 #include "engine/flag_map.hpp"
 #include "engine/report.hpp"
 
@@ -60,6 +61,9 @@ struct batch_outcome {
     std::uint64_t copied = 0;
     std::uint64_t failed = 0;
     std::uint64_t bytes = 0;
+    // Each copied message: source UID -> destination UID (0 without UIDPLUS) and the source flags it was copied
+    // with (engine/delta_plan.hpp; the state keeps them for the next run's flag changes).
+    std::vector<mapped_message> mapped;
 };
 
 // Copies `messages` (UID order) from the mailbox selected on `source` into `dest_mailbox`, selected on

@@ -696,6 +696,7 @@ net::awaitable<mailbox_status> connection::async_status(std::string_view mailbox
         out.uidvalidity = s.uidvalidity;
         out.unseen = s.unseen;
         out.size = s.size;
+        out.highestmodseq = s.highestmodseq;
         return true;
     }, ec);
     if (!ec) ec = dec;
@@ -808,6 +809,82 @@ net::awaitable<void> connection::async_uid_fetch(std::string_view uid_set, std::
         co_return;
     }
     co_await run(std::move(cmd), nullptr, ec, &sink);
+}
+
+net::awaitable<void> connection::async_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq,
+                                                              fetch_handler& sink, error_code& ec) {
+    command cmd;
+    if ((ec = encode_uid_fetch_changedsince(uid_set, items, modseq, cmd))) {
+        diag_.clear();
+        diag_.set_client_message("cannot encode UID FETCH " + std::string(uid_set.substr(0, 64)) + " (CHANGEDSINCE)");
+        co_return;
+    }
+    co_await run(std::move(cmd), nullptr, ec, &sink);
+}
+
+net::awaitable<std::vector<std::string>> connection::async_enable(std::span<const std::string_view> capabilities, error_code& ec) {
+    std::vector<std::string> out;
+    command cmd;
+    if ((ec = encode_enable(capabilities, cmd))) {
+        diag_.clear();
+        diag_.set_client_message("cannot encode ENABLE");
+        co_return out;
+    }
+    co_await run(std::move(cmd), [&](const response& r) {
+        if (!r.is("ENABLED")) return false;
+        for (const auto& t : r.args) {
+            if (t.type == token_type::atom) out.emplace_back(t.text);
+        }
+        return true;
+    }, ec);
+    co_return out;
+}
+
+net::awaitable<void> connection::async_uid_store(std::string_view uid_set, std::string_view item,
+                                                 std::span<const std::string_view> flags, error_code& ec) {
+    command cmd;
+    if ((ec = encode_uid_store(uid_set, item, flags, cmd))) {
+        diag_.clear();
+        diag_.set_client_message("cannot encode UID STORE " + std::string(uid_set.substr(0, 64)) + " " + std::string(item));
+        co_return;
+    }
+    co_await run(std::move(cmd), nullptr, ec);
+}
+
+net::awaitable<void> connection::async_uid_expunge(std::string_view uid_set, error_code& ec) {
+    if (!session_.has("UIDPLUS")) {
+        ec = errc::capability_missing;
+        diag_.clear();
+        diag_.set_client_message("UID EXPUNGE needs UIDPLUS, which the server does not offer");
+        co_return;
+    }
+    command cmd;
+    if ((ec = encode_uid_expunge(uid_set, cmd))) {
+        diag_.clear();
+        diag_.set_client_message("cannot encode UID EXPUNGE " + std::string(uid_set.substr(0, 64)));
+        co_return;
+    }
+    co_await run(std::move(cmd), nullptr, ec);
+}
+
+net::awaitable<void> connection::async_rename(std::string_view from, std::string_view to, error_code& ec) {
+    command cmd;
+    diagnostics enc;
+    if ((ec = encode_rename(from, to, encoder(), cmd, &enc))) {
+        diag_ = enc;
+        co_return;
+    }
+    co_await run(std::move(cmd), nullptr, ec);
+}
+
+net::awaitable<void> connection::async_delete(std::string_view mailbox, error_code& ec) {
+    command cmd;
+    diagnostics enc;
+    if ((ec = encode_delete(mailbox, encoder(), cmd, &enc))) {
+        diag_ = enc;
+        co_return;
+    }
+    co_await run(std::move(cmd), nullptr, ec);
 }
 
 net::awaitable<void> connection::async_create(std::string_view mailbox, error_code& ec) {

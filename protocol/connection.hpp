@@ -100,6 +100,7 @@ struct namespace_info {
 struct mailbox_status {
     std::optional<std::uint32_t> messages, uidnext, uidvalidity, unseen;
     std::optional<std::uint64_t> size;    // STATUS=SIZE (RFC 8438)
+    std::optional<std::uint64_t> highestmodseq;   // when asked for (CONDSTORE, RFC 7162)
 };
 
 struct select_info {
@@ -168,6 +169,19 @@ public:
     // lost), so sinks should only fail on unrecoverable local errors.
     awaitable<void> async_uid_fetch(std::string_view uid_set, std::string_view items, fetch_handler& sink,
                                     error_code& ec);
+    // UID FETCH uid_set items (CHANGEDSINCE modseq) (CONDSTORE, RFC 7162): only messages changed since then.
+    awaitable<void> async_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq,
+                                                 fetch_handler& sink, error_code& ec);
+    // ENABLE capabilities (RFC 5161), e.g. {"CONDSTORE"}; returns what the server says it enabled.
+    awaitable<std::vector<std::string>> async_enable(std::span<const std::string_view> capabilities, error_code& ec);
+    // UID STORE uid_set item (flags) on the selected mailbox, item "+FLAGS.SILENT" / "-FLAGS.SILENT" / ...
+    // Untagged FETCHes it causes (non-silent forms) only update nothing: the caller asked for no data.
+    awaitable<void> async_uid_store(std::string_view uid_set, std::string_view item, std::span<const std::string_view> flags,
+                                    error_code& ec);
+    // UID EXPUNGE uid_set (UIDPLUS, RFC 4315); errc::capability_missing without UIDPLUS.
+    awaitable<void> async_uid_expunge(std::string_view uid_set, error_code& ec);
+    awaitable<void> async_rename(std::string_view from, std::string_view to, error_code& ec);
+    awaitable<void> async_delete(std::string_view mailbox, error_code& ec);
     awaitable<void> async_create(std::string_view mailbox, error_code& ec);
     // CREATE mailbox (USE (\Sent)) when the server has CREATE-SPECIAL-USE, else plain CREATE.
     awaitable<void> async_create(std::string_view mailbox, special_use use, error_code& ec);

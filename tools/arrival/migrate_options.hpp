@@ -35,6 +35,8 @@ struct migrate_args {
     // migrate only
     std::string state_dir = "arrival-state";
     bool dry_run = false, collapse_duplicates = false;
+    bool no_sync_flags = false, sync_deletes = false;   // a rerun's changes (engine/delta_sync.hpp)
+    bool verify_flags = false;                          // verify --flags
     std::size_t batch = 50;
     std::size_t memory_mb = 48;
     std::string spill_dir = "/tmp";
