@@ -193,12 +193,12 @@ private:
         p.source = co_await open_side(true);
         const auto view = co_await read_side(*p.source);
         const auto plan = plan_scope(view, nullptr, o_.filter, a_.scope);   // only the selection matters here
-        if (!plan.errors.empty() || state_has_unlisted_folders(*o_.state, a_.source_user, plan)) co_return false;
+        if (!plan.errors.empty() || state_has_unlisted_folders(*o_.state, state_key_, plan)) co_return false;
         std::vector<std::string> names;
         std::vector<folder_state> saved;
         for (const auto& e : plan.entries) {
             if (e.source_name.empty() || !e.copy_messages) continue;
-            auto s = o_.state->load(a_.source_user, e.source_name);
+            auto s = o_.state->load(state_key_, e.source_name);
             if (!s || s->completed_uidnext == 0 || s->dest_folder.empty() || !s->has_map) co_return false;
             names.push_back(e.source_name);
             saved.push_back(std::move(*s));
@@ -262,7 +262,7 @@ private:
         for (const auto& e : plan_.errors) r.errors.push_back(e);
         r.other_users_folders = plan_.other_users;
         if (o_.state) {   // folders renamed or gone on the source since the last run (engine/delta_sync.hpp)
-            auto moved = co_await sync_folders(*p.source, *p.dest, plan_, delta(), *o_.state, a_.source_user);
+            auto moved = co_await sync_folders(*p.source, *p.dest, plan_, delta(), *o_.state, state_key_);
             renamed_from_ = std::move(moved.renamed_from);
             gone_ = std::move(moved.gone);
         }
@@ -376,17 +376,17 @@ private:
 
         const auto st = co_await p.source->examine(e.source_name);
         if (o_.state && !o_.dry_run) {
-            const auto saved = o_.state->load(a_.source_user, e.source_name);
+            const auto saved = o_.state->load(state_key_, e.source_name);
             if (saved && saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 &&
                 saved->completed_uidnext == st.uidnext && saved->has_map) {
                 // Nothing arrived since this folder was completed: no index fetch, only what changed (cheap reruns).
-                co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, a_.source_user, fr);
+                co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
                 fr.seconds = since(t0);
                 co_return;
             }
-            o_.state->begin_folder(a_.source_user, e.source_name, st.uidvalidity);
+            o_.state->begin_folder(state_key_, e.source_name, st.uidvalidity);
             // Before the index is read: the HIGHESTMODSEQ it records is not newer than the flags the copy sends.
-            co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, a_.source_user, fr);
+            co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
         }
         if (o_.state && o_.dry_run && !e.create) co_await preview_changes(p, e, fr);
         // Both indexes at once, each on its own connection.
@@ -404,7 +404,7 @@ private:
                 for (const auto& m : dest_index) dest_keys.add(m.key);
             }
         });
-        if (o_.state && !o_.dry_run) record_map_gaps(*o_.state, a_.source_user, e.source_name, src_index, dest_index);
+        if (o_.state && !o_.dry_run) record_map_gaps(*o_.state, state_key_, e.source_name, src_index, dest_index);
         std::vector<source_message> src_index_copy;   // kept only when the destination has no UIDPLUS (see below)
         if (o_.state && !o_.dry_run && !p.dest->has_capability("UIDPLUS")) src_index_copy = src_index;
         auto plan = plan_copies(std::move(src_index), std::move(dest_keys), o_.collapse_duplicates);
@@ -424,12 +424,12 @@ private:
         }
         if (o_.progress_sink) o_.progress_sink->add_expected(plan.to_copy.size(), plan.bytes_to_copy);
         if (o_.state && plan.skipped_duplicate) {
-            o_.state->record(a_.source_user, e.source_name, {.highest_uid = 0, .copied = 0, .skipped_duplicate = plan.skipped_duplicate, .failed = 0, .bytes = 0});
+            o_.state->record(state_key_, e.source_name, {.highest_uid = 0, .copied = 0, .skipped_duplicate = plan.skipped_duplicate, .failed = 0, .bytes = 0});
         }
         if (!plan.to_copy.empty()) {
             const std::function<void(const batch_outcome&)> on_batch = [&](const batch_outcome& b) {
                 if (o_.state) {
-                    o_.state->record(a_.source_user, e.source_name,
+                    o_.state->record(state_key_, e.source_name,
                                      {.highest_uid = b.highest_uid, .copied = b.copied, .skipped_duplicate = 0, .failed = b.failed, .bytes = b.bytes,
                                       .mapped = b.mapped});
                 }
@@ -440,11 +440,11 @@ private:
         // Without UIDPLUS the copies' destination UIDs come from their keys.
         if (o_.state && !plan.to_copy.empty() && !p.dest->has_capability("UIDPLUS")) {
             const auto after = co_await p.dest->fetch_index(1, false);
-            record_map_gaps(*o_.state, a_.source_user, e.source_name, src_index_copy, after);
+            record_map_gaps(*o_.state, state_key_, e.source_name, src_index_copy, after);
         }
         // A folder with refused or kept-back messages is not complete: the next run looks at them again (and
         // sends them once the destination's limit allows).
-        if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(a_.source_user, e.source_name, st.uidnext, e.dest_name);
+        if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(state_key_, e.source_name, st.uidnext, e.dest_name);
         fr.seconds = since(t0);
     }
 
@@ -452,9 +452,9 @@ private:
 
     // --dry-run with a state: what a rerun would delete and update, printed before the folder's copy plan.
     net::awaitable<void> preview_changes(connection_pair& p, const folder_plan_entry& e, folder_report& fr) {
-        const auto saved = o_.state->load(a_.source_user, e.source_name);
+        const auto saved = o_.state->load(state_key_, e.source_name);
         if (!saved || !saved->has_map) co_return;
-        co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, a_.source_user, fr);
+        co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
         if (!o_.plan_out) co_return;
         if (!fr.deletions.empty()) {
             std::string uids;
@@ -505,6 +505,9 @@ private:
     }
 
     const account_pair& a_;
+    // The state's account key. The --public job's folders are its own: under the user's key they would be
+    // the personal job's "folders the source no longer lists" (renamed, or gone) and the other way round.
+    const std::string state_key_ = job_label(a_.source_user, a_.scope);
     const job_options& o_;
     std::vector<connection_pair> pairs_;
     folder_plan plan_;
