@@ -51,6 +51,14 @@ bool is_stale_connection(const error_code& ec) {
 
 constexpr std::size_t body_limit = std::size_t(512) << 20;  // a huge PROPFIND listing, not an attack
 
+// The response side of every request whose answer is read into memory (async_send, async_upload).
+std::unique_ptr<bhttp::response_parser<bhttp::string_body>> string_response_parser(error_code&) {
+    auto p = std::make_unique<bhttp::response_parser<bhttp::string_body>>();
+    p->body_limit(body_limit);
+    return p;
+}
+void keep_string_body(bhttp::response<bhttp::string_body>& msg, response& out) { out.body = std::move(msg.body()); }
+
 // A request body read from a file in 256 KB pieces. Beast's file_body reads 4 KB at a time, so a 1 GB upload
 // would take 262144 write steps; this one takes a sixteenth of the reads (TLS still cuts records at 16 KB).
 struct upload_body {
@@ -309,13 +317,7 @@ net::awaitable<response> client::async_send(const request& r, error_code& ec) {
         req.prepare_payload();
         return req;
     };
-    auto make_parser = [](error_code&) {
-        auto p = std::make_unique<bhttp::response_parser<bhttp::string_body>>();
-        p->body_limit(body_limit);
-        return p;
-    };
-    auto finish = [](auto& msg, response& out) { out.body = std::move(msg.body()); };
-    auto out = co_await m.send(make_request, make_parser, finish, ec);
+    auto out = co_await m.send(make_request, string_response_parser, keep_string_body, ec);
     co_await m.close_if_asked(*this);
     co_return out;
 }
@@ -330,13 +332,7 @@ net::awaitable<response> client::async_upload(const request& r, const std::strin
         if (!e) req.prepare_payload();
         return req;
     };
-    auto make_parser = [](error_code&) {
-        auto p = std::make_unique<bhttp::response_parser<bhttp::string_body>>();
-        p->body_limit(body_limit);
-        return p;
-    };
-    auto finish = [](auto& msg, response& out) { out.body = std::move(msg.body()); };
-    auto out = co_await m.send(make_request, make_parser, finish, ec);
+    auto out = co_await m.send(make_request, string_response_parser, keep_string_body, ec);
     co_await m.close_if_asked(*this);
     co_return out;
 }
