@@ -4,7 +4,7 @@
 #   webdav.sh start DIR   httpd on a free 127.0.0.1 port, TLS with the testbed certificate (tools/testbed/cert),
 #                         one tree per user under /dav/<user>/; writes DIR/webdav.env
 #   webdav.sh stop DIR    stops it by the PID httpd recorded and waits until it is gone
-# Users: user001..user400@example.test (basic auth, one random password per run, from htpasswd in SHA form);
+# Users: user001..user600@example.test (basic auth, one random password per run, from htpasswd in SHA form);
 # each may read and write only /dav/<own address>/, admin@example.test every tree. /dav/<user>/ does not exist
 # until someone creates it (MKCOL) or a test writes into ARRIVAL_WEBDAV_ROOT/<user>/ on disk.
 # DIR/webdav.env:
@@ -43,12 +43,12 @@ start() {
   password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
   admin_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
   (umask 077; printf '%s\n' "$password" > "$base/password"; printf '%s\n' "$admin_password" > "$base/admin-password")
-  # {SHA} entries: one digest per password, so 400 users cost nothing (bcrypt would take seconds).
+  # {SHA} entries: one digest per password, so 600 users cost nothing (bcrypt would take seconds).
   local sha admin_sha
   sha=$(printf '%s' "$password" | openssl dgst -sha1 -binary | base64)
   admin_sha=$(printf '%s' "$admin_password" | openssl dgst -sha1 -binary | base64)
   {
-    for i in $(seq 1 400); do printf 'user%03d@example.test:{SHA}%s\n' "$i" "$sha"; done
+    for i in $(seq 1 600); do printf 'user%03d@example.test:{SHA}%s\n' "$i" "$sha"; done
     printf 'admin@example.test:{SHA}%s\n' "$admin_sha"
   } > "$base/htpasswd"
   chmod 644 "$base/htpasswd"
