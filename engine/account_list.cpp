@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include "protocol/ascii.hpp"
 
 namespace arrival::engine {
 
@@ -23,12 +24,6 @@ std::string_view trim(std::string_view s) {
 bool is_comment_or_blank(std::string_view line) {
     const auto t = trim(line);
     return t.empty() || t.front() == '#';
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
 }
 
 // A user name for IMAP: non-empty, no whitespace or control characters. We do not insist on '@': plain names
@@ -99,7 +94,7 @@ account_format detect(const std::vector<line_view>& lines) {
     for (const auto& l : lines) {
         if (is_comment_or_blank(l.text)) continue;
         if (l.text.find(';') != std::string_view::npos) return account_format::imapsync;
-        if (lower(l.text).find("source_user") != std::string::npos) return account_format::csv;
+        if (ascii::to_lower(l.text).find("source_user") != std::string::npos) return account_format::csv;
         return account_format::address_list;
     }
     return account_format::address_list;
@@ -156,7 +151,7 @@ void parse_csv(const std::vector<line_view>& lines, account_list& out) {
             ncols = fields.size();
             std::vector<std::string> unknown;
             for (std::size_t i = 0; i < fields.size(); ++i) {
-                const auto name = lower(trim(fields[i]));
+                const auto name = ascii::to_lower(trim(fields[i]));
                 const int idx = static_cast<int>(i);
                 if (name == "source_user") col_src = idx;
                 else if (name == "dest_user") col_dst = idx;
@@ -239,7 +234,7 @@ account_list parse_account_list(std::string_view text, account_format format) {
     }
     std::unordered_map<std::string, std::size_t> seen;
     for (const auto& p : out.accounts) {
-        const auto [it, fresh] = seen.emplace(lower(p.source_user), p.line);
+        const auto [it, fresh] = seen.emplace(ascii::to_lower(p.source_user), p.line);
         if (!fresh) {
             out.errors.push_back({p.line, fmt::format("source user '{}' already listed on line {}", p.source_user, it->second)});
         }

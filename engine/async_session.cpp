@@ -21,6 +21,7 @@
 #include "protocol/connection.hpp"
 #include "protocol/internal_date.hpp"
 #include "protocol/sequence_set.hpp"
+#include "protocol/ascii.hpp"
 
 namespace arrival::engine {
 
@@ -59,11 +60,6 @@ bool is_tls_category(const error_code& ec) {
 }
 
 bool is(const error_code& ec, errc e) { return ec == make_error_code(e); }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
-}
 
 // What a failed call means for the caller (see the table at the top of this file).
 error_kind kind_of(const error_code& ec) {
@@ -403,7 +399,7 @@ net::awaitable<std::vector<mailbox_entry>> async_session::list() {
         e.name = std::move(m.name);
         e.subscribed = m.subscribed;
         for (auto& a : m.attributes) {
-            if (!iequals(a, "\\Subscribed")) e.attributes.push_back(std::move(a));
+            if (!ascii::iequals(a, "\\Subscribed")) e.attributes.push_back(std::move(a));
         }
         out.push_back(std::move(e));
     }

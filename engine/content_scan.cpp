@@ -21,17 +21,6 @@ bool has_8bit(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
-bool valid_utf8(std::string_view s) {
-    for (std::size_t i = 0; i < s.size();) {
-        std::uint32_t cp = 0;
-        const char* why = nullptr;
-        const std::size_t n = unicode::next_utf8(s, i, cp, why);
-        if (n == 0) return false;
-        i += n;
-    }
-    return true;
-}
-
 std::string_view trim_padding(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
@@ -102,7 +91,7 @@ void content_scanner::malformed(std::string problem) {
 void content_scanner::note_header_bytes(std::string_view line) {
     if (!has_8bit(line)) return;
     set(content_trait::header_8bit);
-    if (!valid_utf8(line)) found_.header_utf8 = false;
+    if (!unicode::valid_utf8(line)) found_.header_utf8 = false;
 }
 
 void content_scanner::on_line(std::string_view line, bool overflow, std::uint64_t length) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/header_meaning.hpp"
+#include "protocol/ascii.hpp"
 
 namespace arrival::engine {
 
@@ -24,17 +25,8 @@ struct fnv128 {
     }
 };
 
-char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
-    }
-    return true;
-}
 
 // A Message-ID without comments or quoted strings, which normalize_message_id reads exactly as the address
 // grammar would; only the others go through mimetic. Two memchr scans: a per-byte check here made the
@@ -70,7 +62,7 @@ bool find_header_field(std::string_view header, std::string_view name, std::stri
         if (colon != std::string_view::npos && line.front() != ' ' && line.front() != '\t') {
             auto fname = line.substr(0, colon);
             while (!fname.empty() && (fname.back() == ' ' || fname.back() == '\t')) fname.remove_suffix(1);
-            if (iequals(fname, name)) {
+            if (ascii::iequals(fname, name)) {
                 value.assign(line.substr(colon + 1));
                 // Continuation lines (starting with WSP) belong to this field.
                 std::size_t next = eol + 1;
@@ -104,7 +96,7 @@ std::string normalize_message_id(std::string_view raw) {
     }
     const auto at = id.rfind('@');
     if (at != std::string::npos) {
-        for (std::size_t i = at + 1; i < id.size(); ++i) id[i] = lower_ascii(id[i]);
+        for (std::size_t i = at + 1; i < id.size(); ++i) id[i] = ascii::lower(id[i]);
     }
     return id;
 }

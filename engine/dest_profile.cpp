@@ -8,30 +8,23 @@
 #include <fmt/format.h>
 
 #include "protocol/internal_date.hpp"
+#include "protocol/ascii.hpp"
 
 namespace arrival::engine {
 
 namespace {
 
-char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), lower_ascii);
-    return out;
-}
-
 bool mentions_carbonio(std::string_view text) {
-    const auto l = lower(text);
+    const auto l = ascii::to_lower(text);
     return l.find("zimbra") != std::string::npos || l.find("carbonio") != std::string::npos;
 }
 
-bool mentions_cyrus(std::string_view text) { return lower(text).find("cyrus") != std::string::npos; }
+bool mentions_cyrus(std::string_view text) { return ascii::to_lower(text).find("cyrus") != std::string::npos; }
 
 // `ID NAME "Zimbra"` when the ID reply's name or vendor field is what `mentions` looks for; else empty.
 std::string id_evidence(const server_identity& id, bool (*mentions)(std::string_view)) {
     for (const auto& [k, v] : id.id_fields) {
-        const auto key = lower(k);
+        const auto key = ascii::to_lower(k);
         if ((key == "name" || key == "vendor") && mentions(v)) return fmt::format("ID {} \"{}\"", k, v);
     }
     return {};
@@ -91,7 +84,7 @@ struct level_result {
 // One level under the carbonio rule (before the sibling-uniqueness step).
 level_result carbonio_level(std::string_view level, bool top) {
     level_result r;
-    if (top && lower(level) == "inbox") {
+    if (top && ascii::to_lower(level) == "inbox") {
         r.name = "INBOX";
         return r;
     }
@@ -131,7 +124,7 @@ level_result carbonio_level(std::string_view level, bool top) {
         r.reasons.emplace_back("a Carbonio folder name has at most 255 characters");
     }
     if (top) {
-        const auto core = lower(trim_java_space(out));
+        const auto core = ascii::to_lower(trim_java_space(out));
         if (std::find(reserved_top.begin(), reserved_top.end(), core) != reserved_top.end()) {
             out = std::string(utf16_prefix(out, carbonio_max_name_length - 7)) + " (mail)";
             r.reasons.emplace_back("Carbonio keeps this top-level name for its own calendar, contacts or notebook folder");
@@ -178,7 +171,7 @@ profile_detection detect_dest_profile(const server_identity& id) {
         return d;
     }
     for (const auto& c : id.capabilities) {
-        const auto l = lower(c);
+        const auto l = ascii::to_lower(c);
         if (l.rfind("x-zimbra", 0) == 0 || l.rfind("x-carbonio", 0) == 0) {
             d.evidence = fmt::format("capability {}", c);
             return d;
@@ -187,7 +180,7 @@ profile_detection detect_dest_profile(const server_identity& id) {
     d.kind = dest_profile_kind::cyrus;
     d.evidence = id_evidence(id, mentions_cyrus);
     if (!d.evidence.empty()) return d;
-    if (lower(id.greeting).find("cyrus imap") != std::string::npos) {
+    if (ascii::to_lower(id.greeting).find("cyrus imap") != std::string::npos) {
         d.evidence = fmt::format("greeting \"{}\"", id.greeting);
         return d;
     }
@@ -320,13 +313,13 @@ std::vector<adapted_path> adapt_folder_paths(dest_profile_kind kind, const std::
             if (src.size() != d) continue;
             n.own = carbonio_level(src.back(), d == 1);
             n.mapped = d == 1 ? levels{} : nodes.at(levels(src.begin(), src.end() - 1)).mapped;
-            if (n.mapped.size() == 1 && lower(n.mapped.front()) == "junk") {
+            if (n.mapped.size() == 1 && ascii::to_lower(n.mapped.front()) == "junk") {
                 // Carbonio's Junk has \NoInferiors (Folder.canContain refuses subfolders of Spam): what the
                 // source keeps below its junk folder goes below a folder of its own beside it.
                 n.mapped = {std::string(junk_children)};
                 n.own.reasons.emplace_back("Carbonio's Junk holds no subfolders (\\NoInferiors)");
             }
-            if (n.own.name != src.back() || !taken.emplace(n.mapped, lower(n.own.name)).second) {
+            if (n.own.name != src.back() || !taken.emplace(n.mapped, ascii::to_lower(n.own.name)).second) {
                 renamed.emplace_back(&src, &n);
                 continue;
             }
@@ -334,7 +327,7 @@ std::vector<adapted_path> adapt_folder_paths(dest_profile_kind kind, const std::
         }
         for (auto [src, n] : renamed) {
             std::string name = n->own.name;
-            for (unsigned k = 2; !taken.emplace(n->mapped, lower(name)).second; ++k) name = numbered(n->own.name, k);
+            for (unsigned k = 2; !taken.emplace(n->mapped, ascii::to_lower(name)).second; ++k) name = numbered(n->own.name, k);
             if (name != n->own.name) n->own.reasons.emplace_back("numbered to stay apart from a sibling of the same name");
             n->mapped.push_back(std::move(name));
         }

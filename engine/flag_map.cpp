@@ -1,16 +1,11 @@
 #include "engine/flag_map.hpp"
 
 #include <algorithm>
+#include "protocol/ascii.hpp"
 
 namespace arrival::engine {
 
 namespace {
-
-char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower_ascii(x) == lower_ascii(y); });
-}
 
 bool portable_char(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' || c == '_' ||
@@ -31,7 +26,7 @@ permanent_flags::permanent_flags(const std::vector<std::string>& flags) : any_ke
 bool permanent_flags::allows_keyword(std::string_view keyword) const {
     if (any_keyword_) return true;
     // Keywords compare case-insensitively (RFC 3501 §2.3.2: flags are atoms, matched without case).
-    return std::any_of(keywords_.begin(), keywords_.end(), [&](const std::string& k) { return iequals(k, keyword); });
+    return std::any_of(keywords_.begin(), keywords_.end(), [&](const std::string& k) { return ascii::iequals(k, keyword); });
 }
 
 bool is_portable_keyword(std::string_view k) noexcept {
@@ -90,13 +85,13 @@ std::vector<std::string> map_flags(const std::vector<std::string>& source_flags,
                                    std::vector<flag_change>& changes, dest_profile_kind profile) {
     std::vector<std::string> out;
     auto add = [&](std::string f) {
-        if (std::none_of(out.begin(), out.end(), [&](const std::string& x) { return iequals(x, f); })) out.push_back(std::move(f));
+        if (std::none_of(out.begin(), out.end(), [&](const std::string& x) { return ascii::iequals(x, f); })) out.push_back(std::move(f));
     };
     for (const auto& f : source_flags) {
         if (f.empty()) continue;
         if (f.front() == '\\') {
-            if (iequals(f, "\\Recent")) continue;
-            const auto sys = std::find_if(std::begin(system_flags), std::end(system_flags), [&](std::string_view s) { return iequals(s, f); });
+            if (ascii::iequals(f, "\\Recent")) continue;
+            const auto sys = std::find_if(std::begin(system_flags), std::end(system_flags), [&](std::string_view s) { return ascii::iequals(s, f); });
             if (sys != std::end(system_flags)) add(std::string(*sys));
             else changes.push_back({f, "", "not a system flag a destination can store"});
             continue;

@@ -10,21 +10,14 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include "protocol/ascii.hpp"
 
 namespace arrival::engine {
 
 namespace {
 
-char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower_ascii(x) == lower_ascii(y); });
-}
-
-bool istarts_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && iequals(s.substr(0, p.size()), p); }
-
 bool has_attribute(const mailbox_entry& e, std::string_view a) {
-    return std::any_of(e.attributes.begin(), e.attributes.end(), [&](const std::string& x) { return iequals(x, a); });
+    return std::any_of(e.attributes.begin(), e.attributes.end(), [&](const std::string& x) { return ascii::iequals(x, a); });
 }
 
 special_use attribute_use(const mailbox_entry& e) {
@@ -58,7 +51,7 @@ std::string path_of(const std::vector<std::string>& levels) {
 
 std::string key_of(std::string_view dest_name) {
     // INBOX is case-insensitive (RFC 3501 §5.1); everything else is compared exactly.
-    if (iequals(dest_name, "INBOX")) return "INBOX";
+    if (ascii::iequals(dest_name, "INBOX")) return "INBOX";
     return std::string(dest_name);
 }
 
@@ -77,26 +70,26 @@ std::string_view to_string(special_use s) noexcept {
 }
 
 special_use special_use_from_attribute(std::string_view a) noexcept {
-    if (iequals(a, "\\Sent")) return special_use::sent;
-    if (iequals(a, "\\Drafts")) return special_use::drafts;
-    if (iequals(a, "\\Trash")) return special_use::trash;
-    if (iequals(a, "\\Junk")) return special_use::junk;
-    if (iequals(a, "\\Archive")) return special_use::archive;
+    if (ascii::iequals(a, "\\Sent")) return special_use::sent;
+    if (ascii::iequals(a, "\\Drafts")) return special_use::drafts;
+    if (ascii::iequals(a, "\\Trash")) return special_use::trash;
+    if (ascii::iequals(a, "\\Junk")) return special_use::junk;
+    if (ascii::iequals(a, "\\Archive")) return special_use::archive;
     return special_use::none;
 }
 
 special_use special_use_from_name(std::string_view name) noexcept {
     for (const auto& c : common) {
         for (auto n : c.names) {
-            if (!n.empty() && iequals(n, name)) return c.use;
+            if (!n.empty() && ascii::iequals(n, name)) return c.use;
         }
     }
     return special_use::none;
 }
 
 std::vector<std::string> split_levels(std::string_view name, const namespace_info& ns) {
-    if (iequals(name, "INBOX")) return {"INBOX"};
-    if (!ns.prefix.empty() && istarts_with(name, ns.prefix) && name.size() > ns.prefix.size()) {
+    if (ascii::iequals(name, "INBOX")) return {"INBOX"};
+    if (!ns.prefix.empty() && ascii::istarts_with(name, ns.prefix) && name.size() > ns.prefix.size()) {
         name.remove_prefix(ns.prefix.size());
     }
     std::vector<std::string> levels;
@@ -110,7 +103,7 @@ std::vector<std::string> split_levels(std::string_view name, const namespace_inf
             name.remove_prefix(d + 1);
         }
     }
-    if (iequals(levels.front(), "INBOX")) levels.front() = "INBOX";
+    if (ascii::iequals(levels.front(), "INBOX")) levels.front() = "INBOX";
     return levels;
 }
 
@@ -120,7 +113,7 @@ std::string join_levels(const std::vector<std::string>& levels, const namespace_
     const char delim = ns.delimiter == '\0' ? '_' : ns.delimiter;
     std::string out;
     std::size_t first = 0;
-    if (levels.front() == "INBOX" && !ns.prefix.empty() && istarts_with(ns.prefix, "INBOX")) {
+    if (levels.front() == "INBOX" && !ns.prefix.empty() && ascii::istarts_with(ns.prefix, "INBOX")) {
         // On an "INBOX." server, INBOX's children and top-level folders are the same thing.
         out = ns.prefix;
         first = 1;
@@ -171,7 +164,7 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
             if (n.empty()) continue;
             const auto it = std::find_if(dest.begin(), dest.end(), [&](const mailbox_entry& d) {
                 const auto lv = split_levels(d.name, dest_ns);
-                return lv.size() == 1 && iequals(lv.front(), n);
+                return lv.size() == 1 && ascii::iequals(lv.front(), n);
             });
             if (it != dest.end()) {
                 dest_special.emplace(c.use, it->name);
@@ -196,7 +189,7 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
             if (n.empty() || source_special.count(c.use)) continue;
             for (std::size_t i = 0; i < source.size(); ++i) {
                 const auto lv = split_levels(source[i].name, source_ns);
-                if (lv.size() == 1 && iequals(lv.front(), n)) {
+                if (lv.size() == 1 && ascii::iequals(lv.front(), n)) {
                     source_special.emplace(c.use, i);
                     break;
                 }

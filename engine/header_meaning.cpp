@@ -17,35 +17,19 @@
 #include <unicode/utf8.h>
 
 #include "protocol/internal_date.hpp"
+#include "protocol/ascii.hpp"
+#include "protocol/unicode.hpp"
 
 namespace arrival::engine {
 
 namespace {
 
 bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string s) {
-    for (char& c : s) c = lower_ascii(c);
-    return s;
-}
-
-
-bool valid_utf8(std::string_view s) noexcept {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
-    const auto n = static_cast<std::int32_t>(s.size());
-    for (std::int32_t i = 0; i < n;) {
-        UChar32 c;
-        U8_NEXT(p, i, n, c);
-        if (c < 0) return false;
-    }
-    return true;
-}
 
 // NFC of valid UTF-8; anything else (or an ICU failure) is returned unchanged, never replaced by U+FFFD:
 // two different undecodable subjects must keep different keys.
 std::string nfc(std::string s) {
-    if (!valid_utf8(s)) return s;
+    if (!unicode::valid_utf8(s)) return s;
     UErrorCode ec = U_ZERO_ERROR;
     const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(ec);
     if (U_FAILURE(ec) || n == nullptr) return s;
@@ -60,9 +44,9 @@ std::string nfc(std::string s) {
 // Bytes in `charset` to UTF-8 through iconv; nullopt when iconv does not know the charset or the bytes are
 // not valid in it.
 std::optional<std::string> to_utf8(const std::string& charset, const std::string& bytes) {
-    const std::string cs = lower(charset);
+    const std::string cs = ascii::to_lower(charset);
     if (cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii") {
-        if (valid_utf8(bytes)) return bytes;
+        if (unicode::valid_utf8(bytes)) return bytes;
         return std::nullopt;
     }
     iconv_t cd = iconv_open("UTF-8", charset.c_str());
@@ -135,7 +119,7 @@ std::optional<encoded_word> read_encoded_word(std::string_view s, std::size_t po
     if (s.compare(pos, 2, "=?") != 0) return std::nullopt;
     const auto q1 = s.find('?', pos + 2);
     if (q1 == std::string_view::npos || q1 + 2 >= s.size() || s[q1 + 2] != '?') return std::nullopt;
-    const char enc = lower_ascii(s[q1 + 1]);
+    const char enc = ascii::lower(s[q1 + 1]);
     if (enc != 'b' && enc != 'q') return std::nullopt;
     const auto text_begin = q1 + 3;
     const auto close = s.find("?=", text_begin);
@@ -208,7 +192,7 @@ std::string unstructured_meaning(std::string_view value) {
     while (i < value.size()) {
         if (value[i] == '=' && i + 1 < value.size() && value[i + 1] == '?') {
             if (auto w = read_encoded_word(value, i)) {
-                if (!run_raw.empty() && lower(w->charset) != lower(run_charset)) flush();
+                if (!run_raw.empty() && ascii::to_lower(w->charset) != ascii::to_lower(run_charset)) flush();
                 run_charset = w->charset;
                 run_bytes += w->bytes;
                 run_raw.append(value.substr(i, w->end - i));
@@ -241,7 +225,7 @@ std::string address_list_meaning(std::string_view value) {
             out += local;
             if (!domain.empty()) {
                 out += '@';
-                out += lower(domain);
+                out += ascii::to_lower(domain);
             }
         }
     } catch (...) {
@@ -286,7 +270,7 @@ std::optional<int> zone_offset_seconds(std::string_view v) {
             {"ut", 0}, {"gmt", 0}, {"utc", 0}, {"est", -5}, {"edt", -4}, {"cst", -6}, {"cdt", -5},
             {"mst", -7}, {"mdt", -6}, {"pst", -8}, {"pdt", -7},
         };
-        const std::string name = lower(std::string(tok));
+        const std::string name = ascii::to_lower(std::string(tok));
         for (const auto& [n, h] : names) {
             if (name == n) return h * 3600;
         }
@@ -335,7 +319,7 @@ std::string message_id_meaning(std::string_view value) {
         const std::string local = m.mailbox();
         const std::string domain = m.domain();
         if (local.empty() || domain.empty()) return {};
-        return local + '@' + lower(domain);
+        return local + '@' + ascii::to_lower(domain);
     } catch (...) {
         return {};
     }

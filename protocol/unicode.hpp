@@ -82,4 +82,16 @@ inline std::size_t next_utf8(std::string_view s, std::size_t i, std::uint32_t& c
     return n;
 }
 
+// Whether all of `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+inline bool valid_utf8(std::string_view s) noexcept {
+    for (std::size_t i = 0; i < s.size();) {
+        std::uint32_t cp = 0;
+        const char* why = nullptr;
+        const std::size_t n = next_utf8(s, i, cp, why);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
 }  // namespace arrival::unicode

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocol/ascii.hpp"
 #include "provision/ldif_errc.hpp"
 
 namespace arrival::provision {
@@ -15,8 +16,6 @@ int hex_value(char c) {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // RFC 4512 descr (ALPHA *(ALPHA / DIGIT / "-")) or numericoid (number *("." number)).
 bool valid_type(std::string_view t) {
     if (t.empty()) return false;
@@ -70,7 +69,7 @@ private:
         while (!at_end() && peek() != '=' && peek() != ' ' && peek() != ',' && peek() != '+') ++pos_;
         a.type.assign(s_.substr(start, pos_ - start));
         // "oid.1.2.3" is an RFC 2253-era spelling of a numeric OID.
-        if (a.type.size() > 4 && lower(a.type[0]) == 'o' && lower(a.type[1]) == 'i' && lower(a.type[2]) == 'd' &&
+        if (a.type.size() > 4 && ascii::lower(a.type[0]) == 'o' && ascii::lower(a.type[1]) == 'i' && ascii::lower(a.type[2]) == 'd' &&
             a.type[3] == '.') {
             a.type.erase(0, 4);
         }
@@ -134,7 +133,7 @@ private:
 
 std::string lower_str(std::string_view s) {
     std::string r(s);
-    for (auto& c : r) c = lower(c);
+    for (auto& c : r) c = ascii::lower(c);
     return r;
 }
 
@@ -252,7 +251,7 @@ std::string normalize_value(std::string_view v) {
         }
         if (pending_space) out.push_back(' ');
         pending_space = false;
-        out.push_back(lower(c));
+        out.push_back(ascii::lower(c));
     }
     return out;
 }

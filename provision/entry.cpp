@@ -10,8 +10,6 @@
 
 namespace arrival::provision {
 namespace {
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // Attribute descriptions as written (case and options kept, so nothing changes on output), each stored
 // once and never freed, so the views handed out stay valid for the life of the process. Interning takes a
 // lock; reading a name does not (it is read far more often: every lookup in an entry walks its types): the
@@ -45,17 +43,6 @@ type_table& types() {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string to_lower(std::string_view s) {
-    std::string r(s);
-    for (auto& c : r) c = lower(c);
-    return r;
-}
 
 std::uint64_t text_hash(std::string_view s) noexcept {
     std::uint64_t h = 1469598103934665603ull;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "protocol/ascii.hpp"
 
 namespace arrival::provision {
 
@@ -16,9 +17,9 @@ struct source_location {
     std::uint32_t line = 0;
 };
 
-// ASCII case-insensitive comparison (attribute types, object classes, mail addresses' domains).
-bool iequals(std::string_view a, std::string_view b) noexcept;
-std::string to_lower(std::string_view s);
+// ASCII case (attribute types, object classes, mail addresses' domains): protocol/ascii.hpp.
+using ascii::iequals;
+using ascii::to_lower;
 
 // A 64-bit hash of a string (FNV-1a): what the plan's indexes keep instead of DNs and values. Stable within
 // a process, not a persistent format.

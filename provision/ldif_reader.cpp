@@ -2,18 +2,11 @@
 
 #include <algorithm>
 
+#include "protocol/ascii.hpp"
 #include "provision/base64.hpp"
 
 namespace arrival::provision {
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return lower(x) == lower(y);
-           });
-}
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -76,11 +69,11 @@ void ldif_record::clear() {
 
 std::error_code parse_file_url(std::string_view url, std::string& path) {
     path.clear();
-    if (url.size() < 5 || !iequals(url.substr(0, 5), "file:")) return ldif_errc::unsupported_url;
+    if (url.size() < 5 || !ascii::iequals(url.substr(0, 5), "file:")) return ldif_errc::unsupported_url;
     std::string_view rest = url.substr(5);
     if (rest.substr(0, 3) == "///") {
         rest.remove_prefix(2);
-    } else if (rest.size() > 11 && iequals(rest.substr(0, 12), "//localhost/")) {
+    } else if (rest.size() > 11 && ascii::iequals(rest.substr(0, 12), "//localhost/")) {
         rest.remove_prefix(11);
     } else if (rest.substr(0, 2) == "//") {
         return ldif_errc::bad_url;  // a host other than localhost: not a local file
@@ -298,7 +291,7 @@ bool ldif_reader::handle_logical(std::string_view text, std::size_t line, ldif_r
     case stage::skipping:
         return false;
     case stage::outside: {
-        if (!seen_anything_ && text.size() >= 8 && iequals(text.substr(0, 8), "version:")) {
+        if (!seen_anything_ && text.size() >= 8 && ascii::iequals(text.substr(0, 8), "version:")) {
             seen_anything_ = true;
             if (trim_spaces(text.substr(8)) != "1") return fail(err, ldif_errc::bad_version, line);
             version_ = 1;
@@ -306,7 +299,7 @@ bool ldif_reader::handle_logical(std::string_view text, std::size_t line, ldif_r
         }
         seen_anything_ = true;
         if (parse_attrval(text, line, v, err)) return true;
-        if (!iequals(v.type, "dn")) return fail(err, ldif_errc::missing_dn, line, v.type);
+        if (!ascii::iequals(v.type, "dn")) return fail(err, ldif_errc::missing_dn, line, v.type);
         if (v.kind == value_kind::url) return fail(err, ldif_errc::bad_dn, line);
         cur_.clear();
         if (parse_dn(v.value, cur_.name)) return fail(err, ldif_errc::bad_dn, line);
@@ -320,18 +313,18 @@ bool ldif_reader::handle_logical(std::string_view text, std::size_t line, ldif_r
     case stage::content: {
         if (parse_attrval(text, line, v, err)) return true;
         const bool header = stage_ == stage::after_dn;
-        if (iequals(v.type, "control")) {
+        if (ascii::iequals(v.type, "control")) {
             if (!header || !cur_.attrs.empty()) return fail(err, ldif_errc::bad_changetype, line, "control");
             cur_.controls.push_back(std::move(v.value));
             return false;
         }
-        if (iequals(v.type, "changetype")) {
+        if (ascii::iequals(v.type, "changetype")) {
             if (!header) return fail(err, ldif_errc::bad_changetype, line, "changetype");
             const std::string_view w = trim_spaces(v.value);
-            if (iequals(w, "add")) { cur_.change = change_type::add; stage_ = stage::content; }
-            else if (iequals(w, "delete")) { cur_.change = change_type::del; stage_ = stage::delete_rec; }
-            else if (iequals(w, "modify")) { cur_.change = change_type::modify; stage_ = stage::modify_op; }
-            else if (iequals(w, "modrdn") || iequals(w, "moddn")) { cur_.change = change_type::modrdn; stage_ = stage::modrdn; }
+            if (ascii::iequals(w, "add")) { cur_.change = change_type::add; stage_ = stage::content; }
+            else if (ascii::iequals(w, "delete")) { cur_.change = change_type::del; stage_ = stage::delete_rec; }
+            else if (ascii::iequals(w, "modify")) { cur_.change = change_type::modify; stage_ = stage::modify_op; }
+            else if (ascii::iequals(w, "modrdn") || ascii::iequals(w, "moddn")) { cur_.change = change_type::modrdn; stage_ = stage::modrdn; }
             else return fail(err, ldif_errc::bad_changetype, line, std::string(w.substr(0, 32)));
             return false;
         }
@@ -348,10 +341,10 @@ bool ldif_reader::handle_logical(std::string_view text, std::size_t line, ldif_r
     case stage::modify_op: {
         if (parse_attrval(text, line, v, err)) return true;
         mod_op op;
-        if (iequals(v.type, "add")) op = mod_op::add;
-        else if (iequals(v.type, "delete")) op = mod_op::del;
-        else if (iequals(v.type, "replace")) op = mod_op::replace;
-        else if (iequals(v.type, "increment")) op = mod_op::increment;
+        if (ascii::iequals(v.type, "add")) op = mod_op::add;
+        else if (ascii::iequals(v.type, "delete")) op = mod_op::del;
+        else if (ascii::iequals(v.type, "replace")) op = mod_op::replace;
+        else if (ascii::iequals(v.type, "increment")) op = mod_op::increment;
         else return fail(err, ldif_errc::bad_modify, line, v.type);
         const std::string_view attr = trim_spaces(v.value);
         if (!valid_description(attr)) return fail(err, ldif_errc::bad_attribute_description, line);
@@ -365,21 +358,21 @@ bool ldif_reader::handle_logical(std::string_view text, std::size_t line, ldif_r
             return false;
         }
         if (parse_attrval(text, line, v, err)) return true;
-        if (!iequals(v.type, cur_.mods.back().type)) return fail(err, ldif_errc::bad_modify, line, v.type);
+        if (!ascii::iequals(v.type, cur_.mods.back().type)) return fail(err, ldif_errc::bad_modify, line, v.type);
         cur_.mods.back().values.push_back(std::move(v));
         return false;
     }
     case stage::modrdn: {
         if (parse_attrval(text, line, v, err)) return true;
-        if (iequals(v.type, "newrdn")) {
+        if (ascii::iequals(v.type, "newrdn")) {
             dn r;
             if (parse_dn(v.value, r) || r.depth() != 1) return fail(err, ldif_errc::bad_modrdn, line, "newrdn");
             cur_.new_rdn = std::move(v.value);
-        } else if (iequals(v.type, "deleteoldrdn")) {
+        } else if (ascii::iequals(v.type, "deleteoldrdn")) {
             const auto w = trim_spaces(v.value);
             if (w != "0" && w != "1") return fail(err, ldif_errc::bad_modrdn, line, "deleteoldrdn");
             cur_.delete_old_rdn = w == "1";
-        } else if (iequals(v.type, "newsuperior")) {
+        } else if (ascii::iequals(v.type, "newsuperior")) {
             dn s;
             if (parse_dn(v.value, s)) return fail(err, ldif_errc::bad_modrdn, line, "newsuperior");
             cur_.new_superior = std::move(v.value);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/pim/sha256.hpp"
+#include "protocol/ascii.hpp"
 
 namespace arrival::pim {
 namespace {
@@ -16,13 +17,6 @@ std::string_view property_name(std::string_view line) {
     return line.substr(0, end == std::string_view::npos ? line.size() : end);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        return lower(x) == lower(y);
-    });
-}
-
 // The VCALENDAR header every resource gets: the file's own VERSION/PRODID/CALSCALE when present.
 std::string calendar_header(const ics_calendar& cal) {
     std::string out = "BEGIN:VCALENDAR\r\n";
@@ -30,10 +24,10 @@ std::string calendar_header(const ics_calendar& cal) {
     std::set<std::string, std::less<>> seen;
     for (const auto& line : cal.calendar_properties) {
         const auto name = property_name(line);
-        const bool keep = iequals(name, "VERSION") || iequals(name, "PRODID") || iequals(name, "CALSCALE");
+        const bool keep = ascii::iequals(name, "VERSION") || ascii::iequals(name, "PRODID") || ascii::iequals(name, "CALSCALE");
         if (!keep || !seen.emplace(std::string(name)).second) continue;
-        version = version || iequals(name, "VERSION");
-        prodid = prodid || iequals(name, "PRODID");
+        version = version || ascii::iequals(name, "VERSION");
+        prodid = prodid || ascii::iequals(name, "PRODID");
         out += line;
     }
     if (!version) out += "VERSION:2.0\r\n";

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include <fmt/format.h>
+#include "protocol/ascii.hpp"
 
 namespace arrival::pim {
 namespace {
@@ -206,18 +207,12 @@ std::string lower_trimmed(std::string_view s) {
         }
         if (space) out += ' ';
         space = false;
-        out += static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+        out += ascii::lower(static_cast<char>(c));
     }
     return out;
 }
 
 // Lower-case ASCII copy, for finding HTML tags in any case.
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // Text of an HTML fragment: tags dropped, the common entities decoded, whitespace runs as one space.
 std::string html_text(std::string_view html) {
     std::string out;
@@ -305,7 +300,7 @@ contacts_upload plan_contacts_upload(const mapped_contacts& contacts, const std:
 
 std::string reply_line(std::string_view body, std::size_t max) {
     std::string line;
-    const auto lower = ascii_lower(body.substr(0, 64 * 1024));
+    const auto lower = ascii::to_lower(body.substr(0, 64 * 1024));
     if (lower.find("<html") != std::string::npos || lower.find("<title") != std::string::npos) {
         // Jetty's error page puts the message in its title ("Error 500 system failure: ..."); without a
         // title, the page's first text is the most meaningful.
@@ -355,9 +350,9 @@ std::string explain_status(std::string_view method, std::string_view folder, int
 }
 
 std::string find_folder(const std::vector<std::string>& paths, std::string_view wanted) {
-    const auto want = ascii_lower(wanted);
+    const auto want = ascii::to_lower(wanted);
     for (const auto& p : paths) {
-        if (ascii_lower(p) == want) return p;
+        if (ascii::to_lower(p) == want) return p;
     }
     return {};
 }
@@ -368,8 +363,8 @@ long ics_sequence(std::string_view text) {
     std::string line;
     long seq = 0;
     auto take = [&](const std::string& l) {
-        if (l.size() > 6 && ascii_lower(l.substr(0, 6)) == "begin:") ++depth;
-        else if (l.size() > 4 && ascii_lower(l.substr(0, 4)) == "end:") --depth;
+        if (l.size() > 6 && ascii::to_lower(l.substr(0, 6)) == "begin:") ++depth;
+        else if (l.size() > 4 && ascii::to_lower(l.substr(0, 4)) == "end:") --depth;
         else if (depth == 1) {
             ics_content_line cl;
             if (parse_content_line(l, cl).empty() && cl.name == "SEQUENCE") {

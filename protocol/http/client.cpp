@@ -23,6 +23,7 @@
 
 #include <limits>
 #include <stdexcept>
+#include "protocol/ascii.hpp"
 
 namespace arrival::http {
 
@@ -33,14 +34,6 @@ using boost::system::error_code;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto l = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (l(a[i]) != l(b[i])) return false;
-    }
-    return true;
-}
 
 // Errors that mean "the server closed the idle connection before our request arrived".
 bool is_stale_connection(const error_code& ec) {
@@ -116,7 +109,7 @@ std::shared_ptr<net::ssl::context> make_tls_context(const tls_options& o) {
 
 std::string_view response::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-        if (iequals(k, name)) return v;
+        if (ascii::iequals(k, name)) return v;
     }
     return {};
 }

@@ -83,6 +83,11 @@ unixhierarchysep: $alt
 # New top-level (shared) folders: readable by all, and writable by the admin, whom Cyrus gives no insert
 # right by itself (arrival's --public job into Cyrus logs in as the admin: only an admin creates them).
 defaultacl: anyone lrs admin lrswipkxtecda
+# Storage by mailbox name, not by MAILBOXID: Debian 12's Cyrus 3.6 gives mailboxes created at the same moment
+# by different imapd processes the same MAILBOXID now and then (30 CREATEs on 8 concurrent sessions: 6 ids
+# shared), and with the default UUID-named directories two such folders share one directory, so messages
+# appended to one show up in the other (a user's INBOX and the shared Announcements, in migrate_cyrus).
+mailbox_legacy_dirs: yes
 # Deleting a mailbox or message removes it at once, so tests can reset their users.
 delete_mode: immediate
 expunge_mode: immediate
