@@ -2,7 +2,7 @@
 """`--shard K/N` on the stage commands that need no server to show it (issue 12): every command refuses a bad
 K/N with exit 2 and says why; provision (offline, --emit and --accounts-out), calendars, contacts and files
 (against a port nothing listens on: every user fails, and is still reported) each take exactly their shard's
-accounts, by a second implementation of engine/shard.hpp's specification, and record "shard": "K/N".
+accounts, by a second implementation of engine/shard.hpp's specification (shard_partition.py), and record "shard": "K/N".
 migrate and verify are tested on real servers by slurm_shards_test.py.
 
   ARRIVAL_EXE=build-san/tools/arrival python3 tests/integration/shard_cli_test.py
@@ -10,23 +10,15 @@ migrate and verify are tested on real servers by slurm_shards_test.py.
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shard_partition import shard_of  # noqa: E402
+
 EXE = os.environ["ARRIVAL_EXE"]
 USERS = [f"user{n:03}@example.test" for n in range(371, 421)]
-
-
-def shard_of(address, n):
-    h = 14695981039346656037
-    for b in address.encode():
-        h = ((h ^ (b + 32 if 65 <= b <= 90 else b)) * 1099511628211) % 2**64
-    b, j = -1, 0
-    while j < n:
-        b = j
-        h = (h * 2862933555777941757 + 1) % 2**64
-        j = int((b + 1) * (float(1 << 31) / float((h >> 33) + 1)))
-    return b
 
 
 def run(args, env=None):
