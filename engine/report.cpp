@@ -167,6 +167,7 @@ nlohmann::json to_json(const run_report& r) {
         {"dry_run", r.dry_run},
         {"started", r.started},
         {"seconds", r.seconds},
+        {"shard", r.shard},
         {"totals",
          {{"accounts", r.accounts.size()},
           {"accounts_failed", r.accounts_failed()},

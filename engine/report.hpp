@@ -2,7 +2,7 @@
 // are a contract, see issue 3) and the summary table printed at the end.
 //
 // JSON shape:
-//   { "command": "migrate", "dry_run": false, "started": "2026-11-29T05:40:00Z", "seconds": 12.3,
+//   { "command": "migrate", "dry_run": false, "started": "2026-11-29T05:40:00Z", "seconds": 12.3, "shard": "0/1",
 //     "totals": { "accounts": 4, "accounts_failed": 0, "copied": N, "skipped_duplicate": N, "failed": N,
 //                 "bytes": N, "seconds": S },
 //     "accounts": [ { "source_user", "dest_user", "status": "ok"|"failed", "error": null|"...", "seconds",
@@ -117,6 +117,7 @@ struct run_report {
     bool dry_run = false;
     std::string started;   // ISO 8601 UTC
     double seconds = 0;
+    std::string shard = "0/1";   // --shard K/N of the run (engine/shard.hpp)
     std::vector<account_report> accounts;
 
     [[nodiscard]] std::uint64_t copied() const;

@@ -78,17 +78,23 @@ void emit_ldif(const directory_model& model, std::string& out) {
     emit_ldif(model, [&](std::string_view piece) { out += piece; });
 }
 
+account_addresses addresses_of_account(const entry& e) {
+    std::string dest(e.first("zimbraMailDeliveryAddress"));
+    if (dest.empty()) dest = std::string(e.first("mail"));
+    if (dest.empty()) return {};
+    std::string src = e.source_address.empty() ? dest : e.source_address;
+    return {to_lower(src), to_lower(dest)};
+}
+
 void emit_accounts_csv(const directory_model& model, std::string& out) {
     std::vector<std::pair<std::string, std::string>> rows;
     entry e;
     for (std::size_t i = 0; i < model.size(); ++i) {
         if (model.kind(i) != entry_kind::account) continue;
         model.at(i, e);
-        std::string dest(e.first("zimbraMailDeliveryAddress"));
-        if (dest.empty()) dest = std::string(e.first("mail"));
-        if (dest.empty()) continue;
-        std::string src = e.source_address.empty() ? dest : e.source_address;
-        rows.emplace_back(to_lower(src), to_lower(dest));
+        auto a = addresses_of_account(e);
+        if (a.dest.empty()) continue;
+        rows.emplace_back(std::move(a.source), std::move(a.dest));
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     out += "source_user,dest_user\n";

@@ -23,4 +23,11 @@ void emit_ldif(const directory_model& model, std::string& out);
 // Addresses never contain ',' or '"', so no field needs quoting. Sorted by destination address.
 void emit_accounts_csv(const directory_model& model, std::string& out);
 
+// An account's addresses as the accounts file names them, lower-cased: the source address (as on the old server)
+// and the destination's. Both empty when the entry has no address.
+struct account_addresses {
+    std::string source, dest;
+};
+[[nodiscard]] account_addresses addresses_of_account(const entry& e);
+
 }  // namespace arrival::provision

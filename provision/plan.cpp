@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "provision/changes.hpp"
 #include "provision/dl_csv.hpp"
+#include "provision/ldif_emitter.hpp"
 #include "provision/ldif_file.hpp"
 
 namespace arrival::provision {
@@ -135,6 +138,40 @@ void build_plan(const plan_options& opts, plan_result& out) {
     validate(m, vo, out.problems);
     out.kinds.clear();
     for (std::size_t i = 0; i < m.size(); ++i) ++out.kinds[std::string(to_string(m.kind(i)))];
+}
+
+std::size_t keep_shard_entries(plan_result& plan, const std::function<bool(const std::string& source_address)>& owns_account,
+                               bool owns_shared) {
+    auto& m = plan.model;
+    // Accounts first, by their address; then every entry below an account follows it (a DN's suffix after a ','
+    // is an ancestor's normalized DN; an escaped ',' only yields a suffix that names no account).
+    std::unordered_map<std::string, bool> account_kept;
+    entry e;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        if (m.kind(i) != entry_kind::account && m.kind(i) != entry_kind::person) continue;
+        m.at(i, e);
+        account_kept.emplace(m.ndn(i), owns_account(addresses_of_account(e).source));
+    }
+    std::vector<bool> drop(m.size(), false);
+    std::size_t dropped = 0;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        const auto ndn = m.ndn(i);
+        std::optional<bool> kept;
+        if (const auto it = account_kept.find(ndn); it != account_kept.end()) kept = it->second;
+        for (auto comma = ndn.find(','); !kept && comma != std::string::npos; comma = ndn.find(',', comma + 1)) {
+            if (const auto it = account_kept.find(ndn.substr(comma + 1)); it != account_kept.end()) kept = it->second;
+        }
+        drop[i] = !kept.value_or(owns_shared);
+        dropped += drop[i] ? 1 : 0;
+    }
+    m.erase(drop);
+    if (!owns_shared) {
+        m.changes().clear();
+        m.deletes().clear();
+    }
+    plan.kinds.clear();
+    for (std::size_t i = 0; i < m.size(); ++i) ++plan.kinds[std::string(to_string(m.kind(i)))];
+    return dropped;
 }
 
 }  // namespace arrival::provision

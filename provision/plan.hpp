@@ -55,4 +55,12 @@ struct plan_result {
 
 void build_plan(const plan_options& opts, plan_result& out);
 
+// One shard's part of a validated plan (`arrival provision --shard K/N`): the accounts whose source address (as
+// the accounts file names it) `owns_account` accepts, with the entries under them (signatures, identities,
+// data sources); and, when `owns_shared`, everything that is no one account's: the base tree, domains, COSes,
+// aliases, lists, and the change records and deletes aimed at the destination. Every other entry leaves the
+// model and `kinds` is counted anew. Returns how many entries left.
+std::size_t keep_shard_entries(plan_result& plan, const std::function<bool(const std::string& source_address)>& owns_account,
+                               bool owns_shared);
+
 }  // namespace arrival::provision

@@ -25,6 +25,7 @@
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/pim_exit.hpp"
 #include "tools/arrival/secret.hpp"
+#include "tools/arrival/shard_option.hpp"
 
 namespace arrival::cli {
 
@@ -93,6 +94,8 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                        (calendars ? "/Calendar)" : "/Contacts)"));
     app.add_option("--jobs", jobs, "users imported at once (default 4)")->check(CLI::Range(1u, 256u));
     app.add_option("--report", report, "write a JSON report here");
+    shard_option shard;
+    shard.add_to(app);
     app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
     app.add_flag("--insecure", insecure, "do NOT verify the server's TLS certificate (testing only; says so on stderr)");
     add_credential_flags(app, credentials);
@@ -117,6 +120,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
+    shard.resolve();
 
     pim::import_options o;
     o.kind = kind;
@@ -189,7 +193,8 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     if (!vcard.empty()) o.forced_vcard = vcard == "4.0" ? pim::vcard_version::v4 : pim::vcard_version::v3;
     if (insecure) std::fprintf(stderr, "arrival %s: WARNING: --insecure: TLS certificates are not verified\n", stage);
 
-    const auto list = engine::load_account_list(accounts);
+    auto list = engine::load_account_list(accounts);
+    keep_shard_accounts(list.accounts, shard.spec);
     std::vector<pim::import_user> users;
     for (const auto& a : list.accounts) {
         if (!a.dest_password.empty()) {
@@ -238,7 +243,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
                  t.todo_skipped > 0 ? fmt::format(", {} VTODO not posted", t.todo_skipped).c_str() : "");
     if (!report.empty()) {
         auto out = engine::open_owner_only(report);
-        out << pim::report_json(kind, dest, results);
+        out << stamp_shard(pim::report_json(kind, dest, results), shard.spec);
         if (!out) throw std::runtime_error("cannot write report " + report);
     }
     return exit_for_users(results);

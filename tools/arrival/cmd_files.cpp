@@ -24,6 +24,7 @@
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/pim_exit.hpp"
 #include "tools/arrival/secret.hpp"
+#include "tools/arrival/shard_option.hpp"
 
 namespace arrival::cli {
 
@@ -75,6 +76,8 @@ int run_files(int argc, char** argv) {
     app.add_option("--admin-url", admin_url, "carbonio+https: the admin SOAP URL (default https://HOST:7071/service/admin/soap)");
     app.add_option("--jobs", jobs, "users moved concurrently")->check(CLI::Range(1u, 256u));
     app.add_option("--report", report, "write a JSON report here");
+    shard_option shard;
+    shard.add_to(app);
     app.add_flag("--dry-run", dry_run, "read both sides and report what would be written, writing nothing");
     app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
     app.add_flag("--insecure", insecure, "do not verify TLS certificates (testing only)");
@@ -92,6 +95,7 @@ int run_files(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
+    shard.resolve();
 
     files::files_options o;
     std::string error;
@@ -176,7 +180,8 @@ int run_files(int argc, char** argv) {
     o.spool_dir = spool_dir;
     if (insecure) std::fprintf(stderr, "arrival files: WARNING: --insecure: TLS certificates are not verified\n");
 
-    const auto list = engine::load_account_list(accounts);
+    auto list = engine::load_account_list(accounts);
+    keep_shard_accounts(list.accounts, shard.spec);
     std::vector<files::files_user> users;
     for (const auto& a : list.accounts) {
         if (!a.dest_password.empty() || !a.source_password.empty()) {
@@ -229,7 +234,7 @@ int run_files(int argc, char** argv) {
                  versions, dry_run ? "new " : "", failed);
     if (!report.empty()) {
         auto out = engine::open_owner_only(report);
-        out << files::files_report_json(source, dest, dry_run, results);
+        out << stamp_shard(files::files_report_json(source, dest, dry_run, results), shard.spec);
         if (!out) throw std::runtime_error("cannot write report " + report);
     }
     return exit_for_users(results);

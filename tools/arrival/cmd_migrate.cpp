@@ -25,7 +25,8 @@ int run_migrate(int argc, char** argv) {
     app.name("arrival migrate");
     migrate_args a;
     add_connection_options(app, a);
-    app.add_option("--state-dir", a.state_dir, "resume state (SQLite) lives here (default ./arrival-state)");
+    app.add_option("--state-dir", a.state_dir,
+                   "resume state (SQLite) lives here (default ./arrival-state); with --shard K/N in its subdirectory shard-K-of-N");
     app.add_flag("--dry-run", a.dry_run, "print the plan (folders to create, messages to copy) and write nothing");
     app.add_flag("--collapse-duplicates", a.collapse_duplicates,
                  "copy at most one message per dedupe key and folder (default: keep every source copy)");
@@ -48,9 +49,9 @@ int run_migrate(int argc, char** argv) {
     std::unique_ptr<engine::state_store> state;
     // A dry run reads the state when there is one, to show what a rerun would change (deletions first); it never
     // creates one.
-    if (!a.dry_run || std::filesystem::exists(std::filesystem::path(a.state_dir) / "arrival-state.sqlite")) {
+    if (!a.dry_run || std::filesystem::exists(run.state_dir / "arrival-state.sqlite")) {
         try {
-            state = std::make_unique<engine::state_store>(a.state_dir);
+            state = std::make_unique<engine::state_store>(run.state_dir);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "arrival migrate: %s\n", e.what());
             return exit_nothing_ran;
@@ -70,10 +71,11 @@ int run_migrate(int argc, char** argv) {
     }
     if (a.dry_run) run.job.plan_out = stdout;
 
-    std::fprintf(stderr, "arrival migrate: %zu account(s) from %s to %s, %zu at a time%s\n", run.accounts.accounts.size(),
+    std::fprintf(stderr, "arrival migrate: %zu account(s) from %s to %s, %zu at a time%s%s\n", run.accounts.accounts.size(),
                  run.job.source.url.c_str(), run.job.dest.url.c_str(), std::min(run.sched.jobs, run.accounts.accounts.size()),
-                 a.dry_run ? " (dry run)" : "");
+                 a.dry_run ? " (dry run)" : "", run.shard.sharded() ? fmt::format(" (shard {})", run.shard.str()).c_str() : "");
     auto outcome = engine::run_accounts(run.accounts.accounts, run.job, run.sched);
+    outcome.report.shard = run.shard.str();
     prog.stop();
 
     std::fputs(engine::summary_table(outcome.report).c_str(), stdout);

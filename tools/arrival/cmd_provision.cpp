@@ -19,6 +19,7 @@
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
+#include "tools/arrival/shard_option.hpp"
 
 namespace arrival::cli {
 namespace {
@@ -138,12 +139,15 @@ int run_provision(int argc, char** argv) {
     app.add_flag("--no-base-entries", no_base, "do not add Carbonio's base entries (cn=zimbra, ou=people, ...)");
     app.add_flag("--check", check, "validate and print the plan; write nothing");
     app.add_option("--report", report_path, "write a JSON report here");
+    shard_option shard;
+    shard.add_to(app);
     app.add_option("--window", window, "LDAP requests in flight (default 64)")->check(CLI::Range(1, 1024));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
+    shard.resolve();
     const auto started = std::chrono::steady_clock::now();
     auto fail_usage = [](const std::string& msg) {
         std::fprintf(stderr, "arrival provision: %s\n", msg.c_str());
@@ -226,14 +230,24 @@ int run_provision(int argc, char** argv) {
         ri.plan = &plan;
         ri.written = w;
         ri.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        if (!write_file(report_path, pv::render_report_json(ri))) {
+        if (!write_file(report_path, stamp_shard(pv::render_report_json(ri), shard.spec))) {
             std::fprintf(stderr, "arrival provision: cannot write report %s\n", report_path.c_str());
             return false;
         }
         return true;
     };
 
+    // The whole input is validated; only then is it cut to this shard's entries, so every shard refuses the same
+    // bad input and none writes half of it.
+    std::size_t other_shards = 0;
+    if (plan.ok() && shard.spec.sharded()) {
+        other_shards = pv::keep_shard_entries(
+            plan, [&](const std::string& address) { return shard.spec.owns(address); }, shard.spec.owns_shared());
+    }
     print_problems(plan.problems, 50);
+    if (shard.spec.sharded()) {
+        std::printf("shard %s: %zu entries belong to the other shards\n", shard.spec.str().c_str(), other_shards);
+    }
     std::printf("plan: %zu entries from %zu records", plan.model.size(), plan.records_read);
     for (const auto& [k, n] : plan.kinds) std::printf(", %s %zu", k.c_str(), n);
     if (plan.changes_read) {

@@ -59,7 +59,9 @@ int run_verify(int argc, char** argv) {
                  static_cast<unsigned long long>(failed), seconds);
     if (!a.report_file.empty()) {
         auto out = engine::open_owner_only(a.report_file);
-        out << engine::to_json(results, seconds).dump(2) << '\n';
+        auto j = engine::to_json(results, seconds);
+        stamp_shard(j, run.shard);
+        out << j.dump(2) << '\n';
         if (!out) {
             std::fprintf(stderr, "arrival verify: cannot write report %s\n", a.report_file.c_str());
             return exit_partial;

@@ -37,6 +37,7 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
                    "it is given up as stalled and the work resumed on a fresh one (default 120)")
         ->check(CLI::Range(1u, 3600u));
     app.add_option("--report", a.report_file, "write a JSON report here");
+    a.shard.add_to(app);
     app.add_option("--include", a.include, "only folders whose path (levels joined by '/') matches this regex; repeatable");
     app.add_option("--exclude", a.exclude, "skip folders whose path matches this regex; repeatable");
     app.add_option("--ca-file", a.ca_file, "trust this CA (PEM) on both sides, instead of the system's CA store");
@@ -94,6 +95,12 @@ resolved_run resolve(const migrate_args& a) {
     resolved_run r;
     auto& j = r.job;
     try {
+        r.shard = engine::parse_shard(a.shard.text);
+    } catch (const std::invalid_argument& e) {
+        throw usage_error(std::string("--shard: ") + e.what());
+    }
+    r.state_dir = shard_state_dir(a.state_dir, r.shard);
+    try {
         j.source = engine::server_endpoint::parse(a.source_url);
         j.dest = engine::server_endpoint::parse(a.dest_url);
     } catch (const std::invalid_argument& e) {
@@ -142,6 +149,19 @@ resolved_run resolve(const migrate_args& a) {
     } catch (const std::runtime_error& e) {
         throw usage_error(e.what());
     }
+    // The public job's acting account comes from the whole list, so every shard would pick the same one; only
+    // shard 0 runs it.
+    std::optional<engine::account_pair> public_job;
+    if (a.with_public && r.shard.owns_shared()) {
+        try {
+            public_job = engine::public_job_account(r.accounts.accounts, a.public_account,
+                                                    !j.source_password.empty() && !j.dest_password.empty());
+            if (!a.public_dest_account.empty()) public_job->dest_user = a.public_dest_account;
+        } catch (const std::invalid_argument& e) {
+            throw usage_error(e.what());
+        }
+    }
+    keep_shard_accounts(r.accounts.accounts, r.shard);
     for (const auto& acc : r.accounts.accounts) {
         if (!acc.source_password.empty() || !acc.dest_password.empty()) {
             check_secret_file_mode(a.accounts_file);  // a password column makes it a password file
@@ -161,16 +181,8 @@ resolved_run resolve(const migrate_args& a) {
                                           a.accounts_file, acc.line, acc.dest_user));
         }
     }
-    if (a.with_public) {
-        // One more entry, after the accounts: the public namespace, taken once.
-        try {
-            r.accounts.accounts.push_back(engine::public_job_account(r.accounts.accounts, a.public_account,
-                                                                     !j.source_password.empty() && !j.dest_password.empty()));
-            if (!a.public_dest_account.empty()) r.accounts.accounts.back().dest_user = a.public_dest_account;
-        } catch (const std::invalid_argument& e) {
-            throw usage_error(e.what());
-        }
-    }
+    // One more entry, after the accounts: the public namespace, taken once.
+    if (public_job) r.accounts.accounts.push_back(std::move(*public_job));
     j.dry_run = a.dry_run;
     j.collapse_duplicates = a.collapse_duplicates;
     j.sync_flags = !a.no_sync_flags;

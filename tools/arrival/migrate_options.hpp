@@ -3,6 +3,7 @@
 // ARRIVAL_DEST_PASSWORD only, never from argv.
 #pragma once
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "engine/account_job.hpp"
 #include "engine/scheduler.hpp"
 #include "tools/arrival/secret.hpp"
+#include "tools/arrival/shard_option.hpp"
 
 namespace arrival::cli {
 
@@ -28,6 +30,7 @@ struct migrate_args {
     std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
     unsigned timeout = 0;                              // --timeout SECONDS (0: the connection's defaults)
     std::string report_file;
+    shard_option shard;                                // --shard K/N: only this shard's accounts (and state dir)
     // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
     bool with_public = false;
     std::string public_account;
@@ -44,7 +47,7 @@ struct migrate_args {
     std::size_t connections_per_account = 2;
 };
 
-// Registers the options common to both commands on `app`.
+// Registers the options common to migrate, verify and preflight on `app` (--shard among them).
 void add_connection_options(CLI::App& app, migrate_args& a);
 
 // Registers --public and --public-account; resolve() then appends the public entry after the accounts
@@ -57,6 +60,8 @@ struct resolved_run {
     engine::account_list accounts;
     engine::job_options job;
     engine::scheduler_options sched;
+    engine::shard_spec shard;             // the accounts are this shard's; the public job only on shard 0
+    std::filesystem::path state_dir;      // --state-dir, per shard (shard_state_dir)
 };
 
 struct usage_error : std::runtime_error {

@@ -8,10 +8,10 @@ _arrival_commands="preflight probe calendars contacts files provision migrate ve
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
   --dest-admin --dest-password-file --jobs --max-source-connections --max-dest-connections --report --include
   --exclude --ca-file --source-ca-file --dest-ca-file --insecure --starttls --no-starttls --allow-cleartext
-  --strict-permissions --dest-profile --max-message-size --timeout"
+  --strict-permissions --dest-profile --max-message-size --timeout --shard"
 _arrival_pim_flags="--dir --accounts --dest --admin --password-file --carbonio-auth --admin-url --folder --jobs
   --report --ca-file --insecure --allow-cleartext --strict-permissions --collection --retries --timeout
-  --progress --quiet"
+  --progress --quiet --shard"
 
 _arrival_flags() {
     case $1 in
@@ -23,10 +23,10 @@ _arrival_flags() {
     contacts) echo "$_arrival_pim_flags --csv-format --vcard-version" ;;
     files) echo "--source --accounts --dest --admin --password-file --source-admin --source-password-file --admin-url
                  --jobs --report --dry-run --ca-file --insecure --allow-cleartext --strict-permissions --retries
-                 --timeout --spool-dir --progress --quiet" ;;
+                 --timeout --spool-dir --progress --quiet --shard" ;;
     provision) echo "--dl-csv --ldap --bind-dn --bind-password-file --starttls --allow-cleartext
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
-                     --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window" ;;
+                     --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window --shard" ;;
     probe) echo "--user --admin --master-login --password-file --ca-file --insecure --starttls --allow-cleartext
                  --strict-permissions --json --timeout" ;;
     esac
@@ -57,7 +57,7 @@ _arrival() {
     --source | --dest | --rest | --rest-admin-url | --admin-url | --ldap | --source-admin | --dest-admin | \
         --admin | --user | --public-account | --public-dest-account | --bind-dn | --jobs | --max-*-connections | --max-message-size | \
         --batch | --memory-mb | --include | --exclude | --folder | --collection | --retries | --timeout | \
-        --rename-domain | --window)
+        --rename-domain | --window | --shard)
         return ;;  # a value only the user knows
     esac
 
