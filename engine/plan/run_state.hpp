@@ -18,7 +18,7 @@ namespace arrival::plan {
 struct stage_record {
     std::string status;
     int exit_status = 0;
-    std::string command;    // shell_line() of its argv: no secret ever appears there
+    std::string command;    // stage_command::identity: no secret ever appears there
     std::string reason;     // for blocked / failed / interrupted
     std::string finished;   // ISO 8601 UTC
     double seconds = 0;

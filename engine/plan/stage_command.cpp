@@ -47,7 +47,7 @@ public:
         flag("--insecure", src.insecure || dst.insecure);
         if (migrate) {
             add("--state-dir", (std::filesystem::path(run_.run_dir) / "migrate-state").string());
-            add("--progress", run_.progress);
+            shows_progress_ = true;
         }
     }
 
@@ -60,7 +60,7 @@ public:
         flag("--insecure", s.insecure);
         add("--admin-url", s.admin_url);
         add("--carbonio-auth", s.carbonio_auth);
-        add("--progress", run_.progress);
+        shows_progress_ = true;
     }
 
     stage_command build() {
@@ -84,6 +84,9 @@ public:
         flag("--allow-cleartext", plan_.allow_cleartext);
         add("--report", out_.report);
         out_.argv.insert(out_.argv.end(), st_.args.begin(), st_.args.end());
+        // How the progress is shown does not change what the stage does: it stays out of the identity.
+        out_.identity = shell_line(out_.argv);
+        if (shows_progress_) add("--progress", run_.progress);
         return std::move(out_);
     }
 
@@ -92,6 +95,7 @@ private:
     const stage& st_;
     const run_settings& run_;
     stage_command out_;
+    bool shows_progress_ = false;
 };
 
 bool needs_quotes(const std::string& s) {

@@ -22,6 +22,9 @@ struct stage_command {
     std::vector<std::string> argv;   // argv[0] is the stage's name, as main() passes it
     std::vector<env_handover> env;
     std::string report;              // the JSON report the stage writes (RUN_DIR/<stage>.json)
+    // shell_line() of the argv without --progress: what the run state keeps, so a rerun skips a completed
+    // stage unless the plan changed what it does.
+    std::string identity;
 };
 
 struct run_settings {
@@ -31,8 +34,7 @@ struct run_settings {
 
 [[nodiscard]] stage_command build_stage_command(const run_plan& plan, const stage& st, const run_settings& run);
 
-// The command line as one shell-quoted string: printed by --dry-run and `plan check`, and kept in the run
-// state so a plan that changed a completed stage's command runs that stage again.
+// The command line as one shell-quoted string, as --dry-run, `plan check` and the run print it.
 [[nodiscard]] std::string shell_line(const std::vector<std::string>& argv);
 
 }  // namespace arrival::plan

@@ -136,4 +136,4 @@ INSTANTIATE_TEST_SUITE_P(
                  {{3, "expected imap://... or imaps://"}, {6, "expected one of: auto"}}},
         bad_case{"insecure_on_one_side_only", minimal + "insecure = true\n[stages.verify]\n", {{4, "must agree on insecure"}}},
         bad_case{"no_accounts_no_stages", "allow_cleartext = false\n", {{1, "no accounts file"}, {1, "no stages"}}}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& test) { return std::string(test.param.name); });

@@ -217,7 +217,7 @@ int run_run(int argc, char** argv) {
     for (const auto& st : p->stages) {
         ++i;
         const auto cmd = plan::build_stage_command(*p, st, settings);
-        const auto line = plan::shell_line(cmd.argv);
+        const auto line = cmd.identity;
         const auto tag = fmt::format("stage {}/{} {}", i, n, st.name);
         auto keep = [&](plan::stage_record r) {
             if (dry_run) return;
@@ -238,7 +238,7 @@ int run_run(int argc, char** argv) {
             continue;
         }
         if (dry_run) {
-            std::printf("%s: would run\n  %s\n", tag.c_str(), line.c_str());
+            std::printf("%s: would run\n  %s\n", tag.c_str(), plan::shell_line(cmd.argv).c_str());
             continue;
         }
         if (const auto why = blocked_by(*p, st, state); !why.empty()) {
@@ -246,7 +246,7 @@ int run_run(int argc, char** argv) {
             keep({.status = "blocked", .command = line, .reason = why});
             continue;
         }
-        std::printf("%s: %s\n", tag.c_str(), line.c_str());
+        std::printf("%s: %s\n", tag.c_str(), plan::shell_line(cmd.argv).c_str());
         std::fflush(stdout);
         plan::stage_record r{.command = line};
         const auto s0 = clock_type::now();
