@@ -249,6 +249,8 @@ int run_run(int argc, char** argv) {
         std::printf("%s: %s\n", tag.c_str(), plan::shell_line(cmd.argv).c_str());
         std::fflush(stdout);
         plan::stage_record r{.command = line};
+        // A report left by an earlier run of this stage must not stand in for this run's in run.json.
+        std::filesystem::remove(cmd.report, ec);
         const auto s0 = clock_type::now();
         {
             env_handover_scope env(cmd.env);
