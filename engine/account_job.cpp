@@ -14,6 +14,7 @@
 #include "engine/delta_sync.hpp"
 #include "engine/public_plan.hpp"
 #include "engine/when_all.hpp"
+#include "engine/stop_request.hpp"
 
 namespace arrival::engine {
 
@@ -317,7 +318,11 @@ private:
         std::optional<std::size_t> current;
         while (!stop_) {
             if (!current) {
-                if (next_folder_ >= plan_.entries.size()) break;
+                if (!interrupted_ && next_folder_ >= plan_.entries.size()) break;
+                if (interrupted_ || stop_requested()) {
+                    fail_account(out, interrupted_reason, std::nullopt);
+                    break;
+                }
                 if (!p.has_slots && !try_take_slots(p)) break;
                 current = next_folder_++;
                 if (skip_[*current]) {
@@ -442,6 +447,14 @@ private:
             const auto after = co_await p.dest->fetch_index(1, false);
             record_map_gaps(*o_.state, state_key_, e.source_name, src_index_copy, after);
         }
+        // Stopped mid-folder: what was appended is committed batch by batch above; the folder stays incomplete
+        // for the rerun, and the account says why.
+        if (stop_requested()) {
+            fr.note = interrupted_reason;
+            fr.seconds = since(t0);
+            interrupted_ = true;
+            co_return;
+        }
         // A folder with refused or kept-back messages is not complete: the next run looks at them again (and
         // sends them once the destination's limit allows).
         if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(state_key_, e.source_name, st.uidnext, e.dest_name);
@@ -519,6 +532,7 @@ private:
     std::size_t next_folder_ = 0;                         // the next plan entry a worker takes
     std::set<std::string> created_, subscribed_;
     bool folder_refused_ = false;
+    bool interrupted_ = false;                            // a folder stopped early (stop_request.hpp)
     bool stop_ = false;                                   // the account failed: workers take no more folders
     append_guard guard_;   // the destination account's refusal policy, across reconnects and pairs
 };

@@ -18,6 +18,7 @@
 #include "engine/dedupe_key.hpp"
 #include "engine/dest_profile.hpp"
 #include "engine/when_all.hpp"
+#include "engine/stop_request.hpp"
 
 namespace arrival::engine {
 
@@ -117,7 +118,9 @@ private:
     }
 
     net::awaitable<void> fetcher() {
-        while (next_ < messages_.size() && !failure_) {
+        // A stop request (engine/stop_request.hpp) ends the fetching only: batches already fetched or sent are
+        // still appended and committed, so the state matches the destination.
+        while (next_ < messages_.size() && !failure_ && !stop_requested()) {
             while (fetched_.size() >= std::max<std::size_t>(1, config_.tokens) && !failure_) co_await wait();
             if (failure_) break;
             std::uint64_t mem = 0;

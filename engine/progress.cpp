@@ -20,6 +20,9 @@ std::string eta(const progress_snapshot& s) {
                         : fmt::format("{:02}:{:02}", left / 60, left % 60);
 }
 
+std::mutex context_mu;
+std::string context_text;
+
 double rate(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
 
 }  // namespace
@@ -39,7 +42,12 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
     const auto filled = static_cast<std::size_t>(frac * bar);
     // Built with append, not operator+: g++ 12 -O3 raises a false -Wrestrict on "[" + std::string.
     std::string line;
-    line.reserve(bar + 2 + stats.size());
+    line.reserve(s.context.size() + 3 + bar + 2 + stats.size());
+    if (!s.context.empty()) {
+        line.push_back('(');
+        line.append(s.context);
+        line.append(") ");
+    }
     line.push_back('[');
     line.append(filled, '#');
     line.append(bar - filled, '-');
@@ -51,7 +59,8 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
 
 std::string render_log_line(const progress_snapshot& s) {
     const auto& u = s.units;
-    return fmt::format("progress: {}/{} {}, {} of {}, {:.0f} {}, {:.1f} MB/s, ETA {}, {} {}/{} done{}{}",
+    return fmt::format("progress{}{}{}: {}/{} {}, {} of {}, {:.0f} {}, {:.1f} MB/s, ETA {}, {} {}/{} done{}{}",
+                       s.context.empty() ? "" : " (", s.context, s.context.empty() ? "" : ")",
                        s.messages_done, s.messages_expected, u.item_long, human_bytes(s.bytes_done),
                        human_bytes(s.bytes_expected), rate(s.messages_done, s.seconds), u.rate,
                        rate(s.bytes_done, s.seconds) / 1e6, eta(s), u.account_long, s.accounts_done,
@@ -74,6 +83,11 @@ void progress::account_finished(const std::string& name) {
     active_.erase(name);
 }
 
+void set_progress_context(std::string context) {
+    std::lock_guard lock(context_mu);
+    context_text = std::move(context);
+}
+
 progress_snapshot progress::snapshot() const {
     progress_snapshot s;
     s.messages_done = messages_done_;
@@ -83,6 +97,10 @@ progress_snapshot progress::snapshot() const {
     s.accounts_done = accounts_done_;
     s.accounts_total = accounts_total_;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    {
+        std::lock_guard lock(context_mu);
+        s.context = context_text;
+    }
     std::lock_guard lock(mu_);
     s.units = units_;
     std::size_t shown = 0;

@@ -37,7 +37,13 @@ struct progress_snapshot {
     double seconds = 0;
     std::string active;   // active account names, truncated
     progress_units units;
+    std::string context;  // set_progress_context's, e.g. "stage 2/4 migrate, run 01:12"; empty outside `arrival run`
 };
+
+// `arrival run` calls the stage commands one after the other, each with its own progress display: this puts
+// the run's place (which stage of how many, the run's elapsed time) in front of every line they draw, so the
+// admin reads one display for the whole run. Process-wide; empty (the default) shows nothing.
+void set_progress_context(std::string context);
 
 // Renders one snapshot; exposed for tests. `width` is the terminal width for the bar line.
 [[nodiscard]] std::string render_bar(const progress_snapshot& s, std::size_t width);

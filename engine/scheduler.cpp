@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/async_semaphore.hpp"
+#include "engine/stop_request.hpp"
 
 namespace arrival::engine {
 
@@ -45,7 +46,7 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
     std::mutex pick;
     auto take = [&]() -> std::optional<std::size_t> {
         std::lock_guard lock(pick);
-        if (next >= accounts.size()) return std::nullopt;
+        if (next >= accounts.size() || stop_requested()) return std::nullopt;
         return next++;
     };
     for (std::size_t w = 0; w < jobs; ++w) {
@@ -63,6 +64,15 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
     for (std::size_t t = 1; t < contexts.size(); ++t) pool.emplace_back([&, t] { contexts[t]->run(); });
     contexts.front()->run();
     for (auto& t : pool) t.join();
+    // Accounts a stop request kept from starting say so, so the report and the exit status do not call them done.
+    for (std::size_t i = next; i < accounts.size(); ++i) {
+        auto& r = out.report.accounts[i];
+        r.source_user = accounts[i].source_user;
+        r.dest_user = accounts[i].dest_user;
+        r.scope = accounts[i].scope;
+        r.ok = false;
+        r.error = interrupted_reason;
+    }
     out.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
 }

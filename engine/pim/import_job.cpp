@@ -22,6 +22,7 @@
 #include "engine/pim/csv_reader.hpp"
 #include "engine/pim/ics_file.hpp"
 #include "engine/secret_string.hpp"
+#include "engine/stop_request.hpp"
 #include "protocol/http/webdav.hpp"
 
 namespace arrival::pim {
@@ -686,13 +687,20 @@ private:
 net::awaitable<void> worker(const import_options& o, const std::vector<import_user>& users,
                             std::vector<user_result>& results, std::size_t& next, std::size_t& done,
                             import_observer& observer, carbonio_session& session) {
-    while (next < users.size()) {
+    while (next < users.size() && !engine::stop_requested()) {
         const auto i = next++;
         observer.user_started(users[i]);
         user_job job(o, users[i], observer, session);
         results[i] = co_await job.run();
         ++done;
         observer.user_finished(results[i], done, users.size());
+    }
+    // Asked to stop (engine/stop_request.hpp): the users not started are reported as such, never as done.
+    while (next < users.size()) {
+        auto& r = results[next];
+        r.user = users[next++].dest_user;
+        r.status = pim::user_status::failed;
+        r.error = engine::interrupted_reason;
     }
 }
 

@@ -13,5 +13,7 @@ int run_provision(int argc, char** argv);
 int run_migrate(int argc, char** argv);
 int run_verify(int argc, char** argv);
 int run_preflight(int argc, char** argv);
+int run_plan_command(int argc, char** argv);   // `arrival plan check`
+int run_run(int argc, char** argv);
 
 }  // namespace arrival::cli

@@ -12,6 +12,7 @@ enum exit_status : int {
     exit_tls_failed = 5,       // TLS handshake or certificate verification failed
     exit_auth_failed = 6,      // the server refused the credentials
     exit_protocol_error = 7,   // the server spoke something we could not accept
+    exit_interrupted = 130,    // Ctrl-C or SIGTERM: in-flight work committed, state saved; a rerun resumes (128+SIGINT)
 };
 
 }  // namespace arrival::cli

@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include "engine/stop_request.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 
@@ -27,6 +28,8 @@ constexpr command commands[] = {
     {"files", arrival::cli::run_files, "move each user's private files (directory, Zimbra tgz, WebDAV) into Carbonio Files or WebDAV"},
     {"provision", arrival::cli::run_provision, "load LDIF of domains, COSes, accounts and lists into the destination's LDAP"},
     {"migrate", arrival::cli::run_migrate, "copy every mailbox of an accounts file from one IMAP server to another"},
+    {"plan", arrival::cli::run_plan_command, "check a run plan (PLAN.toml): every error with its line, then the stage list"},
+    {"run", arrival::cli::run_run, "run a plan's stages (provision, migrate, calendars, contacts, files, verify) in order, resumably"},
     {"verify", arrival::cli::run_verify, "compare source and destination mailboxes folder by folder and list every difference"},
 };
 
@@ -37,7 +40,8 @@ void print_usage(std::FILE* out) {
                      static_cast<int>(c.summary.size()), c.summary.data());
     }
     std::fputs("\nexit status: 0 all done; 1 some items failed; 2 usage error; 3 nothing could run;\n"
-               "             4 unreachable; 5 TLS failed; 6 authentication failed; 7 protocol error\n",
+               "             4 unreachable; 5 TLS failed; 6 authentication failed; 7 protocol error;\n"
+               "             130 interrupted (Ctrl-C/SIGTERM: work in flight committed, state saved)\n",
                out);
 }
 
@@ -61,10 +65,18 @@ int main(int argc, char** argv) {
         print_usage(stdout);
         return exit_ok;
     }
+    // Every command stops the same way on Ctrl-C or SIGTERM (engine/stop_request.hpp): no new work, what is
+    // in flight committed, the report written, exit status 130. A second signal ends the process at once.
+    arrival::engine::stop_on_signals();
     for (const auto& c : commands) {
         if (c.name != name) continue;
         try {
-            return c.run(argc - 1, argv + 1);
+            const int status = c.run(argc - 1, argv + 1);
+            if (arrival::engine::stop_requested() && status != exit_ok) {
+                std::fprintf(stderr, "arrival %s: interrupted; work in flight was committed, rerun to resume\n", argv[1]);
+                return exit_interrupted;
+            }
+            return status;
         } catch (const std::exception& e) {
             std::fprintf(stderr, "arrival %s: %s\n", argv[1], e.what());
             return exit_nothing_ran;

@@ -2,7 +2,7 @@
 # fixed set, a file or a directory. Installed by tools/meson.build; tests/doc/doc_sync_test.py checks that
 # every flag `arrival COMMAND --help` lists is offered here (and nothing else), so the two cannot drift.
 
-_arrival_commands="preflight probe calendars contacts files provision migrate verify"
+_arrival_commands="preflight probe calendars contacts files provision migrate verify plan run"
 
 # Flags per command, as each command's --help lists them (--help itself is added below).
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
@@ -27,6 +27,8 @@ _arrival_flags() {
     provision) echo "--dl-csv --ldap --bind-dn --bind-password-file --starttls --allow-cleartext
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window --shard" ;;
+    run) echo "--run-dir --redo --dry-run --progress" ;;
+    plan) echo "--run-dir" ;;
     probe) echo "--user --admin --master-login --password-file --ca-file --insecure --starttls --allow-cleartext
                  --strict-permissions --json --timeout" ;;
     esac
@@ -50,7 +52,8 @@ _arrival() {
     --carbonio-auth | --rest-auth) mapfile -t COMPREPLY < <(compgen -W "delegate basic" -- "$cur"); return ;;
     --csv-format) mapfile -t COMPREPLY < <(compgen -W "outlook google thunderbird zimbra" -- "$cur"); return ;;
     --vcard-version) mapfile -t COMPREPLY < <(compgen -W "3.0 4.0" -- "$cur"); return ;;
-    --dir | --state-dir | --spill-dir | --spool-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    --redo) mapfile -t COMPREPLY < <(compgen -W "provision migrate calendars contacts files verify" -- "$cur"); return ;;
+    --dir | --state-dir | --spill-dir | --spool-dir | --run-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --accounts | --*-password-file | --password-file | --report | --*ca-file | --emit | --accounts-out | \
         --dl-csv | --schema | --rules)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
@@ -63,8 +66,11 @@ _arrival() {
 
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$(_arrival_flags "$cmd") --help" -- "$cur")
-    elif [[ $cmd == provision ]]; then
-        mapfile -t COMPREPLY < <(compgen -f -- "$cur")  # LDIF files
+    elif [[ $cmd == provision || $cmd == run ]]; then
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")  # LDIF files, the plan
+    elif [[ $cmd == plan ]]; then
+        if ((COMP_CWORD == 2)); then mapfile -t COMPREPLY < <(compgen -W "check" -- "$cur")
+        else mapfile -t COMPREPLY < <(compgen -f -- "$cur"); fi
     fi
 }
 
