@@ -104,8 +104,11 @@ class shares_test(unittest.TestCase):
 
     def test_mail_folder_acls_arrive_mapped_and_a_rerun_changes_nothing(self):
         owner, friend, friend_dest, denied = user(336), user(337), user(338), user(339)
-        wipe(os.path.join(ENV["ARRIVAL_ACL_SRC_MAIL"], "example.test"), os.path.join(ENV["ARRIVAL_ACL_DST_MAIL"], "example.test"),
-             ENV["ARRIVAL_ACL_SRC_PUBLIC"], ENV["ARRIVAL_ACL_DST_PUBLIC"])
+        # This test's users and the public namespace (only this test uses the ACL pair's) start empty.
+        wipe(ENV["ARRIVAL_ACL_SRC_PUBLIC"], ENV["ARRIVAL_ACL_DST_PUBLIC"])
+        for side in ("SRC", "DST"):
+            for n in range(336, 341):
+                shutil.rmtree(os.path.join(ENV[f"ARRIVAL_ACL_{side}_MAIL"], "example.test", f"user{n}"), ignore_errors=True)
         s = login("SRC", owner)
         for folder in ("Projects", "Projects/Sub", "Later", "Public/Team"):
             ok(s, s.create(folder))
