@@ -93,6 +93,18 @@ private:
         return fmt::format("{}: {} failed: {}", a_.source_user, what, s.connection().diag().to_string());
     }
 
+    // After a refused GETACL: what MYRIGHTS says the login may do there (reading an ACL needs 'a' or 'l'+'a',
+    // RFC 4314 §4), so the report says why; nothing when MYRIGHTS fails too.
+    net::awaitable<std::string> rights_hint(engine::async_session& s, const std::string& folder) {
+        imap::error_code ec;
+        const auto mine = co_await s.connection().async_myrights(folder, ec);
+        if (ec) {
+            if (imap::is_fatal(ec)) s.throw_error(ec, "MYRIGHTS " + folder);
+            co_return std::string();
+        }
+        co_return fmt::format(" (MYRIGHTS: this login has '{}' there; reading an ACL needs 'a')", mine);
+    }
+
     net::awaitable<folder_result> folder(const engine::folder_plan_entry& entry) {
         folder_result f;
         f.source = entry.source_name;
@@ -102,6 +114,8 @@ private:
         const auto source_acl = co_await sc.async_getacl(entry.source_name, ec);
         if (ec) {
             f.error = failure(*src_, ec, "GETACL " + entry.source_name + " on the source");
+            const auto hint = co_await rights_hint(*src_, entry.source_name);
+            f.error += hint;
             co_return f;
         }
         if (entry.create) {
@@ -115,6 +129,8 @@ private:
         const auto dest_acl = co_await dc.async_getacl(entry.dest_name, ec);
         if (ec) {
             f.error = failure(*dst_, ec, "GETACL " + entry.dest_name + " on the destination");
+            const auto hint = co_await rights_hint(*dst_, entry.dest_name);
+            f.error += hint;
             co_return f;
         }
         for (const auto& g : source_acl) f.grants.push_back(co_await grant(entry.dest_name, g, dest_acl));
