@@ -6,27 +6,12 @@
 
 #include "protocol/acl.hpp"
 #include "protocol/response_parser.hpp"
+#include "tests/protocol/transcript.hpp"
 
 namespace arrival::test {
 namespace {
 
 using namespace arrival::imap;
-
-void with_response(std::string_view bytes, const std::function<void(const response&)>& check) {
-    struct one : response_handler {
-        const std::function<void(const response&)>* f;
-        int n = 0;
-        error_code on_response(const response& r) override {
-            ++n;
-            (*f)(r);
-            return {};
-        }
-    } h;
-    h.f = &check;
-    response_parser p;
-    ASSERT_FALSE(p.feed(bytes, h)) << p.diag().client_message();
-    ASSERT_EQ(h.n, 1);
-}
 
 TEST(acl_encoder, the_five_commands) {
     const encoder_options o;
