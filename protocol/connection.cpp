@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "protocol/acl.hpp"
 #include "protocol/data_decoder.hpp"
 #include "protocol/mutf7.hpp"
 #include "protocol/resp_code.hpp"
@@ -980,6 +981,102 @@ net::awaitable<append_result> connection::async_append(std::string_view mailbox,
         out.uids.clear();
         out.uidvalidity = 0;
     }
+    co_return out;
+}
+
+// ---- RFC 4314 ACL: the bytes are protocol/acl's; these only run them ----
+
+namespace {
+// The encoders' failure or a missing ACL capability, before anything is sent.
+error_code acl_precheck(const session_state& s, error_code encoded, diagnostics& enc) {
+    if (encoded) return encoded;
+    if (!s.has("ACL")) {
+        enc.set_client_message("the server does not advertise ACL (RFC 4314)");
+        return errc::capability_missing;
+    }
+    return {};
+}
+}  // namespace
+
+net::awaitable<std::vector<acl_grant>> connection::async_getacl(std::string_view mailbox, error_code& ec) {
+    std::vector<acl_grant> out;
+    command cmd;
+    diagnostics enc;
+    if ((ec = acl_precheck(session_, encode_getacl(mailbox, encoder(), cmd, &enc), enc))) {
+        diag_ = enc;
+        co_return out;
+    }
+    error_code dec;
+    co_await run(std::move(cmd), [&](const response& r) {
+        if (!r.is("ACL")) return false;
+        acl_data d;
+        if ((dec = decode_acl(r, d))) return true;
+        for (const auto& e : d.entries) out.push_back({std::string(e.identifier), std::string(e.rights)});
+        return true;
+    }, ec);
+    if (!ec) ec = dec;
+    co_return out;
+}
+
+net::awaitable<void> connection::async_setacl(std::string_view mailbox, std::string_view identifier,
+                                              std::string_view rights, error_code& ec) {
+    command cmd;
+    diagnostics enc;
+    if ((ec = acl_precheck(session_, encode_setacl(mailbox, identifier, rights, encoder(), cmd, &enc), enc))) {
+        diag_ = enc;
+        co_return;
+    }
+    co_await run(std::move(cmd), nullptr, ec);
+}
+
+net::awaitable<void> connection::async_deleteacl(std::string_view mailbox, std::string_view identifier, error_code& ec) {
+    command cmd;
+    diagnostics enc;
+    if ((ec = acl_precheck(session_, encode_deleteacl(mailbox, identifier, encoder(), cmd, &enc), enc))) {
+        diag_ = enc;
+        co_return;
+    }
+    co_await run(std::move(cmd), nullptr, ec);
+}
+
+net::awaitable<std::string> connection::async_myrights(std::string_view mailbox, error_code& ec) {
+    std::string out;
+    command cmd;
+    diagnostics enc;
+    if ((ec = acl_precheck(session_, encode_myrights(mailbox, encoder(), cmd, &enc), enc))) {
+        diag_ = enc;
+        co_return out;
+    }
+    error_code dec;
+    co_await run(std::move(cmd), [&](const response& r) {
+        if (!r.is("MYRIGHTS")) return false;
+        myrights_data d;
+        if (!(dec = decode_myrights(r, d))) out.assign(d.rights);
+        return true;
+    }, ec);
+    if (!ec) ec = dec;
+    co_return out;
+}
+
+net::awaitable<listrights_info> connection::async_listrights(std::string_view mailbox, std::string_view identifier,
+                                                             error_code& ec) {
+    listrights_info out;
+    command cmd;
+    diagnostics enc;
+    if ((ec = acl_precheck(session_, encode_listrights(mailbox, identifier, encoder(), cmd, &enc), enc))) {
+        diag_ = enc;
+        co_return out;
+    }
+    error_code dec;
+    co_await run(std::move(cmd), [&](const response& r) {
+        if (!r.is("LISTRIGHTS")) return false;
+        listrights_data d;
+        if ((dec = decode_listrights(r, d))) return true;
+        out.required.assign(d.required);
+        for (auto o : d.optional) out.optional.emplace_back(o);
+        return true;
+    }, ec);
+    if (!ec) ec = dec;
     co_return out;
 }
 

@@ -114,6 +114,17 @@ struct select_info {
     std::optional<std::uint64_t> highestmodseq;
 };
 
+// RFC 4314 (protocol/acl.hpp): one identifier's rights, as the server sent them.
+struct acl_grant {
+    std::string identifier;
+    std::string rights;
+};
+// LISTRIGHTS: rights always granted, and the sets that are granted or refused as a whole.
+struct listrights_info {
+    std::string required;
+    std::vector<std::string> optional;
+};
+
 struct append_result {
     std::uint32_t uidvalidity = 0;        // 0 when the server has no UIDPLUS
     std::vector<std::uint32_t> uids;      // one per message, in order; empty without UIDPLUS
@@ -192,6 +203,14 @@ public:
     // Bodies are borrowed until this returns. uids come from [APPENDUID] (UIDPLUS).
     awaitable<append_result> async_append(std::string_view mailbox, std::span<const append_message> messages,
                                           error_code& ec);
+    // RFC 4314 ACL (protocol/acl.hpp), errc::capability_missing without ACL. Mailbox names are UTF-8.
+    awaitable<std::vector<acl_grant>> async_getacl(std::string_view mailbox, error_code& ec);
+    // rights: "lr" replaces the identifier's rights, "+lr"/"-lr" add/remove.
+    awaitable<void> async_setacl(std::string_view mailbox, std::string_view identifier, std::string_view rights,
+                                 error_code& ec);
+    awaitable<void> async_deleteacl(std::string_view mailbox, std::string_view identifier, error_code& ec);
+    awaitable<std::string> async_myrights(std::string_view mailbox, error_code& ec);
+    awaitable<listrights_info> async_listrights(std::string_view mailbox, std::string_view identifier, error_code& ec);
     // LOGOUT, then TLS close_notify and close.
     awaitable<void> async_logout(error_code& ec);
     // Closes the socket now; every command in flight fails with operation_aborted.

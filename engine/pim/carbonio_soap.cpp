@@ -111,6 +111,13 @@ void collect_folders(const xml_element& f, const std::string& parent, bool root,
     if (root) m.path = "/";
     else if (!abs.empty()) m.path = std::string(abs);
     else m.path = (parent == "/" ? "" : parent) + "/" + std::string(f.attribute("name"));
+    if (const auto* acl = f.child(zimbra_mail_ns, "acl")) {
+        for (const auto& g : acl->children) {
+            if (g.ns != zimbra_mail_ns || g.name != "grant") continue;
+            m.grants.push_back({std::string(g.attribute("gt")), std::string(g.attribute("perm")),
+                                std::string(g.attribute("zid")), std::string(g.attribute("d"))});
+        }
+    }
     out.push_back(m);
     for (const auto& c : f.children) {
         // <link> (a mountpoint of another mailbox) and <search> are not folders of this mailbox: Carbonio's
@@ -181,6 +188,24 @@ std::string delegate_auth_request(std::string_view admin_token, std::string_view
 
 std::string get_folder_request(std::string_view token) {
     return envelope(token_context(token), fmt::format("<GetFolderRequest xmlns=\"{}\"/>", zimbra_mail_ns));
+}
+
+std::string folder_grant_request(std::string_view token, std::string_view folder_id, const folder_grant& g) {
+    const std::string who = g.d.empty() ? std::string() : fmt::format(" d=\"{}\"", xml_escape(g.d));
+    return envelope(token_context(token),
+                    fmt::format("<FolderActionRequest xmlns=\"{}\"><action op=\"grant\" id=\"{}\"><grant gt=\"{}\" "
+                                "perm=\"{}\"{}/></action></FolderActionRequest>",
+                                zimbra_mail_ns, xml_escape(folder_id), xml_escape(g.gt), xml_escape(g.perm), who));
+}
+
+soap_outcome read_folder_action(int http_status, std::string_view body) {
+    xml_element doc;
+    const xml_element* first = nullptr;
+    auto out = read_body(http_status, body, doc, first);
+    if (first != nullptr && first->name != "FolderActionResponse") {
+        out.error = fmt::format("{} instead of FolderActionResponse", first->name);
+    }
+    return out;
 }
 
 bool soap_outcome::auth_refused() const {

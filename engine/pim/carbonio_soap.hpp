@@ -64,12 +64,29 @@ struct soap_outcome {
 // Reads the reply to admin_auth_request / delegate_auth_request: the authToken of the response.
 [[nodiscard]] soap_outcome read_auth_response(int http_status, std::string_view body, std::string& token);
 
+// One grant of a folder's ACL (FACTS.md §4: <acl><grant gt perm zid d/></acl> inside the folder).
+struct folder_grant {
+    std::string gt;     // usr, grp, cos, dom, all, pub, guest, key
+    std::string perm;   // r w i d x a p f (c accepted, no effect)
+    std::string zid;    // the grantee's id ("" when not sent)
+    std::string d;      // the grantee's name (an address), when sent
+};
+
 // A folder of the user's mailbox. `path` is absolute ("/Calendar", "/Work/Team"); the root is "/".
 struct mail_folder {
     std::string id;
     std::string path;
     std::string view;  // "appointment", "contact", "message", ... ("" when the server gave none)
+    std::vector<folder_grant> grants;   // the folder's own ACL, as the owner sees it
 };
+
+// FolderActionRequest <action op="grant" id="FID"><grant gt perm d/></action> (FACTS.md §4, FolderAction.java
+// l.153-233): the server looks the grantee up by d (an address; a usr that is a list becomes grp) and fills
+// zid itself for all/pub, whose d is left out.
+[[nodiscard]] std::string folder_grant_request(std::string_view token, std::string_view folder_id, const folder_grant& g);
+// Reads the reply to folder_grant_request (a FolderActionResponse, or the fault: INVALID_REQUEST for a
+// letter Carbonio does not have, NO_SUCH_ACCOUNT for an unknown grantee ...).
+[[nodiscard]] soap_outcome read_folder_action(int http_status, std::string_view body);
 
 // Reads the reply to get_folder_request: every folder of the tree (mountpoints and search folders are not
 // folders of this mailbox and are left out), in document order.

@@ -8,28 +8,12 @@
 #include "protocol/list_decoder.hpp"
 #include "protocol/resp_code.hpp"
 #include "protocol/response_parser.hpp"
+#include "tests/protocol/transcript.hpp"
 
 namespace arrival::test {
 namespace {
 
 using namespace arrival::imap;
-
-// Parses exactly one response and runs `check` on it.
-void with_response(std::string_view bytes, const std::function<void(const response&)>& check) {
-    struct one : response_handler {
-        const std::function<void(const response&)>* f;
-        int n = 0;
-        error_code on_response(const response& r) override {
-            ++n;
-            (*f)(r);
-            return {};
-        }
-    } h;
-    h.f = &check;
-    response_parser p;
-    ASSERT_FALSE(p.feed(bytes, h)) << p.diag().client_message();
-    ASSERT_EQ(h.n, 1);
-}
 
 TEST(list_decoder, dovecot_special_use) {
     with_response("* LIST (\\Subscribed \\HasNoChildren \\Sent) \"/\" Sent\r\n", [](const response& r) {

@@ -1,5 +1,7 @@
 #include "tests/protocol/transcript.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fmt/format.h>
 
 namespace arrival::test {
@@ -133,6 +135,22 @@ std::string fetch_transcript_of(const std::vector<std::string_view>& chunks, res
     }
     if (p.has_partial()) f.out += "partial";
     return f.out;
+}
+
+void with_response(std::string_view bytes, const std::function<void(const response&)>& check) {
+    struct one : response_handler {
+        const std::function<void(const response&)>* f;
+        int n = 0;
+        error_code on_response(const response& r) override {
+            ++n;
+            (*f)(r);
+            return {};
+        }
+    } h;
+    h.f = &check;
+    response_parser p;
+    ASSERT_FALSE(p.feed(bytes, h)) << p.diag().client_message();
+    ASSERT_EQ(h.n, 1);
 }
 
 }  // namespace arrival::test

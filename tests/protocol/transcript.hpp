@@ -1,6 +1,7 @@
 // Handlers that turn parser/decoder events into one text transcript per input, so table tests compare strings
 // and split_feed can check that every chunking gives the same events.
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,5 +47,8 @@ private:
 // Feeds the chunks through fetch_response_handler; other responses are rendered with render().
 [[nodiscard]] std::string fetch_transcript_of(const std::vector<std::string_view>& chunks,
                                               imap::response_parser::limits limits = {});
+
+// Parses exactly one response from `bytes` (a gtest failure otherwise) and runs `check` on it.
+void with_response(std::string_view bytes, const std::function<void(const imap::response&)>& check);
 
 }  // namespace arrival::test

@@ -9,6 +9,7 @@ int run_probe(int argc, char** argv);
 int run_calendars(int argc, char** argv);
 int run_contacts(int argc, char** argv);
 int run_files(int argc, char** argv);
+int run_shares(int argc, char** argv);
 int run_provision(int argc, char** argv);
 int run_migrate(int argc, char** argv);
 int run_verify(int argc, char** argv);

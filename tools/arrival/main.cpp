@@ -26,6 +26,7 @@ constexpr command commands[] = {
     {"calendars", arrival::cli::run_calendars, "import ICS calendar exports into CalDAV or Carbonio"},
     {"contacts", arrival::cli::run_contacts, "import CSV contact exports into CardDAV or Carbonio"},
     {"files", arrival::cli::run_files, "move each user's private files (directory, Zimbra tgz, WebDAV) into Carbonio Files or WebDAV"},
+    {"shares", arrival::cli::run_shares, "copy folder ACLs between IMAP servers, or a CSV of shares into Carbonio grants"},
     {"provision", arrival::cli::run_provision, "load LDIF of domains, COSes, accounts and lists into the destination's LDAP"},
     {"migrate", arrival::cli::run_migrate, "copy every mailbox of an accounts file from one IMAP server to another"},
     {"plan", arrival::cli::run_plan_command, "check a run plan (PLAN.toml): every error with its line, then the stage list"},

@@ -2,7 +2,7 @@
 # fixed set, a file or a directory. Installed by tools/meson.build; tests/doc/doc_sync_test.py checks that
 # every flag `arrival COMMAND --help` lists is offered here (and nothing else), so the two cannot drift.
 
-_arrival_commands="preflight probe calendars contacts files provision migrate verify plan run"
+_arrival_commands="preflight probe calendars contacts files shares provision migrate verify plan run"
 
 # Flags per command, as each command's --help lists them (--help itself is added below).
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
@@ -24,6 +24,8 @@ _arrival_flags() {
     files) echo "--source --accounts --dest --admin --password-file --source-admin --source-password-file --admin-url
                  --jobs --report --dry-run --ca-file --insecure --allow-cleartext --strict-permissions --retries
                  --timeout --spool-dir --progress --quiet --shard" ;;
+    shares) echo "$_arrival_connection_flags --public --public-account --public-dest-account --map-domain --dry-run
+                  --from --admin --password-file --admin-url --retries" ;;
     provision) echo "--dl-csv --ldap --bind-dn --bind-password-file --starttls --allow-cleartext
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window --shard" ;;
@@ -55,12 +57,12 @@ _arrival() {
     --redo) mapfile -t COMPREPLY < <(compgen -W "provision migrate calendars contacts files verify" -- "$cur"); return ;;
     --dir | --state-dir | --spill-dir | --spool-dir | --run-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --accounts | --*-password-file | --password-file | --report | --*ca-file | --emit | --accounts-out | \
-        --dl-csv | --schema | --rules)
+        --dl-csv | --schema | --rules | --from)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --source | --dest | --rest | --rest-admin-url | --admin-url | --ldap | --source-admin | --dest-admin | \
         --admin | --user | --public-account | --public-dest-account | --bind-dn | --jobs | --max-*-connections | --max-message-size | \
         --batch | --memory-mb | --include | --exclude | --folder | --collection | --retries | --timeout | \
-        --rename-domain | --window | --shard)
+        --rename-domain | --window | --shard | --map-domain)
         return ;;  # a value only the user knows
     esac
 

@@ -7,7 +7,7 @@
 #                           carbonio/rest_service.py REST (/service/home, /service/soap) and admin SOAP, on TLS
 #                           and writes DIR/carbonio.env
 #   carbonio.sh stop DIR    stops both by the PIDs recorded at start and waits until they are gone
-#   carbonio.sh reset-user DIR USER   empties USER's stand-in mailbox (calendar items, contacts, folders back
+#   carbonio.sh reset-user DIR USER   empties USER's stand-in mailbox (calendar items, contacts, grants, folders back
 #                           to the system ones, Carbonio Files nodes gone); the mail itself is Dovecot DST's (dovecot.sh reset-user DIR dst USER).
 #                           The front's identical-APPEND counters live in memory and are not reset.
 # Identity, as Carbonio's ImapHandler/ServerConfig write it (file:line in carbonio/imap_front.py's header):
@@ -136,7 +136,7 @@ reset_user() {
 import contextlib, os, sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=30)
 with db:
-    for table in ("folders", "next_ids", "calendar_items", "timezones", "contacts"):
+    for table in ("folders", "next_ids", "calendar_items", "timezones", "contacts", "grants"):
         db.execute(f"DELETE FROM {table} WHERE account=?", (sys.argv[2].lower(),))
     blobs = os.path.join(os.path.dirname(sys.argv[1]), "files")
     for v in db.execute("SELECT node, version FROM files_versions WHERE node IN (SELECT id FROM files_nodes "

@@ -8,7 +8,8 @@ carbonio-mailbox at 0385232e0f59). It is NOT Carbonio. Python 3.11 stdlib only.
 
 User port (ARRIVAL_CARBONIO_REST_URL):
   GET|POST /service/home/USER/<folder path>?fmt=ics|csv   (also /home/USER/..., the GetInfo "rest" base zmmailbox uses)
-  POST /service/soap   AuthRequest (urn:zimbraAccount), GetFolderRequest, CreateFolderRequest (urn:zimbraMail)
+  POST /service/soap   AuthRequest (urn:zimbraAccount), GetFolderRequest, CreateFolderRequest,
+                       FolderActionRequest op=grant / !grant (urn:zimbraMail; §4)
   /services/files/...  Carbonio Files (§3): upload, upload-version, graphql; see files_service.py
 Admin port (ARRIVAL_CARBONIO_ADMIN_URL):
   POST /service/admin/soap   AuthRequest, DelegateAuthRequest (urn:zimbraAdmin)
@@ -18,6 +19,7 @@ SQLite tables (ARRIVAL_CARBONIO_DB), readable by tests:
                                                       component type that was posted (VEVENT or VTODO)
   timezones(account, tzid, text)   contacts(account, id, folder, fields)   fields: JSON object
   tokens(token, account, admin, expires)
+  grants(account, folder, gt, grantee, zid, perm)    §4 folder grants (grantee: the d address; "" for all/pub)
 Every rule that fires and every refusal is a line in the events file (service "rest" or "soap"); never a token,
 password or body.
 """
@@ -108,6 +110,8 @@ class Store:
             CREATE TABLE IF NOT EXISTS contacts(account TEXT, id INTEGER, folder INTEGER, fields TEXT,
                                                 PRIMARY KEY(account, id));
             CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, account TEXT, admin INTEGER, expires REAL);
+            CREATE TABLE IF NOT EXISTS grants(account TEXT, folder INTEGER, gt TEXT, grantee TEXT, zid TEXT,
+                                              perm TEXT, PRIMARY KEY(account, folder, gt, grantee));
         """)
 
     @contextlib.contextmanager
@@ -137,7 +141,7 @@ class Store:
 
     def folders(self, account):
         self.mailbox(account)
-        return {r[0]: {"id": r[0], "name": r[1], "parent": r[2], "view": r[3]}
+        return {r[0]: {"id": r[0], "name": r[1], "parent": r[2], "view": r[3], "account": account}
                 for r in self.q("SELECT id, name, parent, view FROM folders WHERE account=?", account)}
 
     @staticmethod
@@ -284,7 +288,7 @@ class Service:
         name = request.tag.split("}")[-1]
         handlers = ({"AuthRequest": self.admin_auth, "DelegateAuthRequest": self.delegate_auth} if admin_port else
                     {"AuthRequest": self.user_auth, "GetFolderRequest": self.get_folder,
-                     "CreateFolderRequest": self.create_folder})
+                     "CreateFolderRequest": self.create_folder, "FolderActionRequest": self.folder_action})
         if name not in handlers:
             raise Fault("service.UNKNOWN_DOCUMENT", f"unknown document: {name}")
         return ns, handlers[name](request, token)
@@ -364,6 +368,16 @@ class Service:
             attrs["view"] = f["view"]
         el = ET.Element(f"{{{NS_MAIL}}}folder", attrs) if parent_el is None else \
             ET.SubElement(parent_el, f"{{{NS_MAIL}}}folder", attrs)
+        # §4: the folder's grants live in its ACL; GetFolder shows them to the owner as <acl><grant/></acl>.
+        grants = self.store.q("SELECT gt, grantee, zid, perm FROM grants WHERE account=? AND folder=? "
+                              "ORDER BY gt, grantee", f.get("account", ""), fid) if f.get("account") else []
+        if grants:
+            acl = ET.SubElement(el, f"{{{NS_MAIL}}}acl")
+            for gt, grantee, zid, perm in grants:
+                g = {"gt": gt, "perm": perm, "zid": zid}
+                if grantee:
+                    g["d"] = grantee
+                ET.SubElement(acl, f"{{{NS_MAIL}}}grant", g)
         for cid in sorted(c for c, x in folders.items() if x["parent"] == fid and c != fid):
             self.folder_element(folders, cid, el)
         return el
@@ -415,6 +429,61 @@ class Service:
         resp = ET.Element(f"{{{NS_MAIL}}}CreateFolderResponse")
         resp.append(self.folder_element(folders, fid))
         return resp, []
+
+    # §4 FolderAction.java l.153-233: op="grant" with <grant gt perm d|zid/>, op="!grant" with zid.
+    GRANT_TYPES = ("usr", "grp", "cos", "dom", "all", "pub", "guest", "key")   # ACL.stringToType l.603-613
+    PERM_LETTERS = "rwidxapfc"                                                  # ACL l.556-585
+
+    def folder_action(self, request, token):
+        account = self.soap_account(token)
+        action = self.child(request, "action")
+        if action is None or not action.get("op") or not action.get("id"):
+            raise Fault("service.INVALID_REQUEST", "invalid request: missing required attribute: op/id")
+        op = action.get("op")
+        try:
+            fid = int(action.get("id"))
+        except ValueError:
+            raise Fault("service.INVALID_REQUEST", f"invalid request: bad id {action.get('id')}") from None
+        with self.store.lock:
+            folders = self.store.folders(account)
+            if fid not in folders or fid == 1:
+                raise Fault("mail.NO_SUCH_FOLDER", f"no such folder id: {fid}")
+            if op == "!grant":
+                zid = action.get("zid", "")
+                self.store.q("DELETE FROM grants WHERE account=? AND folder=? AND zid=?", account, fid, zid)
+            elif op == "grant":
+                self.grant(account, fid, self.child(action, "grant"))
+            else:
+                raise Fault("service.INVALID_REQUEST", f"invalid request: unknown op: {op}")
+        resp = ET.Element(f"{{{NS_MAIL}}}FolderActionResponse")
+        ET.SubElement(resp, f"{{{NS_MAIL}}}action", {"op": op, "id": str(fid)})
+        return resp, []
+
+    def grant(self, account, fid, g):
+        if g is None:
+            raise Fault("service.INVALID_REQUEST", "invalid request: missing required element: grant")
+        gt, perm, d, zid = g.get("gt", ""), g.get("perm", ""), (g.get("d") or "").lower(), g.get("zid", "")
+        if gt not in self.GRANT_TYPES:
+            raise Fault("service.INVALID_REQUEST", f"invalid request: unknown grantee type: {gt}")
+        bad = [c for c in perm if c not in self.PERM_LETTERS]
+        if bad:
+            raise Fault("service.INVALID_REQUEST", f"invalid request: unknown right: {bad[0]}")
+        if "a" in perm and gt not in ("usr", "grp"):   # Mailbox.grantAccess l.9148-9170
+            raise Fault("service.PERM_DENIED", "permission denied: cannot grant admin right to non-user")
+        if gt in ("all", "pub"):                       # the server fills zid itself
+            d, zid = "", "00000000-0000-0000-0000-000000000000" if gt == "all" else "99999999-9999-9999-9999-999999999999"
+        elif gt == "usr":
+            if not zid and d not in self.store.users:
+                raise Fault("account.NO_SUCH_ACCOUNT", f"no such account: {d}")
+            zid = zid or self.store.account_ids.get(d, "")
+        elif not d and not zid:
+            raise Fault("service.INVALID_REQUEST", "invalid request: grant needs d or zid")
+        else:
+            # grp/dom/cos: the stand-in keeps no lists or domains; it records the name (NOT CONFIRMED lookup).
+            zid = zid or f"{gt}:{d}"
+        # One grant per grantee: a new grant replaces its perm (ACL.grantAccess).
+        self.store.q("INSERT OR REPLACE INTO grants VALUES(?,?,?,?,?,?)", account, fid, gt, d, zid, perm)
+        self.event("soap", account, "grant", "", request="FolderActionRequest", folder=fid, gt=gt, grantee=d, perm=perm)
 
     # ---- REST: who is asking ----
     def rest_auth(self, handler, query):
