@@ -45,9 +45,10 @@ void scan_bodies(imap_session& session, const std::vector<std::pair<std::uint32_
         }
         // UID -> its buffer, in the order the server delivers them (a UID that vanished is never asked for).
         std::map<std::uint32_t, body_buffer> bodies;
-        session.fetch_bodies(uids, [&](std::uint32_t uid, std::uint64_t) -> body_buffer& {
+        session.fetch_bodies(uids, [&](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
             auto [it, fresh] = bodies.try_emplace(uid, limits.spill_threshold, limits.spill_dir);
             if (!fresh) it->second = body_buffer(limits.spill_threshold, limits.spill_dir);   // sent twice: the last copy counts
+            it->second.begin(size);   // a body past the threshold goes straight to its spill file
             return it->second;
         });
         for (auto& [uid, body] : bodies) each(scan_one(uid, body));
