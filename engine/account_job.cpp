@@ -93,6 +93,7 @@ public:
         r.scope = a_.scope;
         const auto t0 = clock_type::now();
         if (o_.progress_sink) o_.progress_sink->account_started(job_label(a_.source_user, a_.scope));
+        if (auto* m = o_.pipeline.metrics) m->account_started();
         // The job's pairs: the first one plans, each copies folders. Dry runs print the plan in order: one pair.
         pairs_.resize(o_.dry_run ? 1 : std::max<std::size_t>(1, o_.connections_per_account));
         co_await take_slots(pairs_.front());
@@ -136,6 +137,10 @@ public:
         }
         r.seconds = since(t0);
         if (o_.progress_sink) o_.progress_sink->account_finished(job_label(a_.source_user, a_.scope));
+        if (auto* m = o_.pipeline.metrics) {
+            m->account_finished();
+            if (!r.ok) m->account_failed();
+        }
         co_return out;
     }
 
@@ -180,6 +185,7 @@ private:
     }
 
     net::awaitable<void> backoff(int attempt) {
+        if (auto* m = o_.pipeline.metrics) m->retried();
         const auto ex = co_await net::this_coro::executor;   // named: g++ 12 destroys temporaries in co_await expressions twice
         net::steady_timer t(ex, o_.backoff * (1 << (attempt - 1)));
         boost::system::error_code ec;
@@ -401,11 +407,15 @@ private:
         std::vector<source_message> dest_index;
         co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
             if (k == 0) {
+                const auto ti = clock_type::now();
                 if (st.messages) src_index = co_await p.source->fetch_index(1, true);
+                if (auto* m = o_.pipeline.metrics; m && st.messages) m->observe(server_side::source, imap_operation::index, since(ti));
             } else if (dest_exists) {
                 const auto dst = co_await p.dest->select(e.dest_name);
                 dest_flags = permanent_flags(dst.permanent_flags);
+                const auto ti = clock_type::now();
                 if (dst.messages) dest_index = co_await p.dest->fetch_index(1, false);
+                if (auto* m = o_.pipeline.metrics; m && dst.messages) m->observe(server_side::destination, imap_operation::index, since(ti));
                 for (const auto& m : dest_index) dest_keys.add(m.key);
             }
         });
@@ -484,12 +494,14 @@ private:
         }
     }
 
-    // Takes out of plan.to_copy what the profile does not send (too large, empty), strips the INTERNALDATE
-    // it would refuse, and reports both. Under generic, a message over the server's APPENDLIMIT also stays a
+    // Takes out of plan.to_copy what the profile does not send (too large, empty), replaces an INTERNALDATE
+    // that is unusable or that it would refuse by the message's Date field (or none: choose_append_date), and
+    // reports both. Under generic, a message over the server's APPENDLIMIT also stays a
     // failure, as it always was. Returns how many messages were kept back.
     static std::size_t apply_profile(const dest_profile& profile, copy_plan& plan, folder_report& fr) {
         std::vector<source_message> send;
         std::size_t kept_back = 0;
+        const std::int64_t now = std::time(nullptr);
         for (auto& m : plan.to_copy) {
             const auto d = decide_message(profile, m.size, m.internaldate);
             if (d.what != message_decision::action::send) {
@@ -507,9 +519,10 @@ private:
                 }
                 continue;
             }
-            if (d.drop_internaldate) {
-                fr.date_dropped.push_back({m.uid, m.internaldate});
-                m.internaldate.clear();
+            // issue 16: an INTERNALDATE the source lost or the destination refuses gives way to the Date field.
+            if (auto when = choose_append_date(profile, m.internaldate, m.header_date, now); when.from != append_date::source::internaldate) {
+                fr.date_dropped.push_back({m.uid, std::move(m.internaldate), when.from, when.date, std::move(when.reason)});
+                m.internaldate = std::move(when.date);
             }
             send.push_back(std::move(m));
         }

@@ -47,6 +47,7 @@ struct job_options {
     bool sync_flags = true;              // a rerun carries flag changes (--no-sync-flags: off); engine/delta_sync.hpp
     bool sync_deletes = false;           // a rerun expunges what the source expunged (--sync-deletes)
     bool verify_flags = false;           // arrival verify --flags: compare flags too
+    bool verify_content = false;         // arrival verify --content: scan bodies, compare their bytes (engine/verify.hpp)
     pipeline_config pipeline;
     state_store* state = nullptr;        // null: no resume information (dry run)
     progress* progress_sink = nullptr;

@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <ctime>
 #include <exception>
 #include <span>
 
 #include <fmt/format.h>
 
 #include "engine/byte_budget.hpp"
+#include "engine/header_meaning.hpp"
 #include "engine/io_runtime.hpp"
 #include "engine/when_all.hpp"
 #include "protocol/connection.hpp"
@@ -106,7 +108,10 @@ engine::namespace_info to_engine(const imap::namespace_info::entry& e) {
 // The index sink: keeps each response's header fields and turns the complete record into a source_message.
 class index_sink final : public imap::fetch_handler {
 public:
-    index_sink(std::uint32_t from_uid, std::vector<source_message>& out) : from_uid_(from_uid), out_(out) {}
+    // with_dates: INTERNALDATE was asked for, so a message whose INTERNALDATE is unusable also gets its Date
+    // field's instant (the APPEND's fallback date).
+    index_sink(std::uint32_t from_uid, bool with_dates, std::vector<source_message>& out)
+        : from_uid_(from_uid), with_dates_(with_dates), now_(std::time(nullptr)), out_(out) {}
 
     error_code on_body_begin(const imap::fetch_part&, std::uint64_t size) override {
         if (size <= 64 * 1024) header_.reserve(header_.size() + static_cast<std::size_t>(size));
@@ -130,12 +135,16 @@ public:
         for (auto f : rec.flags) m.flags.emplace_back(f);
         if (rec.internaldate) m.internaldate = format_date(*rec.internaldate);
         m.key = compute_dedupe_key(header, m.size);
+        if (std::string date; with_dates_ && !internaldate_usable_anywhere(m.internaldate, now_) && find_header_field(header, "Date", date))
+            m.header_date = date_meaning(date);
         out_.push_back(std::move(m));
         return {};
     }
 
 private:
     std::uint32_t from_uid_;
+    bool with_dates_;
+    std::int64_t now_;
     std::vector<source_message>& out_;
     std::string header_;
 };
@@ -441,7 +450,7 @@ net::awaitable<mailbox_status> async_session::select(const std::string& mailbox)
 
 net::awaitable<std::vector<source_message>> async_session::fetch_index(std::uint32_t from_uid, bool with_flags) {
     std::vector<source_message> out;
-    index_sink sink(from_uid, out);
+    index_sink sink(from_uid, with_flags, out);
     const auto set = imap::encode_range(std::max<std::uint32_t>(from_uid, 1), imap::seq_star);
     const auto items = fmt::format("(UID RFC822.SIZE{} BODY.PEEK[HEADER.FIELDS ({})])", with_flags ? " FLAGS INTERNALDATE" : "",
                                    dedupe_header_fields);

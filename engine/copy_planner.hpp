@@ -7,6 +7,7 @@
 // (the admin asked for it) at most one message per key ends up on the destination.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct source_message {
     dedupe_key key;
     std::vector<std::string> flags;        // as FETCHed (\Recent included; flag_map drops it)
     std::string internaldate;              // as FETCHed, e.g. "17-Jul-1996 02:44:25 -0700"
+    // The Date field's instant (header_meaning.hpp's date_meaning), read only when the INTERNALDATE is not
+    // usable on every profile (internaldate_usable_anywhere): the APPEND's fallback date (choose_append_date).
+    std::optional<std::int64_t> header_date;
 };
 
 struct copy_plan {

@@ -261,6 +261,13 @@ std::string_view to_string(append_date::source s) noexcept {
     return "none";
 }
 
+bool internaldate_usable_anywhere(std::string_view internaldate, std::int64_t now) {
+    dest_profile strictest;
+    strictest.kind = dest_profile_kind::carbonio;
+    const auto t = internaldate_epoch(internaldate);
+    return t && date_problem(strictest, *t, now).empty();
+}
+
 append_date choose_append_date(const dest_profile& p, std::string_view internaldate,
                                std::optional<std::int64_t> header_date, std::int64_t now) {
     append_date out;

@@ -112,6 +112,9 @@ struct append_date {
 [[nodiscard]] append_date choose_append_date(const dest_profile& p, std::string_view internaldate,
                                              std::optional<std::int64_t> header_date, std::int64_t now);
 [[nodiscard]] std::string_view to_string(append_date::source s) noexcept;
+// The INTERNALDATE passes choose_append_date's test under every profile (the strictest's, Carbonio's): when
+// it does, the index path need not read the Date field at all.
+[[nodiscard]] bool internaldate_usable_anywhere(std::string_view internaldate, std::int64_t now);
 
 // Seconds since 1970-01-01T00:00:00Z of an IMAP date-time; nullopt when it is not one.
 [[nodiscard]] std::optional<std::int64_t> internaldate_epoch(std::string_view date);

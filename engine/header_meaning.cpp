@@ -2,9 +2,12 @@
 
 #include <iconv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <mimetic/codec/base64.h>
 #include <mimetic/codec/code.h>
@@ -41,6 +44,31 @@ std::string nfc(std::string s) {
     return U_SUCCESS(ec) ? out : s;
 }
 
+// iconv_open costs more than decoding a whole Subject (glibc looks the charset up in its gconv tables each
+// time), and a mailbox uses a handful of charsets: each thread keeps its handles, a few, by lower-cased name.
+// (iconv_t)-1 when iconv does not know the charset (remembered too).
+iconv_t converter_to_utf8(const std::string& lower_charset) {
+    struct cache {
+        std::vector<std::pair<std::string, iconv_t>> handles;
+        ~cache() {
+            for (auto& [name, cd] : handles) {
+                if (cd != reinterpret_cast<iconv_t>(-1)) iconv_close(cd);
+            }
+        }
+    };
+    thread_local cache c;
+    for (const auto& [name, cd] : c.handles) {
+        if (name == lower_charset) return cd;
+    }
+    constexpr std::size_t keep = 16;   // past that (a hostile mailbox), the oldest handle goes
+    if (c.handles.size() >= keep) {
+        if (c.handles.front().second != reinterpret_cast<iconv_t>(-1)) iconv_close(c.handles.front().second);
+        c.handles.erase(c.handles.begin());
+    }
+    c.handles.emplace_back(lower_charset, iconv_open("UTF-8", lower_charset.c_str()));
+    return c.handles.back().second;
+}
+
 // Bytes in `charset` to UTF-8 through iconv; nullopt when iconv does not know the charset or the bytes are
 // not valid in it.
 std::optional<std::string> to_utf8(const std::string& charset, const std::string& bytes) {
@@ -49,15 +77,15 @@ std::optional<std::string> to_utf8(const std::string& charset, const std::string
         if (unicode::valid_utf8(bytes)) return bytes;
         return std::nullopt;
     }
-    iconv_t cd = iconv_open("UTF-8", charset.c_str());
+    iconv_t cd = converter_to_utf8(cs);
     if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+    iconv(cd, nullptr, nullptr, nullptr, nullptr);   // a cached handle starts from its initial shift state
     std::string out(bytes.size() * 4 + 16, '\0');
     char* in = const_cast<char*>(bytes.data());
     std::size_t in_left = bytes.size();
     char* o = out.data();
     std::size_t out_left = out.size();
     const std::size_t r = iconv(cd, &in, &in_left, &o, &out_left);
-    iconv_close(cd);
     if (r == static_cast<std::size_t>(-1) || in_left != 0) return std::nullopt;
     out.resize(out.size() - out_left);
     return out;
@@ -176,6 +204,10 @@ std::string collapse_whitespace(std::string_view v) {
 }
 
 std::string unstructured_meaning(std::string_view value) {
+    // The common case, plain ASCII without an encoded word: nothing to decode, and NFC leaves ASCII as it is.
+    if (value.find("=?") == std::string_view::npos &&
+        std::none_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+        return collapse_whitespace(value);
     std::string out;
     std::string run_charset;   // the charset of the pending run of adjacent encoded words
     std::string run_bytes;

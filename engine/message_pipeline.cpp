@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <exception>
 #include <map>
@@ -26,6 +27,10 @@ namespace net = boost::asio;
 
 namespace {
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 struct fetched_message {
     const source_message* meta = nullptr;
     body_buffer body;
@@ -44,12 +49,15 @@ struct batch {
     std::vector<append_result> results;       // one per item, once acknowledged
     bool done = false;                        // the append finished (acknowledged, or failed)
     bool failed = false;                      // ... with a session_error: never committed
+    run_metrics* metrics = nullptr;           // --metrics: the messages it holds count as in flight until it is gone
+    std::int64_t in_flight = 0;
 
     batch() = default;
     batch(const batch&) = delete;
     batch& operator=(const batch&) = delete;
     ~batch() {
         if (budget && budget_taken) budget->release(budget_taken);
+        if (metrics) metrics->in_flight(-in_flight);
     }
 };
 
@@ -144,7 +152,14 @@ private:
                 it->second->body.begin(size);
                 return it->second->body;
             };
+            const auto t0 = std::chrono::steady_clock::now();
             co_await source_.fetch_bodies(uids, target);
+            if (auto* m = config_.metrics) {
+                m->observe(server_side::source, imap_operation::fetch, seconds_since(t0));
+                b->metrics = m;
+                b->in_flight = static_cast<std::int64_t>(b->messages.size());
+                m->in_flight(b->in_flight);
+            }
             batch* raw = b.get();
             co_await run_on_cpu_arena([this, raw] { cpu_stage(*raw); });
             fetched_.push_back(std::move(b));
@@ -172,7 +187,10 @@ private:
             b.items.push_back({&f.body, f.flags, f.meta->internaldate});
             b.sent.push_back(&f);
         }
-        if (!b.items.empty()) b.results = co_await dest_.append(mailbox_, b.items);
+        if (b.items.empty()) co_return;
+        const auto t0 = std::chrono::steady_clock::now();
+        b.results = co_await dest_.append(mailbox_, b.items);
+        if (config_.metrics) config_.metrics->observe(server_side::destination, imap_operation::append, seconds_since(t0));
     }
 
     net::awaitable<void> appender() {
@@ -228,6 +246,10 @@ private:
         }
         report_.copied += out.copied;
         report_.bytes += out.bytes;
+        if (auto* m = config_.metrics) {
+            m->copied(out.copied, out.bytes);
+            m->message_failed(out.failed);
+        }
         if (on_batch_) on_batch_(out);
     }
 

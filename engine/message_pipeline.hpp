@@ -42,6 +42,7 @@
 #include "engine/delta_plan.hpp"
 #include "engine/flag_map.hpp"
 #include "engine/report.hpp"
+#include "engine/run_metrics.hpp"
 
 namespace arrival::engine {
 
@@ -53,6 +54,7 @@ struct pipeline_config {
     std::size_t tokens = 3;                    // batches fetched ahead of the destination
     std::size_t appends_in_flight = 3;         // MULTIAPPEND batches awaiting their reply (1 under carbonio)
     byte_budget* budget = nullptr;             // shared by every job of the run; may be null
+    run_metrics* metrics = nullptr;            // --metrics (engine/run_metrics.hpp); may be null
 };
 
 // Called after each acknowledged batch (by the appender, in UID order).

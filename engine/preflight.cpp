@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -33,7 +34,13 @@ void finding_tally::add_message(const dest_profile& profile, const std::string& 
         add("empty_message", {account, folder, m.uid, "0 bytes"});
         return;
     }
-    if (d.drop_internaldate) add("date_dropped", {account, folder, m.uid, fmt::format("INTERNALDATE {}", m.internaldate)});
+    // As migrate's apply_profile decides it: date_dropped counts every INTERNALDATE not sent, date_from_header
+    // those of them replaced by the message's own Date field.
+    if (const auto when = choose_append_date(profile, m.internaldate, m.header_date, std::time(nullptr));
+        when.from != append_date::source::internaldate) {
+        add("date_dropped", {account, folder, m.uid, when.reason});
+        if (when.from == append_date::source::date_header) add("date_from_header", {account, folder, m.uid, fmt::format("sent as {}", when.date)});
+    }
     std::vector<flag_change> changes;
     // PERMANENTFLAGS are the destination folder's, which preflight does not open: any keyword is assumed
     // allowed, as migrate assumes before SELECT tells it otherwise.
@@ -67,8 +74,9 @@ namespace {
 
 // Step 2 for one account: plan its folders onto the destination's namespace and profile, and read every
 // message's index (no bodies).
-account_scan scan_account(const account_pair& a, const job_options& o, const namespace_info& dest_ns,
+account_scan scan_account(const account_pair& a, const preflight_options& options, const namespace_info& dest_ns,
                           const dest_profile& profile, finding_tally& tally) {
+    const auto& o = options.job;
     account_scan s;
     s.source_user = a.source_user;
     s.dest_user = a.dest_user;
@@ -83,10 +91,19 @@ account_scan scan_account(const account_pair& a, const job_options& o, const nam
             ++s.folders;
             const auto st = src->examine(e.source_name);
             if (!st.messages) continue;
+            std::vector<std::pair<std::uint32_t, std::uint64_t>> bodies;
             for (const auto& m : src->fetch_index(1, true)) {
                 ++s.messages;
                 s.bytes += m.size;
                 tally.add_message(profile, a.source_user, e.source_name, e.dest_name, m);
+                if (options.content) bodies.emplace_back(m.uid, m.size);
+            }
+            if (options.content) {
+                folder_content c;
+                c.account = a.source_user;
+                c.folder = e.source_name;
+                scan_bodies(*src, bodies, body_batch_limits::from(o.pipeline), [&](scanned_body&& b) { c.add(b.uid, b.findings); });
+                s.content.push_back(std::move(c));
             }
         }
         src->logout();
@@ -147,13 +164,14 @@ preflight_report run_preflight(const std::vector<account_pair>& accounts, const 
         return r;
     }
 
+    r.content_scanned = options.content;
     r.accounts.resize(accounts.size());
     std::vector<finding_tally> tallies(std::max<std::size_t>(1, std::min(options.jobs, accounts.size())));
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> workers;
     for (auto& tally : tallies) {
         workers.emplace_back([&] {
-            for (std::size_t i; (i = next++) < accounts.size();) r.accounts[i] = scan_account(accounts[i], o, dest_ns, r.profile, tally);
+            for (std::size_t i; (i = next++) < accounts.size();) r.accounts[i] = scan_account(accounts[i], options, dest_ns, r.profile, tally);
         });
     }
     for (auto& w : workers) w.join();
@@ -186,7 +204,8 @@ std::string_view meaning(std::string_view kind) {
     if (kind == "flag_dropped") return "system flags dropped";
     if (kind == "too_large") return "messages over the size limit: NOT copied";
     if (kind == "empty_message") return "0-byte messages: NOT copied";
-    if (kind == "date_dropped") return "messages sent without their INTERNALDATE (after 2038-01-19)";
+    if (kind == "date_dropped") return "messages not sent with their INTERNALDATE (lost, implausible, or refused by the destination)";
+    if (kind == "date_from_header") return "of those, sent with their own Date field instead (the rest with none: the arrival time)";
     return kind;
 }
 
@@ -230,6 +249,18 @@ nlohmann::json to_json(const preflight_report& r) {
         findings.push_back(std::move(jf));
     }
     j["findings"] = std::move(findings);
+    if (r.content_scanned) {
+        std::vector<const folder_content*> all;
+        auto per_folder = nlohmann::json::array();
+        for (const auto& a : r.accounts) {
+            for (const auto& c : a.content) {
+                all.push_back(&c);
+                per_folder.push_back(to_json(c));
+            }
+        }
+        j["content"] = content_totals(all);
+        j["content"]["folders"] = std::move(per_folder);
+    }
     return j;
 }
 
@@ -260,8 +291,8 @@ std::string describe(const preflight_report& r) {
         if (!a.error.empty()) ++failed;
     }
     if (!r.accounts.empty()) {
-        out += fmt::format("scanned      {} account(s), {} folder(s), {} message(s), {} (no bodies fetched)\n", r.accounts.size(),
-                           folders, messages, human_bytes(bytes));
+        out += fmt::format("scanned      {} account(s), {} folder(s), {} message(s), {}{}\n", r.accounts.size(), folders, messages,
+                           human_bytes(bytes), r.content_scanned ? "" : " (no bodies fetched)");
     }
     for (const auto& a : r.accounts) {
         if (!a.error.empty()) out += fmt::format("  account {}: NOT scanned: {}\n", a.source_user, a.error);
@@ -275,6 +306,20 @@ std::string describe(const preflight_report& r) {
             out += fmt::format("          e.g. {}{}{}: {}\n", e.account, e.folder.empty() ? "" : fmt::format(" '{}'", e.folder),
                                e.uid ? fmt::format(" UID {}", e.uid) : "", e.detail);
         }
+    }
+    if (r.content_scanned) {
+        std::uint64_t scanned = 0, with_traits = 0;
+        std::string lines;
+        for (const auto& a : r.accounts) {
+            for (const auto& c : a.content) {
+                scanned += c.scanned;
+                with_traits += c.with_traits;
+                lines += describe(c, "  ");
+            }
+        }
+        out += fmt::format("content      {} message(s) scanned, {} with bytes a strict destination may refuse or alter{}\n", scanned,
+                           with_traits, with_traits ? ":" : " (none)");
+        out += lines;
     }
     out += r.blocks() ? "preflight: BLOCKED (see above)\n" : "preflight: nothing blocks the migration\n";
     return out;

@@ -10,6 +10,8 @@
 //     goes through the same decisions migrate makes (plan_folders, adapt_flags, decide_message), so what
 //     preflight predicts is what migrate does.
 //  3. What would change or be refused is tallied per kind, with counts and the first examples.
+//  4. With --content, every source body is fetched in bounded batches and scanned for what strict
+//     destinations refuse or alter (engine/content_check.hpp): counted per folder, with UIDs.
 //
 // Blocking: a side that cannot be reached, verified or logged into, and an account whose source cannot be
 // read. Changes and refused messages are findings, not blockers: the migration goes on and reports them.
@@ -23,6 +25,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "engine/account_job.hpp"
+#include "engine/content_check.hpp"
 #include "engine/dest_profile.hpp"
 
 namespace arrival::engine {
@@ -46,7 +49,7 @@ struct finding_example {
 };
 
 // One kind of change or refusal: folder_renamed, keyword_rewritten, keyword_dropped, flag_dropped, too_large,
-// empty_message, date_dropped, folder_clash, other_users_folder (not a change: its owner's job copies it).
+// empty_message, date_dropped, date_from_header, folder_clash, other_users_folder (not a change: its owner's job copies it).
 struct finding {
     std::string kind;
     std::uint64_t count = 0;
@@ -77,6 +80,7 @@ struct account_scan {
     std::string error;   // the source could not be read; empty when scanned
     std::optional<error_kind> kind;
     std::uint64_t folders = 0, messages = 0, bytes = 0;
+    std::vector<folder_content> content;   // --content: one per folder scanned
 };
 
 struct preflight_report {
@@ -86,6 +90,7 @@ struct preflight_report {
     std::string profile_evidence;      // what decided the profile ("greeting ... Zimbra ...", "--dest-profile")
     std::vector<account_scan> accounts;
     finding_tally tally;
+    bool content_scanned = false;   // --content
     double seconds = 0;
 
     // A side failed, or an account could not be scanned.
@@ -95,6 +100,9 @@ struct preflight_report {
 struct preflight_options {
     job_options job;       // the sides, credentials, --dest-profile and --max-message-size, as migrate takes them
     std::size_t jobs = 4;  // accounts scanned at once
+    // --content: every source body is also fetched and scanned (engine/content_check.hpp); without it no body
+    // is ever fetched.
+    bool content = false;
 };
 
 // Steps 1 and 2 for the IMAP sides (the REST check is the CLI's: it speaks HTTP). Never throws.

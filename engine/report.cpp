@@ -68,6 +68,23 @@ std::uint64_t run_report::too_large() const {
     return n;
 }
 
+std::uint64_t run_report::date_dropped() const {
+    std::uint64_t n = 0;
+    for (const auto& a : accounts) n += sum_folders(a.folders, [](const auto& f) { return f.date_dropped.size(); });
+    return n;
+}
+
+std::uint64_t run_report::date_from_header() const {
+    std::uint64_t n = 0;
+    for (const auto& a : accounts) {
+        n += sum_folders(a.folders, [](const auto& f) {
+            return static_cast<std::uint64_t>(std::count_if(f.date_dropped.begin(), f.date_dropped.end(),
+                                                            [](const auto& d) { return d.used == append_date::source::date_header; }));
+        });
+    }
+    return n;
+}
+
 std::uint64_t run_report::largest_too_large() const {
     std::uint64_t n = 0;
     for (const auto& a : accounts) {
@@ -96,7 +113,10 @@ void add_adaptations(nlohmann::json& jf, const folder_report& f) {
     if (!f.empty_skipped.empty()) jf["empty_skipped"] = f.empty_skipped;
     if (!f.date_dropped.empty()) {
         auto& d = jf["date_dropped"] = nlohmann::json::array();
-        for (const auto& m : f.date_dropped) d.push_back({{"uid", m.uid}, {"date", m.date}});
+        for (const auto& m : f.date_dropped) {
+            d.push_back({{"uid", m.uid}, {"date", m.date}, {"used", to_string(m.used)},
+                         {"sent", m.sent.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.sent)}, {"reason", m.reason}});
+        }
     }
 }
 
@@ -185,6 +205,10 @@ nlohmann::json to_json(const run_report& r) {
         j["totals"]["too_large"] = n;
         j["totals"]["largest_too_large"] = r.largest_too_large();
     }
+    if (const auto n = r.date_dropped()) {
+        j["totals"]["date_dropped"] = n;
+        j["totals"]["date_from_header"] = r.date_from_header();
+    }
     return j;
 }
 
@@ -242,6 +266,12 @@ std::string summary_table(const run_report& r) {
         out += fmt::format("too large for the destination: {} message(s) not sent, the largest {} bytes over a limit of {} bytes; "
                            "raise the destination's limit (Carbonio: zimbraMtaMaxMessageSize) to at least {} and run again\n",
                            n, r.largest_too_large(), limit, r.largest_too_large());
+    }
+    if (const auto n = r.date_dropped()) {
+        const auto header = r.date_from_header();
+        out += fmt::format("dates: {} message(s) not sent with their INTERNALDATE (lost, implausible or refused by the destination): "
+                           "{} with their own Date field instead, {} with none (the destination's arrival time); UIDs in the report\n",
+                           n, header, n - header);
     }
     return out;
 }

@@ -11,7 +11,8 @@
 //                                    "skipped_duplicate", "failed": [ {"uid", "reason"} ], "bytes", "seconds",
 //                                    "note"?, "flags_changed"?: [ {"from", "to"|null, "reason", "messages"} ],
 //                                    "renamed"?: {"from", "to"}, "too_large"?: [ {"uid", "size", "limit"} ],
-//                                    "empty_skipped"?: [ uid ], "date_dropped"?: [ {"uid", "date"} ] } ],
+//                                    "empty_skipped"?: [ uid ],
+//                                    "date_dropped"?: [ {"uid", "date", "used", "sent", "reason"} ] } ],
 //                     "dest_profile"?: {"name", "evidence", "max_message_size"|null},
 //                     "errors"?: [ "folder-level problems" ],
 //                     "other_users_folders"?: [ "user.bob.Projects" ] } ] }
@@ -19,7 +20,9 @@
 // engine/namespace_map.hpp.)
 // (the destination profile's adaptations, engine/dest_profile.hpp: "renamed" when its name rule changed the
 // folder's name, "too_large" messages over the size limit, "empty_skipped" 0-byte messages, "date_dropped"
-// messages sent without their INTERNALDATE; totals gain "too_large" and "largest_too_large" when any.)
+// messages not sent with their source INTERNALDATE ("date": it, "" when the source had none; "used":
+// "date_header" when the message's own Date field was sent instead, "none" when no date was; "sent"; "reason");
+// totals gain "too_large" and "largest_too_large", "date_dropped" and "date_from_header" when any.)
 // A rerun's changes (issue 13): every folder has "flags_updated" and "deleted" (counts), "vanished" when the
 // source expunged copied messages, "deletions": [ {"source_uid", "dest_uid"} ] when any were removed,
 // "renamed": {"from", "to", "on": "source"} for a folder renamed on the source, "deleted_on_source": true for a
@@ -35,6 +38,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "engine/dest_profile.hpp"
 #include "engine/public_folders.hpp"
 
 namespace arrival::engine {
@@ -71,9 +75,13 @@ struct folder_report {
     };
     std::vector<too_large_message> too_large;
     std::vector<std::uint32_t> empty_skipped;
+    // A message not APPENDed with its source INTERNALDATE (choose_append_date, engine/dest_profile.hpp).
     struct dropped_date {
         std::uint32_t uid = 0;
-        std::string date;
+        std::string date;                                        // the source's INTERNALDATE ("" when none)
+        append_date::source used = append_date::source::none;    // date_header: its Date field; none: no date
+        std::string sent;                                        // the date sent; "" with none
+        std::string reason;                                      // why the INTERNALDATE was not used
     };
     std::vector<dropped_date> date_dropped;
     // A rerun's changes (engine/delta_sync.hpp, issue 13).
@@ -131,6 +139,9 @@ struct run_report {
     // Messages over the destination's size limit, and the largest of them (0 when none).
     [[nodiscard]] std::uint64_t too_large() const;
     [[nodiscard]] std::uint64_t largest_too_large() const;
+    // Messages not sent with their INTERNALDATE, and those of them sent with their Date field instead.
+    [[nodiscard]] std::uint64_t date_dropped() const;
+    [[nodiscard]] std::uint64_t date_from_header() const;
     // Every account ok and no message failed.
     [[nodiscard]] bool complete() const { return accounts_failed() == 0 && failed() == 0; }
 };

@@ -23,6 +23,12 @@ std::uint64_t account_verification::flags_differ() const {
     return n;
 }
 
+std::uint64_t account_verification::bytes_differ() const {
+    std::uint64_t n = 0;
+    for (const auto& f : folders) n += f.bytes_differ.size();
+    return n;
+}
+
 folder_verification compare_folder(const std::vector<source_message>& source, const std::vector<source_message>& dest) {
     folder_verification v;
     v.source_messages = source.size();
@@ -60,6 +66,54 @@ std::vector<folder_verification::kept_back> kept_back_by_profile(const dest_prof
     return out;
 }
 
+struct body_print {
+    std::uint64_t size = 0;
+    body_digest digest{};
+    std::string traits;
+};
+
+std::vector<std::pair<std::uint32_t, std::uint64_t>> uids_and_sizes(const std::vector<source_message>& index) {
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
+    out.reserve(index.size());
+    for (const auto& m : index) out.emplace_back(m.uid, m.size);
+    return out;
+}
+
+// --content, source side (its folder selected): every body scanned into `content`, its digest kept by UID.
+std::map<std::uint32_t, body_print> scan_source(imap_session& src, const std::vector<source_message>& index, const job_options& o,
+                                                folder_content& content) {
+    std::map<std::uint32_t, body_print> out;
+    scan_bodies(src, uids_and_sizes(index), body_batch_limits::from(o.pipeline), [&](scanned_body&& b) {
+        content.add(b.uid, b.findings);
+        out[b.uid] = {b.size, b.digest, b.findings.describe()};
+    });
+    return out;
+}
+
+// --content, destination side (its folder selected): the bodies of the messages matched by key, compared with
+// the source's.
+void compare_bytes(imap_session& dst, const std::vector<source_message>& sidx, const std::vector<source_message>& didx,
+                   const std::map<std::uint32_t, body_print>& source_prints, const job_options& o, folder_verification& v) {
+    std::vector<keyed_uid> s, d;
+    for (const auto& m : sidx) s.push_back({m.uid, m.key});
+    for (const auto& m : didx) d.push_back({m.uid, m.key});
+    std::map<std::uint32_t, std::uint32_t> source_of;   // destination UID -> source UID
+    for (const auto& [su, du] : match_by_key(std::move(s), std::move(d))) {
+        if (source_prints.count(su)) source_of[du] = su;
+    }
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> wanted;
+    for (const auto& m : didx) {
+        if (source_of.count(m.uid)) wanted.emplace_back(m.uid, m.size);
+    }
+    scan_bodies(dst, wanted, body_batch_limits::from(o.pipeline), [&](scanned_body&& b) {
+        const auto su = source_of.at(b.uid);
+        const auto& sp = source_prints.at(su);
+        ++v.bytes_compared;
+        if (sp.size != b.size || sp.digest != b.digest) v.bytes_differ.push_back({su, b.uid, sp.size, b.size, sp.traits, b.findings.describe()});
+    });
+    std::sort(v.bytes_differ.begin(), v.bytes_differ.end(), [](const auto& a, const auto& b) { return a.source_uid < b.source_uid; });
+}
+
 }  // namespace
 
 account_verification verify_account(const account_pair& a, const job_options& o) noexcept {
@@ -76,6 +130,14 @@ account_verification verify_account(const account_pair& a, const job_options& o)
             if (!e.copy_messages || e.source_name.empty()) continue;
             const auto ss = src->examine(e.source_name);
             auto sidx = ss.messages ? src->fetch_index(1, o.verify_flags) : std::vector<source_message>{};
+            std::optional<folder_content> content;
+            std::map<std::uint32_t, body_print> source_prints;
+            if (o.verify_content) {
+                content.emplace();
+                content->account = job_label(a.source_user, a.scope);
+                content->folder = e.source_name;
+                source_prints = scan_source(*src, sidx, o, *content);
+            }
             const auto not_sent = kept_back_by_profile(dst->profile(), sidx);
             std::vector<source_message> didx;
             bool missing_folder = e.create;
@@ -92,6 +154,10 @@ account_verification verify_account(const account_pair& a, const job_options& o)
             v.dest_folder = e.dest_name;
             v.dest_missing = missing_folder;
             v.not_sent = not_sent;
+            if (o.verify_content) {
+                v.content = std::move(content);
+                if (!didx.empty()) compare_bytes(*dst, sidx, didx, source_prints, o, v);
+            }
             out.folders.push_back(std::move(v));
         }
         src->logout();
@@ -107,7 +173,8 @@ account_verification verify_account(const account_pair& a, const job_options& o)
 
 nlohmann::json to_json(const std::vector<account_verification>& v, double seconds) {
     nlohmann::json accounts = nlohmann::json::array();
-    std::uint64_t missing = 0, failed_accounts = 0, flags_differ = 0;
+    std::uint64_t missing = 0, failed_accounts = 0, flags_differ = 0, bytes_differ = 0, bytes_compared = 0;
+    std::vector<const folder_content*> content;
     for (const auto& a : v) {
         nlohmann::json folders = nlohmann::json::array();
         for (const auto& f : a.folders) {
@@ -126,6 +193,15 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
                     fd.push_back({{"source_uid", x.source_uid}, {"dest_uid", x.dest_uid}, {"source_flags", x.expected}, {"dest_flags", x.actual}});
                 }
             }
+            if (f.content) {
+                jf["content"] = to_json(*f.content);
+                jf["bytes_compared"] = f.bytes_compared;
+                auto& bd = jf["bytes_differ"] = nlohmann::json::array();
+                for (const auto& x : f.bytes_differ) {
+                    bd.push_back({{"source_uid", x.source_uid}, {"dest_uid", x.dest_uid}, {"source_size", x.source_size},
+                                  {"dest_size", x.dest_size}, {"source_traits", x.source_traits}, {"dest_traits", x.dest_traits}});
+                }
+            }
             if (!f.not_sent.empty()) {
                 auto& ns = jf["not_sent"] = nlohmann::json::array();
                 for (const auto& x : f.not_sent) ns.push_back({{"uid", x.uid}, {"size", x.size}, {"reason", x.reason}});
@@ -134,6 +210,11 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
         }
         missing += a.missing();
         flags_differ += a.flags_differ();
+        bytes_differ += a.bytes_differ();
+        for (const auto& f : a.folders) {
+            bytes_compared += f.bytes_compared;
+            if (f.content) content.push_back(&*f.content);
+        }
         failed_accounts += a.ok() ? 0 : 1;
         nlohmann::json entry = {{"source_user", a.source_user},
                                 {"dest_user", a.dest_user},
@@ -145,10 +226,17 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
         if (a.scope == folder_scope::shared) entry["namespace"] = to_string(a.scope);
         accounts.push_back(std::move(entry));
     }
-    return {{"command", "verify"},
-            {"seconds", seconds},
-            {"totals", {{"accounts", v.size()}, {"accounts_failed", failed_accounts}, {"missing", missing}, {"flags_differ", flags_differ}, {"seconds", seconds}}},
-            {"accounts", std::move(accounts)}};
+    nlohmann::json j = {
+        {"command", "verify"},
+        {"seconds", seconds},
+        {"totals", {{"accounts", v.size()}, {"accounts_failed", failed_accounts}, {"missing", missing}, {"flags_differ", flags_differ}, {"seconds", seconds}}},
+        {"accounts", std::move(accounts)}};
+    if (!content.empty()) {
+        j["totals"]["bytes_compared"] = bytes_compared;
+        j["totals"]["bytes_differ"] = bytes_differ;
+        j["totals"]["content"] = content_totals(content);
+    }
+    return j;
 }
 
 std::string describe_differences(const std::vector<account_verification>& v) {
@@ -181,6 +269,13 @@ std::string describe_differences(const std::vector<account_verification>& v) {
                 out += fmt::format("{}: '{}' UID {} -> '{}' UID {}: flags differ: source ({}) destination ({})\n", who, f.source_folder,
                                    d.source_uid, f.dest_folder, d.dest_uid, fmt::join(d.expected, " "), fmt::join(d.actual, " "));
             }
+            for (const auto& d : f.bytes_differ) {
+                out += fmt::format("{}: '{}' UID {} -> '{}' UID {}: bytes differ: source {} bytes{}, destination {} bytes{}\n", who,
+                                   f.source_folder, d.source_uid, f.dest_folder, d.dest_uid, d.source_size,
+                                   d.source_traits.empty() ? "" : " (" + d.source_traits + ")", d.dest_size,
+                                   d.dest_traits.empty() ? "" : " (" + d.dest_traits + ")");
+            }
+            if (f.content) out += describe(*f.content, "");
             if (f.extra) out += fmt::format("{}: '{}' holds {} message(s) not on the source (not an error)\n", who, f.dest_folder, f.extra);
         }
     }

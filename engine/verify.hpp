@@ -11,6 +11,10 @@
 // not as missing.
 // With --flags (job_options::verify_flags) each pair of messages matched by key also compares flags: the
 // source's as migrate maps them against the destination's; a destination-side change users made is listed too.
+// With --content (job_options::verify_content) every source body is scanned (engine/content_check.hpp: bare LF,
+// NUL, 8-bit headers, long lines, malformed MIME, per folder with UIDs), and each pair of messages matched by
+// key (match_by_key) compares the bytes: SHA-256 and size of both bodies, streamed in bounded batches. Nothing
+// may be rewritten on the way, so any difference is listed (with the traits of both sides) and fails the account.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -20,6 +24,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "engine/account_job.hpp"
+#include "engine/content_check.hpp"
 #include "engine/delta_plan.hpp"
 
 namespace arrival::engine {
@@ -48,6 +53,15 @@ struct folder_verification {
     std::vector<kept_back> not_sent;
     bool flags_compared = false;                  // verify --flags
     std::vector<flag_difference> flags_differ;    // messages whose flags differ (engine/delta_plan.hpp)
+    // verify --content
+    std::optional<folder_content> content;        // the source's bodies, scanned
+    std::uint64_t bytes_compared = 0;             // matched pairs whose bodies were compared
+    struct bytes_difference {
+        std::uint32_t source_uid = 0, dest_uid = 0;
+        std::uint64_t source_size = 0, dest_size = 0;
+        std::string source_traits, dest_traits;   // content_findings::describe() of each side
+    };
+    std::vector<bytes_difference> bytes_differ;
 };
 
 struct account_verification {
@@ -59,7 +73,8 @@ struct account_verification {
     std::vector<folder_verification> folders;
     [[nodiscard]] std::uint64_t missing() const;
     [[nodiscard]] std::uint64_t flags_differ() const;
-    [[nodiscard]] bool ok() const { return error.empty() && missing() == 0 && flags_differ() == 0; }
+    [[nodiscard]] std::uint64_t bytes_differ() const;
+    [[nodiscard]] bool ok() const { return error.empty() && missing() == 0 && flags_differ() == 0 && bytes_differ() == 0; }
 };
 
 // Compares the multisets: exposed for tests (pure).

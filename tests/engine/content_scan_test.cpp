@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/content_check.hpp"
 #include "engine/content_scan.hpp"
 
 namespace arrival::engine {
@@ -150,4 +153,38 @@ TEST(content_scan, scanner_resets_between_messages) {
 }
 
 }  // namespace
+// folder_content (engine/content_check.hpp): UIDs per trait, examples capped, totals, the summary line.
+TEST(content_check, folder_content_lists_uids_per_trait) {
+    folder_content c;
+    c.account = "user@example.test";
+    c.folder = "INBOX";
+    c.add(1, scan_content("Subject: ok\r\n\r\nbody\r\n"));
+    c.add(2, scan_content("Subject: ok\r\n\r\nbody\nmore\r\n"));
+    c.add(3, scan_content("Subject: caf\xe9\r\n\r\n" + std::string(1200, 'x') + "\r\n"));
+    for (std::uint32_t uid = 10; uid < 22; ++uid) c.add(uid, scan_content("Subject: a\r\n\r\nb\nc\r\n"));
+    EXPECT_EQ(c.scanned, 15u);
+    EXPECT_EQ(c.with_traits, 14u);
+    ASSERT_EQ(c.uids[content_trait::bare_lf].size(), 13u);
+    EXPECT_EQ(c.uids[content_trait::bare_lf].front(), 2u);
+    EXPECT_EQ(c.uids[content_trait::header_8bit], (std::vector<std::uint32_t>{3}));
+    EXPECT_EQ(c.examples.size(), folder_content::examples_per_folder);
+    EXPECT_EQ(c.examples[1].detail, "header_8bit (not UTF-8), long_line (1200 octets)");
+    const auto j = to_json(c);
+    EXPECT_EQ(j["traits"]["bare_lf"]["count"], 13);
+    EXPECT_EQ(j["traits"]["long_line"]["uids"], nlohmann::json::array({3}));
+    EXPECT_FALSE(j["traits"].contains("nul"));
+    const auto totals = content_totals({&c, &c});
+    EXPECT_EQ(totals["scanned"], 30);
+    EXPECT_EQ(totals["traits"]["bare_lf"], 26);
+    EXPECT_EQ(totals["traits"]["nul"], 0);
+    const auto text = describe(c, "  ");
+    EXPECT_EQ(text.substr(0, text.find('\n')),
+              "  user@example.test 'INBOX': 14 of 15 message(s): 13 bare_lf (UIDs 2, 10, 11, 12, 13, 14, 15, 16, 17, 18 and 3 more), "
+              "1 header_8bit (UID 3), 1 long_line (UID 3)");
+    folder_content clean;
+    clean.add(1, scan_content("Subject: ok\r\n\r\nbody\r\n"));
+    EXPECT_TRUE(clean.clean());
+    EXPECT_EQ(describe(clean, ""), "");
+}
+
 }  // namespace arrival::engine

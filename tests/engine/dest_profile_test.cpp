@@ -340,6 +340,18 @@ TEST(append_guard, generic_plans_plain_commands) {
     EXPECT_EQ(g.plan("INBOX", same(40), true, t).steps.size(), 1u);
 }
 
+// The index path reads the Date field only when some profile would not take the INTERNALDATE.
+TEST(dest_profile, internaldate_usable_anywhere_is_the_strictest_test) {
+    const std::int64_t now = 1796428800;   // 2026-12-05 00:00:00 UTC
+    EXPECT_TRUE(internaldate_usable_anywhere("17-Jul-1996 02:44:25 -0700", now));
+    EXPECT_FALSE(internaldate_usable_anywhere("", now));
+    EXPECT_FALSE(internaldate_usable_anywhere("yesterday", now));
+    EXPECT_FALSE(internaldate_usable_anywhere(" 1-Jan-1970 00:00:00 +0000", now));
+    EXPECT_FALSE(internaldate_usable_anywhere(" 1-Jan-2030 00:00:00 +0000", now));
+    EXPECT_FALSE(internaldate_usable_anywhere("20-Jan-2038 00:00:00 +0000", 2200000000));   // Carbonio's limit
+    EXPECT_TRUE(internaldate_usable_anywhere("18-Jan-2038 00:00:00 +0000", 2200000000));
+}
+
 // choose_append_date: the INTERNALDATE when usable, else the Date field's instant in UTC, else none; the
 // reason names what was wrong with each.
 TEST(dest_profile, append_date_falls_back_to_the_date_field) {

@@ -103,7 +103,9 @@ TEST(report, destination_profile_adaptations_are_added_fields) {
     f.renamed = true;
     f.too_large = {{4, 12'000'002, 10'240'000}, {9, 11'000'000, 10'240'000}};
     f.empty_skipped = {5};
-    f.date_dropped = {{6, "01-Jan-2040 12:00:00 +0000"}};
+    f.date_dropped = {{6, "01-Jan-2040 12:00:00 +0000", append_date::source::date_header, "03-Mar-2015 09:00:00 +0000",
+                       "INTERNALDATE 01-Jan-2040 12:00:00 +0000 is after 2038-01-19, which Carbonio refuses"},
+                      {7, "", append_date::source::none, "", "no INTERNALDATE; no usable Date field"}};
     a.folders.push_back(f);
     const auto j = to_json(r);
     EXPECT_EQ(j["totals"]["too_large"], 2);
@@ -120,6 +122,13 @@ TEST(report, destination_profile_adaptations_are_added_fields) {
     EXPECT_EQ(jf["too_large"][0]["limit"], 10'240'000);
     EXPECT_EQ(jf["empty_skipped"][0], 5);
     EXPECT_EQ(jf["date_dropped"][0]["date"], "01-Jan-2040 12:00:00 +0000");
+    EXPECT_EQ(jf["date_dropped"][0]["used"], "date_header");
+    EXPECT_EQ(jf["date_dropped"][0]["sent"], "03-Mar-2015 09:00:00 +0000");
+    EXPECT_EQ(jf["date_dropped"][1]["used"], "none");
+    EXPECT_TRUE(jf["date_dropped"][1]["sent"].is_null());
+    EXPECT_EQ(jf["date_dropped"][1]["reason"], "no INTERNALDATE; no usable Date field");
+    EXPECT_EQ(j["totals"]["date_dropped"], 2);
+    EXPECT_EQ(j["totals"]["date_from_header"], 1);
     // The existing fields are all still there; a folder without adaptations gets none of the new ones.
     for (const char* k : {"source_folder", "dest_folder", "created", "copied", "skipped_duplicate", "failed", "bytes", "seconds"}) {
         EXPECT_TRUE(jf.contains(k)) << k;
@@ -131,4 +140,8 @@ TEST(report, destination_profile_adaptations_are_added_fields) {
     const auto table = summary_table(r);
     EXPECT_NE(table.find("2 message(s) not sent, the largest 12000002 bytes over a limit of 10240000"), std::string::npos) << table;
     EXPECT_EQ(summary_table(sample()).find("too large"), std::string::npos);
+    EXPECT_NE(table.find("dates: 2 message(s) not sent with their INTERNALDATE"), std::string::npos) << table;
+    EXPECT_NE(table.find("1 with their own Date field instead, 1 with none"), std::string::npos) << table;
+    EXPECT_EQ(summary_table(sample()).find("dates:"), std::string::npos);
+    EXPECT_FALSE(to_json(sample())["totals"].contains("date_dropped"));
 }

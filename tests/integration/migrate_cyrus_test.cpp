@@ -254,7 +254,7 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
         seed(*s, "Public/Büro Öffentlich", {msg("p-buero@x")});
         s->logout();
     }
-    // An INTERNALDATE before 1970: Cyrus refuses it (BAD), so the cyrus profile sends the message without it.
+    // An INTERNALDATE before 1970: Cyrus refuses it (BAD), so the message goes with its Date field instead.
     date_on_disk(user(a), "d-1960@x", -315619200);
     temp_dir dir;
     std::ofstream(dir.path / "accounts.csv") << "source_user,dest_user\n" << fmt::format("{},{}\n", user(a), cyrus_user(a));

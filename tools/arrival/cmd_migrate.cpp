@@ -12,8 +12,10 @@
 #include "engine/byte_budget.hpp"
 #include "engine/progress.hpp"
 #include "engine/report.hpp"
+#include "engine/run_metrics.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/state_store.hpp"
+#include "protocol/http/metrics_server.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/migrate_options.hpp"
@@ -42,6 +44,8 @@ int run_migrate(int argc, char** argv) {
         ->check(CLI::Range(1, 64));
     app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
+    app.add_option("--metrics", a.metrics,
+                   "serve Prometheus metrics over HTTP at ADDR:PORT/metrics while the run lasts (:PORT binds 127.0.0.1; doc/metrics.md)");
     add_public_options(app, a);  // resolve() adds the public job, once, after the accounts
     resolved_run run;
     if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival migrate", run)) return *stop;
@@ -56,6 +60,23 @@ int run_migrate(int argc, char** argv) {
             std::fprintf(stderr, "arrival migrate: %s\n", e.what());
             return exit_nothing_ran;
         }
+    }
+    // Declared before the server, which reads it from its own thread until it is destroyed.
+    engine::run_metrics metrics;
+    std::unique_ptr<http::metrics_server> metrics_server;
+    if (!a.metrics.empty()) {
+        try {
+            metrics_server = std::make_unique<http::metrics_server>(http::parse_listen_address(a.metrics), [&metrics] { return metrics.render(); },
+                                                                    std::string(engine::metrics_content_type));
+        } catch (const std::invalid_argument& e) {
+            std::fprintf(stderr, "arrival migrate: --metrics %s\n", e.what());
+            return exit_usage;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "arrival migrate: %s\n", e.what());
+            return exit_nothing_ran;
+        }
+        run.job.pipeline.metrics = &metrics;
+        std::fprintf(stderr, "arrival migrate: metrics at %s\n", metrics_server->url().c_str());
     }
     engine::byte_budget budget(static_cast<std::uint64_t>(a.memory_mb) << 20);
     run.job.pipeline.budget = &budget;

@@ -45,6 +45,10 @@ int run_preflight(int argc, char** argv) {
     bool json = false;
     rest_check_args rest;
     app.add_flag("--json", json, "print the report as JSON on stdout instead of text");
+    bool content = false;
+    app.add_flag("--content", content,
+                 "also fetch every source body and count, per folder with UIDs, bare LF, NUL, 8-bit headers, lines over 998 "
+                 "octets and malformed MIME");
     add_rest_check_options(app, rest);
     resolved_run run;
     if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival preflight", run)) return *stop;
@@ -62,6 +66,7 @@ int run_preflight(int argc, char** argv) {
     engine::preflight_options opt;
     opt.job = run.job;
     opt.jobs = run.sched.jobs;
+    opt.content = content;
     auto report = engine::run_preflight(run.accounts.accounts, opt);
     if (!rest.url.empty()) {
         report.rest = check_rest(rest, run.accounts.accounts.front().dest_user, run.job);

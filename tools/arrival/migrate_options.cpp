@@ -188,6 +188,7 @@ resolved_run resolve(const migrate_args& a) {
     j.sync_flags = !a.no_sync_flags;
     j.sync_deletes = a.sync_deletes;
     j.verify_flags = a.verify_flags;
+    j.verify_content = a.verify_content;
     j.pipeline.batch_messages = std::max<std::size_t>(1, a.batch);
     j.pipeline.spill_dir = a.spill_dir;
     r.sched.jobs = a.jobs;

@@ -40,10 +40,12 @@ struct migrate_args {
     bool dry_run = false, collapse_duplicates = false;
     bool no_sync_flags = false, sync_deletes = false;   // a rerun's changes (engine/delta_sync.hpp)
     bool verify_flags = false;                          // verify --flags
+    bool verify_content = false;                        // verify --content
     std::size_t batch = 50;
     std::size_t memory_mb = 48;
     std::string spill_dir = "/tmp";
     std::string progress_mode = "auto";
+    std::string metrics;                                // --metrics ADDR:PORT (migrate)
     std::size_t connections_per_account = 2;
 };
 
