@@ -13,5 +13,6 @@ int run_provision(int argc, char** argv);
 int run_migrate(int argc, char** argv);
 int run_verify(int argc, char** argv);
 int run_preflight(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace arrival::cli

@@ -28,6 +28,7 @@ constexpr command commands[] = {
     {"provision", arrival::cli::run_provision, "load LDIF of domains, COSes, accounts and lists into the destination's LDAP"},
     {"migrate", arrival::cli::run_migrate, "copy every mailbox of an accounts file from one IMAP server to another"},
     {"verify", arrival::cli::run_verify, "compare source and destination mailboxes folder by folder and list every difference"},
+    {"report", arrival::cli::run_report, "merge the shards' reports into one JSON and one HTML report, or render one as HTML"},
 };
 
 void print_usage(std::FILE* out) {

@@ -2,7 +2,7 @@
 # fixed set, a file or a directory. Installed by tools/meson.build; tests/doc/doc_sync_test.py checks that
 # every flag `arrival COMMAND --help` lists is offered here (and nothing else), so the two cannot drift.
 
-_arrival_commands="preflight probe calendars contacts files provision migrate verify"
+_arrival_commands="preflight probe calendars contacts files provision migrate verify report"
 
 # Flags per command, as each command's --help lists them (--help itself is added below).
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
@@ -27,6 +27,7 @@ _arrival_flags() {
     provision) echo "--dl-csv --ldap --bind-dn --bind-password-file --starttls --allow-cleartext
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window" ;;
+    report) echo "--out" ;;
     probe) echo "--user --admin --master-login --password-file --ca-file --insecure --starttls --allow-cleartext
                  --strict-permissions --json --timeout" ;;
     esac
@@ -52,7 +53,7 @@ _arrival() {
     --vcard-version) mapfile -t COMPREPLY < <(compgen -W "3.0 4.0" -- "$cur"); return ;;
     --dir | --state-dir | --spill-dir | --spool-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --accounts | --*-password-file | --password-file | --report | --*ca-file | --emit | --accounts-out | \
-        --dl-csv | --schema | --rules)
+        --dl-csv | --schema | --rules | --out)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --source | --dest | --rest | --rest-admin-url | --admin-url | --ldap | --source-admin | --dest-admin | \
         --admin | --user | --public-account | --public-dest-account | --bind-dn | --jobs | --max-*-connections | --max-message-size | \
@@ -65,6 +66,12 @@ _arrival() {
         mapfile -t COMPREPLY < <(compgen -W "$(_arrival_flags "$cmd") --help" -- "$cur")
     elif [[ $cmd == provision ]]; then
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")  # LDIF files
+    elif [[ $cmd == report ]]; then
+        if ((COMP_CWORD == 2)); then
+            mapfile -t COMPREPLY < <(compgen -W "merge html" -- "$cur")
+        else
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")  # run directories and reports
+        fi
     fi
 }
 
