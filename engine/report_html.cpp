@@ -403,7 +403,7 @@ std::string throughput_section(const json& stages) {
     out += polyline(mps, tmax, ym, "mps") + polyline(mbs, tmax, yb, "mbs");
     out += fmt::format("<text x=\"56\" y=\"26\" class=\"mps\" text-anchor=\"end\">{:.0f}</text>"
                        "<text x=\"56\" y=\"162\" text-anchor=\"end\">0</text>"
-                       "<text x=\"704\" y=\"26\" class=\"mbs\">{:.2f}</text>"
+                       "<text x=\"704\" y=\"26\" class=\"mbs\">{:.3g}</text>"
                        "<text x=\"60\" y=\"178\">0 s</text><text x=\"700\" y=\"178\" text-anchor=\"end\">{:.0f} s</text>"
                        "<text x=\"380\" y=\"14\" text-anchor=\"middle\"><tspan class=\"mps\">messages/s (left)</tspan>"
                        "  <tspan class=\"mbs\">MB/s (right)</tspan></text></svg>\n",
@@ -471,7 +471,7 @@ tr.bad td{background:#fde8e8}tr.warn td{background:#fff6e0}.good{color:#176b2c}.
 dl.totals{display:flex;flex-wrap:wrap;gap:6px;margin:.4em 0}dl.totals div{border:1px solid #ddd;border-radius:4px;padding:3px 8px}
 dt{font-size:11px;color:#666}dd{margin:0;font-weight:600}.facts span{margin-right:1em}.note{color:#666}
 .verdict{font-weight:600}.filter{margin:.3em 0}.filter input[type=search]{width:18em}
-svg .frame{fill:none;stroke:#ccc}svg polyline{fill:none;stroke-width:1.5}svg .mps{stroke:#1f5fbf;fill:#1f5fbf}
+svg .frame{fill:none;stroke:#ccc}svg polyline{fill:none;stroke-width:1.5}svg polyline.mps{stroke:#1f5fbf}
 svg polyline.mbs{stroke:#d35400}svg text{font-size:11px;fill:#444;stroke:none}svg text.mbs,svg tspan.mbs{fill:#d35400}
 svg text.mps,svg tspan.mps{fill:#1f5fbf}
 )";
