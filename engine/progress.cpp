@@ -67,6 +67,20 @@ std::string render_log_line(const progress_snapshot& s) {
                        s.accounts_total, s.active.empty() ? "" : ", active: ", s.active);
 }
 
+void throughput_series::offer(const throughput_sample& s, bool last) {
+    if (!last && s.seconds < next_) return;
+    if (last && !samples_.empty() && samples_.back().seconds >= s.seconds) samples_.back() = s;
+    else samples_.push_back(s);
+    while (next_ <= s.seconds) next_ += every_;
+    if (samples_.size() < max_samples) return;
+    // Keep samples 0, 2, 4, ... (the first stays at t=0); the interval doubles from here on.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < samples_.size(); i += 2) samples_[kept++] = samples_[i];
+    samples_.resize(kept);
+    every_ *= 2;
+    next_ = samples_.back().seconds + every_;
+}
+
 progress::progress(std::FILE* out, bool is_terminal, std::chrono::milliseconds log_interval)
     : out_(out), tty_(is_terminal), interval_(is_terminal ? std::chrono::milliseconds(250) : log_interval) {}
 
@@ -115,16 +129,45 @@ progress_snapshot progress::snapshot() const {
     return s;
 }
 
+std::vector<throughput_sample> progress::throughput() const {
+    std::lock_guard lock(mu_);
+    return series_.samples();
+}
+
+double progress::throughput_every() const {
+    std::lock_guard lock(mu_);
+    return series_.every_seconds();
+}
+
+void progress::sample(bool last) {
+    const auto t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    series_.offer({t, messages_done_.load(), bytes_done_.load()}, last);
+}
+
 void progress::start() {
     t0_ = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(mu_);
+        sample(false);
+    }
     thread_ = std::thread([this] { run(); });
 }
 
 void progress::run() {
+    using clock = std::chrono::steady_clock;
+    const auto at = [this](double seconds) {
+        return t0_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
+    };
+    auto next_line = clock::now() + interval_;
     std::unique_lock lock(mu_);
     while (!stopping_) {
-        cv_.wait_for(lock, interval_, [this] { return stopping_; });
+        const auto wake = out_ ? std::min(next_line, at(series_.due())) : at(series_.due());
+        cv_.wait_until(lock, wake, [this] { return stopping_; });
         if (stopping_) break;
+        const auto now = clock::now();
+        if (now >= at(series_.due())) sample(false);
+        if (!out_ || now < next_line) continue;
+        next_line = now + interval_;
         lock.unlock();
         const auto s = snapshot();
         if (tty_) std::fprintf(out_, "\r\x1b[K%s", render_bar(s, 120).c_str());
@@ -142,9 +185,11 @@ void progress::stop() {
             return;
         }
         stopping_ = true;
+        sample(true);
     }
     cv_.notify_all();
     thread_.join();
+    if (!out_) return;
     const auto s = snapshot();
     if (tty_) std::fprintf(out_, "\r\x1b[K%s\n", render_bar(s, 120).c_str());
     else std::fprintf(out_, "%s\n", render_log_line(s).c_str());

@@ -2,6 +2,9 @@
 // reporter thread that renders them — on a terminal one status line redrawn in place (bar, messages, bytes,
 // msgs/s, MB/s, ETA, active accounts), otherwise one log line every `log_interval`.
 //
+// It also keeps the throughput series for the report (run_report::throughput): a sample every second, thinned
+// to every 2, 4, 8... seconds as the run grows, so a night's run keeps at most throughput_series::max_samples.
+//
 // Calling order: construct, set the expected totals as planning learns them (add_expected), start(), jobs call
 // account_started/add_done/account_finished from any thread, stop() before printing the summary.
 #pragma once
@@ -14,6 +17,9 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "engine/report.hpp"
 
 namespace arrival::engine {
 
@@ -49,8 +55,27 @@ void set_progress_context(std::string context);
 [[nodiscard]] std::string render_bar(const progress_snapshot& s, std::size_t width);
 [[nodiscard]] std::string render_log_line(const progress_snapshot& s);
 
+// Samples at a growing interval: when it holds max_samples, every other sample goes and the interval doubles,
+// so its points stay evenly spaced and their number bounded whatever the run's length. Not thread-safe.
+class throughput_series {
+public:
+    static constexpr std::size_t max_samples = 240;
+    explicit throughput_series(double every_seconds = 1.0) : every_(every_seconds) {}
+    // Keeps the sample when `seconds` reached the next point of the series; `last` always keeps it (the end).
+    void offer(const throughput_sample& s, bool last = false);
+    [[nodiscard]] double due() const { return next_; }   // when the next sample is wanted
+    [[nodiscard]] double every_seconds() const { return every_; }
+    [[nodiscard]] const std::vector<throughput_sample>& samples() const { return samples_; }
+
+private:
+    double every_;
+    double next_ = 0;
+    std::vector<throughput_sample> samples_;
+};
+
 class progress {
 public:
+    // `out` null: nothing is printed, only the throughput series is kept.
     progress(std::FILE* out, bool is_terminal, std::chrono::milliseconds log_interval = std::chrono::seconds(5));
     ~progress();
     progress(const progress&) = delete;
@@ -75,9 +100,13 @@ public:
     void start();
     void stop();   // final redraw, newline on a terminal; idempotent
     [[nodiscard]] progress_snapshot snapshot() const;
+    // The series so far (complete after stop()): seconds since start(), messages and bytes done.
+    [[nodiscard]] std::vector<throughput_sample> throughput() const;
+    [[nodiscard]] double throughput_every() const;
 
 private:
     void run();
+    void sample(bool last);   // mu_ held
 
     std::FILE* out_;
     bool tty_;
@@ -88,6 +117,7 @@ private:
     mutable std::mutex mu_;
     std::set<std::string> active_;
     progress_units units_;
+    throughput_series series_;
     std::condition_variable cv_;
     bool stopping_ = false;
     std::thread thread_;

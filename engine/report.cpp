@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -201,6 +202,11 @@ nlohmann::json to_json(const run_report& r) {
           {"seconds", r.seconds}}},
         {"accounts", std::move(accounts)},
     };
+    if (!r.throughput.empty()) {
+        nlohmann::json samples = nlohmann::json::array();
+        for (const auto& s : r.throughput) samples.push_back({std::round(s.seconds * 10) / 10, s.messages, s.bytes});
+        j["throughput"] = {{"every_seconds", r.throughput_every}, {"samples", std::move(samples)}};
+    }
     if (const auto n = r.too_large()) {
         j["totals"]["too_large"] = n;
         j["totals"]["largest_too_large"] = r.largest_too_large();
@@ -212,12 +218,14 @@ nlohmann::json to_json(const run_report& r) {
     return j;
 }
 
-void write_report(const std::filesystem::path& file, const run_report& r) {
+void write_report(const std::filesystem::path& file, const run_report& r) { write_report_text(file, to_json(r).dump(2) + '\n'); }
+
+void write_report_text(const std::filesystem::path& file, std::string_view text) {
     const auto tmp = std::filesystem::path(file.string() + ".tmp");
     {
         auto out = open_owner_only(tmp);
         if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
-        out << to_json(r).dump(2) << '\n';
+        out << text;
         out.flush();
         if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
     }

@@ -27,6 +27,9 @@
 // source expunged copied messages, "deletions": [ {"source_uid", "dest_uid"} ] when any were removed,
 // "renamed": {"from", "to", "on": "source"} for a folder renamed on the source, "deleted_on_source": true for a
 // folder gone from the source; accounts and totals have "flags_updated", "deleted" and "renamed".
+// "throughput": {"every_seconds": S, "samples": [[seconds, messages, bytes], ...]}: messages (copied or failed)
+// and bytes done since the start, sampled every S seconds (engine/progress.hpp), the last sample at the end;
+// absent when nothing sampled (a dry run).
 // Totals' "failed" is a count; a folder's "failed" lists every message not copied, with the server's words.
 #pragma once
 #include <cstdint>
@@ -34,6 +37,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -120,6 +124,13 @@ struct account_report {
     [[nodiscard]] std::uint64_t renamed() const;   // folders renamed on the source and on the destination
 };
 
+// One point of the throughput series: seconds since the run started, messages and bytes done by then.
+struct throughput_sample {
+    double seconds = 0;
+    std::uint64_t messages = 0;
+    std::uint64_t bytes = 0;
+};
+
 struct run_report {
     std::string command = "migrate";
     bool dry_run = false;
@@ -127,6 +138,8 @@ struct run_report {
     double seconds = 0;
     std::string shard = "0/1";   // --shard K/N of the run (engine/shard.hpp)
     std::vector<account_report> accounts;
+    std::vector<throughput_sample> throughput;
+    double throughput_every = 0;   // seconds between samples
 
     [[nodiscard]] std::uint64_t copied() const;
     [[nodiscard]] std::uint64_t skipped_duplicate() const;
@@ -152,6 +165,8 @@ struct run_report {
 // Writes the JSON atomically (temporary file + rename), so a reader never sees half a report.
 // Throws std::runtime_error naming the file.
 void write_report(const std::filesystem::path& file, const run_report& r);
+// The same for any report's text (JSON, HTML): owner-only, temporary file + rename.
+void write_report_text(const std::filesystem::path& file, std::string_view text);
 
 // The table printed at the end of a run: one row per account, then the totals.
 [[nodiscard]] std::string summary_table(const run_report& r);

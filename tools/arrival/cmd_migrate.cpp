@@ -83,10 +83,11 @@ int run_migrate(int argc, char** argv) {
     run.job.state = state.get();
 
     const bool tty = ::isatty(STDERR_FILENO) != 0;
-    const bool show = a.progress_mode != "none" && !a.dry_run;
-    engine::progress prog(stderr, a.progress_mode == "bar" || (a.progress_mode == "auto" && tty));
+    // Without a display, progress still samples the throughput series for the report.
+    const bool show = a.progress_mode != "none";
+    engine::progress prog(show ? stderr : nullptr, a.progress_mode == "bar" || (a.progress_mode == "auto" && tty));
     prog.set_accounts(run.accounts.accounts.size());
-    if (show) {
+    if (!a.dry_run) {
         run.job.progress_sink = &prog;
         prog.start();
     }
@@ -98,6 +99,10 @@ int run_migrate(int argc, char** argv) {
     auto outcome = engine::run_accounts(run.accounts.accounts, run.job, run.sched);
     outcome.report.shard = run.shard.str();
     prog.stop();
+    if (!a.dry_run) {
+        outcome.report.throughput = prog.throughput();
+        outcome.report.throughput_every = prog.throughput_every();
+    }
 
     std::fputs(engine::summary_table(outcome.report).c_str(), stdout);
     for (const auto& acc : outcome.report.accounts) {

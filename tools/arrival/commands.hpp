@@ -16,5 +16,6 @@ int run_verify(int argc, char** argv);
 int run_preflight(int argc, char** argv);
 int run_plan_command(int argc, char** argv);   // `arrival plan check`
 int run_run(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace arrival::cli

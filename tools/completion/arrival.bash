@@ -2,7 +2,7 @@
 # fixed set, a file or a directory. Installed by tools/meson.build; tests/doc/doc_sync_test.py checks that
 # every flag `arrival COMMAND --help` lists is offered here (and nothing else), so the two cannot drift.
 
-_arrival_commands="preflight probe calendars contacts files shares provision migrate verify plan run"
+_arrival_commands="preflight probe calendars contacts files shares provision migrate verify plan run report"
 
 # Flags per command, as each command's --help lists them (--help itself is added below).
 _arrival_connection_flags="--source --dest --accounts --accounts-format --source-admin --source-password-file
@@ -31,6 +31,7 @@ _arrival_flags() {
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window --shard" ;;
     run) echo "--run-dir --redo --dry-run --progress" ;;
     plan) echo "--run-dir" ;;
+    report) echo "--out" ;;
     probe) echo "--user --admin --master-login --password-file --ca-file --insecure --starttls --allow-cleartext
                  --strict-permissions --json --timeout" ;;
     esac
@@ -57,7 +58,7 @@ _arrival() {
     --redo) mapfile -t COMPREPLY < <(compgen -W "provision migrate calendars contacts files verify" -- "$cur"); return ;;
     --dir | --state-dir | --spill-dir | --spool-dir | --run-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --accounts | --*-password-file | --password-file | --report | --*ca-file | --emit | --accounts-out | \
-        --dl-csv | --schema | --rules | --from)
+        --dl-csv | --schema | --rules | --from | --out)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
     --source | --dest | --rest | --rest-admin-url | --admin-url | --ldap | --source-admin | --dest-admin | \
         --admin | --user | --public-account | --public-dest-account | --bind-dn | --jobs | --max-*-connections | --max-message-size | \
@@ -73,6 +74,12 @@ _arrival() {
     elif [[ $cmd == plan ]]; then
         if ((COMP_CWORD == 2)); then mapfile -t COMPREPLY < <(compgen -W "check" -- "$cur")
         else mapfile -t COMPREPLY < <(compgen -f -- "$cur"); fi
+    elif [[ $cmd == report ]]; then
+        if ((COMP_CWORD == 2)); then
+            mapfile -t COMPREPLY < <(compgen -W "merge html" -- "$cur")
+        else
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")  # run directories and reports
+        fi
     fi
 }
 
