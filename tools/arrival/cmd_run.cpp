@@ -29,9 +29,7 @@
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/plan_file.hpp"
-#if __has_include("engine/report_html.hpp")
 #include "engine/report_html.hpp"
-#endif
 
 namespace arrival::cli {
 namespace {
@@ -151,12 +149,7 @@ void write_run_files(const plan::run_plan& p, const plan::run_settings& settings
     const auto run = plan::run_json(rows, "0/1");
     const auto dir = std::filesystem::path(settings.run_dir);
     plan::write_owner_only_atomically((dir / "run.json").string(), run.dump(2) + "\n");
-#if __has_include("engine/report_html.hpp")
     plan::write_owner_only_atomically((dir / "report.html").string(), engine::render_html_report(run));
-#else
-    // report.html: written here through engine::render_html_report(run) (engine/report_html.hpp, helper
-    // "report") once that is on main; until then run.json is the run's report.
-#endif
 }
 
 }  // namespace
