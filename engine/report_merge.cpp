@@ -11,23 +11,23 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "engine/shard.hpp"
 
 namespace arrival::engine {
 
 using nlohmann::json;
 
-std::optional<shard_id> parse_shard(std::string_view s) {
-    const auto slash = s.find('/');
-    if (slash == std::string_view::npos) return std::nullopt;
-    shard_id id;
-    const auto* k_end = s.data() + slash;
-    const auto* n_end = s.data() + s.size();
-    const auto k = std::from_chars(s.data(), k_end, id.k);
-    const auto n = std::from_chars(k_end + 1, n_end, id.n);
-    if (k.ec != std::errc{} || k.ptr != k_end || n.ec != std::errc{} || n.ptr != n_end || id.n == 0 || id.k >= id.n) return std::nullopt;
-    return id;
+std::optional<shard_id> shard_field(std::string_view s) {
+    try {
+        const auto spec = parse_shard(s);
+        return shard_id{spec.index, spec.count};
+    } catch (const std::invalid_argument&) {
+        return std::nullopt;
+    }
 }
 
 namespace {
@@ -218,7 +218,7 @@ json merge_runs(const std::vector<report_input>& inputs) {
         for (const auto& st : in.run["stages"]) {
             auto text = st.contains("report") ? str_of(st["report"], "shard") : std::string();
             if (text.empty()) text = run_shard.empty() ? "0/1" : run_shard;
-            const auto id = parse_shard(text);
+            const auto id = shard_field(text);
             if (!id) {
                 problems.push_back(fmt::format("{}: stage {}: shard '{}' is not K/N with 0 <= K < N", in.name, str_of(st, "name"), text));
                 continue;

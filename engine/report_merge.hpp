@@ -31,8 +31,8 @@ struct shard_id {
     unsigned n = 1;
 };
 
-// "K/N" with 0 <= K < N; nullopt otherwise.
-[[nodiscard]] std::optional<shard_id> parse_shard(std::string_view s);
+// A report's "shard" field, "K/N" with 0 <= K < N (engine/shard.hpp's parse_shard); nullopt otherwise.
+[[nodiscard]] std::optional<shard_id> shard_field(std::string_view s);
 
 struct report_input {
     std::string name;    // the path given, for messages

@@ -200,8 +200,8 @@ TEST(ThroughputSeries, MigrateReportCarriesIt) {
 }
 
 TEST(ReportMerge, ParsesShards) {
-    EXPECT_EQ(parse_shard("3/4")->k, 3u);
-    for (const char* bad : {"4/4", "1/0", "x/2", "1/", "/2", "1/2/3", "-1/2", "1 /2", ""}) EXPECT_FALSE(parse_shard(bad)) << bad;
+    EXPECT_EQ(shard_field("3/4")->k, 3u);
+    for (const char* bad : {"4/4", "1/0", "x/2", "1/", "/2", "1/2/3", "-1/2", "1 /2", ""}) EXPECT_FALSE(shard_field(bad)) << bad;
 }
 
 TEST(ReportMerge, SumsTotalsConcatenatesRowsAndAddsUpTheSeries) {
