@@ -27,12 +27,13 @@ command_id parse_tag(std::string_view tag) noexcept {
 
 }  // namespace
 
-command_id pipeline_queue::push(std::vector<command_piece> pieces) {
+command_id pipeline_queue::push(std::vector<command_piece> pieces, command_owner owner) {
     assert(!pieces.empty() && !pieces.front().owned.empty() && !pieces.front().await_continuation);
     // Empty pieces would never be committed; drop them (an empty literal body "{0}" is legal but has no bytes).
     std::erase_if(pieces, [](const command_piece& p) { return p.bytes().empty() && !p.await_continuation; });
     entry e;
     e.id = next_id_++;
+    e.owner = owner;
     pieces.front().owned.insert(0, format_tag(e.id) + ' ');
     e.pieces = std::move(pieces);
     entries_.push_back(std::move(e));
@@ -179,7 +180,7 @@ bool pipeline_queue::awaiting_continuation() const noexcept {
     return write_cursor_ < entries_.size() && entries_[write_cursor_].st == state::waiting_continuation;
 }
 
-std::optional<command_id> pipeline_queue::on_tagged(std::string_view tag) {
+std::optional<command_id> pipeline_queue::on_tagged(std::string_view tag, command_owner* owner) {
     const command_id id = parse_tag(tag);
     if (id == 0) return std::nullopt;
     // Only commands whose first line went out can be answered.
@@ -189,6 +190,7 @@ std::optional<command_id> pipeline_queue::on_tagged(std::string_view tag) {
         if (e.id != id) continue;
         if (e.st == state::done || e.st == state::queued || e.piece == 0) return std::nullopt;
         --in_flight_;
+        if (owner != nullptr) *owner = e.owner;
         switch (e.st) {
             case state::written:
                 e.st = state::done;

@@ -37,6 +37,15 @@ struct command_piece {
 
 using command_id = std::uint64_t;
 
+class operation;  // client_fsm.hpp: the client operation a command belongs to
+
+// What the client attaches to a queued command, so the queue is the one table of commands in flight: the
+// operation that submitted it and which of that operation's commands it is. Opaque to the queue.
+struct command_owner {
+    operation* op = nullptr;
+    std::uint32_t slot = 0;
+};
+
 class pipeline_queue {
 public:
     struct limits {
@@ -50,7 +59,7 @@ public:
 
     // Queues a command. The tag ("A00001", "A00002", ... wider after 99999) and a space are prepended to the
     // first piece, which must be owned text. Returns the id used by on_tagged().
-    command_id push(std::vector<command_piece> pieces);
+    command_id push(std::vector<command_piece> pieces, command_owner owner = {});
 
     [[nodiscard]] std::string tag_of(command_id id) const;
 
@@ -62,7 +71,18 @@ public:
     [[nodiscard]] bool on_continuation() noexcept;
     // Completes the command with this tag and returns its id; nullopt when the tag is unknown (never sent,
     // already completed, or not ours): the caller must treat that as fatal (isync: "unexpected tag").
-    [[nodiscard]] std::optional<command_id> on_tagged(std::string_view tag);
+    // `owner` (when given) receives what push() attached.
+    [[nodiscard]] std::optional<command_id> on_tagged(std::string_view tag, command_owner* owner = nullptr);
+
+    // Calls f(owner) for every command not yet answered (queued ones too), oldest first, until f returns true.
+    // Untagged responses are routed this way: servers answer pipelined commands in order.
+    template <class F>
+    bool visit_unanswered(F&& f) const {
+        for (const auto& e : entries_) {
+            if (e.st != state::done && !e.answered && f(e.owner)) return true;
+        }
+        return false;
+    }
 
     // True while some command waits for a "+" that has not arrived.
     [[nodiscard]] bool awaiting_continuation() const noexcept;
@@ -77,6 +97,7 @@ private:
     enum class state : std::uint8_t { queued, writing, waiting_continuation, written, done };
     struct entry {
         command_id id = 0;        // also the tag's number
+        command_owner owner;
         std::vector<command_piece> pieces;
         std::size_t piece = 0;    // next piece to send
         std::size_t offset = 0;   // bytes of pieces[piece] already committed
