@@ -225,6 +225,53 @@ message_decision decide_message(const dest_profile& p, std::uint64_t size, std::
     return d;
 }
 
+namespace {
+constexpr std::int64_t first_plausible_date = 365 * 86400;   // 1971-01-01: "01-Jan-1970" means "lost"
+constexpr std::int64_t future_slack = 86400;                 // clocks and zones disagree by hours, not days
+
+// Empty when `t` can be sent to this destination, else why not.
+std::string date_problem(const dest_profile& p, std::int64_t t, std::int64_t now) {
+    if (t < first_plausible_date) return "before 1971 (a lost date)";
+    if (t > now + future_slack) return "in the future";
+    if (p.kind == dest_profile_kind::carbonio && t > carbonio_last_internaldate)
+        return "after 2038-01-19, which Carbonio refuses";
+    return {};
+}
+}  // namespace
+
+std::string_view to_string(append_date::source s) noexcept {
+    switch (s) {
+        case append_date::source::internaldate: return "internaldate";
+        case append_date::source::date_header: return "date_header";
+        case append_date::source::none: return "none";
+    }
+    return "none";
+}
+
+append_date choose_append_date(const dest_profile& p, std::string_view internaldate,
+                               std::optional<std::int64_t> header_date, std::int64_t now) {
+    append_date out;
+    if (internaldate.empty()) {
+        out.reason = "no INTERNALDATE";
+    } else if (const auto t = internaldate_epoch(internaldate); !t) {
+        out.reason = fmt::format("INTERNALDATE '{}' is not an IMAP date-time", internaldate);
+    } else if (std::string why = date_problem(p, *t, now); !why.empty()) {
+        out.reason = fmt::format("INTERNALDATE {} is {}", internaldate, why);
+    } else {
+        out.date = std::string(internaldate);
+        return out;
+    }
+    if (header_date && date_problem(p, *header_date, now).empty()) {
+        out.from = append_date::source::date_header;
+        out.date = imap::format_internal_date(imap::internal_date::from_unix(*header_date));
+        return out;
+    }
+    out.from = append_date::source::none;
+    if (header_date) out.reason += fmt::format("; the Date field is {}", date_problem(p, *header_date, now));
+    else out.reason += "; no usable Date field";
+    return out;
+}
+
 std::vector<adapted_path> adapt_folder_paths(dest_profile_kind kind, const std::vector<std::vector<std::string>>& paths) {
     std::vector<adapted_path> out(paths.size());
     if (kind != dest_profile_kind::carbonio) {

@@ -90,6 +90,22 @@ struct message_decision {
 // internaldate: IMAP date-time "dd-Mon-yyyy hh:mm:ss +zzzz" or empty.
 [[nodiscard]] message_decision decide_message(const dest_profile& p, std::uint64_t size, std::string_view internaldate);
 
+// Which date one message is APPENDed with (issue 16). The source's INTERNALDATE when it is usable: present, an
+// IMAP date-time, after 1970 (servers that lost the date write 01-Jan-1970), not more than a day in the future
+// and not after the profile's last date (Carbonio refuses anything after 2038-01-19: AppendMessage.checkDate).
+// Otherwise the message's own Date field (its instant, header_meaning.hpp's date_meaning), when that one passes
+// the same test, sent in UTC. Otherwise none: the destination stamps its arrival time. `reason` says why the
+// INTERNALDATE was not used, for the report.
+struct append_date {
+    enum class source : std::uint8_t { internaldate, date_header, none };
+    source from = source::internaldate;
+    std::string date;     // what to send ("dd-Mon-yyyy hh:mm:ss +zzzz"); empty with source::none
+    std::string reason;   // empty with source::internaldate
+};
+[[nodiscard]] append_date choose_append_date(const dest_profile& p, std::string_view internaldate,
+                                             std::optional<std::int64_t> header_date, std::int64_t now);
+[[nodiscard]] std::string_view to_string(append_date::source s) noexcept;
+
 // Seconds since 1970-01-01T00:00:00Z of an IMAP date-time; nullopt when it is not one.
 [[nodiscard]] std::optional<std::int64_t> internaldate_epoch(std::string_view date);
 

@@ -1,6 +1,6 @@
 // Which flags a copied message carries on the destination.
 //
-// Rule (documented in README "Mail migration"):
+// Rule (documented in doc/migrate.md, "What is copied"):
 //  - \Recent is dropped: it is session state the server sets itself (RFC 3501 §2.3.2), not a stored flag.
 //  - System flags \Seen \Answered \Flagged \Deleted \Draft are kept as they are.
 //  - Any other \-flag (an unknown system-flag extension) is dropped and reported.

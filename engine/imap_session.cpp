@@ -232,6 +232,7 @@ public:
         o.url.host = ep.host;
         o.url.port = ep.port;
         o.url.tls = ep.implicit_tls ? imap::tls_mode::implicit
+                    : ep.allow_cleartext && ep.never_starttls ? imap::tls_mode::none
                     : ep.allow_cleartext && !ep.require_starttls ? imap::tls_mode::starttls_if_offered
                                                                  : imap::tls_mode::starttls_required;
         std::shared_ptr<net::ssl::context> tls;

@@ -56,7 +56,8 @@ struct server_endpoint {
     std::uint16_t port = 0;
     bool implicit_tls = false;
     bool require_starttls = false;
-    bool allow_cleartext = false;  // --allow-cleartext: log in without TLS when imap:// lacks STARTTLS
+    bool allow_cleartext = false;
+    bool never_starttls = false;   // --no-starttls (with allow_cleartext): imap:// stays cleartext even when offered  // --allow-cleartext: log in without TLS when imap:// lacks STARTTLS
     std::string ca_file;      // empty: the system's trust store
     bool insecure = false;    // no certificate or host-name verification (said loudly by the CLI)
     std::string url;          // as given, for messages

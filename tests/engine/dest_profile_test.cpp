@@ -339,3 +339,47 @@ TEST(append_guard, generic_plans_plain_commands) {
     EXPECT_EQ(g.plan("INBOX", same(40), false, t).steps.size(), 40u);
     EXPECT_EQ(g.plan("INBOX", same(40), true, t).steps.size(), 1u);
 }
+
+// choose_append_date: the INTERNALDATE when usable, else the Date field's instant in UTC, else none; the
+// reason names what was wrong with each.
+TEST(dest_profile, append_date_falls_back_to_the_date_field) {
+    const dest_profile generic = dest_profile::make(dest_profile_kind::generic, std::nullopt, std::nullopt);
+    const dest_profile carbonio = dest_profile::make(dest_profile_kind::carbonio, std::nullopt, std::nullopt);
+    const std::int64_t now = 1796428800;            // 2026-12-05 00:00:00 UTC
+    const std::int64_t header = 1577934245;         // 2020-01-02 03:04:05 UTC
+
+    const append_date kept = choose_append_date(generic, "17-Jul-1996 02:44:25 -0700", header, now);
+    EXPECT_EQ(kept.from, append_date::source::internaldate);
+    EXPECT_EQ(kept.date, "17-Jul-1996 02:44:25 -0700");
+    EXPECT_TRUE(kept.reason.empty());
+
+    const append_date missing = choose_append_date(generic, "", header, now);
+    EXPECT_EQ(missing.from, append_date::source::date_header);
+    EXPECT_EQ(missing.date, " 2-Jan-2020 03:04:05 +0000");
+    EXPECT_EQ(missing.reason, "no INTERNALDATE");
+
+    const append_date lost = choose_append_date(generic, " 1-Jan-1970 00:00:00 +0000", header, now);
+    EXPECT_EQ(lost.from, append_date::source::date_header);
+    EXPECT_EQ(lost.reason, "INTERNALDATE  1-Jan-1970 00:00:00 +0000 is before 1971 (a lost date)");
+
+    // After 2038 only Carbonio refuses; a generic destination keeps what it is given (unless it is in the future).
+    const append_date late_generic = choose_append_date(generic, "20-Jan-2038 00:00:00 +0000", header, 2200000000);
+    EXPECT_EQ(late_generic.from, append_date::source::internaldate);
+    const append_date late = choose_append_date(carbonio, "20-Jan-2038 00:00:00 +0000", header, 2200000000);
+    EXPECT_EQ(late.from, append_date::source::date_header);
+    EXPECT_EQ(late.reason, "INTERNALDATE 20-Jan-2038 00:00:00 +0000 is after 2038-01-19, which Carbonio refuses");
+
+    const append_date future = choose_append_date(generic, " 1-Jan-2030 00:00:00 +0000", header, now);
+    EXPECT_EQ(future.from, append_date::source::date_header);
+    EXPECT_EQ(future.reason, "INTERNALDATE  1-Jan-2030 00:00:00 +0000 is in the future");
+
+    const append_date bad = choose_append_date(generic, "yesterday", std::nullopt, now);
+    EXPECT_EQ(bad.from, append_date::source::none);
+    EXPECT_TRUE(bad.date.empty());
+    EXPECT_EQ(bad.reason, "INTERNALDATE 'yesterday' is not an IMAP date-time; no usable Date field");
+
+    const append_date both = choose_append_date(carbonio, "", std::int64_t{2200000000}, 2300000000);
+    EXPECT_EQ(both.from, append_date::source::none);
+    EXPECT_EQ(both.reason, "no INTERNALDATE; the Date field is after 2038-01-19, which Carbonio refuses");
+    EXPECT_EQ(to_string(both.from), "none");
+}

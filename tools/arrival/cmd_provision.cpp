@@ -130,7 +130,7 @@ int run_provision(int argc, char** argv) {
                    "destination schema as OpenLDAP .schema files (all of them, as slapd includes them); "
                    "default with --ldap: the server's subschema entry")
         ->check(CLI::ExistingFile);
-    app.add_option("--rules", rule_files, "attribute rules file (drop/set/replace/default; see README)")
+    app.add_option("--rules", rule_files, "attribute rules file, one rule a line: drop ATTR, set ATTR VALUE, replace ATTR OLD NEW, default CLASS ATTR VALUE (doc/provision.md)")
         ->check(CLI::ExistingFile);
     app.add_flag("--no-default-rules", no_default_rules, "do not apply the built-in rules (drop old-server attributes)");
     app.add_flag("--keep-server-entries", keep_server,

@@ -1,4 +1,4 @@
-// Process exit statuses of the `arrival` CLI. Documented in README.md; scripts depend on them.
+// Process exit statuses of the `arrival` CLI. Documented in README.md and doc/*.md; scripts depend on them.
 #pragma once
 
 namespace arrival::cli {

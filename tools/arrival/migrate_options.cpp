@@ -38,6 +38,10 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only");
     app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
     app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds (the default)");
+    app.add_flag("--no-starttls", a.no_starttls,
+                 "with imap:// URLs, stay in cleartext even when STARTTLS is offered (needs --allow-cleartext; "
+                 "benchmarks on one transport, servers whose STARTTLS is broken)")
+        ->excludes("--starttls");
     add_credential_flags(app, a.credentials);
     app.add_option("--dest-profile", a.dest_profile,
                    "what the destination accepts: auto (default: carbonio when its greeting, ID or CAPABILITY name "
@@ -89,6 +93,9 @@ resolved_run resolve(const migrate_args& a) {
     j.source.insecure = j.dest.insecure = a.insecure;
     j.source.require_starttls = j.dest.require_starttls = a.starttls;
     j.source.allow_cleartext = j.dest.allow_cleartext = a.credentials.allow_cleartext;
+    if (a.no_starttls && !a.credentials.allow_cleartext)
+        throw usage_error("--no-starttls sends credentials in cleartext: it needs --allow-cleartext as well");
+    j.source.never_starttls = j.dest.never_starttls = a.no_starttls;
     j.source_admin = a.source_admin;
     j.dest_admin = a.dest_admin;
     if (auto p = read_secret(a.source_password_file, "ARRIVAL_SOURCE_PASSWORD")) j.source_password = engine::secret_string(std::move(*p));

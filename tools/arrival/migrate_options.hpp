@@ -20,7 +20,7 @@ struct migrate_args {
     std::string source_url, dest_url, accounts_file, accounts_format = "detect";
     std::string source_admin, dest_admin, source_password_file, dest_password_file;
     std::string ca_file, source_ca_file, dest_ca_file;
-    bool insecure = false, starttls = false;
+    bool insecure = false, starttls = false, no_starttls = false;
     credential_flags credentials;  // --allow-cleartext, --strict-permissions
     std::vector<std::string> include, exclude;
     std::string dest_profile = "auto";                // --dest-profile auto|carbonio|generic
