@@ -182,6 +182,7 @@ private:
         // The account's own folders, or the public namespace's for the --public job (engine/public_plan.hpp).
         plan_ = plan_scope(*s_.source, s_.dest.get(), o_.filter, a_.scope);
         for (const auto& e : plan_.errors) r.errors.push_back(e);
+        r.other_users_folders = plan_.other_users;
         const auto& profile = s_.dest->profile();
         r.dest_profile = to_string(profile.kind);
         r.dest_profile_evidence = s_.dest->profile_evidence();
@@ -202,7 +203,7 @@ private:
         bool dest_exists = !e.create;
         if (e.create) {
             if (!o_.dry_run && !created_.count(e.dest_name)) {
-                s_.dest->create(e.dest_name);
+                s_.dest->create(e.dest_name, e.use);
                 created_.insert(e.dest_name);
                 f.created = true;
             }

@@ -248,6 +248,14 @@ folder_plan plan_folders(const std::vector<mailbox_entry>& source, const namespa
                 break;
             }
         }
+        if (e.use == special_use::none && map_special_use) {
+            // The destination has no folder of this kind: the source's keeps its name and is created with
+            // the attribute.
+            const auto idx = static_cast<std::size_t>(&s - source.data());
+            for (const auto& [use, i] : source_special) {
+                if (i == idx && !dest_special.count(use)) e.use = use;
+            }
+        }
         candidates.push_back({&s, std::move(e), std::move(dlevels), included && !excluded});
     }
     // The destination profile's name rule sees every path at once (siblings stay apart, parents and

@@ -13,7 +13,8 @@
 //     source marks none of that kind, a top-level folder with a common name for it (Sent, Sent Items, Sent
 //     Messages; Drafts; Trash, Deleted Items, Deleted Messages; Junk, Spam, Junk E-mail; Archive, Archives)
 //     — goes to the destination folder carrying the same attribute, else to the destination folder with a
-//     common name, else keeps its translated name. Its subfolders follow it.
+//     common name, else keeps its translated name and is created with that attribute (CREATE-SPECIAL-USE,
+//     RFC 6154 §3, when the destination offers it). Its subfolders follow it.
 //  3. Selection. --include / --exclude are ECMAScript regexes searched in the folder's path as the user
 //     sees it: levels joined by '/', without the personal prefix (e.g. "INBOX", "Archive/2019"). A folder is
 //     taken when it matches some include (or there are none) and no exclude.
@@ -56,7 +57,7 @@ struct folder_plan_entry {
     std::string source_name;      // empty for a parent we only create
     std::string dest_name;
     std::string path;             // user-visible path ('/'-joined, no prefix), what include/exclude saw
-    special_use use = special_use::none;
+    special_use use = special_use::none;   // the destination folder's special use (created with it when new)
     bool copy_messages = true;    // false for \Noselect sources and created-only parents
     bool create = false;          // the destination does not have it yet
     bool subscribe = false;       // subscribed on the source and not yet on the destination
@@ -73,6 +74,7 @@ struct folder_plan {
     std::vector<folder_plan_entry> entries;   // creation order: parents before children
     std::vector<std::string> excluded;        // source names left out by the filter
     std::vector<std::string> errors;          // e.g. two source folders mapping onto one destination name
+    std::vector<std::string> other_users;     // source folders in other users' namespaces: their owners' jobs copy them
 };
 
 // Validates the patterns; throws std::invalid_argument naming the bad one.

@@ -114,6 +114,18 @@ std::string format_date(const imap::internal_date& d) {
                        d.hour, d.minute, d.second, d.zone_minutes < 0 ? '-' : '+', z / 60, z % 60);
 }
 
+imap::special_use to_imap(engine::special_use u) noexcept {
+    switch (u) {
+    case engine::special_use::none: return imap::special_use::none;
+    case engine::special_use::sent: return imap::special_use::sent;
+    case engine::special_use::drafts: return imap::special_use::drafts;
+    case engine::special_use::trash: return imap::special_use::trash;
+    case engine::special_use::junk: return imap::special_use::junk;
+    case engine::special_use::archive: return imap::special_use::archive;
+    }
+    return imap::special_use::none;
+}
+
 engine::namespace_info to_engine(const imap::namespace_info::entry& e) {
     return {e.prefix, e.delimiter.value_or('\0')};
 }
@@ -403,9 +415,10 @@ public:
         if (ec) fail(ec, "UID FETCH (bodies)");
     }
 
-    void create(const std::string& mailbox) override {
+    void create(const std::string& mailbox, engine::special_use use) override {
         error_code ec;
-        guarded([&]() -> net::awaitable<void> { co_await conn_->async_create(mailbox, ec); }, ec);
+        const auto wire_use = to_imap(use);
+        guarded([&]() -> net::awaitable<void> { co_await conn_->async_create(mailbox, wire_use, ec); }, ec);
         if (!ec || is(ec, errc::already_exists)) return;
         // A server without RFC 5530 codes that just says so is what we wanted too.
         if (!imap::is_fatal(ec) && conn_->diag().server_message().find("already exists") != std::string::npos) return;

@@ -141,8 +141,9 @@ public:
     // A UID that no longer exists is simply not delivered.
     virtual void fetch_bodies(const std::vector<std::uint32_t>& uids,
                               const std::function<body_buffer&(std::uint32_t uid, std::uint64_t size)>& sink) = 0;
-    // CREATE; an "already exists" NO is not an error.
-    virtual void create(const std::string& mailbox) = 0;
+    // CREATE; an "already exists" NO is not an error. `use`: CREATE mailbox (USE (\Sent)) when the server
+    // has CREATE-SPECIAL-USE (RFC 6154 §3), else a plain CREATE.
+    virtual void create(const std::string& mailbox, special_use use = special_use::none) = 0;
     virtual void subscribe(const std::string& mailbox) = 0;
     // APPENDs the batch (MULTIAPPEND in one command when offered, else one pipelined APPEND each) and
     // returns one result per item. A refused MULTIAPPEND is all-or-nothing, so it is retried message by

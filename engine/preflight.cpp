@@ -76,6 +76,7 @@ account_scan scan_account(const account_pair& a, const job_options& o, const nam
         auto src = open_account_side(a, o, account_side::source);
         const auto plan = plan_personal_onto(*src, dest_ns, profile.kind, o.filter);
         for (const auto& e : plan.errors) tally.add("folder_clash", {a.source_user, "", 0, e});
+        for (const auto& n : plan.other_users) tally.add("other_users_folder", {a.source_user, n, 0, "another user's folder: its owner's job copies it"});
         for (const auto& e : plan.entries) {
             if (e.renamed_by_profile) tally.add("folder_renamed", {a.source_user, e.source_name, 0, fmt::format("-> '{}': {}", e.dest_name, e.note)});
             if (!e.copy_messages || e.source_name.empty()) continue;
@@ -179,6 +180,7 @@ std::string limit_text(const dest_profile& p) {
 std::string_view meaning(std::string_view kind) {
     if (kind == "folder_renamed") return "folders renamed (the destination refuses their names)";
     if (kind == "folder_clash") return "folders not migrated (two source folders map onto one name)";
+    if (kind == "other_users_folder") return "other users' folders seen by an account (their owners' jobs copy them)";
     if (kind == "keyword_rewritten") return "keywords rewritten";
     if (kind == "keyword_dropped") return "keywords dropped";
     if (kind == "flag_dropped") return "system flags dropped";

@@ -46,7 +46,7 @@ struct finding_example {
 };
 
 // One kind of change or refusal: folder_renamed, keyword_rewritten, keyword_dropped, flag_dropped, too_large,
-// empty_message, date_dropped, folder_clash.
+// empty_message, date_dropped, folder_clash, other_users_folder (not a change: its owner's job copies it).
 struct finding {
     std::string kind;
     std::uint64_t count = 0;

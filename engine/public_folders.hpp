@@ -9,8 +9,10 @@
 // shared prefix, with the destination's delimiter. Names are UTF-8, as in engine/folder_map.hpp.
 //
 // Rules of the public plan (on top of folder_map's):
-//  - Only source folders inside the source's shared prefix are taken; the prefix's own root ("Public" for
-//    "Public/", listed \Noselect by Dovecot) is neither copied nor created.
+//  - Only source folders the classifier puts in the source's first shared namespace are taken
+//    (engine/namespace_map.hpp: longest prefix wins, so an empty shared prefix holds every name that no
+//    personal or other-users prefix claims, as on Cyrus's classic namespace); the prefix's own root ("Public"
+//    for "Public/", listed \Noselect by Dovecot) is neither copied nor created.
 //  - --include/--exclude see the relative path: "Projects/2024", not "Public/Projects/2024".
 //  - No SPECIAL-USE mapping: a public "Trash" stays a public "Trash", it never lands in anyone's \Trash.
 //  - A relative name "INBOX" is compared case-insensitively, as folder_map does everywhere ("Public/inbox"
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "engine/folder_map.hpp"
+#include "engine/namespace_map.hpp"
 
 namespace arrival::engine {
 
@@ -35,21 +38,12 @@ enum class folder_scope { personal, shared };
 // own job (two jobs of one name would otherwise share one row).
 [[nodiscard]] std::string job_label(std::string_view user, folder_scope s);
 
-// True when `name` lies in `ns`: it starts with the (non-empty) prefix, or it is the prefix's root (the
-// prefix without its trailing delimiter). An empty prefix holds nothing here: it cannot be told apart
-// from the personal namespace.
-[[nodiscard]] bool in_namespace(std::string_view name, const namespace_info& ns) noexcept;
-
-// The entries of a LIST that lie in none of `others` (the shared and other users' namespaces).
-[[nodiscard]] std::vector<mailbox_entry> outside_namespaces(const std::vector<mailbox_entry>& entries,
-                                                            const std::vector<namespace_info>& others);
-
-// The plan for one shared namespace: source folders under `source_ns` onto the destination's `dest_ns`
-// (its prefix and delimiter), parents first, missing ones created. `dest` may hold the destination's
-// whole LIST; only entries under `dest_ns` are considered. Entries carry full names on both sides.
-// An empty source prefix is an error in the plan (nothing can be told apart from private folders).
-[[nodiscard]] folder_plan plan_public_folders(const std::vector<mailbox_entry>& source, const namespace_info& source_ns,
-                                              const std::vector<mailbox_entry>& dest, const namespace_info& dest_ns,
+// The plan for the first shared namespace: source folders in it onto the destination's first shared
+// namespace (its prefix, empty or not, and its delimiter), parents first, missing ones created. `dest` may
+// hold the destination's whole LIST; only entries in its shared namespace are considered. Entries carry
+// full names on both sides. A side without a shared namespace is an error in the plan.
+[[nodiscard]] folder_plan plan_public_folders(const std::vector<mailbox_entry>& source, const namespace_map& source_ns,
+                                              const std::vector<mailbox_entry>& dest, const namespace_map& dest_ns,
                                               const folder_filter& filter);
 
 }  // namespace arrival::engine

@@ -18,53 +18,60 @@ std::string describe(const std::vector<namespace_info>& all) {
     return out;
 }
 
-// Every namespace that is not the session's own: other users' and the shared ones (RFC 2342 §4).
-std::vector<namespace_info> not_personal(imap_session& s) {
-    auto out = s.other_users_namespaces();
-    for (auto& ns : s.shared_namespaces()) out.push_back(std::move(ns));
-    return out;
+// The session's namespaces as its NAMESPACE reply gives them (engine/namespace_map.hpp).
+namespace_map namespaces_of(imap_session& s) {
+    return namespace_map({s.personal_namespace()}, s.other_users_namespaces(), s.shared_namespaces());
+}
+
+// The personal plan of `boxes` onto the destination; other users' folders are listed as theirs.
+folder_plan plan_personal_boxes(const std::vector<mailbox_entry>& boxes, const namespace_map& src, const std::vector<mailbox_entry>& dst_boxes,
+                                const namespace_info& dst_ns, const folder_filter& filter, dest_profile_kind profile) {
+    const namespace_place personal{namespace_kind::personal, 0};
+    auto plan = plan_folders(src.entries_in(boxes, personal), src.personal(), dst_boxes, dst_ns, filter, true, profile);
+    plan.other_users = src.names_in(boxes, namespace_kind::other_users);
+    return plan;
 }
 
 folder_plan plan_personal(imap_session& source, imap_session* dest, const folder_filter& filter) {
-    const auto src_ns = source.personal_namespace();
-    const auto src_boxes = outside_namespaces(source.list(), not_personal(source));
-    if (!dest) return plan_folders(src_boxes, src_ns, {}, src_ns, filter);
-    const auto dst_ns = dest->personal_namespace();
-    const auto dst_boxes = outside_namespaces(dest->list(), not_personal(*dest));
+    const auto src = namespaces_of(source);
+    if (!dest) return plan_personal_boxes(source.list(), src, {}, src.personal(), filter, dest_profile_kind::generic);
+    const auto dst = namespaces_of(*dest);
+    const auto dst_boxes = dst.entries_in(dest->list(), {namespace_kind::personal, 0});
     // The destination's profile renames what it would refuse (engine/dest_profile.hpp).
-    return plan_folders(src_boxes, src_ns, dst_boxes, dst_ns, filter, true, dest->profile().kind);
+    return plan_personal_boxes(source.list(), src, dst_boxes, dst.personal(), filter, dest->profile().kind);
 }
 
 }  // namespace
 
 folder_plan plan_personal_onto(imap_session& source, const namespace_info& dest_ns, dest_profile_kind profile,
                                const folder_filter& filter) {
-    const auto src_boxes = outside_namespaces(source.list(), not_personal(source));
-    return plan_folders(src_boxes, source.personal_namespace(), {}, dest_ns, filter, true, profile);
+    return plan_personal_boxes(source.list(), namespaces_of(source), {}, dest_ns, filter, profile);
 }
 
 namespace {
 
 folder_plan plan_shared(imap_session& source, imap_session* dest, const folder_filter& filter) {
-    const auto src_shared = source.shared_namespaces();
+    const auto src = namespaces_of(source);
+    const auto& src_shared = src.shared();
     if (src_shared.empty()) {
         throw std::runtime_error("--public: the source server has no shared namespace (NAMESPACE lists none): no public folders to migrate");
     }
     // The first shared namespace is the public one on every server we know (Dovecot, Cyrus, Zimbra); more
-    // than one is reported rather than merged, since two trees landing in one could collide.
+    // than one is reported rather than merged, since two trees landing in one could collide. Its prefix may
+    // be empty (Cyrus's classic namespace): the classifier still tells its folders from private ones.
     const auto& src_ns = src_shared.front();
     const auto boxes = source.list();
     folder_plan plan;
     if (!dest) {
-        plan = plan_public_folders(boxes, src_ns, {}, src_ns, filter);
+        plan = plan_public_folders(boxes, src, {}, src, filter);
     } else {
-        const auto dst_shared = dest->shared_namespaces();
-        if (dst_shared.empty()) {
+        const auto dst = namespaces_of(*dest);
+        if (dst.shared().empty()) {
             throw std::runtime_error(fmt::format("--public: the destination server has no shared namespace (NAMESPACE lists none): "
                                                  "the source's public folders under '{}' have nowhere to go",
                                                  src_ns.prefix));
         }
-        plan = plan_public_folders(boxes, src_ns, dest->list(), dst_shared.front(), filter);
+        plan = plan_public_folders(boxes, src, dest->list(), dst, filter);
     }
     if (src_shared.size() > 1) {
         plan.errors.push_back(fmt::format("the source has {} shared namespaces ({}); only the first, '{}', is migrated",

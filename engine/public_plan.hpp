@@ -1,9 +1,11 @@
 // The folder plan of one job against its live sessions, for either scope (engine/public_folders.hpp):
 //
-//   personal  the account's own folders: the LIST minus every folder of the shared namespaces (public
-//             folders are copied once, by the shared job, never once per account) and of other users'
-//             namespaces ("#users/bob/...": bob's own job copies them)
-//   shared    the source's shared/public namespace onto the destination's, relative hierarchy kept
+//   personal  the account's own folders: the LIST entries the classifier (engine/namespace_map.hpp) puts in
+//             the personal namespace. Shared folders are copied once, by the shared job, never once per
+//             account; other users' folders ("user.bob.*", "#users/bob/...") are listed in the plan's
+//             other_users, since bob's own job copies them.
+//   shared    the source's shared/public namespace onto the destination's, relative hierarchy kept, whatever
+//             its prefix (an empty one included)
 //
 // The account job, verify and the rerun check all plan through here, so the three agree on which folders
 // belong to a job. Throws std::runtime_error (the job's entry fails with it, the other accounts go on) when

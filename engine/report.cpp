@@ -128,6 +128,7 @@ nlohmann::json to_json(const account_report& a) {
         {"folders", std::move(folders)},
     };
     if (!a.errors.empty()) j["errors"] = a.errors;
+    if (!a.other_users_folders.empty()) j["other_users_folders"] = a.other_users_folders;
     if (!a.dest_profile.empty()) {
         j["dest_profile"] = {{"name", a.dest_profile},
                              {"evidence", a.dest_profile_evidence},

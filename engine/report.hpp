@@ -13,7 +13,10 @@
 //                                    "renamed"?: {"from", "to"}, "too_large"?: [ {"uid", "size", "limit"} ],
 //                                    "empty_skipped"?: [ uid ], "date_dropped"?: [ {"uid", "date"} ] } ],
 //                     "dest_profile"?: {"name", "evidence", "max_message_size"|null},
-//                     "errors"?: [ "folder-level problems" ] } ] }
+//                     "errors"?: [ "folder-level problems" ],
+//                     "other_users_folders"?: [ "user.bob.Projects" ] } ] }
+// ("other_users_folders": folders other users share with this account, which their owners' jobs copy,
+// engine/namespace_map.hpp.)
 // (the destination profile's adaptations, engine/dest_profile.hpp: "renamed" when its name rule changed the
 // folder's name, "too_large" messages over the size limit, "empty_skipped" 0-byte messages, "date_dropped"
 // messages sent without their INTERNALDATE; totals gain "too_large" and "largest_too_large" when any.)
@@ -78,6 +81,7 @@ struct account_report {
     std::string error;                    // why the account failed (server's words); empty when ok
     std::vector<std::string> errors;      // folder-level problems that did not fail the account
     std::vector<folder_report> folders;
+    std::vector<std::string> other_users_folders;  // left to their owners' jobs
     double seconds = 0;
     folder_scope scope = folder_scope::personal;   // shared: the --public entry, "namespace": "shared" in JSON
     std::string dest_profile;                      // the destination profile followed; empty: never connected

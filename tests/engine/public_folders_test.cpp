@@ -23,33 +23,15 @@ const folder_plan_entry* by_dest(const folder_plan& p, std::string_view dest) {
     return nullptr;
 }
 
-const namespace_info dovecot_public{"Public/", '/'};
-const namespace_info cyrus_shared{"shared.", '.'};
-const namespace_info hash_public{"#public/", '/'};
+// Each server's NAMESPACE as it announces it.
+const namespace_map dovecot({{"", '/'}}, {{"Other Users/", '/'}}, {{"Public/", '/'}});
+const namespace_map cyrus_shared_prefix({{"INBOX.", '.'}}, {{"user.", '.'}}, {{"shared.", '.'}});
+const namespace_map hash_public({{"", '/'}}, {{"#users/", '/'}}, {{"#public/", '/'}});
+const namespace_map cyrus_classic({{"INBOX.", '.'}}, {{"user.", '.'}}, {{"", '.'}});
+const namespace_map cyrus_alt({{"", '/'}}, {{"Other Users/", '/'}}, {{"Shared Folders/", '/'}});
+const namespace_map no_shared({{"", '/'}}, {}, {});
 
 }  // namespace
-
-TEST(public_folders, in_namespace_takes_the_prefix_and_its_root_only) {
-    EXPECT_TRUE(in_namespace("Public/Team", dovecot_public));
-    EXPECT_TRUE(in_namespace("Public/Team/Sub", dovecot_public));
-    EXPECT_TRUE(in_namespace("Public", dovecot_public));           // the root Dovecot lists \Noselect
-    EXPECT_FALSE(in_namespace("Publications", dovecot_public));    // a private folder sharing the letters
-    EXPECT_FALSE(in_namespace("public/Team", dovecot_public));     // prefixes are case-sensitive
-    EXPECT_FALSE(in_namespace("INBOX", dovecot_public));
-    EXPECT_TRUE(in_namespace("shared.Team", cyrus_shared));
-    EXPECT_FALSE(in_namespace("INBOX.shared", cyrus_shared));
-    EXPECT_FALSE(in_namespace("anything", namespace_info{"", '/'}));   // an empty prefix holds nothing here
-}
-
-TEST(public_folders, private_list_drops_shared_and_other_users_folders) {
-    const std::vector<mailbox_entry> list = {mb("INBOX"), mb("Sent", {"\\Sent"}), mb("Public", {"\\Noselect"}),
-                                             mb("Public/Team"), mb("Publications"), mb("#users/bob/INBOX")};
-    const auto kept = outside_namespaces(list, {dovecot_public, namespace_info{"#users/", '/'}});
-    std::vector<std::string> names;
-    for (const auto& e : kept) names.push_back(e.name);
-    EXPECT_EQ(names, (std::vector<std::string>{"INBOX", "Sent", "Publications"}));
-    EXPECT_EQ(outside_namespaces(list, {}).size(), list.size());
-}
 
 TEST(public_folders, hierarchy_kept_under_the_destination_prefix_and_delimiter) {
     // Cyrus-style source "shared." with '.', Dovecot destination "Public/" with '/'. Private folders on either
@@ -59,7 +41,7 @@ TEST(public_folders, hierarchy_kept_under_the_destination_prefix_and_delimiter) 
                                             mb("shared.Announcements"), mb("shared.Büro & Co")};
     const std::vector<mailbox_entry> dst = {mb("INBOX"), mb("Sent", {"\\Sent"}), mb("Public", {"\\Noselect"}),
                                             mb("Public/Announcements")};
-    const auto p = plan_public_folders(src, cyrus_shared, dst, dovecot_public, {});
+    const auto p = plan_public_folders(src, cyrus_shared_prefix, dst, dovecot, {});
     ASSERT_TRUE(p.errors.empty());
     EXPECT_EQ(dest_names(p), (std::vector<std::string>{"Public/Announcements", "Public/Büro & Co", "Public/Team",
                                                        "Public/Team/Minutes"}));
@@ -81,7 +63,7 @@ TEST(public_folders, no_special_use_mapping_and_missing_parents_created) {
     const std::vector<mailbox_entry> src = {mb("#public/Deleted Items"), mb("#public/Sent", {"\\Sent"}),
                                             mb("#public/a/b/c")};
     const std::vector<mailbox_entry> dst = {mb("Trash", {"\\Trash"}), mb("Sent", {"\\Sent"}), mb("Public/Trash")};
-    const auto p = plan_public_folders(src, hash_public, dst, dovecot_public, {});
+    const auto p = plan_public_folders(src, hash_public, dst, dovecot, {});
     ASSERT_TRUE(p.errors.empty());
     EXPECT_EQ(dest_names(p), (std::vector<std::string>{"Public/Deleted Items", "Public/Sent", "Public/a", "Public/a/b",
                                                        "Public/a/b/c"}));
@@ -96,31 +78,60 @@ TEST(public_folders, include_exclude_see_relative_paths) {
     folder_filter f;
     f.include = {"^Team"};
     f.exclude = {"/Old$"};
-    const auto p = plan_public_folders(src, dovecot_public, {}, cyrus_shared, f);
+    const auto p = plan_public_folders(src, dovecot, {}, cyrus_shared_prefix, f);
     ASSERT_TRUE(p.errors.empty());
     EXPECT_EQ(dest_names(p), (std::vector<std::string>{"shared.Team"}));
     EXPECT_EQ(p.excluded, (std::vector<std::string>{"Public/Team/Old", "Public/News"}));
     // A pattern on the full name does not match: the prefix is not part of the path.
     f.include = {"^Public/"};
     f.exclude.clear();
-    EXPECT_TRUE(plan_public_folders(src, dovecot_public, {}, cyrus_shared, f).entries.empty());
+    EXPECT_TRUE(plan_public_folders(src, dovecot, {}, cyrus_shared_prefix, f).entries.empty());
 }
 
 TEST(public_folders, delimiter_inside_a_level_is_replaced_and_noted) {
     // "a.b" is one level on a '/' source; on a '.' destination it would become two.
-    const auto p = plan_public_folders({mb("Public/a.b")}, dovecot_public, {}, cyrus_shared, {});
+    const auto p = plan_public_folders({mb("Public/a.b")}, dovecot, {}, cyrus_shared_prefix, {});
     ASSERT_EQ(p.entries.size(), 1u);
     EXPECT_EQ(p.entries[0].dest_name, "shared.a_b");
     EXPECT_NE(p.entries[0].note.find("delimiter"), std::string::npos);
 }
 
-TEST(public_folders, empty_prefix_is_an_error_not_a_copy_of_everything) {
+TEST(public_folders, empty_shared_prefix_takes_what_no_other_prefix_claims) {
+    // Cyrus's classic namespace: shared folders at the top level beside "INBOX." and "user.". A private
+    // INBOX.Projects and a shared Projects are different folders; only the shared one is in this plan.
+    const std::vector<mailbox_entry> src = {mb("INBOX"), mb("INBOX.Projects"), mb("INBOX.Sent", {"\\Sent"}),
+                                            mb("user.bob.Projects"), mb("Announcements"), mb("Projects"),
+                                            mb("Projects.2024"), mb("Büro Öffentlich")};
+    const auto p = plan_public_folders(src, cyrus_classic, {mb("INBOX"), mb("Public", {"\\Noselect"})}, dovecot, {});
+    ASSERT_TRUE(p.errors.empty());
+    EXPECT_EQ(dest_names(p), (std::vector<std::string>{"Public/Announcements", "Public/Büro Öffentlich", "Public/Projects",
+                                                       "Public/Projects/2024"}));
+    EXPECT_EQ(by_dest(p, "Public/Projects")->source_name, "Projects");
+    EXPECT_EQ(by_dest(p, "Public/Projects/2024")->path, "Projects/2024");
+}
+
+TEST(public_folders, empty_destination_prefix_lands_at_the_top_level) {
+    // Dovecot -> Cyrus classic: "Public/Team/Minutes" becomes the top-level shared "Team.Minutes"; the
+    // destination's private INBOX.Team is not the same folder and does not count as existing.
+    const std::vector<mailbox_entry> src = {mb("INBOX"), mb("Public", {"\\Noselect"}), mb("Public/Team"), mb("Public/Team/Minutes")};
+    const std::vector<mailbox_entry> dst = {mb("INBOX"), mb("INBOX.Team"), mb("Team")};
+    const auto p = plan_public_folders(src, dovecot, dst, cyrus_classic, {});
+    ASSERT_TRUE(p.errors.empty());
+    EXPECT_EQ(dest_names(p), (std::vector<std::string>{"Team", "Team.Minutes"}));
+    EXPECT_FALSE(by_dest(p, "Team")->create);
+    EXPECT_TRUE(by_dest(p, "Team.Minutes")->create);
+    // Cyrus's alternate namespace: under "Shared Folders/".
+    const auto q = plan_public_folders(src, dovecot, {}, cyrus_alt, {});
+    EXPECT_EQ(dest_names(q), (std::vector<std::string>{"Shared Folders/Team", "Shared Folders/Team/Minutes"}));
+}
+
+TEST(public_folders, a_side_without_shared_namespace_is_an_error_not_a_copy_of_everything) {
     const std::vector<mailbox_entry> src = {mb("INBOX"), mb("Team")};
-    const auto p = plan_public_folders(src, namespace_info{"", '/'}, {}, dovecot_public, {});
+    const auto p = plan_public_folders(src, no_shared, {}, dovecot, {});
     EXPECT_TRUE(p.entries.empty());
     ASSERT_EQ(p.errors.size(), 1u);
-    EXPECT_NE(p.errors[0].find("source's shared namespace has an empty prefix"), std::string::npos);
-    const auto q = plan_public_folders({mb("Public/Team")}, dovecot_public, {}, namespace_info{"", '/'}, {});
+    EXPECT_NE(p.errors[0].find("source has no shared namespace"), std::string::npos);
+    const auto q = plan_public_folders({mb("Public/Team")}, dovecot, {}, no_shared, {});
     EXPECT_TRUE(q.entries.empty());
-    EXPECT_NE(q.errors.at(0).find("destination's"), std::string::npos);
+    EXPECT_NE(q.errors.at(0).find("destination"), std::string::npos);
 }

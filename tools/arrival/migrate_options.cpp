@@ -57,6 +57,10 @@ void add_public_options(CLI::App& app, migrate_args& a) {
     auto* flag = app.add_flag("--public", a.with_public,
                               "also take the source's shared/public namespace, once, against the destination's (off by default)");
     app.add_option("--public-account", a.public_account, "log in as this account for --public (default: the first listed)")->needs(flag);
+    app.add_option("--public-dest-account", a.public_dest_account,
+                   "for --public, log in to the destination as this account instead (e.g. Cyrus's admin: only an admin "
+                   "creates top-level shared folders there)")
+        ->needs(flag);
 }
 
 std::optional<int> parse_and_resolve(CLI::App& app, int argc, char** argv, const migrate_args& a, const char* command,
@@ -153,6 +157,7 @@ resolved_run resolve(const migrate_args& a) {
         try {
             r.accounts.accounts.push_back(engine::public_job_account(r.accounts.accounts, a.public_account,
                                                                      !j.source_password.empty() && !j.dest_password.empty()));
+            if (!a.public_dest_account.empty()) r.accounts.accounts.back().dest_user = a.public_dest_account;
         } catch (const std::invalid_argument& e) {
             throw usage_error(e.what());
         }

@@ -30,6 +30,7 @@ struct migrate_args {
     // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
     bool with_public = false;
     std::string public_account;
+    std::string public_dest_account;   // --public-dest-account: the public job's destination login, when not the account's
     // migrate only
     std::string state_dir = "arrival-state";
     bool dry_run = false, collapse_duplicates = false;
