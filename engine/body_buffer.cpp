@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -57,10 +58,16 @@ void body_buffer::begin(std::uint64_t expected) {
 
 void body_buffer::spill() {
     if (file_) return;
-    std::string tmpl = spill_dir_ + "/arrival-body.XXXXXX";
-    const int fd = mkstemp(tmpl.data());
+    // O_TMPFILE: a file with no name at all, so it is never visible in the directory and is gone when closed,
+    // even after kill -9. File systems without it (EOPNOTSUPP, EISDIR on old kernels) get mkstemp + unlink,
+    // which leaves the name visible for the moment between the two calls.
+    int fd = ::open(spill_dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+        std::string tmpl = spill_dir_ + "/arrival-body.XXXXXX";
+        fd = mkstemp(tmpl.data());
+        if (fd >= 0) ::unlink(tmpl.c_str());
+    }
     if (fd < 0) throw std::runtime_error(fmt::format("cannot create a spill file in {}: {}", spill_dir_, std::strerror(errno)));
-    ::unlink(tmpl.c_str());   // gone when closed, even after kill -9
     file_ = ::fdopen(fd, "w+b");
     if (!file_) {
         ::close(fd);

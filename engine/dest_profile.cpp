@@ -26,6 +26,17 @@ bool mentions_carbonio(std::string_view text) {
     return l.find("zimbra") != std::string::npos || l.find("carbonio") != std::string::npos;
 }
 
+bool mentions_cyrus(std::string_view text) { return lower(text).find("cyrus") != std::string::npos; }
+
+// `ID NAME "Zimbra"` when the ID reply's name or vendor field is what `mentions` looks for; else empty.
+std::string id_evidence(const server_identity& id, bool (*mentions)(std::string_view)) {
+    for (const auto& [k, v] : id.id_fields) {
+        const auto key = lower(k);
+        if ((key == "name" || key == "vendor") && mentions(v)) return fmt::format("ID {} \"{}\"", k, v);
+    }
+    return {};
+}
+
 // UTF-16 code units of one UTF-8 sequence starting with byte `b` (Java counts names in these).
 std::size_t utf16_units(unsigned char b) noexcept { return b >= 0xF0 ? 2 : 1; }
 bool is_continuation(unsigned char b) noexcept { return (b & 0xC0) == 0x80; }
@@ -141,26 +152,27 @@ std::string numbered(std::string_view base, unsigned n) {
 }  // namespace
 
 std::string_view to_string(dest_profile_kind k) noexcept {
-    return k == dest_profile_kind::carbonio ? "carbonio" : "generic";
+    switch (k) {
+    case dest_profile_kind::generic: return "generic";
+    case dest_profile_kind::carbonio: return "carbonio";
+    case dest_profile_kind::cyrus: return "cyrus";
+    }
+    return "generic";
 }
 
 std::optional<dest_profile_choice> parse_dest_profile_choice(std::string_view s) noexcept {
     if (s == "auto") return dest_profile_choice::automatic;
     if (s == "generic") return dest_profile_choice::generic;
     if (s == "carbonio") return dest_profile_choice::carbonio;
+    if (s == "cyrus") return dest_profile_choice::cyrus;
     return std::nullopt;
 }
 
 profile_detection detect_dest_profile(const server_identity& id) {
     profile_detection d;
     d.kind = dest_profile_kind::carbonio;
-    for (const auto& [k, v] : id.id_fields) {
-        const auto key = lower(k);
-        if ((key == "name" || key == "vendor") && mentions_carbonio(v)) {
-            d.evidence = fmt::format("ID {} \"{}\"", k, v);
-            return d;
-        }
-    }
+    d.evidence = id_evidence(id, mentions_carbonio);
+    if (!d.evidence.empty()) return d;
     if (mentions_carbonio(id.greeting)) {
         d.evidence = fmt::format("greeting \"{}\"", id.greeting);
         return d;
@@ -172,6 +184,13 @@ profile_detection detect_dest_profile(const server_identity& id) {
             return d;
         }
     }
+    d.kind = dest_profile_kind::cyrus;
+    d.evidence = id_evidence(id, mentions_cyrus);
+    if (!d.evidence.empty()) return d;
+    if (lower(id.greeting).find("cyrus imap") != std::string::npos) {
+        d.evidence = fmt::format("greeting \"{}\"", id.greeting);
+        return d;
+    }
     return {};
 }
 
@@ -179,6 +198,7 @@ profile_detection resolve_dest_profile(dest_profile_choice choice, const server_
     switch (choice) {
     case dest_profile_choice::generic: return {dest_profile_kind::generic, "--dest-profile generic"};
     case dest_profile_choice::carbonio: return {dest_profile_kind::carbonio, "--dest-profile carbonio"};
+    case dest_profile_choice::cyrus: return {dest_profile_kind::cyrus, "--dest-profile cyrus"};
     case dest_profile_choice::automatic: break;
     }
     return detect_dest_profile(id);
@@ -209,18 +229,18 @@ std::optional<std::int64_t> internaldate_epoch(std::string_view s) {
 
 message_decision decide_message(const dest_profile& p, std::uint64_t size, std::string_view internaldate) {
     message_decision d;
-    const bool carbonio = p.kind == dest_profile_kind::carbonio;
-    if (carbonio && size == 0) {
-        d.what = message_decision::action::empty;   // AppendMessage.checkContent refuses it
+    const bool carbonio = p.kind == dest_profile_kind::carbonio, cyrus = p.kind == dest_profile_kind::cyrus;
+    if ((carbonio || cyrus) && size == 0) {
+        d.what = message_decision::action::empty;   // AppendMessage.checkContent; Cyrus: "Zero-length message literal"
         return d;
     }
     if (p.max_message_size && size > *p.max_message_size) {
         d.what = message_decision::action::too_large;
         return d;
     }
-    if (carbonio && !internaldate.empty()) {
+    if ((carbonio || cyrus) && !internaldate.empty()) {
         const auto t = internaldate_epoch(internaldate);
-        d.drop_internaldate = t && *t > carbonio_last_internaldate;
+        d.drop_internaldate = t && (carbonio ? *t > carbonio_last_internaldate : *t < 0);
     }
     return d;
 }

@@ -23,6 +23,13 @@
 //  - Dates: an INTERNALDATE after 2038-01-19T03:14:07Z (Integer.MAX_VALUE seconds, AppendMessage.checkDate)
 //    is left out of the APPEND; the message is sent without it.
 //  - Refusals: append_guard below.
+//
+// Rules under cyrus (Cyrus IMAP 3.6, found on the testbed's server, tools/testbed/cyrus.sh; otherwise generic):
+//  - Detection: the ID reply's name or vendor, or the greeting, says Cyrus ("Cyrus IMAPD", "Project Cyrus",
+//    "localhost Cyrus IMAP 3.6.1 server ready").
+//  - A 0-byte message is not sent: Cyrus answers NO "Zero-length message literal".
+//  - An INTERNALDATE before 1970-01-01 is left out of the APPEND (the message is sent without it): Cyrus
+//    answers BAD "Invalid date-time in Append command".
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -40,10 +47,10 @@
 namespace arrival::engine {
 
 // What --dest-profile says: a profile, or "auto" (decide from what the server says about itself).
-enum class dest_profile_choice { automatic, generic, carbonio };
+enum class dest_profile_choice { automatic, generic, carbonio, cyrus };
 
 [[nodiscard]] std::string_view to_string(dest_profile_kind k) noexcept;
-// "auto" | "generic" | "carbonio" (exact); nullopt otherwise.
+// "auto" | "generic" | "carbonio" | "cyrus" (exact); nullopt otherwise.
 [[nodiscard]] std::optional<dest_profile_choice> parse_dest_profile_choice(std::string_view s) noexcept;
 
 // FACTS.md §6 figures (ATTRS defaults and LC values).

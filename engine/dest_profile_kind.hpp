@@ -3,6 +3,6 @@
 
 namespace arrival::engine {
 
-enum class dest_profile_kind { generic, carbonio };
+enum class dest_profile_kind { generic, carbonio, cyrus };
 
 }  // namespace arrival::engine

@@ -42,9 +42,11 @@ io_runtime::~io_runtime() {
 
 boost::asio::io_context& io_runtime::context() noexcept { return workers_[next_++ % workers_.size()]->io; }
 
-std::shared_ptr<boost::asio::ssl::context> io_runtime::tls_context(const std::string& ca_file, bool insecure) {
-    std::lock_guard lock(tls_mu_);
-    auto& slot = tls_[{ca_file, insecure}];
+std::shared_ptr<boost::asio::ssl::context> shared_tls_context(const std::string& ca_file, bool insecure) {
+    static std::mutex mu;
+    static std::map<std::pair<std::string, bool>, std::shared_ptr<boost::asio::ssl::context>> contexts;
+    std::lock_guard lock(mu);
+    auto& slot = contexts[{ca_file, insecure}];
     if (!slot) {
         boost::system::error_code ec;
         std::string why;

@@ -1,8 +1,10 @@
-// The io_context the engine's IMAP connections run on, and the TLS contexts they share.
+// The io_context the blocking sessions (engine/imap_session.hpp: verify, preflight, tests) run their
+// connections on, and the TLS contexts every connection shares. `arrival migrate` does not use the runtime's
+// threads: its account jobs are coroutines on the scheduler's own io_context (engine/scheduler.hpp).
 //
-// Why a shared, reference-counted runtime: protocol/'s connection is asynchronous (Asio coroutines), while the
-// account jobs, the oneTBB pipeline and verify are written as blocking steps on their own threads. Every
-// imap_session holds a reference; the first one starts a small pool of io threads (at most two: the machines
+// Why a shared, reference-counted runtime: protocol/'s connection is asynchronous (Asio coroutines), while
+// verify and preflight are written as blocking steps on their own threads. Every imap_session holds a
+// reference; the first one starts a small pool of io threads (at most two: the machines
 // we run on are small and the work per byte is a memcpy and a parse), the last one stops and joins them. So
 // no thread outlives the sessions (a forked child, as in the kill -9 test, never inherits a runtime whose
 // threads it does not have), and one run shares one io_context however many jobs it has. Each connection
@@ -32,10 +34,6 @@ public:
 
     // The context for a new connection (round robin over the pool); all of that connection's work stays there.
     [[nodiscard]] boost::asio::io_context& context() noexcept;
-    // One TLS client context per (CA file, insecure) pair: loading the system trust store once, not per login.
-    // Throws std::runtime_error naming the CA file when it cannot be loaded.
-    [[nodiscard]] std::shared_ptr<boost::asio::ssl::context> tls_context(const std::string& ca_file, bool insecure);
-
 private:
     io_runtime();
     struct worker {
@@ -45,8 +43,10 @@ private:
     };
     std::vector<std::unique_ptr<worker>> workers_;
     std::atomic<std::size_t> next_{0};
-    std::mutex tls_mu_;
-    std::map<std::pair<std::string, bool>, std::shared_ptr<boost::asio::ssl::context>> tls_;
 };
+
+// One TLS client context per (CA file, insecure) pair for the whole process: the system trust store is loaded
+// once, not per login. Throws std::runtime_error naming the CA file when it cannot be loaded.
+[[nodiscard]] std::shared_ptr<boost::asio::ssl::context> shared_tls_context(const std::string& ca_file, bool insecure);
 
 }  // namespace arrival::engine

@@ -1,19 +1,27 @@
 #include "engine/message_pipeline.hpp"
 
-#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <deque>
 #include <exception>
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include <fmt/format.h>
-#include <oneapi/tbb/parallel_pipeline.h>
-#include <oneapi/tbb/task_arena.h>
 
+#include "engine/cpu_arena.hpp"
 #include "engine/dedupe_key.hpp"
 #include "engine/dest_profile.hpp"
+#include "engine/when_all.hpp"
 
 namespace arrival::engine {
+
+namespace net = boost::asio;
 
 namespace {
 
@@ -23,63 +31,108 @@ struct fetched_message {
     bool arrived = false;
     std::vector<std::string> flags;           // mapped for the destination
     std::vector<flag_change> flag_changes;
+    bool changed = false;                     // its bytes no longer give the key it was planned with
 };
 
 struct batch {
     std::vector<fetched_message> messages;
+    byte_budget* budget = nullptr;
     std::uint64_t budget_taken = 0;
-    std::exception_ptr error;   // a stage failed: later stages pass it on, the pipeline stops
+    std::vector<append_item> items;           // what went to the destination, pointing into messages
+    std::vector<fetched_message*> sent;
+    std::vector<append_result> results;       // one per item, once acknowledged
+    bool done = false;                        // the append finished (acknowledged, or failed)
+    bool failed = false;                      // ... with a session_error: never committed
+
+    batch() = default;
+    batch(const batch&) = delete;
+    batch& operator=(const batch&) = delete;
+    ~batch() {
+        if (budget && budget_taken) budget->release(budget_taken);
+    }
 };
 
-}  // namespace
+class folder_copy {
+public:
+    folder_copy(async_session& source, async_session& dest, const std::string& dest_mailbox, const std::vector<source_message>& messages,
+                const permanent_flags& dest_flags, const pipeline_config& config, folder_report& report,
+                const std::function<void(const batch_outcome&)>& on_batch, net::any_io_executor ex)
+        : source_(source), dest_(dest), mailbox_(dest_mailbox), messages_(messages), dest_flags_(dest_flags), config_(config),
+          report_(report), on_batch_(on_batch), ex_(ex), cv_(ex, net::steady_timer::time_point::max()),
+          profile_(dest.profile().kind),
+          // The carbonio refusal policy plans each APPEND against the ones before it (identical-command
+          // limit): one batch at a time there.
+          window_(profile_ == dest_profile_kind::carbonio ? 1 : std::max<std::size_t>(1, config.appends_in_flight)) {}
 
-void run_message_pipeline(imap_session& source, imap_session& dest, const std::string& dest_mailbox,
-                          const std::vector<source_message>& messages, const permanent_flags& dest_flags,
-                          const pipeline_config& config, folder_report& report,
-                          const std::function<void(const batch_outcome&)>& on_batch) {
-    std::size_t next = 0;
-    std::exception_ptr failure;        // touched only by the append stage (serial)
-    std::atomic<bool> stop{false};     // read by the fetch stage: stop reading once anything failed
-    std::atomic<std::uint64_t> changed{0};
-    std::mutex report_mu;   // flags_changed is filled from the parallel stage
-    const auto profile = dest.profile().kind;   // the keyword rule (engine/dest_profile.hpp)
+    net::awaitable<void> run() {
+        co_await for_each_concurrently(2, [this](std::size_t k) -> net::awaitable<void> {
+            try {
+                if (k == 0) co_await fetcher();
+                else co_await appender();
+            } catch (...) {
+                if (!failure_) failure_ = std::current_exception();
+                notify();
+            }
+        });
+        if (changed_) {
+            report_.note += fmt::format("{}{} message(s) differed from their indexed headers when fetched (copied anyway)",
+                                        report_.note.empty() ? "" : "; ", changed_);
+        }
+        if (failure_) std::rethrow_exception(failure_);
+    }
+
+private:
+    net::awaitable<void> wait() {
+        boost::system::error_code ec;
+        co_await cv_.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+    void notify() { cv_.cancel(); }
 
     // Under carbonio a run of messages that look identical to its throttle (same size, flags and date:
     // engine/dest_profile.hpp append_guard) is not cut into batches of the same shape, which would be
     // identical APPENDs; it stays in one MULTIAPPEND (still within batch_bytes).
-    auto continues_identical_run = [&](const std::vector<fetched_message>& in_batch, const source_message& m) {
-        if (profile != dest_profile_kind::carbonio || in_batch.empty()) return false;
+    bool continues_identical_run(const std::vector<fetched_message>& in_batch, const source_message& m) const {
+        if (profile_ != dest_profile_kind::carbonio || in_batch.empty()) return false;
         const auto& last = *in_batch.back().meta;
         return last.size == m.size && last.flags == m.flags && last.internaldate == m.internaldate;
-    };
+    }
 
-    auto fetch = [&](tbb::flow_control& fc) -> batch* {
-        if (next >= messages.size() || stop) {
-            fc.stop();
-            return nullptr;
-        }
+    // The next batch of planned messages and the in-memory bytes it will hold.
+    std::unique_ptr<batch> cut(std::uint64_t& mem) {
         auto b = std::make_unique<batch>();
-        std::uint64_t mem = 0;
-        while (next < messages.size() && (b->messages.size() < config.batch_messages || continues_identical_run(b->messages, messages[next]))) {
-            const auto& m = messages[next];
-            const std::uint64_t in_mem = m.size > config.spill_threshold ? 0 : m.size;
-            if (!b->messages.empty() && mem + in_mem > config.batch_bytes) break;
+        mem = 0;
+        while (next_ < messages_.size() &&
+               (b->messages.size() < config_.batch_messages || continues_identical_run(b->messages, messages_[next_]))) {
+            const auto& m = messages_[next_];
+            const std::uint64_t in_mem = m.size > config_.spill_threshold ? 0 : m.size;
+            if (!b->messages.empty() && mem + in_mem > config_.batch_bytes) break;
             mem += in_mem;
             fetched_message f;
             f.meta = &m;
-            f.body = body_buffer(config.spill_threshold, config.spill_dir);
+            f.body = body_buffer(config_.spill_threshold, config_.spill_dir);
             b->messages.push_back(std::move(f));
-            ++next;
+            ++next_;
         }
-        try {
-            if (config.budget) b->budget_taken = config.budget->acquire(mem);
+        return b;
+    }
+
+    net::awaitable<void> fetcher() {
+        while (next_ < messages_.size() && !failure_) {
+            while (fetched_.size() >= std::max<std::size_t>(1, config_.tokens) && !failure_) co_await wait();
+            if (failure_) break;
+            std::uint64_t mem = 0;
+            auto b = cut(mem);
+            if (config_.budget) {
+                b->budget_taken = co_await config_.budget->acquire(mem);
+                b->budget = config_.budget;
+            }
             std::map<std::uint32_t, fetched_message*> by_uid;
             std::vector<std::uint32_t> uids;
             for (auto& f : b->messages) {
                 by_uid.emplace(f.meta->uid, &f);
                 uids.push_back(f.meta->uid);
             }
-            source.fetch_bodies(uids, [&](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
+            const async_session::body_target target = [&](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
                 auto it = by_uid.find(uid);
                 if (it == by_uid.end()) {
                     throw session_error(error_kind::protocol, fmt::format("the source sent UID {} which was not asked for", uid));
@@ -87,91 +140,125 @@ void run_message_pipeline(imap_session& source, imap_session& dest, const std::s
                 it->second->arrived = true;
                 it->second->body.begin(size);
                 return it->second->body;
-            });
-        } catch (...) {
-            b->error = std::current_exception();
-            stop = true;
+            };
+            co_await source_.fetch_bodies(uids, target);
+            batch* raw = b.get();
+            co_await run_on_cpu_arena([this, raw] { cpu_stage(*raw); });
+            fetched_.push_back(std::move(b));
+            notify();
         }
-        return b.release();
-    };
+        fetch_done_ = true;
+        notify();
+    }
 
-    auto dedupe = [&](batch* b) -> batch* {
-        if (b->error) return b;
-        try {
-            for (auto& f : b->messages) {
-                if (!f.arrived) continue;
-                f.flags = adapt_flags(profile, dest_mailbox, f.meta->flags, dest_flags, f.flag_changes);
-                // The bytes are what gets copied; their key should be the one we planned with. If not, the
-                // message changed under us (a server rewriting headers): it is copied anyway, and counted
-                // so the report says why verify may disagree.
-                if (!(compute_dedupe_key(f.body.read_prefix(64 * 1024), f.body.size()) == f.meta->key)) ++changed;
-            }
-        } catch (...) {
-            b->error = std::current_exception();
+    // Runs on a oneTBB worker: reads only the batch and the (const) folder inputs.
+    void cpu_stage(batch& b) const {
+        for (auto& f : b.messages) {
+            if (!f.arrived) continue;
+            f.flags = adapt_flags(profile_, mailbox_, f.meta->flags, dest_flags_, f.flag_changes);
+            // The bytes are what gets copied; their key should be the one we planned with. If not, the
+            // message changed under us (a server rewriting headers): it is copied anyway, and counted so the
+            // report says why verify may disagree.
+            f.changed = !(compute_dedupe_key(f.body.read_prefix(64 * 1024), f.body.size()) == f.meta->key);
         }
-        return b;
-    };
+    }
 
-    auto append = [&](batch* raw) {
-        std::unique_ptr<batch> b(raw);
-        struct release_guard {
-            const pipeline_config& c;
-            std::uint64_t n;
-            ~release_guard() {
-                if (c.budget && n) c.budget->release(n);
-            }
-        } guard{config, b->budget_taken};
-        if (failure) return;
-        if (b->error) {
-            failure = b->error;
-            stop = true;
-            return;
-        }
-        std::vector<append_item> items;
-        std::vector<fetched_message*> sent;
-        batch_outcome out;
-        for (auto& f : b->messages) {
-            out.highest_uid = std::max(out.highest_uid, f.meta->uid);
+    net::awaitable<void> send(batch& b) {
+        for (auto& f : b.messages) {
             if (!f.arrived) continue;   // expunged on the source since it was indexed: nothing to copy
-            items.push_back({&f.body, f.flags, f.meta->internaldate});
-            sent.push_back(&f);
+            b.items.push_back({&f.body, f.flags, f.meta->internaldate});
+            b.sent.push_back(&f);
         }
-        std::vector<append_result> results;
-        try {
-            if (!items.empty()) results = dest.append(dest_mailbox, items);
-        } catch (...) {
-            failure = std::current_exception();
-            stop = true;
-            return;
+        if (!b.items.empty()) b.results = co_await dest_.append(mailbox_, b.items);
+    }
+
+    net::awaitable<void> appender() {
+        while (true) {
+            while (!failure_ && !fetched_.empty() && in_flight_.size() < window_) {
+                in_flight_.push_back(std::move(fetched_.front()));
+                fetched_.pop_front();
+                notify();   // room for the fetcher
+                batch* b = in_flight_.back().get();
+                ++running_;
+                net::co_spawn(ex_, send(*b), [this, b](std::exception_ptr e) {
+                    --running_;
+                    b->done = true;
+                    if (e) {
+                        b->failed = true;
+                        if (!failure_) failure_ = e;
+                    }
+                    notify();
+                });
+            }
+            // Acknowledged batches are committed in source UID order, also those answered before a failure.
+            bool committed = false;
+            while (!in_flight_.empty() && in_flight_.front()->done && !in_flight_.front()->failed) {
+                commit(*in_flight_.front());
+                in_flight_.pop_front();
+                committed = true;
+            }
+            if (failure_ && running_ == 0) break;
+            if (fetch_done_ && fetched_.empty() && in_flight_.empty()) break;
+            // A commit made room in the window: launch what is already fetched before waiting for news.
+            if (committed) continue;
+            co_await wait();
         }
-        for (std::size_t i = 0; i < sent.size(); ++i) {
-            const auto& f = *sent[i];
-            if (i < results.size() && results[i].ok) {
+    }
+
+    void commit(batch& b) {
+        batch_outcome out;
+        for (const auto& f : b.messages) out.highest_uid = std::max(out.highest_uid, f.meta->uid);
+        for (std::size_t i = 0; i < b.sent.size(); ++i) {
+            const auto& f = *b.sent[i];
+            if (f.changed) ++changed_;
+            if (i < b.results.size() && b.results[i].ok) {
                 ++out.copied;
                 out.bytes += f.body.size();
-                std::lock_guard lock(report_mu);
-                for (const auto& c : f.flag_changes) ++report.flags_changed[{c.from, c.to, c.reason}];
+                auto flags = f.meta->flags;
+                std::erase_if(flags, [](const std::string& x) { return x == "\\Recent"; });
+                out.mapped.push_back({f.meta->uid, b.results[i].dest_uid, std::move(flags), true});
+                for (const auto& c : f.flag_changes) ++report_.flags_changed[{c.from, c.to, c.reason}];
             } else {
                 ++out.failed;
-                report.failed.push_back({f.meta->uid, i < results.size() ? results[i].server_text : "no reply for this message"});
+                report_.failed.push_back({f.meta->uid, i < b.results.size() ? b.results[i].server_text : "no reply for this message"});
             }
         }
-        report.copied += out.copied;
-        report.bytes += out.bytes;
-        if (on_batch) on_batch(out);
-    };
-
-    tbb::this_task_arena::isolate([&] {
-        tbb::parallel_pipeline(std::max<std::size_t>(1, config.tokens),
-                               tbb::make_filter<void, batch*>(tbb::filter_mode::serial_in_order, fetch) &
-                                   tbb::make_filter<batch*, batch*>(tbb::filter_mode::parallel, dedupe) &
-                                   tbb::make_filter<batch*, void>(tbb::filter_mode::serial_in_order, append));
-    });
-    if (changed) {
-        report.note += fmt::format("{}{} message(s) differed from their indexed headers when fetched (copied anyway)",
-                                   report.note.empty() ? "" : "; ", changed.load());
+        report_.copied += out.copied;
+        report_.bytes += out.bytes;
+        if (on_batch_) on_batch_(out);
     }
-    if (failure) std::rethrow_exception(failure);
+
+    async_session& source_;
+    async_session& dest_;
+    const std::string& mailbox_;
+    const std::vector<source_message>& messages_;
+    const permanent_flags& dest_flags_;
+    const pipeline_config& config_;
+    folder_report& report_;
+    const std::function<void(const batch_outcome&)>& on_batch_;
+    net::any_io_executor ex_;
+    net::steady_timer cv_;   // a condition variable: never expires, cancelled on every change of the state below
+    dest_profile_kind profile_;
+    std::size_t window_;
+
+    std::size_t next_ = 0;                          // the next planned message to cut into a batch
+    std::deque<std::unique_ptr<batch>> fetched_;    // fetched, waiting for the appender (<= tokens)
+    std::deque<std::unique_ptr<batch>> in_flight_;  // sent or acknowledged, not yet committed (<= window_)
+    std::size_t running_ = 0;                       // append coroutines not finished
+    bool fetch_done_ = false;
+    std::exception_ptr failure_;
+    std::uint64_t changed_ = 0;
+};
+
+}  // namespace
+
+net::awaitable<void> copy_messages(async_session& source, async_session& dest, const std::string& dest_mailbox,
+                                   const std::vector<source_message>& messages, const permanent_flags& dest_flags,
+                                   const pipeline_config& config, folder_report& report,
+                                   const std::function<void(const batch_outcome&)>& on_batch) {
+    const auto ex = co_await net::this_coro::executor;   // named: g++ 12 destroys temporaries in co_await expressions twice
+    folder_copy c(source, dest, dest_mailbox, messages, dest_flags, config, report, on_batch, ex);
+    co_await c.run();
 }
 
 }  // namespace arrival::engine

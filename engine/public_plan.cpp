@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+
 namespace arrival::engine {
 
 namespace {
@@ -18,9 +19,9 @@ std::string describe(const std::vector<namespace_info>& all) {
     return out;
 }
 
-// The session's namespaces as its NAMESPACE reply gives them (engine/namespace_map.hpp).
-namespace_map namespaces_of(imap_session& s) {
-    return namespace_map({s.personal_namespace()}, s.other_users_namespaces(), s.shared_namespaces());
+// The side's namespaces as its NAMESPACE reply gives them (engine/namespace_map.hpp).
+namespace_map namespaces_of(const side_view& s) {
+    return namespace_map({s.personal}, s.other_users, s.shared);
 }
 
 // The personal plan of `boxes` onto the destination; other users' folders are listed as theirs.
@@ -32,25 +33,26 @@ folder_plan plan_personal_boxes(const std::vector<mailbox_entry>& boxes, const n
     return plan;
 }
 
-folder_plan plan_personal(imap_session& source, imap_session* dest, const folder_filter& filter) {
+folder_plan plan_personal(const side_view& source, const side_view* dest, const folder_filter& filter) {
     const auto src = namespaces_of(source);
-    if (!dest) return plan_personal_boxes(source.list(), src, {}, src.personal(), filter, dest_profile_kind::generic);
+    if (!dest) return plan_personal_boxes(source.boxes, src, {}, src.personal(), filter, dest_profile_kind::generic);
     const auto dst = namespaces_of(*dest);
-    const auto dst_boxes = dst.entries_in(dest->list(), {namespace_kind::personal, 0});
+    const auto dst_boxes = dst.entries_in(dest->boxes, {namespace_kind::personal, 0});
     // The destination's profile renames what it would refuse (engine/dest_profile.hpp).
-    return plan_personal_boxes(source.list(), src, dst_boxes, dst.personal(), filter, dest->profile().kind);
+    return plan_personal_boxes(source.boxes, src, dst_boxes, dst.personal(), filter, dest->profile);
 }
 
 }  // namespace
 
 folder_plan plan_personal_onto(imap_session& source, const namespace_info& dest_ns, dest_profile_kind profile,
                                const folder_filter& filter) {
-    return plan_personal_boxes(source.list(), namespaces_of(source), {}, dest_ns, filter, profile);
+    const auto src = read_side(source);
+    return plan_personal_boxes(src.boxes, namespaces_of(src), {}, dest_ns, filter, profile);
 }
 
 namespace {
 
-folder_plan plan_shared(imap_session& source, imap_session* dest, const folder_filter& filter) {
+folder_plan plan_shared(const side_view& source, const side_view* dest, const folder_filter& filter) {
     const auto src = namespaces_of(source);
     const auto& src_shared = src.shared();
     if (src_shared.empty()) {
@@ -60,7 +62,7 @@ folder_plan plan_shared(imap_session& source, imap_session* dest, const folder_f
     // than one is reported rather than merged, since two trees landing in one could collide. Its prefix may
     // be empty (Cyrus's classic namespace): the classifier still tells its folders from private ones.
     const auto& src_ns = src_shared.front();
-    const auto boxes = source.list();
+    const auto& boxes = source.boxes;
     folder_plan plan;
     if (!dest) {
         plan = plan_public_folders(boxes, src, {}, src, filter);
@@ -71,7 +73,7 @@ folder_plan plan_shared(imap_session& source, imap_session* dest, const folder_f
                                                  "the source's public folders under '{}' have nowhere to go",
                                                  src_ns.prefix));
         }
-        plan = plan_public_folders(boxes, src, dest->list(), dst, filter);
+        plan = plan_public_folders(boxes, src, dest->boxes, dst, filter);
     }
     if (src_shared.size() > 1) {
         plan.errors.push_back(fmt::format("the source has {} shared namespaces ({}); only the first, '{}', is migrated",
@@ -103,8 +105,37 @@ account_pair public_job_account(const std::vector<account_pair>& accounts, const
     return p;
 }
 
-folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope) {
+folder_plan plan_scope(const side_view& source, const side_view* dest, const folder_filter& filter, folder_scope scope) {
     return scope == folder_scope::shared ? plan_shared(source, dest, filter) : plan_personal(source, dest, filter);
+}
+
+folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope) {
+    const auto src = read_side(source);
+    if (!dest) return plan_scope(src, nullptr, filter, scope);
+    const auto dst = read_side(*dest);
+    return plan_scope(src, &dst, filter, scope);
+}
+
+side_view read_side(imap_session& s) {
+    side_view v;
+    v.personal = s.personal_namespace();
+    v.shared = s.shared_namespaces();
+    v.other_users = s.other_users_namespaces();
+    v.boxes = s.list();
+    v.profile = s.profile().kind;
+    return v;
+}
+
+// One command after the other: with NAMESPACE and LIST in flight together, protocol/connection.cpp (at
+// 1bfedd7) failed the NAMESPACE with "tagged reply for a tag we never sent or already completed".
+boost::asio::awaitable<side_view> read_side(async_session& s) {
+    side_view v;
+    v.personal = co_await s.personal_namespace();
+    v.shared = co_await s.shared_namespaces();
+    v.other_users = co_await s.other_users_namespaces();
+    v.boxes = co_await s.list();
+    v.profile = s.profile().kind;
+    co_return v;
 }
 
 }  // namespace arrival::engine

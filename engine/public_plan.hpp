@@ -21,6 +21,21 @@
 
 namespace arrival::engine {
 
+// What planning reads of one side: its namespaces (RFC 2342) and its LIST, read once per job.
+struct side_view {
+    namespace_info personal;
+    std::vector<namespace_info> shared;
+    std::vector<namespace_info> other_users;
+    std::vector<mailbox_entry> boxes;
+    dest_profile_kind profile = dest_profile_kind::generic;
+};
+
+// Reads a side's view: NAMESPACE (once per session), then LIST.
+[[nodiscard]] boost::asio::awaitable<side_view> read_side(async_session& s);
+[[nodiscard]] side_view read_side(imap_session& s);
+
+[[nodiscard]] folder_plan plan_scope(const side_view& source, const side_view* dest, const folder_filter& filter, folder_scope scope);
+
 // `dest` null: only the source side is planned (which folders the job would take; the destination is
 // treated as empty, its namespace as the source's), as the rerun check needs.
 [[nodiscard]] folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope);

@@ -41,6 +41,15 @@ std::uint64_t account_report::skipped_duplicate() const {
 std::uint64_t account_report::failed() const { return sum_folders(folders, [](const auto& f) { return f.failed.size(); }); }
 std::uint64_t account_report::bytes() const { return sum_folders(folders, [](const auto& f) { return f.bytes; }); }
 
+std::uint64_t account_report::flags_updated() const { return sum_folders(folders, [](const auto& f) { return f.flags_updated; }); }
+std::uint64_t account_report::deleted() const { return sum_folders(folders, [](const auto& f) { return f.deleted; }); }
+std::uint64_t account_report::renamed() const {
+    return sum_folders(folders, [](const auto& f) { return std::uint64_t{f.renamed_from.empty() ? 0u : 1u}; });
+}
+std::uint64_t run_report::flags_updated() const { return sum_accounts(accounts, [](const auto& a) { return a.flags_updated(); }); }
+std::uint64_t run_report::deleted() const { return sum_accounts(accounts, [](const auto& a) { return a.deleted(); }); }
+std::uint64_t run_report::renamed() const { return sum_accounts(accounts, [](const auto& a) { return a.renamed(); }); }
+
 std::uint64_t run_report::copied() const { return sum_accounts(accounts, [](const auto& a) { return a.copied(); }); }
 std::uint64_t run_report::skipped_duplicate() const {
     return sum_accounts(accounts, [](const auto& a) { return a.skipped_duplicate(); });
@@ -73,6 +82,13 @@ namespace {
 
 void add_adaptations(nlohmann::json& jf, const folder_report& f) {
     if (f.renamed) jf["renamed"] = {{"from", f.source_folder}, {"to", f.dest_folder}};
+    if (!f.renamed_from.empty()) jf["renamed"] = {{"from", f.renamed_from}, {"to", f.source_folder}, {"on", "source"}};
+    if (f.deleted_on_source) jf["deleted_on_source"] = true;
+    if (f.vanished) jf["vanished"] = f.vanished;
+    if (!f.deletions.empty()) {
+        auto& d = jf["deletions"] = nlohmann::json::array();
+        for (const auto& m : f.deletions) d.push_back({{"source_uid", m.source_uid}, {"dest_uid", m.dest_uid}});
+    }
     if (!f.too_large.empty()) {
         auto& t = jf["too_large"] = nlohmann::json::array();
         for (const auto& m : f.too_large) t.push_back({{"uid", m.uid}, {"size", m.size}, {"limit", m.limit}});
@@ -100,6 +116,8 @@ nlohmann::json to_json(const account_report& a) {
             {"failed", std::move(failed)},
             {"bytes", f.bytes},
             {"seconds", f.seconds},
+            {"flags_updated", f.flags_updated},
+            {"deleted", f.deleted},
         };
         if (!f.note.empty()) jf["note"] = f.note;
         if (!f.flags_changed.empty()) {
@@ -125,6 +143,9 @@ nlohmann::json to_json(const account_report& a) {
         {"skipped_duplicate", a.skipped_duplicate()},
         {"failed", a.failed()},
         {"bytes", a.bytes()},
+        {"flags_updated", a.flags_updated()},
+        {"deleted", a.deleted()},
+        {"renamed", a.renamed()},
         {"folders", std::move(folders)},
     };
     if (!a.errors.empty()) j["errors"] = a.errors;
@@ -153,6 +174,9 @@ nlohmann::json to_json(const run_report& r) {
           {"skipped_duplicate", r.skipped_duplicate()},
           {"failed", r.failed()},
           {"bytes", r.bytes()},
+          {"flags_updated", r.flags_updated()},
+          {"deleted", r.deleted()},
+          {"renamed", r.renamed()},
           {"seconds", r.seconds}}},
         {"accounts", std::move(accounts)},
     };
@@ -192,19 +216,20 @@ std::string summary_table(const run_report& r) {
     std::size_t w = 7;
     for (const auto& a : r.accounts) w = std::max(w, a.source_user.size());
     w = std::min<std::size_t>(w, 40);
-    std::string out = fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7}\n", "account", w, "status", "copied",
-                                  "dup-skip", "failed", "bytes", "seconds");
+    std::string out = fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}\n", "account", w, "status",
+                                  "copied", "dup-skip", "failed", "bytes", "seconds", "flags", "deleted", "renamed");
     for (const auto& a : r.accounts) {
         const auto name = job_label(a.source_user, a.scope);
-        out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}\n", name, w, a.ok ? "ok" : "FAILED",
-                           a.copied(), a.skipped_duplicate(), a.failed(), human_bytes(a.bytes()), a.seconds);
+        out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}  {:>7}  {:>7}  {:>7}\n", name, w, a.ok ? "ok" : "FAILED",
+                           a.copied(), a.skipped_duplicate(), a.failed(), human_bytes(a.bytes()), a.seconds, a.flags_updated(),
+                           a.deleted(), a.renamed());
         if (!a.ok) out += fmt::format("  error: {}\n", a.error);
     }
     const double mps = r.seconds > 0 ? static_cast<double>(r.copied()) / r.seconds : 0.0;
     const double mbs = r.seconds > 0 ? static_cast<double>(r.bytes()) / 1e6 / r.seconds : 0.0;
-    out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}\n", "total", w,
+    out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}  {:>7}  {:>7}  {:>7}\n", "total", w,
                        fmt::format("{}/{}", r.accounts.size() - r.accounts_failed(), r.accounts.size()), r.copied(),
-                       r.skipped_duplicate(), r.failed(), human_bytes(r.bytes()), r.seconds);
+                       r.skipped_duplicate(), r.failed(), human_bytes(r.bytes()), r.seconds, r.flags_updated(), r.deleted(), r.renamed());
     out += fmt::format("{:.0f} messages/s, {:.1f} MB/s{}\n", mps, mbs, r.dry_run ? " (dry run: nothing was written)" : "");
     if (const auto n = r.too_large()) {
         std::uint64_t limit = 0;

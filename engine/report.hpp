@@ -20,6 +20,10 @@
 // (the destination profile's adaptations, engine/dest_profile.hpp: "renamed" when its name rule changed the
 // folder's name, "too_large" messages over the size limit, "empty_skipped" 0-byte messages, "date_dropped"
 // messages sent without their INTERNALDATE; totals gain "too_large" and "largest_too_large" when any.)
+// A rerun's changes (issue 13): every folder has "flags_updated" and "deleted" (counts), "vanished" when the
+// source expunged copied messages, "deletions": [ {"source_uid", "dest_uid"} ] when any were removed,
+// "renamed": {"from", "to", "on": "source"} for a folder renamed on the source, "deleted_on_source": true for a
+// folder gone from the source; accounts and totals have "flags_updated", "deleted" and "renamed".
 // Totals' "failed" is a count; a folder's "failed" lists every message not copied, with the server's words.
 #pragma once
 #include <cstdint>
@@ -72,6 +76,17 @@ struct folder_report {
         std::string date;
     };
     std::vector<dropped_date> date_dropped;
+    // A rerun's changes (engine/delta_sync.hpp, issue 13).
+    std::uint64_t flags_updated = 0;       // copied messages whose destination flags followed the source's
+    std::uint64_t deleted = 0;             // destination copies expunged because the source expunged them
+    std::uint64_t vanished = 0;            // copied messages the source no longer has (deleted only with --sync-deletes)
+    struct deletion {
+        std::uint32_t source_uid = 0;      // 0 in a dry run's list
+        std::uint32_t dest_uid = 0;
+    };
+    std::vector<deletion> deletions;
+    std::string renamed_from;              // the source folder's name at the last run, when it was renamed since
+    bool deleted_on_source = false;        // the folder is gone from the source (its destination copy is kept)
 };
 
 struct account_report {
@@ -92,6 +107,9 @@ struct account_report {
     [[nodiscard]] std::uint64_t skipped_duplicate() const;
     [[nodiscard]] std::uint64_t failed() const;
     [[nodiscard]] std::uint64_t bytes() const;
+    [[nodiscard]] std::uint64_t flags_updated() const;
+    [[nodiscard]] std::uint64_t deleted() const;
+    [[nodiscard]] std::uint64_t renamed() const;   // folders renamed on the source and on the destination
 };
 
 struct run_report {
@@ -106,6 +124,9 @@ struct run_report {
     [[nodiscard]] std::uint64_t failed() const;
     [[nodiscard]] std::uint64_t bytes() const;
     [[nodiscard]] std::size_t accounts_failed() const;
+    [[nodiscard]] std::uint64_t flags_updated() const;
+    [[nodiscard]] std::uint64_t deleted() const;
+    [[nodiscard]] std::uint64_t renamed() const;
     // Messages over the destination's size limit, and the largest of them (0 when none).
     [[nodiscard]] std::uint64_t too_large() const;
     [[nodiscard]] std::uint64_t largest_too_large() const;

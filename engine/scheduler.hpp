@@ -1,6 +1,7 @@
-// Runs the account jobs of a run: `jobs` account pairs at once, each holding one source and one destination
-// connection, with separate caps on connections per server so a large --jobs never overloads the source
-// (a job waits for a slot on both sides before it connects). One account's failure never stops the others.
+// Runs the account jobs of a run: `jobs` account pairs at once, as coroutines (engine/account_job.hpp) on a
+// couple of io_contexts, one thread each; each job on a strand of its own. Separate caps on connections per
+// server (async semaphores the jobs await, never a thread) keep a large --jobs or --connections-per-account
+// from overloading either side. One account's failure never stops the others.
 #pragma once
 #include <cstddef>
 #include <optional>
@@ -12,7 +13,7 @@ namespace arrival::engine {
 
 struct scheduler_options {
     std::size_t jobs = 4;
-    std::size_t max_source_connections = 0;   // 0: same as jobs
+    std::size_t max_source_connections = 0;   // 0: jobs x connections_per_account
     std::size_t max_dest_connections = 0;
 };
 

@@ -14,6 +14,11 @@
 // power cut may lose the last ones, which the dedupe index covers); progress is recorded only after the
 // destination acknowledged the APPEND, in source UID order, one transaction per batch.
 // Thread-safe: one connection behind a mutex; transactions are short.
+//
+// For reruns that carry changes (engine/delta_plan.hpp) each folder also keeps a map source UID -> destination
+// UID with the source's flags as last seen (APPENDUID, or a dedupe-key match), and the source's HIGHESTMODSEQ
+// as of the last run (CONDSTORE). A state directory written before the map existed opens unchanged (columns and
+// table are added); its folders have has_map false and get their map once, by dedupe-key match.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -21,6 +26,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/delta_plan.hpp"
 
 struct sqlite3;
 
@@ -35,6 +44,9 @@ struct folder_state {
     std::uint64_t skipped_duplicate = 0;
     std::uint64_t failed = 0;
     std::uint64_t bytes = 0;
+    std::uint64_t highestmodseq = 0;     // the source's, as of the last run; 0 = unknown (no CONDSTORE)
+    bool has_map = false;                // the UID map of this folder is complete (see above)
+    std::uint64_t vanished = 0;          // copied messages the source expunged that are still on the destination
 };
 
 struct folder_progress {
@@ -43,6 +55,7 @@ struct folder_progress {
     std::uint64_t skipped_duplicate = 0;
     std::uint64_t failed = 0;
     std::uint64_t bytes = 0;
+    std::vector<mapped_message> mapped;   // the batch's messages, source UID -> destination UID
 };
 
 class state_store {
@@ -67,6 +80,22 @@ public:
 
     // Marks the folder complete as of the source's UIDNEXT; remembers its destination name.
     void complete_folder(std::string_view account, std::string_view folder, std::uint32_t uidnext, std::string_view dest_folder);
+
+    // The folders of one account with their state (renames and deletions on the source are found with it).
+    [[nodiscard]] std::vector<std::pair<std::string, folder_state>> load_account(std::string_view account);
+    [[nodiscard]] std::vector<mapped_message> load_map(std::string_view account, std::string_view folder);
+    // Adds (or replaces) map entries and, with `complete`, marks the folder's map complete. One transaction.
+    void add_map(std::string_view account, std::string_view folder, const std::vector<mapped_message>& m, bool complete);
+    // After a delta was applied: the new source flags, the source UIDs to forget, the source's HIGHESTMODSEQ and
+    // how many expunged messages are still waiting for a --sync-deletes run (a later run looks for them even
+    // when HIGHESTMODSEQ has not moved).
+    void apply_delta(std::string_view account, std::string_view folder, const std::vector<source_flags>& snapshot,
+                     const std::vector<std::uint32_t>& forget, std::optional<std::uint64_t> highestmodseq,
+                     std::optional<std::uint64_t> vanished = std::nullopt);
+    // The source folder `from` is now called `to` (same UIDVALIDITY), and went to `dest_folder`.
+    void rename_folder(std::string_view account, std::string_view from, std::string_view to, std::string_view dest_folder);
+    // The source folder is gone: its row and map are dropped.
+    void forget_folder(std::string_view account, std::string_view folder);
 
 private:
     int open_and_set_up();   // an SQLite result code; db_ may be open either way

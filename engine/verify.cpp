@@ -4,6 +4,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/public_plan.hpp"
@@ -13,6 +14,12 @@ namespace arrival::engine {
 std::uint64_t account_verification::missing() const {
     std::uint64_t n = 0;
     for (const auto& f : folders) n += f.missing.size();
+    return n;
+}
+
+std::uint64_t account_verification::flags_differ() const {
+    std::uint64_t n = 0;
+    for (const auto& f : folders) n += f.flags_differ.size();
     return n;
 }
 
@@ -68,15 +75,19 @@ account_verification verify_account(const account_pair& a, const job_options& o)
         for (const auto& e : plan.entries) {
             if (!e.copy_messages || e.source_name.empty()) continue;
             const auto ss = src->examine(e.source_name);
-            auto sidx = ss.messages ? src->fetch_index(1, false) : std::vector<source_message>{};
+            auto sidx = ss.messages ? src->fetch_index(1, o.verify_flags) : std::vector<source_message>{};
             const auto not_sent = kept_back_by_profile(dst->profile(), sidx);
             std::vector<source_message> didx;
             bool missing_folder = e.create;
+            permanent_flags dest_flags;
             if (!missing_folder) {
                 const auto ds = dst->examine(e.dest_name);
-                if (ds.messages) didx = dst->fetch_index(1, false);
+                (void)ds;   // EXAMINE answers PERMANENTFLAGS () (read-only): every keyword counts as allowed here
+                if (ds.messages) didx = dst->fetch_index(1, o.verify_flags);
             }
             auto v = compare_folder(sidx, didx);
+            v.flags_compared = o.verify_flags;
+            if (o.verify_flags) v.flags_differ = flag_differences(sidx, didx, dest_flags, dst->profile().kind, e.dest_name);
             v.source_folder = e.source_name;
             v.dest_folder = e.dest_name;
             v.dest_missing = missing_folder;
@@ -96,7 +107,7 @@ account_verification verify_account(const account_pair& a, const job_options& o)
 
 nlohmann::json to_json(const std::vector<account_verification>& v, double seconds) {
     nlohmann::json accounts = nlohmann::json::array();
-    std::uint64_t missing = 0, failed_accounts = 0;
+    std::uint64_t missing = 0, failed_accounts = 0, flags_differ = 0;
     for (const auto& a : v) {
         nlohmann::json folders = nlohmann::json::array();
         for (const auto& f : a.folders) {
@@ -109,6 +120,12 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
                                  {"dest_folder_missing", f.dest_missing},
                                  {"missing", std::move(m)},
                                  {"extra", f.extra}};
+            if (f.flags_compared) {
+                auto& fd = jf["flags_differ"] = nlohmann::json::array();
+                for (const auto& x : f.flags_differ) {
+                    fd.push_back({{"source_uid", x.source_uid}, {"dest_uid", x.dest_uid}, {"source_flags", x.expected}, {"dest_flags", x.actual}});
+                }
+            }
             if (!f.not_sent.empty()) {
                 auto& ns = jf["not_sent"] = nlohmann::json::array();
                 for (const auto& x : f.not_sent) ns.push_back({{"uid", x.uid}, {"size", x.size}, {"reason", x.reason}});
@@ -116,6 +133,7 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
             folders.push_back(std::move(jf));
         }
         missing += a.missing();
+        flags_differ += a.flags_differ();
         failed_accounts += a.ok() ? 0 : 1;
         nlohmann::json entry = {{"source_user", a.source_user},
                                 {"dest_user", a.dest_user},
@@ -129,7 +147,7 @@ nlohmann::json to_json(const std::vector<account_verification>& v, double second
     }
     return {{"command", "verify"},
             {"seconds", seconds},
-            {"totals", {{"accounts", v.size()}, {"accounts_failed", failed_accounts}, {"missing", missing}, {"seconds", seconds}}},
+            {"totals", {{"accounts", v.size()}, {"accounts_failed", failed_accounts}, {"missing", missing}, {"flags_differ", flags_differ}, {"seconds", seconds}}},
             {"accounts", std::move(accounts)}};
 }
 
@@ -158,6 +176,10 @@ std::string describe_differences(const std::vector<account_verification>& v) {
                 out += fmt::format("{}: '{}': {} message(s) kept back by the destination profile (too large or empty), as migrate "
                                    "reports them; not counted as missing\n",
                                    who, f.source_folder, f.not_sent.size());
+            }
+            for (const auto& d : f.flags_differ) {
+                out += fmt::format("{}: '{}' UID {} -> '{}' UID {}: flags differ: source ({}) destination ({})\n", who, f.source_folder,
+                                   d.source_uid, f.dest_folder, d.dest_uid, fmt::join(d.expected, " "), fmt::join(d.actual, " "));
             }
             if (f.extra) out += fmt::format("{}: '{}' holds {} message(s) not on the source (not an error)\n", who, f.dest_folder, f.extra);
         }

@@ -9,6 +9,8 @@
 // The destination profile is resolved as migrate resolves it (--dest-profile, --max-message-size): folder
 // names map alike, and under carbonio what migrate keeps back (too large, 0 bytes) is listed as "not_sent",
 // not as missing.
+// With --flags (job_options::verify_flags) each pair of messages matched by key also compares flags: the
+// source's as migrate maps them against the destination's; a destination-side change users made is listed too.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -18,6 +20,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "engine/account_job.hpp"
+#include "engine/delta_plan.hpp"
 
 namespace arrival::engine {
 
@@ -43,6 +46,8 @@ struct folder_verification {
         std::string reason;   // "too_large" | "empty"
     };
     std::vector<kept_back> not_sent;
+    bool flags_compared = false;                  // verify --flags
+    std::vector<flag_difference> flags_differ;    // messages whose flags differ (engine/delta_plan.hpp)
 };
 
 struct account_verification {
@@ -53,7 +58,8 @@ struct account_verification {
     std::optional<error_kind> error_kind_;   // set when a connection-level error stopped it
     std::vector<folder_verification> folders;
     [[nodiscard]] std::uint64_t missing() const;
-    [[nodiscard]] bool ok() const { return error.empty() && missing() == 0; }
+    [[nodiscard]] std::uint64_t flags_differ() const;
+    [[nodiscard]] bool ok() const { return error.empty() && missing() == 0 && flags_differ() == 0; }
 };
 
 // Compares the multisets: exposed for tests (pure).

@@ -215,6 +215,15 @@ bool status_op::on_untagged(const response& r, std::uint32_t) {
     out.uidvalidity = s.uidvalidity;
     out.unseen = s.unseen;
     out.size = s.size;
+    out.highestmodseq = s.highestmodseq;
+    return true;
+}
+
+bool enable_op::on_untagged(const response& r, std::uint32_t) {
+    if (!r.is("ENABLED")) return false;
+    for (const auto& t : r.args) {
+        if (t.type == token_type::atom) out.emplace_back(t.text);
+    }
     return true;
 }
 

@@ -108,6 +108,16 @@ private:
     error_code dec_;
 };
 
+// ENABLE (RFC 5161): out is what the server's ENABLED response names.
+class enable_op final : public simple_op {
+public:
+    using simple_op::simple_op;
+    std::vector<std::string> out;
+
+private:
+    bool on_untagged(const response& r, std::uint32_t slot) override;
+};
+
 class status_op final : public simple_op {
 public:
     using simple_op::simple_op;

@@ -45,6 +45,7 @@ struct namespace_info {
 struct mailbox_status {
     std::optional<std::uint32_t> messages, uidnext, uidvalidity, unseen;
     std::optional<std::uint64_t> size;    // STATUS=SIZE (RFC 8438)
+    std::optional<std::uint64_t> highestmodseq;   // when asked for (CONDSTORE, RFC 7162)
 };
 
 struct select_info {

@@ -384,6 +384,59 @@ error_code encode_uid_search(std::string_view criteria, std::span<const std::str
     return b.finish(out);
 }
 
+error_code encode_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq, command& out) {
+    if (const auto ec = encode_uid_fetch(uid_set, items, out)) return ec;
+    auto& text = out.segments.front().owned;
+    text.resize(text.size() - 2);   // the CRLF finish() wrote
+    text += fmt::format(" (CHANGEDSINCE {})\r\n", modseq);
+    out.redacted += fmt::format(" (CHANGEDSINCE {})", modseq);
+    return {};
+}
+
+error_code encode_uid_store(std::string_view uid_set, std::string_view item, std::span<const std::string_view> flags, command& out,
+                            std::optional<std::uint64_t> unchangedsince) {
+    std::vector<seq_range> check;
+    if (decode_sequence_set(uid_set, check)) return errc::bad_sequence_set;
+    const auto plain = item.substr(0, item.size() > 0 && (item[0] == '+' || item[0] == '-') ? 1 : 0);
+    const auto rest = item.substr(plain.size());
+    if (!(rest == "FLAGS" || rest == "FLAGS.SILENT")) return errc::unencodable;
+    encoder_options o;
+    command_builder b("UID STORE", o);
+    b.atom(uid_set);
+    if (unchangedsince) b.begin_list().atom("UNCHANGEDSINCE").atom(std::to_string(*unchangedsince)).end_list();
+    b.atom(item).begin_list();
+    for (auto f : flags) {
+        const auto name = f.substr(!f.empty() && f[0] == '\\' ? 1 : 0);   // flag = "\\" atom / keyword
+        if (name.empty()) return errc::unencodable;
+        for (unsigned char ch : name)
+            if (!detail::is_atom_char(ch) || ch == ']') return errc::unencodable;
+        b.atom(f);
+    }
+    b.end_list();
+    return b.finish(out);
+}
+
+error_code encode_uid_expunge(std::string_view uid_set, command& out) {
+    std::vector<seq_range> check;
+    if (decode_sequence_set(uid_set, check)) return errc::bad_sequence_set;
+    encoder_options o;
+    command_builder b("UID EXPUNGE", o);
+    b.atom(uid_set);
+    return b.finish(out);
+}
+
+error_code encode_rename(std::string_view from, std::string_view to, const encoder_options& o, command& out, diagnostics* diag) {
+    command_builder b("RENAME", o, diag);
+    b.mailbox(from).mailbox(to);
+    return b.finish(out);
+}
+
+error_code encode_delete(std::string_view mailbox, const encoder_options& o, command& out, diagnostics* diag) {
+    command_builder b("DELETE", o, diag);
+    b.mailbox(mailbox);
+    return b.finish(out);
+}
+
 error_code encode_uid_fetch(std::string_view uid_set, std::string_view items, command& out) {
     std::vector<seq_range> check;
     if (decode_sequence_set(uid_set, check)) return errc::bad_sequence_set;

@@ -142,6 +142,21 @@ struct list_options {
 // UID FETCH set items, e.g. set "1:500" (encode_sequence_set / encode_range), items "(UID FLAGS BODY.PEEK[])".
 [[nodiscard]] error_code encode_uid_fetch(std::string_view uid_set, std::string_view items, command& out);
 
+// UID STORE set item (flags), e.g. item "+FLAGS.SILENT" or "-FLAGS.SILENT" (RFC 3501 §6.4.6); flags are
+// system flags or keywords (atoms). With unchangedsince, the CONDSTORE modifier (UNCHANGEDSINCE n) (RFC 7162).
+[[nodiscard]] error_code encode_uid_store(std::string_view uid_set, std::string_view item, std::span<const std::string_view> flags,
+                                          command& out, std::optional<std::uint64_t> unchangedsince = std::nullopt);
+// UID EXPUNGE set (RFC 4315 UIDPLUS): only the messages of `set` that carry \Deleted are removed.
+[[nodiscard]] error_code encode_uid_expunge(std::string_view uid_set, command& out);
+// RENAME from to; DELETE mailbox. Names are UTF-8 (encoded to modified UTF-7).
+[[nodiscard]] error_code encode_rename(std::string_view from, std::string_view to, const encoder_options& o, command& out,
+                                       diagnostics* diag = nullptr);
+[[nodiscard]] error_code encode_delete(std::string_view mailbox, const encoder_options& o, command& out,
+                                       diagnostics* diag = nullptr);
+
+// UID FETCH set items (CHANGEDSINCE modseq) (RFC 7162 §3.1.4): only messages whose MODSEQ is above `modseq`.
+[[nodiscard]] error_code encode_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq,
+                                                       command& out);
 struct append_message {
     std::vector<std::string_view> flags;          // "\Seen", "$Forwarded" ... (\Recent is dropped: not allowed)
     std::optional<internal_date> date;

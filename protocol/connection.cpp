@@ -58,6 +58,13 @@ net::awaitable<void> connection::run(operation& op, error_code& ec) {
     co_await wait(op, done, ec);
 }
 
+net::awaitable<void> connection::run_simple(error_code encode_error, std::string why, command cmd, error_code& ec) {
+    diagnostics enc;
+    if (encode_error) enc.set_client_message(std::move(why));
+    simple_op op = encode_error ? simple_op(encode_error, enc) : simple_op(std::move(cmd));
+    co_await run(op, ec);
+}
+
 // ---- the three loops ----
 
 void connection::wake_writer() { writer_cv_.cancel(); }
@@ -282,13 +289,68 @@ net::awaitable<void> connection::async_uid_fetch(std::string_view uid_set, std::
                                                  error_code& ec) {
     command cmd;
     if (const error_code e = encode_uid_fetch(uid_set, items, cmd)) {
-        diagnostics enc;
-        enc.set_client_message("cannot encode UID FETCH " + std::string(uid_set.substr(0, 64)));
-        simple_op op(e, enc);
-        co_await run(op, ec);
+        co_await run_simple(e, "cannot encode UID FETCH " + std::string(uid_set.substr(0, 64)), {}, ec);
         co_return;
     }
     fetch_op op(std::move(cmd), sink);
+    co_await run(op, ec);
+}
+
+net::awaitable<void> connection::async_uid_fetch_changedsince(std::string_view uid_set, std::string_view items,
+                                                              std::uint64_t modseq, fetch_handler& sink,
+                                                              error_code& ec) {
+    command cmd;
+    if (const error_code e = encode_uid_fetch_changedsince(uid_set, items, modseq, cmd)) {
+        co_await run_simple(e, "cannot encode UID FETCH " + std::string(uid_set.substr(0, 64)) + " (CHANGEDSINCE)", {}, ec);
+        co_return;
+    }
+    fetch_op op(std::move(cmd), sink);
+    co_await run(op, ec);
+}
+
+net::awaitable<std::vector<std::string>> connection::async_enable(std::span<const std::string_view> capabilities,
+                                                                  error_code& ec) {
+    command cmd;
+    const error_code e = encode_enable(capabilities, cmd);
+    diagnostics enc;
+    if (e) enc.set_client_message("cannot encode ENABLE");
+    enable_op op = e ? enable_op(e, enc) : enable_op(std::move(cmd));
+    co_await run(op, ec);
+    co_return std::move(op.out);
+}
+
+net::awaitable<void> connection::async_uid_store(std::string_view uid_set, std::string_view item,
+                                                 std::span<const std::string_view> flags, error_code& ec) {
+    command cmd;
+    const error_code e = encode_uid_store(uid_set, item, flags, cmd);
+    co_await run_simple(e, "cannot encode UID STORE " + std::string(uid_set.substr(0, 64)) + " " + std::string(item),
+                        std::move(cmd), ec);
+}
+
+net::awaitable<void> connection::async_uid_expunge(std::string_view uid_set, error_code& ec) {
+    if (!fsm_.session().has("UIDPLUS")) {
+        co_await run_simple(errc::capability_missing, "UID EXPUNGE needs UIDPLUS, which the server does not offer", {},
+                            ec);
+        co_return;
+    }
+    command cmd;
+    const error_code e = encode_uid_expunge(uid_set, cmd);
+    co_await run_simple(e, "cannot encode UID EXPUNGE " + std::string(uid_set.substr(0, 64)), std::move(cmd), ec);
+}
+
+net::awaitable<void> connection::async_rename(std::string_view from, std::string_view to, error_code& ec) {
+    command cmd;
+    diagnostics enc;
+    const error_code e = encode_rename(from, to, fsm_.encoder(), cmd, &enc);
+    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
+    co_await run(op, ec);
+}
+
+net::awaitable<void> connection::async_delete(std::string_view mailbox, error_code& ec) {
+    command cmd;
+    diagnostics enc;
+    const error_code e = encode_delete(mailbox, fsm_.encoder(), cmd, &enc);
+    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
     co_await run(op, ec);
 }
 

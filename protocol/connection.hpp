@@ -117,6 +117,19 @@ public:
     // lost), so sinks should only fail on unrecoverable local errors.
     awaitable<void> async_uid_fetch(std::string_view uid_set, std::string_view items, fetch_handler& sink,
                                     error_code& ec);
+    // UID FETCH uid_set items (CHANGEDSINCE modseq) (CONDSTORE, RFC 7162): only messages changed since then.
+    awaitable<void> async_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq,
+                                                 fetch_handler& sink, error_code& ec);
+    // ENABLE capabilities (RFC 5161), e.g. {"CONDSTORE"}; returns what the server says it enabled.
+    awaitable<std::vector<std::string>> async_enable(std::span<const std::string_view> capabilities, error_code& ec);
+    // UID STORE uid_set item (flags) on the selected mailbox, item "+FLAGS.SILENT" / "-FLAGS.SILENT" / ...
+    // Untagged FETCHes it causes (non-silent forms) only update nothing: the caller asked for no data.
+    awaitable<void> async_uid_store(std::string_view uid_set, std::string_view item, std::span<const std::string_view> flags,
+                                    error_code& ec);
+    // UID EXPUNGE uid_set (UIDPLUS, RFC 4315); errc::capability_missing without UIDPLUS.
+    awaitable<void> async_uid_expunge(std::string_view uid_set, error_code& ec);
+    awaitable<void> async_rename(std::string_view from, std::string_view to, error_code& ec);
+    awaitable<void> async_delete(std::string_view mailbox, error_code& ec);
     awaitable<void> async_create(std::string_view mailbox, error_code& ec);
     // CREATE mailbox (USE (\Sent)) when the server has CREATE-SPECIAL-USE, else plain CREATE.
     awaitable<void> async_create(std::string_view mailbox, special_use use, error_code& ec);
@@ -149,6 +162,8 @@ private:
 
     // Starts `op` on the client and waits until it is done; ec and diag() come from it.
     awaitable<void> run(operation& op, error_code& ec);
+    // One command with no data of interest; a non-zero encode_error fails it with `why` before sending.
+    awaitable<void> run_simple(error_code encode_error, std::string why, command cmd, error_code& ec);
     awaitable<void> wait(operation& op, boost::asio::steady_timer& done, error_code& ec);
     awaitable<void> reader();
     awaitable<void> writer();

@@ -1,4 +1,5 @@
 #include "engine/pim/import_job.hpp"
+#include "engine/pim/carbonio_login.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -29,35 +30,10 @@ namespace net = boost::asio;
 using boost::system::error_code;
 
 namespace {
-
 constexpr std::chrono::milliseconds max_backoff{30000};
+}  // namespace
 
-enum class read_result { ok, missing, error };
-
-read_result read_file(const std::string& path, std::string& out, std::string& error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        std::error_code ec(errno, std::generic_category());
-        if (ec == std::errc::no_such_file_or_directory) return read_result::missing;
-        error = fmt::format("cannot open {}: {}", path, ec.message());
-        return read_result::error;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        error = fmt::format("cannot read {}", path);
-        return read_result::error;
-    }
-    out = std::move(ss).str();
-    return read_result::ok;
-}
-
-failure_kind classify(const http::dav_failure& f) {
-    if (f.ec) return http::is_tls_error(f.ec) ? failure_kind::tls : failure_kind::unreachable;
-    if (f.status == 401 || f.status == 403) return failure_kind::auth;
-    return failure_kind::protocol;
-}
-
+namespace {
 // Retry-After in seconds (the HTTP-date form is rare for 429/503 and treated as absent).
 std::optional<std::chrono::milliseconds> retry_after(const http::response& r) {
     const auto v = r.header("Retry-After");
@@ -65,13 +41,15 @@ std::optional<std::chrono::milliseconds> retry_after(const http::response& r) {
     return std::chrono::seconds(std::stoi(std::string(v)));
 }
 
-// Sends with retries on transient failures (network errors, 408/429/5xx), backing off exponentially. A SOAP
-// Fault comes back as HTTP 500 (SOAP 1.2) and is an answer, not a transient failure: it is not retried.
+}  // namespace
+
 net::awaitable<http::response> send_retrying(http::client& c, const import_options& o, const http::request& req,
-                                             error_code& ec, bool soap = false) {
+                                             error_code& ec, bool soap, const std::string& body_file) {
     auto delay = o.backoff;
     for (unsigned attempt = 0;; ++attempt) {
-        auto resp = co_await c.async_send(req, ec);
+        http::response resp;
+        if (body_file.empty()) resp = co_await c.async_send(req, ec);
+        else resp = co_await c.async_upload(req, body_file, ec);
         bool transient = ec ? http::is_transient(ec) : http::is_transient_status(resp.status);
         if (soap && !ec && resp.body.find("Fault>") != std::string::npos) transient = false;
         if (!transient || attempt >= o.retries) co_return resp;
@@ -89,13 +67,6 @@ net::awaitable<http::response> send_retrying(http::client& c, const import_optio
 failure_kind transport_kind(const error_code& ec) {
     return http::is_tls_error(ec) ? failure_kind::tls : failure_kind::unreachable;
 }
-
-// The admin's SOAP login, done once per run before the users (delegate auth): the token, or why not.
-struct carbonio_session {
-    engine::secret_string admin_token;  // a credential: prints as <redacted>, wiped when dropped
-    failure_kind kind = failure_kind::none;
-    std::string error;
-};
 
 // POSTs one SOAP envelope to `endpoint` (an absolute URL with its path) on a connection of its own.
 net::awaitable<http::response> soap_call(const import_options& o, const http::url& endpoint, std::string body,
@@ -134,6 +105,69 @@ net::awaitable<void> admin_login(const import_options& o, carbonio_session& s) {
         s.kind = failure_kind::protocol;
         s.error = fmt::format("admin AuthRequest at {}: {}", o.admin_url.str(), e.what());
     }
+}
+
+net::awaitable<delegated_login> delegate_login(const import_options& o, carbonio_session& session,
+                                               const std::string& user) {
+    delegated_login out;
+    const auto what = fmt::format("DelegateAuthRequest for {} at {}", user, o.admin_url.str());
+    // The admin token lives 12 h (zimbraAdminAuthTokenLifetime); a longer run logs in again once when the
+    // server says it expired, for this user and those after.
+    for (int attempt = 0;; ++attempt) {
+        if (!session.error.empty()) {
+            out.kind = session.kind;
+            out.error = session.error;
+            co_return out;
+        }
+        error_code ec;
+        auto body = delegate_auth_request(session.admin_token.reveal(), user);
+        auto resp = co_await soap_call(o, o.admin_url, std::move(body), ec);
+        if (ec) {
+            out.kind = transport_kind(ec);
+            out.error = fmt::format("{}: {}", what, ec.message());
+            co_return out;
+        }
+        std::string token;
+        const auto reply = read_auth_response(resp.status, resp.body, token);
+        out.token = engine::secret_string(std::move(token));
+        if (reply.error.empty()) co_return out;
+        if (attempt == 0 && (reply.fault_code == "service.AUTH_EXPIRED" || reply.fault_code == "service.AUTH_REQUIRED")) {
+            session = {};
+            co_await admin_login(o, session);
+            continue;
+        }
+        out.kind = reply.auth_refused() ? failure_kind::auth : failure_kind::protocol;
+        out.error = fmt::format("{}: {}", what, reply.error);
+        co_return out;
+    }
+}
+
+namespace {
+
+enum class read_result { ok, missing, error };
+
+read_result read_file(const std::string& path, std::string& out, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        std::error_code ec(errno, std::generic_category());
+        if (ec == std::errc::no_such_file_or_directory) return read_result::missing;
+        error = fmt::format("cannot open {}: {}", path, ec.message());
+        return read_result::error;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) {
+        error = fmt::format("cannot read {}", path);
+        return read_result::error;
+    }
+    out = std::move(ss).str();
+    return read_result::ok;
+}
+
+failure_kind classify(const http::dav_failure& f) {
+    if (f.ec) return http::is_tls_error(f.ec) ? failure_kind::tls : failure_kind::unreachable;
+    if (f.status == 401 || f.status == 403) return failure_kind::auth;
+    return failure_kind::protocol;
 }
 
 class user_job {
@@ -423,34 +457,12 @@ private:
             make_client(basic_authorization(true));
             co_return true;
         }
-        const auto what = fmt::format("DelegateAuthRequest for {} at {}", u_.dest_user, o_.admin_url.str());
-        // The admin token lives 12 h (zimbraAdminAuthTokenLifetime); a longer run logs in again once when the
-        // server says it expired, for this user and those after.
-        for (int attempt = 0;; ++attempt) {
-            if (!session_.error.empty()) {
-                fail_user(session_.kind, session_.error);
-                co_return false;
-            }
-            error_code ec;
-            auto body = delegate_auth_request(session_.admin_token.reveal(), u_.dest_user);
-            auto resp = co_await soap_call(o_, o_.admin_url, std::move(body), ec);
-            if (ec) {
-                fail_user(transport_kind(ec), fmt::format("{}: {}", what, ec.message()));
-                co_return false;
-            }
-            std::string token;
-            const auto out = read_auth_response(resp.status, resp.body, token);
-            token_ = engine::secret_string(std::move(token));
-            if (out.error.empty()) break;
-            if (attempt == 0 && (out.fault_code == "service.AUTH_EXPIRED" || out.fault_code == "service.AUTH_REQUIRED")) {
-                session_ = {};
-                co_await admin_login(o_, session_);
-                continue;
-            }
-            fail_user(out.auth_refused() ? failure_kind::auth : failure_kind::protocol,
-                      fmt::format("{}: {}", what, out.error));
+        auto login = co_await delegate_login(o_, session_, u_.dest_user);
+        if (!login.error.empty()) {
+            fail_user(login.kind, std::move(login.error));
             co_return false;
         }
+        token_ = std::move(login.token);
         make_client({});
         co_return true;
     }

@@ -72,6 +72,16 @@ public:
     // (the response is then empty); any HTTP status, 4xx and 5xx included, is a response with ec clear.
     boost::asio::awaitable<response> async_send(const request& req, boost::system::error_code& ec);
 
+    // The same with the request body streamed from `body_file` (Content-Length = its size; req.body is
+    // ignored). Memory stays flat whatever the size: Beast's file_body moves the bytes in small buffers.
+    // A file that cannot be opened comes back in `ec` (a std::errc value), before anything is sent.
+    boost::asio::awaitable<response> async_upload(const request& req, const std::string& body_file,
+                                                  boost::system::error_code& ec);
+    // The same with the response body written to `response_file` (created or truncated; response.body stays
+    // empty), whatever the status: the caller looks at the status before using the file.
+    boost::asio::awaitable<response> async_download(const request& req, const std::string& response_file,
+                                                    boost::system::error_code& ec);
+
     // Closes the connection (TLS close_notify when possible). Safe to call when not connected.
     boost::asio::awaitable<void> async_close();
 

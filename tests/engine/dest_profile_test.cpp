@@ -383,3 +383,27 @@ TEST(dest_profile, append_date_falls_back_to_the_date_field) {
     EXPECT_EQ(both.reason, "no INTERNALDATE; the Date field is after 2038-01-19, which Carbonio refuses");
     EXPECT_EQ(to_string(both.from), "none");
 }
+
+TEST(dest_profile, cyrus_detected_and_its_refusals_kept_back) {
+    // What the testbed's Cyrus 3.6 says (tools/testbed/cyrus.sh).
+    server_identity by_id{"ready", {{"name", "Cyrus IMAPD"}, {"vendor", "Project Cyrus"}}, {"IMAP4rev1", "ID"}};
+    auto d = detect_dest_profile(by_id);
+    EXPECT_EQ(d.kind, dest_profile_kind::cyrus);
+    EXPECT_NE(d.evidence.find("Cyrus IMAPD"), std::string::npos);
+    server_identity by_greeting{"[CAPABILITY IMAP4rev1 LITERAL+ ID] localhost Cyrus IMAP 3.6.1-Debian server ready", {}, {}};
+    EXPECT_EQ(detect_dest_profile(by_greeting).kind, dest_profile_kind::cyrus);
+    EXPECT_EQ(resolve_dest_profile(dest_profile_choice::cyrus, server_identity{}).kind, dest_profile_kind::cyrus);
+    EXPECT_EQ(parse_dest_profile_choice("cyrus"), dest_profile_choice::cyrus);
+    EXPECT_EQ(to_string(dest_profile_kind::cyrus), "cyrus");
+
+    // NO "Zero-length message literal"; BAD "Invalid date-time in Append command" before 1970.
+    const auto p = dest_profile::make(dest_profile_kind::cyrus, 4294967295u, std::nullopt);
+    using a = message_decision::action;
+    EXPECT_EQ(decide_message(p, 0, "").what, a::empty);
+    EXPECT_EQ(decide_message(p, 10, "").what, a::send);
+    EXPECT_TRUE(decide_message(p, 10, "31-Dec-1969 23:59:59 +0000").drop_internaldate);
+    EXPECT_FALSE(decide_message(p, 10, "01-Jan-1970 00:00:00 +0000").drop_internaldate);
+    EXPECT_FALSE(decide_message(p, 10, "01-Jan-2100 00:00:00 +0000").drop_internaldate);   // Cyrus takes it
+    // Folder names and keywords as under generic.
+    EXPECT_EQ(adapt_folder_paths(dest_profile_kind::cyrus, {{"a: b", "Contacts"}})[0].levels, (std::vector<std::string>{"a: b", "Contacts"}));
+}

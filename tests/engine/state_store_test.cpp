@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 using namespace arrival::engine;
 
@@ -127,5 +128,66 @@ TEST(state_store, processes_opening_a_new_store_at_once_all_succeed) {
         }
         state_store s(d.path / "new");
         for (int p = 0; p < 4; ++p) EXPECT_EQ(s.load("user" + std::to_string(p), "INBOX")->copied, 3u) << "round " << round;
+    }
+}
+
+TEST(state_store, uid_map_follows_batches_deltas_renames_and_uidvalidity) {
+    temp_dir d;
+    state_store s(d.path);
+    s.begin_folder("u1", "INBOX", 7);
+    ASSERT_TRUE(s.load("u1", "INBOX")->has_map);   // a folder started now records its map from the first batch
+    s.record("u1", "INBOX", {.highest_uid = 2, .copied = 2, .skipped_duplicate = 0, .failed = 0, .bytes = 10,
+                             .mapped = {{1, 101, {"\\Seen"}, true}, {2, 102, {}, true}}});
+    s.add_map("u1", "INBOX", {{3, 103, {"$Work", "\\Flagged"}, false}}, true);
+    auto m = s.load_map("u1", "INBOX");
+    ASSERT_EQ(m.size(), 3u);
+    EXPECT_EQ(m[0].flags, (std::vector<std::string>{"\\Seen"}));
+    EXPECT_EQ(m[2].flags, (std::vector<std::string>{"$Work", "\\Flagged"}));
+    EXPECT_FALSE(m[2].ours);
+    s.apply_delta("u1", "INBOX", {{2, {"\\Answered", "\\Seen"}}}, {1}, 555);
+    m = s.load_map("u1", "INBOX");
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].src_uid, 2u);
+    EXPECT_EQ(m[0].flags, (std::vector<std::string>{"\\Answered", "\\Seen"}));
+    EXPECT_EQ(s.load("u1", "INBOX")->highestmodseq, 555u);
+
+    s.rename_folder("u1", "INBOX", "Inbox-old", "Inbox-old");
+    EXPECT_FALSE(s.load("u1", "INBOX"));
+    EXPECT_EQ(s.load_map("u1", "Inbox-old").size(), 2u);
+    EXPECT_EQ(s.load_account("u1").size(), 1u);
+    EXPECT_TRUE(s.begin_folder("u1", "Inbox-old", 8));   // new UIDVALIDITY: the map means nothing any more
+    EXPECT_TRUE(s.load_map("u1", "Inbox-old").empty());
+    s.forget_folder("u1", "Inbox-old");
+    EXPECT_TRUE(s.load_account("u1").empty());
+}
+
+TEST(state_store, a_state_dir_from_before_the_map_opens_and_says_so) {
+    temp_dir d;
+    {
+        // The schema as the first release wrote it.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((d.path / "arrival-state.sqlite").c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(db,
+                               "CREATE TABLE folder_state (account TEXT NOT NULL, folder TEXT NOT NULL,"
+                               " uidvalidity INTEGER NOT NULL, highest_uid INTEGER NOT NULL DEFAULT 0,"
+                               " completed_uidnext INTEGER NOT NULL DEFAULT 0, dest_folder TEXT NOT NULL DEFAULT '',"
+                               " copied INTEGER NOT NULL DEFAULT 0, skipped_duplicate INTEGER NOT NULL DEFAULT 0,"
+                               " failed INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+                               " updated TEXT NOT NULL DEFAULT (datetime('now')), PRIMARY KEY (account, folder));"
+                               "INSERT INTO folder_state (account, folder, uidvalidity, highest_uid, completed_uidnext, dest_folder, copied)"
+                               " VALUES ('u1', 'INBOX', 7, 20, 21, 'INBOX', 20);",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(db);
+    }
+    for (int i = 0; i < 2; ++i) {   // and again, with the columns already there
+        state_store s(d.path);
+        const auto st = s.load("u1", "INBOX");
+        ASSERT_TRUE(st);
+        EXPECT_EQ(st->completed_uidnext, 21u);
+        EXPECT_EQ(st->copied, 20u);
+        EXPECT_FALSE(st->has_map);
+        EXPECT_EQ(st->highestmodseq, 0u);
+        EXPECT_TRUE(s.load_map("u1", "INBOX").empty());
     }
 }

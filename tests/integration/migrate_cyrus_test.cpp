@@ -242,7 +242,8 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
     reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(a));
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(a));
-        seed(*s, "INBOX", {msg("d-inbox@x", {"\\Seen", "$Label1"}), msg("d-inbox2@x"), msg("d-inbox3@x", {"\\Draft"})});
+        seed(*s, "INBOX", {msg("d-inbox@x", {"\\Seen", "$Label1"}), msg("d-inbox2@x"), msg("d-inbox3@x", {"\\Draft"}),
+                            msg("d-1960@x")});
         seed(*s, "Sent", {msg("d-sent@x", {"\\Seen"})});   // \Sent on Dovecot: created with USE (\Sent) on Cyrus
         seed(*s, "Projects", {msg("d-projects@x", {"\\Flagged", "Wichtig"})});
         seed(*s, "Archiv/2023/Q1", {msg("d-q1@x", {"\\Answered"})});
@@ -253,6 +254,8 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
         seed(*s, "Public/Büro Öffentlich", {msg("p-buero@x")});
         s->logout();
     }
+    // An INTERNALDATE before 1970: Cyrus refuses it (BAD), so the cyrus profile sends the message without it.
+    date_on_disk(user(a), "d-1960@x", -315619200);
     temp_dir dir;
     std::ofstream(dir.path / "accounts.csv") << "source_user,dest_user\n" << fmt::format("{},{}\n", user(a), cyrus_user(a));
     ::setenv("ARRIVAL_SOURCE_PASSWORD", env("ARRIVAL_DOVECOT_USER_PASSWORD").c_str(), 1);
@@ -266,8 +269,14 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
     auto r = run_cli("migrate " + conn + state + " --report " + (dir.path / "report.json").string(), dir);
     ASSERT_EQ(r.status, 0) << r.output;
     const auto j = read_json(dir.path / "report.json");
-    EXPECT_EQ(account_of(j, user(a), false)["copied"], 7) << j.dump(2);
-    // What Cyrus was sent: the three INBOX messages in one MULTIAPPEND, Sent created as the \Sent folder.
+    EXPECT_EQ(account_of(j, user(a), false)["copied"], 8) << j.dump(2);
+    EXPECT_EQ(account_of(j, user(a), false)["dest_profile"]["name"], "cyrus") << j.dump(2);
+    std::size_t dropped = 0;
+    for (const auto& f : account_of(j, user(a), false)["folders"]) {
+        if (f.contains("date_dropped")) dropped += f["date_dropped"].size();
+    }
+    EXPECT_EQ(dropped, 1u) << j.dump(2);
+    // What Cyrus was sent: the four INBOX messages in one MULTIAPPEND, Sent created as the \Sent folder.
     std::size_t inbox_appends = 0, sent_creates = 0;
     for (const auto& l : session_lines(log)) {
         if (l.find(" APPEND INBOX ") != std::string::npos || l.find(" APPEND \"INBOX\" ") != std::string::npos) ++inbox_appends;
@@ -284,6 +293,7 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
                    {{"d-inbox@x", "INBOX"},
                     {"d-inbox2@x", "INBOX"},
                     {"d-inbox3@x", "INBOX"},
+                    {"d-1960@x", "INBOX"},
                     {"d-sent@x", p + "Sent"},
                     {"d-projects@x", p + "Projects"},
                     {"d-q1@x", p + join(m, {"Archiv", "2023", "Q1"})},

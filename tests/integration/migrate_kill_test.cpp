@@ -91,3 +91,101 @@ TEST(migrate_kill, sigkill_mid_run_then_rerun_loses_and_doubles_nothing) {
     EXPECT_TRUE(v.ok()) << describe_differences({v});
     for (const auto& f : v.folders) EXPECT_EQ(f.extra, 0u) << f.dest_folder;   // nothing doubled
 }
+
+// kill -9 while several folders of one account are copied at once, over three connection pairs: the state
+// of each folder is committed by its own appender in UID order, so the rerun finds every folder where its
+// last acknowledged batch left it, copies the rest, and doubles nothing; a third run copies nothing.
+// Registered as its own test (meson: migrate_kill_parallel): the fork must happen before this process has
+// started any oneTBB worker or io thread.
+TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_doubles_nothing) {
+    const int n = 203;
+    reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
+    reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
+    const std::vector<std::string> folders{"INBOX", "Work", "Archive", "Lists"};
+    constexpr int per_folder = 150;
+    {
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
+        for (const auto& f : folders) {
+            std::vector<seed_message> msgs;
+            for (int i = 0; i < per_folder; ++i) {
+                msgs.push_back({make_message(fmt::format("p{}-{}@x", f, i), fmt::format("{} {}", f, i), 6000 + 17 * i), {"\\Seen"}, ""});
+            }
+            seed(*s, f, msgs);
+        }
+        s->logout();
+    }
+    const std::uint64_t total = folders.size() * per_folder;
+    temp_dir state_dir;
+    const auto opts = [&] {
+        auto o = options();
+        o.pipeline.batch_messages = 5;
+        o.connections_per_account = 3;
+        return o;
+    };
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        try {
+            state_store state(state_dir.path);
+            auto o = opts();
+            o.state = &state;
+            auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+            _exit(run.report.complete() ? 0 : 1);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child: %s\n", e.what());
+            _exit(2);
+        }
+    }
+    // Kill once at least two folders have committed progress at the same time.
+    bool killed = false;
+    {
+        state_store watcher(state_dir.path);
+        for (int i = 0; i < 6000 && !killed; ++i) {
+            int busy = 0;
+            for (const auto& f : folders) {
+                const auto st = watcher.load(user(n), f);
+                if (st && st->copied >= 10 && st->completed_uidnext == 0) ++busy;
+            }
+            if (busy >= 2) {
+                ::kill(child, SIGKILL);
+                killed = true;
+                break;
+            }
+            int status = 0;
+            if (::waitpid(child, &status, WNOHANG) == child) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(killed) << "no two folders were in progress together before the child finished";
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    std::uint64_t partial = 0;
+    {
+        auto mid = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
+        for (const auto& f : folders) {
+            try {
+                partial += mid->examine(f).messages;
+            } catch (const session_error&) {   // not created yet on the destination
+            }
+        }
+        mid->logout();
+    }
+    EXPECT_GT(partial, 0u);
+    EXPECT_LT(partial, total);
+
+    state_store state(state_dir.path);
+    auto o = opts();
+    o.state = &state;
+    auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+    ASSERT_TRUE(run.report.accounts[0].ok) << run.report.accounts[0].error;
+    EXPECT_EQ(run.report.copied() + partial, total);
+    const auto v = verify_account(pair_of(user(n), user(n)), options());
+    EXPECT_TRUE(v.ok()) << describe_differences({v});
+    for (const auto& f : v.folders) EXPECT_EQ(f.extra, 0u) << f.dest_folder;   // nothing doubled
+
+    auto third = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
+    ASSERT_TRUE(third.report.accounts[0].ok) << third.report.accounts[0].error;
+    EXPECT_EQ(third.report.copied(), 0u);
+}

@@ -151,6 +151,34 @@ TEST(command_encoder, mailbox_commands) {
     EXPECT_EQ(show(c), "CREATE a&AA0ACg-b\r\n");
 }
 
+TEST(command_encoder, delta_sync_commands) {
+    command c;
+    const std::string_view add[] = {"\\Seen", "\\Flagged", "$Work"};
+    ASSERT_FALSE(encode_uid_store("3:5,9", "+FLAGS.SILENT", add, c));
+    EXPECT_EQ(show(c), "UID STORE 3:5,9 +FLAGS.SILENT (\\Seen \\Flagged $Work)\r\n");
+    const std::string_view del[] = {"\\Deleted"};
+    ASSERT_FALSE(encode_uid_store("7", "-FLAGS.SILENT", del, c, 42));
+    EXPECT_EQ(show(c), "UID STORE 7 (UNCHANGEDSINCE 42) -FLAGS.SILENT (\\Deleted)\r\n");
+    ASSERT_FALSE(encode_uid_store("7", "FLAGS.SILENT", {}, c));
+    EXPECT_EQ(show(c), "UID STORE 7 FLAGS.SILENT ()\r\n");
+    const std::string_view bad[] = {"a b"};
+    EXPECT_EQ(encode_uid_store("7", "+FLAGS", bad, c), errc::unencodable);
+    const std::string_view bracket[] = {"x]"};
+    EXPECT_EQ(encode_uid_store("7", "+FLAGS", bracket, c), errc::unencodable);
+    EXPECT_EQ(encode_uid_store("7", "+X-GM-LABELS", add, c), errc::unencodable);
+    EXPECT_EQ(encode_uid_store("7:", "+FLAGS", add, c), errc::bad_sequence_set);
+    ASSERT_FALSE(encode_uid_expunge("1:3,8", c));
+    EXPECT_EQ(show(c), "UID EXPUNGE 1:3,8\r\n");
+    EXPECT_EQ(encode_uid_expunge("x", c), errc::bad_sequence_set);
+    ASSERT_FALSE(encode_uid_fetch_changedsince("1:*", "(UID FLAGS)", 12345678901ULL, c));
+    EXPECT_EQ(show(c), "UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 12345678901)\r\n");
+    EXPECT_EQ(c.redacted, "UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 12345678901)");
+    ASSERT_FALSE(encode_rename("Projekte", "Entw\xc3\xbcrfe", plain(), c));
+    EXPECT_EQ(show(c), "RENAME Projekte Entw&APw-rfe\r\n");
+    ASSERT_FALSE(encode_delete("Old Stuff", plain(), c));
+    EXPECT_EQ(show(c), "DELETE \"Old Stuff\"\r\n");
+}
+
 TEST(command_encoder, search_and_fetch) {
     command c;
     ASSERT_FALSE(encode_uid_search("UID 5:*", {}, c));

@@ -23,6 +23,7 @@
 #include "engine/progress.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/pim_exit.hpp"
 #include "tools/arrival/secret.hpp"
 
 namespace arrival::cli {
@@ -31,25 +32,6 @@ namespace arrival::cli {
 int run_pim_stage(pim::pim_kind kind, int argc, char** argv);
 
 namespace {
-
-// Every user failed for the same reason: say which (4/5/6/7); otherwise "some failed" or "nothing ran".
-int exit_for(const std::vector<pim::user_result>& results) {
-    const auto t = pim::totals(results);
-    if (t.failed == 0 && t.partial == 0) return exit_ok;
-    if (t.ok + t.partial > 0) return exit_partial;
-    std::set<pim::failure_kind> kinds;
-    for (const auto& r : results) {
-        if (r.status == pim::user_status::failed) kinds.insert(r.kind);
-    }
-    if (kinds.size() != 1) return exit_partial;
-    switch (*kinds.begin()) {
-        case pim::failure_kind::unreachable: return exit_unreachable;
-        case pim::failure_kind::tls: return exit_tls_failed;
-        case pim::failure_kind::auth: return exit_auth_failed;
-        case pim::failure_kind::protocol: return exit_protocol_error;
-        default: return exit_partial;
-    }
-}
 
 // Feeds engine/progress from the import, and writes a line per finished user.
 class progress_observer final : public pim::import_observer {
@@ -80,8 +62,8 @@ private:
 int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     const bool calendars = kind == pim::pim_kind::calendars;
     const char* stage = calendars ? "calendars" : "contacts";
-    CLI::App app{calendars ? "Import ICS calendar exports (DIR/<user>.ics) into CalDAV or Carbonio"
-                           : "Import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
+    CLI::App app{calendars ? "arrival calendars: import ICS calendar exports (DIR/<user>.ics) into CalDAV or Carbonio"
+                           : "arrival contacts: import CSV contact exports (DIR/<user>.csv) into CardDAV or Carbonio",
                  std::string("arrival ") + stage};
     std::string dir, accounts, dest, admin, password_file, report, ca_file, collection, csv_format, vcard;
     std::string carbonio_auth_mode = "delegate", admin_url, folder;
@@ -109,16 +91,16 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     app.add_option("--folder", folder,
                    std::string("carbonio+https: the mailbox folder to import into, which must exist (default ") +
                        (calendars ? "/Calendar)" : "/Contacts)"));
-    app.add_option("--jobs", jobs, "users imported concurrently")->check(CLI::Range(1u, 256u));
+    app.add_option("--jobs", jobs, "users imported at once (default 4)")->check(CLI::Range(1u, 256u));
     app.add_option("--report", report, "write a JSON report here");
     app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
-    app.add_flag("--insecure", insecure, "do not verify the server's TLS certificate (testing only)");
+    app.add_flag("--insecure", insecure, "do NOT verify the server's TLS certificate (testing only; says so on stderr)");
     add_credential_flags(app, credentials);
     app.add_option("--collection", collection,
                    std::string("name of the collection created when the user has none (default ") +
                        (calendars ? "calendar)" : "contacts)"));
-    app.add_option("--retries", retries, "retries of a transient failure (connection reset, 429, 5xx)");
-    app.add_option("--timeout", timeout, "seconds allowed for each connect, write or read")->check(CLI::Range(1u, 3600u));
+    app.add_option("--retries", retries, "retries of a transient failure (connection reset, timeout, HTTP 408, 429, 500, 502, 503, 504; default 3)");
+    app.add_option("--timeout", timeout, "seconds allowed for each write or read (default 120), and for each connect up to 30")->check(CLI::Range(1u, 3600u));
     std::string progress_mode = "auto";
     app.add_option("--progress", progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
@@ -259,7 +241,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
         out << pim::report_json(kind, dest, results);
         if (!out) throw std::runtime_error("cannot write report " + report);
     }
-    return exit_for(results);
+    return exit_for_users(results);
 }
 
 int run_calendars(int argc, char** argv) { return run_pim_stage(pim::pim_kind::calendars, argc, argv); }

@@ -29,9 +29,16 @@ int run_migrate(int argc, char** argv) {
     app.add_flag("--dry-run", a.dry_run, "print the plan (folders to create, messages to copy) and write nothing");
     app.add_flag("--collapse-duplicates", a.collapse_duplicates,
                  "copy at most one message per dedupe key and folder (default: keep every source copy)");
+    app.add_flag("--no-sync-flags", a.no_sync_flags,
+                 "on a rerun, leave the flags of messages copied earlier as they are (default: they follow the source's changes)");
+    app.add_flag("--sync-deletes", a.sync_deletes,
+                 "on a rerun, expunge on the destination the messages arrival copied that the source has expunged since");
     app.add_option("--batch", a.batch, "messages per MULTIAPPEND command (default 50)")->check(CLI::Range(1, 1000));
-    app.add_option("--memory-mb", a.memory_mb, "message bytes held in memory by all jobs together (default 48)")->check(CLI::Range(4, 65536));
-    app.add_option("--spill-dir", a.spill_dir, "temporary files for bodies over 1 MB (default /tmp)");
+    app.add_option("--memory-mb", a.memory_mb, "budget of in-memory message bytes that all jobs take from before fetching (default 48; not a bound on the process's memory)")->check(CLI::Range(4, 65536));
+    app.add_option("--spill-dir", a.spill_dir, "temporary files for bodies over 1 MiB, unlinked at once (default /tmp)");
+    app.add_option("--connections-per-account", a.connections_per_account,
+                   "folders of one account copied at once, each over its own connection pair (default 2)")
+        ->check(CLI::Range(1, 64));
     app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
     add_public_options(app, a);  // resolve() adds the public job, once, after the accounts
@@ -39,7 +46,9 @@ int run_migrate(int argc, char** argv) {
     if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival migrate", run)) return *stop;
 
     std::unique_ptr<engine::state_store> state;
-    if (!a.dry_run) {
+    // A dry run reads the state when there is one, to show what a rerun would change (deletions first); it never
+    // creates one.
+    if (!a.dry_run || std::filesystem::exists(std::filesystem::path(a.state_dir) / "arrival-state.sqlite")) {
         try {
             state = std::make_unique<engine::state_store>(a.state_dir);
         } catch (const std::exception& e) {

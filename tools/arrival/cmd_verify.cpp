@@ -26,6 +26,7 @@ int run_verify(int argc, char** argv) {
     migrate_args a;
     add_connection_options(app, a);
     add_public_options(app, a);
+    app.add_flag("--flags", a.verify_flags, "compare flags and keywords too (the source's as migrate maps them), per message");
     resolved_run run;
     if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival verify", run)) return *stop;
     const auto t0 = std::chrono::steady_clock::now();
@@ -42,17 +43,20 @@ int run_verify(int argc, char** argv) {
     for (auto& t : threads) t.join();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-    std::uint64_t missing = 0, failed = 0, folders = 0, messages = 0;
+    std::uint64_t missing = 0, failed = 0, folders = 0, messages = 0, flags_differ = 0;
     for (const auto& r : results) {
         missing += r.missing();
+        flags_differ += r.flags_differ();
         failed += r.ok() ? 0 : 1;
         folders += r.folders.size();
         for (const auto& f : r.folders) messages += f.source_messages;
     }
     std::fputs(engine::describe_differences(results).c_str(), stdout);
-    std::fprintf(stdout, "verify: %zu account(s), %llu folder(s), %llu source message(s): %llu missing, %llu account(s) not ok (%.1f s)\n",
+    std::fprintf(stdout, "verify: %zu account(s), %llu folder(s), %llu source message(s): %llu missing, %s%llu account(s) not ok (%.1f s)\n",
                  results.size(), static_cast<unsigned long long>(folders), static_cast<unsigned long long>(messages),
-                 static_cast<unsigned long long>(missing), static_cast<unsigned long long>(failed), seconds);
+                 static_cast<unsigned long long>(missing),
+                 a.verify_flags ? fmt::format("{} with other flags, ", flags_differ).c_str() : "",
+                 static_cast<unsigned long long>(failed), seconds);
     if (!a.report_file.empty()) {
         auto out = engine::open_owner_only(a.report_file);
         out << engine::to_json(results, seconds).dump(2) << '\n';
@@ -68,7 +72,7 @@ int run_verify(int argc, char** argv) {
         kinds.push_back(r.error_kind_);
     }
     // Same statuses as migrate: 4-7 when every account failed the same connection-level way.
-    const int status = exit_status_for(compared, kinds, missing > 0);
+    const int status = exit_status_for(compared, kinds, missing > 0 || flags_differ > 0);
     return status == exit_ok ? exit_ok : status;
 }
 

@@ -8,6 +8,7 @@ namespace arrival::cli {
 int run_probe(int argc, char** argv);
 int run_calendars(int argc, char** argv);
 int run_contacts(int argc, char** argv);
+int run_files(int argc, char** argv);
 int run_provision(int argc, char** argv);
 int run_migrate(int argc, char** argv);
 int run_verify(int argc, char** argv);

@@ -24,6 +24,7 @@ constexpr command commands[] = {
     {"probe", arrival::cli::run_probe, "log in to an IMAP server and list capabilities, namespaces and folders"},
     {"calendars", arrival::cli::run_calendars, "import ICS calendar exports into CalDAV or Carbonio"},
     {"contacts", arrival::cli::run_contacts, "import CSV contact exports into CardDAV or Carbonio"},
+    {"files", arrival::cli::run_files, "move each user's private files (directory, Zimbra tgz, WebDAV) into Carbonio Files or WebDAV"},
     {"provision", arrival::cli::run_provision, "load LDIF of domains, COSes, accounts and lists into the destination's LDAP"},
     {"migrate", arrival::cli::run_migrate, "copy every mailbox of an accounts file from one IMAP server to another"},
     {"verify", arrival::cli::run_verify, "compare source and destination mailboxes folder by folder and list every difference"},

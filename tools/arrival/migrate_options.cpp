@@ -28,14 +28,20 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     app.add_option("--dest-admin", a.dest_admin, "log in to the destination as this admin for every user");
     app.add_option("--dest-password-file", a.dest_password_file, "file holding the destination password; else ARRIVAL_DEST_PASSWORD");
     app.add_option("--jobs", a.jobs, "account pairs migrated at once (default 4)")->check(CLI::Range(1, 1024));
-    app.add_option("--max-source-connections", a.max_source_connections, "cap on connections to the source (default: --jobs)");
-    app.add_option("--max-dest-connections", a.max_dest_connections, "cap on connections to the destination (default: --jobs)");
+    app.add_option("--max-source-connections", a.max_source_connections,
+                   "cap on connections to the source (default: --jobs x --connections-per-account; used by migrate only)");
+    app.add_option("--max-dest-connections", a.max_dest_connections,
+                   "cap on connections to the destination (default: --jobs x --connections-per-account; used by migrate only)");
+    app.add_option("--timeout", a.timeout,
+                   "seconds a connection may stay silent while a reply is due (and a connect or write may take) before "
+                   "it is given up as stalled and the work resumed on a fresh one (default 120)")
+        ->check(CLI::Range(1u, 3600u));
     app.add_option("--report", a.report_file, "write a JSON report here");
     app.add_option("--include", a.include, "only folders whose path (levels joined by '/') matches this regex; repeatable");
     app.add_option("--exclude", a.exclude, "skip folders whose path matches this regex; repeatable");
-    app.add_option("--ca-file", a.ca_file, "trust this CA (PEM) on both sides");
-    app.add_option("--source-ca-file", a.source_ca_file, "trust this CA on the source only");
-    app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only");
+    app.add_option("--ca-file", a.ca_file, "trust this CA (PEM) on both sides, instead of the system's CA store");
+    app.add_option("--source-ca-file", a.source_ca_file, "trust this CA on the source only (overrides --ca-file there)");
+    app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only (overrides --ca-file there)");
     app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
     app.add_flag("--starttls", a.starttls, "with imap:// URLs, refuse to log in unless STARTTLS succeeds (the default)");
     app.add_flag("--no-starttls", a.no_starttls,
@@ -45,8 +51,9 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     add_credential_flags(app, a.credentials);
     app.add_option("--dest-profile", a.dest_profile,
                    "what the destination accepts: auto (default: carbonio when its greeting, ID or CAPABILITY name "
-                   "Zimbra/Carbonio), carbonio or generic; folder names map the same way in migrate and verify")
-        ->check(CLI::IsMember({"auto", "carbonio", "generic"}));
+                   "Zimbra/Carbonio, cyrus when its ID or greeting name Cyrus), carbonio, cyrus or generic; folder names "
+                   "map the same way in migrate and verify")
+        ->check(CLI::IsMember({"auto", "carbonio", "cyrus", "generic"}));
     app.add_option("--max-message-size", a.max_message_size,
                    "messages larger than this many bytes are not sent (reported as too_large) when the destination "
                    "advertises no APPENDLIMIT (default under carbonio: 10240000, zimbraMtaMaxMessageSize)")
@@ -100,6 +107,8 @@ resolved_run resolve(const migrate_args& a) {
     if (a.no_starttls && !a.credentials.allow_cleartext)
         throw usage_error("--no-starttls sends credentials in cleartext: it needs --allow-cleartext as well");
     j.source.never_starttls = j.dest.never_starttls = a.no_starttls;
+    j.source.timeout = j.dest.timeout = std::chrono::seconds(a.timeout);
+    j.connections_per_account = a.connections_per_account;
     j.source_admin = a.source_admin;
     j.dest_admin = a.dest_admin;
     if (auto p = read_secret(a.source_password_file, "ARRIVAL_SOURCE_PASSWORD")) j.source_password = engine::secret_string(std::move(*p));
@@ -164,6 +173,9 @@ resolved_run resolve(const migrate_args& a) {
     }
     j.dry_run = a.dry_run;
     j.collapse_duplicates = a.collapse_duplicates;
+    j.sync_flags = !a.no_sync_flags;
+    j.sync_deletes = a.sync_deletes;
+    j.verify_flags = a.verify_flags;
     j.pipeline.batch_messages = std::max<std::size_t>(1, a.batch);
     j.pipeline.spill_dir = a.spill_dir;
     r.sched.jobs = a.jobs;

@@ -26,6 +26,7 @@ struct migrate_args {
     std::string dest_profile = "auto";                // --dest-profile auto|carbonio|generic
     std::optional<std::uint64_t> max_message_size;    // --max-message-size BYTES
     std::size_t jobs = 4, max_source_connections = 0, max_dest_connections = 0;
+    unsigned timeout = 0;                              // --timeout SECONDS (0: the connection's defaults)
     std::string report_file;
     // --public (add_public_options): one more entry for the source's shared namespace, logged in as public_account
     bool with_public = false;
@@ -34,10 +35,13 @@ struct migrate_args {
     // migrate only
     std::string state_dir = "arrival-state";
     bool dry_run = false, collapse_duplicates = false;
+    bool no_sync_flags = false, sync_deletes = false;   // a rerun's changes (engine/delta_sync.hpp)
+    bool verify_flags = false;                          // verify --flags
     std::size_t batch = 50;
     std::size_t memory_mb = 48;
     std::string spill_dir = "/tmp";
     std::string progress_mode = "auto";
+    std::size_t connections_per_account = 2;
 };
 
 // Registers the options common to both commands on `app`.

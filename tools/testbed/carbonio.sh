@@ -8,7 +8,7 @@
 #                           and writes DIR/carbonio.env
 #   carbonio.sh stop DIR    stops both by the PIDs recorded at start and waits until they are gone
 #   carbonio.sh reset-user DIR USER   empties USER's stand-in mailbox (calendar items, contacts, folders back
-#                           to the system ones); the mail itself is Dovecot DST's (dovecot.sh reset-user DIR dst USER).
+#                           to the system ones, Carbonio Files nodes gone); the mail itself is Dovecot DST's (dovecot.sh reset-user DIR dst USER).
 #                           The front's identical-APPEND counters live in memory and are not reset.
 # Identity, as Carbonio's ImapHandler/ServerConfig write it (file:line in carbonio/imap_front.py's header):
 #   greeting "* OK localhost Zimbra IMAP4rev1 server ready"; ID ("NAME" "Zimbra" "VERSION" "4.25.2" "RELEASE"
@@ -25,7 +25,8 @@
 #   ARRIVAL_CARBONIO_REST_URL         https://127.0.0.1:PORT  /service/home/USER/..., /service/soap
 #   ARRIVAL_CARBONIO_ADMIN_URL        https://127.0.0.1:PORT  /service/admin/soap
 #   ARRIVAL_CARBONIO_EVENTS           JSON lines: every refused command, dropped connection, rule that fired
-#   ARRIVAL_CARBONIO_DB               the REST side's SQLite (calendar items, contacts, folders per user)
+#   ARRIVAL_CARBONIO_DB               the REST side's SQLite (calendar items, contacts, folders per user; Files
+#                                     nodes and versions, whose bytes are in files/<node>.<version> beside it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: carbonio.sh start|stop|reset-user DIR ...}
@@ -132,11 +133,19 @@ reset_user() {
   local user=${1:?usage: carbonio.sh reset-user DIR USER}
   [ -f "$base/carbonio.sqlite" ] || return 0
   python3 - "$base/carbonio.sqlite" "$user" <<'PY'
-import sqlite3, sys
+import contextlib, os, sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=30)
 with db:
     for table in ("folders", "next_ids", "calendar_items", "timezones", "contacts"):
         db.execute(f"DELETE FROM {table} WHERE account=?", (sys.argv[2].lower(),))
+    blobs = os.path.join(os.path.dirname(sys.argv[1]), "files")
+    for v in db.execute("SELECT node, version FROM files_versions WHERE node IN (SELECT id FROM files_nodes "
+                        "WHERE account=?)", (sys.argv[2].lower(),)).fetchall():
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(blobs, f"{v[0]}.{v[1]}"))
+    db.execute("DELETE FROM files_versions WHERE node IN (SELECT id FROM files_nodes WHERE account=?)",
+               (sys.argv[2].lower(),))
+    db.execute("DELETE FROM files_nodes WHERE account=?", (sys.argv[2].lower(),))
 PY
 }
 

@@ -5,7 +5,7 @@
 #                           client's verification can be tested both ways); writes DIR/radicale.env
 #   radicale.sh stop DIR    stops both by the PIDs recorded at start
 #
-# Users (htpasswd, plain; one password for all, random per run): user001..user400@example.test (the same
+# Users (htpasswd, plain; one password for all, random per run): user001..user600@example.test (the same
 # naming as the Dovecot testbed) and an admin, admin@example.test, whose rights allow writing every
 # user's collections (what `arrival calendars --admin` needs). Ordinary users can only touch their own.
 #
@@ -63,7 +63,7 @@ start() {
 
   umask 077
   {
-    for i in $(seq 1 400); do printf 'user%03d@example.test:%s\n' "$i" "$password"; done
+    for i in $(seq 1 600); do printf 'user%03d@example.test:%s\n' "$i" "$password"; done
     printf 'admin@example.test:%s\n' "$admin_password"
   } > "$base/htpasswd"
   printf 'machine 127.0.0.1 login admin@example.test password %s\nmachine localhost login admin@example.test password %s\n' \

@@ -9,6 +9,7 @@ carbonio-mailbox at 0385232e0f59). It is NOT Carbonio. Python 3.11 stdlib only.
 User port (ARRIVAL_CARBONIO_REST_URL):
   GET|POST /service/home/USER/<folder path>?fmt=ics|csv   (also /home/USER/..., the GetInfo "rest" base zmmailbox uses)
   POST /service/soap   AuthRequest (urn:zimbraAccount), GetFolderRequest, CreateFolderRequest (urn:zimbraMail)
+  /services/files/...  Carbonio Files (§3): upload, upload-version, graphql; see files_service.py
 Admin port (ARRIVAL_CARBONIO_ADMIN_URL):
   POST /service/admin/soap   AuthRequest, DelegateAuthRequest (urn:zimbraAdmin)
 SQLite tables (ARRIVAL_CARBONIO_DB), readable by tests:
@@ -45,6 +46,7 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from common import CARBONIO_VERSION, Events, load_config, same_secret
+from files_service import Files, FilesError
 
 # §2: files over calendar_ics_import_full_parse_max_size (128 KB, LC.java:554) by Content-Length are stream-parsed.
 STREAM_PARSE_OVER = 128 * 1024
@@ -237,6 +239,7 @@ class Service:
         ids = {u: str(uuid.uuid5(uuid.NAMESPACE_DNS, u)) for u in users | {cfg["admin"], cfg["noimap_admin"]}}
         self.store = Store(cfg["db"], users, ids)
         self.admins = {cfg["admin"], cfg["noimap_admin"]}
+        self.files = Files(self.store, os.path.join(os.path.dirname(cfg["db"]), "files"), self.events)
 
     def event(self, service, user, rule, answer, **fields):
         self.events.write(service, user, rule, answer, False, **fields)
@@ -825,6 +828,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         path = urllib.parse.unquote(url.path)
         svc = self.service
+        if not self.admin_port and path.startswith("/services/files/"):
+            return self.files(method, path)  # reads (streams) its own body
         body, length = self.read_body()
         if self.admin_port:
             if path == "/service/admin/soap" and method == "POST":
@@ -851,6 +856,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(204, None, b"")
             extra = {"WWW-Authenticate": 'Basic realm="Zimbra"'} if e.status == 401 else {}
             self.send(e.status, "text/html; charset=utf-8", error_page(e.status, reason, url.path, e.message), extra)
+
+    def files(self, method, path):
+        """§3: Carbonio Files. Auth is the ZM_AUTH_TOKEN cookie only; the token's account is the user."""
+        svc = self.service
+        token = self.cookie("ZM_AUTH_TOKEN")
+        who = svc.token_account(token) if token else None
+        account = who[0] if who else None
+        try:
+            status, ctype, out = svc.files.handle(self, method, path, account)
+            self.send(status, ctype, out)
+        except Exception as e:  # noqa: BLE001 — as in route(): a stand-in bug is a 500 and an event
+            if not isinstance(e, FilesError):
+                log_bug(e)
+                e = FilesError(500, f"system failure: {type(e).__name__}", "internal_error")
+            svc.event("files", account or "", e.rule, f"{e.status} {e.message}", method=method, path=path)
+            self.close_connection = True  # an unread request body may follow
+            self.send(e.status, "application/json", json.dumps({"error": e.message}).encode())
 
     def soap(self, body):
         svc = self.service

@@ -541,6 +541,58 @@ def test_csv_contacts():
     check(status == 500, "over 10240000 bytes: 500")
 
 
+def files_call(path, token, body=b"", headers=None):
+    h = dict(headers or {})
+    if token:
+        h["Cookie"] = f"ZM_AUTH_TOKEN={token}"
+    status, data = https("ARRIVAL_CARBONIO_REST_URL", "POST", path, body, h)
+    return status, json.loads(data) if data else None
+
+
+def gql(token, query, **variables):
+    status, out = files_call("/services/files/graphql", token, json.dumps({"query": query, "variables": variables})
+                             .encode(), {"Content-Type": "application/json"})
+    check(status == 200 and not out.get("errors"), f"graphql: {status} {out}")
+    return out["data"]
+
+
+def test_files_upload_rename_versions():
+    # §3 Files. Its own user (user320, from the files helper's range), reset first: the shared pool is used up.
+    user = "user320@example.test"
+    testbed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    subprocess.run(["bash", os.path.join(testbed, "carbonio.sh"), "reset-user", ENV["ARRIVAL_TESTBED_DIR"], user],
+                   check=True)
+    token = user_token(user)
+    name = base64.b64encode("Bericht é.txt".encode()).decode()
+    check(files_call("/services/files/upload", None, b"x", {"Filename": name})[0] == 401, "no cookie: 401")
+    check(files_call("/services/files/upload", token, b"x", {"Filename": "%%"})[0] == 400, "bad Base64: 400")
+    check(files_call("/services/files/upload", token, b"x", {"Filename": name, "ParentId": "nope"})[0] == 404,
+          "missing parent: 404")
+    folder = gql(token, "mutation($d: String!, $n: String!) { createFolder(destination_id: $d, name: $n) { id } }",
+                 d="LOCAL_ROOT", n="Docs")["createFolder"]["id"]
+    again = gql(token, "mutation($d: String!, $n: String!) { createFolder(destination_id: $d, name: $n) { id name } }",
+                d="LOCAL_ROOT", n="Docs")["createFolder"]
+    check(again["name"] == "Docs (1)", f"createFolder renames a clash: {again}")
+    status, first = files_call("/services/files/upload", token, b"one", {"Filename": name, "ParentId": folder})
+    check(status == 200 and first["version"] == 1, f"upload: {status} {first}")
+    status, second = files_call("/services/files/upload", token, b"two!", {"Filename": name, "ParentId": folder})
+    check(status == 200 and second["nodeId"] != first["nodeId"], "re-upload makes a second node")
+    status, v2 = files_call("/services/files/upload-version", token, b"three",
+                            {"Filename": name, "NodeId": first["nodeId"], "OverwriteVersion": "false"})
+    check(status == 200 and v2 == {"nodeId": first["nodeId"], "version": 2}, f"upload-version: {v2}")
+    node = gql(token, "query($id: ID!, $l: Int!) { getNode(node_id: $id) { id ... on Folder { children(limit: $l, "
+               "sort: NAME_ASC) { id name ... on File { size version } } } } }", id=folder, l=10)["getNode"]
+    got = sorted((c["name"], c["size"], c["version"]) for c in node["children"])
+    check(got == [("Bericht é (1).txt", 4, 1), ("Bericht é.txt", 5, 2)], f"listing: {got}")
+    page = gql(token, "query($id: ID!, $l: Int!, $c: String) { getNode(node_id: $id) { ... on Folder { "
+               "children(limit: $l, cursor: $c, sort: NAME_ASC) { id } } } }", id=folder, l=1,
+               c=node["children"][0]["id"])["getNode"]["children"]
+    check([c["id"] for c in page] == [node["children"][1]["id"]], "cursor pages on")
+    other = user_token("user319@example.test")
+    check(files_call("/services/files/upload", other, b"x", {"Filename": name, "ParentId": folder})[0] == 404,
+          "another user's folder: 404")
+
+
 def main(selected):
     tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
     tests = [(n, f) for n, f in tests if not selected or any(s in n for s in selected)]
