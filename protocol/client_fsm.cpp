@@ -166,7 +166,15 @@ std::string_view client_fsm::prepare_write() {
     return queue_.prepare_write();
 }
 
-void client_fsm::commit_write(std::size_t n) { queue_.commit_write(n); }
+void client_fsm::commit_write(std::size_t n) {
+    queue_.commit_write(n);
+    // Commands answered while their bytes were still being written complete now that the writer is done
+    // with them: until here their operation (and so the caller's message bodies) had to stay alive.
+    for (const command_owner& o : queue_.take_finished()) {
+        if (o.op == nullptr || o.op->done_ || o.slot >= o.op->replies_.size()) continue;
+        if (--o.op->pending_ == 0) step(*o.op, o.op->replies_[o.slot].ec);
+    }
+}
 
 error_code client_fsm::feed(std::string_view bytes) {
     failure_.clear();
@@ -194,9 +202,8 @@ void client_fsm::fail_all(error_code ec, std::string_view why) {
     if (closed_) return;
     closed_ = true;
     std::vector<operation*> ops;
-    queue_.visit_unanswered([&](const command_owner& o) {
+    queue_.visit_pending([&](const command_owner& o) {
         if (o.op != nullptr && std::find(ops.begin(), ops.end(), o.op) == ops.end()) ops.push_back(o.op);
-        return false;
     });
     for (operation* o : {greeting_op_, tls_op_}) {
         if (o != nullptr && std::find(ops.begin(), ops.end(), o) == ops.end()) ops.push_back(o);
@@ -245,7 +252,8 @@ error_code client_fsm::on_response(const response& r) {
 
 error_code client_fsm::on_tagged(const response& r) {
     command_owner owner;
-    if (!queue_.on_tagged(r.tag, &owner)) {
+    bool still_writing = false;
+    if (!queue_.on_tagged(r.tag, &owner, &still_writing)) {
         failure_ = "tagged reply for a tag we never sent or already completed: '" + std::string(r.tag.substr(0, 40)) +
                    "'";
         return errc::unexpected_tag;
@@ -263,6 +271,8 @@ error_code client_fsm::on_tagged(const response& r) {
     rep.diag.set_server_message(r.text);
     rep.diag.set_response_code(code_text(r.code));
     op->on_tagged(r, owner.slot);
+    // A reply that overtook its command's last bytes counts once they are written (commit_write()).
+    if (still_writing) return {};
     if (--op->pending_ == 0) step(*op, rep.ec);
     return {};
 }

@@ -11,6 +11,11 @@
 //              else { read some; ec = fsm.feed(bytes); if (ec) fsm.fail_all(ec, fsm.failure()); }
 //     when an operation completes, its on_done callback runs (the driver wakes whoever awaits it); error(),
 //     diag() and its result members are then final.
+// A reply may arrive before the writer's commit_write() for the bytes it answers (the reader ran first), or
+// while the command's non-synchronizing literals are still being written (NO [OVERQUOTA] to a LITERAL+
+// MULTIAPPEND): the command counts as sent once prepare_write() handed out its first bytes, and its reply
+// completes it, exactly once, when its last byte is committed. So an operation is never done while the writer
+// may still read the bodies it borrows.
 // A non-zero feed() is fatal (parse error, unexpected tag, STARTTLS injection, a sink's error): the driver
 // closes the socket and calls fail_all(), which completes every operation with that error.
 //

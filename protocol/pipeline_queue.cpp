@@ -153,9 +153,11 @@ void pipeline_queue::finish_piece(entry& e) {
     const bool all_written = e.piece == e.pieces.size();
     if (all_written || e.pieces[e.piece].await_continuation) {
         if (e.answered) {
-            // The server already answered (e.g. NO to a synchronizing literal); the rest is never sent.
+            // The server already answered (e.g. NO [OVERQUOTA] during a LITERAL+ MULTIAPPEND): its bytes are
+            // written; a rest behind a continuation is never sent (no "+" will come).
             e.st = state::done;
             ++write_cursor_;
+            finished_.push_back(e.owner);
             return;
         }
         if (all_written) {
@@ -180,35 +182,40 @@ bool pipeline_queue::awaiting_continuation() const noexcept {
     return write_cursor_ < entries_.size() && entries_[write_cursor_].st == state::waiting_continuation;
 }
 
-std::optional<command_id> pipeline_queue::on_tagged(std::string_view tag, command_owner* owner) {
+std::optional<command_id> pipeline_queue::on_tagged(std::string_view tag, command_owner* owner,
+                                                    bool* still_writing) {
+    if (still_writing != nullptr) *still_writing = false;
     const command_id id = parse_tag(tag);
     if (id == 0) return std::nullopt;
-    // Only commands whose first line went out can be answered.
-    const std::size_t started = std::min(entries_.size(), write_cursor_ + 1);
-    for (std::size_t i = 0; i < started; ++i) {
-        entry& e = entries_[i];
-        if (e.id != id) continue;
-        if (e.st == state::done || e.st == state::queued || e.piece == 0) return std::nullopt;
-        --in_flight_;
-        if (owner != nullptr) *owner = e.owner;
-        switch (e.st) {
-            case state::written:
-                e.st = state::done;
-                break;
-            case state::waiting_continuation:
-                // Refused before the literal was sent: drop the remaining pieces.
-                e.st = state::done;
-                ++write_cursor_;
-                break;
-            default:
-                // Still writing bytes the server is bound to read (a non-synchronizing literal): finish them.
-                e.answered = true;
-                break;
-        }
-        pop_done();
-        return id;
+    entry* e = find(id);
+    // Only commands whose first bytes were handed to the writer can be answered, and only once.
+    if (e == nullptr || e->st == state::done || e->st == state::queued || e->answered) return std::nullopt;
+    --in_flight_;
+    if (owner != nullptr) *owner = e->owner;
+    switch (e->st) {
+        case state::written:
+            e->st = state::done;
+            break;
+        case state::waiting_continuation:
+            // Refused before the literal was sent: drop the remaining pieces.
+            e->st = state::done;
+            ++write_cursor_;
+            break;
+        default:
+            // Still writing bytes the server is bound to read (a non-synchronizing literal), or bytes handed
+            // to the writer and not yet committed: they are finished first.
+            e->answered = true;
+            if (still_writing != nullptr) *still_writing = true;
+            break;
     }
-    return std::nullopt;
+    pop_done();
+    return id;
+}
+
+std::vector<command_owner> pipeline_queue::take_finished() {
+    std::vector<command_owner> out;
+    out.swap(finished_);
+    return out;
 }
 
 void pipeline_queue::pop_done() {
@@ -232,6 +239,7 @@ std::vector<command_id> pipeline_queue::clear() {
     segment_index_ = 0;
     segment_sent_ = 0;
     direct_ = false;
+    finished_.clear();
     return ids;
 }
 

@@ -11,7 +11,8 @@
 //  * at most max_in_flight commands are written-but-unanswered; later ones wait;
 //  * a tag the queue has not sent (or already completed) is a fatal protocol error for the caller.
 // Calling order on the writer side: prepare_write() -> write some of those bytes -> commit_write(n) -> ...
-// The view from prepare_write() stays valid until the next commit_write()/push()/on_tagged().
+// The view from prepare_write() stays valid until the next commit_write() or clear(): push() and on_tagged()
+// may run while a write of it is in progress (a command answered before its bytes are written stays queued).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -69,10 +70,18 @@ public:
 
     // Reader side. on_continuation() returns false when no command is waiting for "+" (a protocol error).
     [[nodiscard]] bool on_continuation() noexcept;
-    // Completes the command with this tag and returns its id; nullopt when the tag is unknown (never sent,
-    // already completed, or not ours): the caller must treat that as fatal (isync: "unexpected tag").
-    // `owner` (when given) receives what push() attached.
-    [[nodiscard]] std::optional<command_id> on_tagged(std::string_view tag, command_owner* owner = nullptr);
+    // Completes the command with this tag and returns its id; nullopt when the tag is unknown (never handed to
+    // the writer, already completed, or not ours): the caller must treat that as fatal (isync: "unexpected tag").
+    // A command counts as sent once prepare_write() has handed out its first bytes, before commit_write(): the
+    // server may answer bytes the writer has written but not yet reported (the reader can run first).
+    // `owner` (when given) receives what push() attached. `still_writing` (when given) is set when the command
+    // has bytes left that the server is bound to read (a non-synchronizing literal, the rest of a MULTIAPPEND):
+    // they are still written, from the caller's memory, and take_finished() names the command once they are.
+    [[nodiscard]] std::optional<command_id> on_tagged(std::string_view tag, command_owner* owner = nullptr,
+                                                      bool* still_writing = nullptr);
+    // Commands answered while still writing whose last byte has since been committed (or whose rest, behind a
+    // continuation that will never come, was dropped), oldest first; each is named once.
+    [[nodiscard]] std::vector<command_owner> take_finished();
 
     // Calls f(owner) for every command not yet answered (queued ones too), oldest first, until f returns true.
     // Untagged responses are routed this way: servers answer pipelined commands in order.
@@ -82,6 +91,14 @@ public:
             if (e.st != state::done && !e.answered && f(e.owner)) return true;
         }
         return false;
+    }
+
+    // Calls f(owner) for every command not finished (answered ones still writing too), oldest first.
+    template <class F>
+    void visit_pending(F&& f) const {
+        for (const auto& e : entries_) {
+            if (e.st != state::done) f(e.owner);
+        }
     }
 
     // True while some command waits for a "+" that has not arrived.
@@ -127,6 +144,7 @@ private:
     std::string staging_;           // coalesced bytes of small pieces
     std::size_t staging_sent_ = 0;  // prefix of staging_ already committed
     std::vector<segment> segments_;
+    std::vector<command_owner> finished_;  // answered while writing, now written (take_finished())
     std::size_t segment_index_ = 0;  // first segment not completely committed
     std::size_t segment_sent_ = 0;   // bytes of segments_[segment_index_] already committed
     bool direct_ = false;           // the last prepare_write() returned a caller's piece directly

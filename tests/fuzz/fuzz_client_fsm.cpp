@@ -1,12 +1,14 @@
 // libFuzzer target: the sans-I/O IMAP client (client_fsm + every operation) against an arbitrary server byte
 // stream, fed in input-chosen splits, with the driver's duties done inline (writes drained, TLS handshakes
 // "done"). Must never crash, leak, hang or trip a sanitizer, and once the connection fails every operation
-// started must be complete (an awaiting coroutine would otherwise hang). Input layout: byte 0 picks the
-// inline-literal limit, the pipeline depth and the LITERAL+ cap; byte 1 seeds the chunk sizes; the rest is
-// the server's byte stream.
+// started must be complete (an awaiting coroutine would otherwise hang), each exactly once. Input layout: byte
+// 0 picks the inline-literal limit, the pipeline depth and the LITERAL+ cap; byte 1 seeds the chunk sizes and
+// whether the writer holds its last view across the next chunk (a write whose completion the reader overtakes);
+// the rest is the server's byte stream.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,9 +76,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     simple_op logout(encode_simple("LOGOUT"));
     operation* const ops[] = {&login, &list, &select, &status, &fetch, &append, &logout};
 
+    int completions[std::size(ops)] = {};
+    for (std::size_t i = 0; i < std::size(ops); ++i) ops[i]->on_done = [&completions, i] { ++completions[i]; };
+
     fsm.start(connect);
     bool started = false;
+    std::size_t held = 0;  // bytes handed to the "writer" and not yet committed
     while (!fsm.closed()) {
+        if (held != 0) {
+            fsm.commit_write(held);
+            held = 0;
+        }
         if (fsm.tls_handshake_due()) fsm.tls_handshake_done({}, "");
         if (connect.done() && !started) {
             started = true;
@@ -85,14 +95,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         drain(fsm);
         if (in.empty()) break;
         seed = seed * 1103515245u + 12345u;
+        if ((seed >> 12) & 1) held = fsm.prepare_write().size();
         const std::size_t n = std::min<std::size_t>(in.size(), 1 + (seed >> 16) % 97);
         if (const auto ec = fsm.feed(in.substr(0, n))) fsm.fail_all(ec, fsm.failure());
         in.remove_prefix(n);
     }
     fsm.fail_all(make_error_code(errc::connection_closed), "end of input");
     if (!connect.done()) std::abort();
-    for (operation* op : ops) {
-        if (started && !op->done()) std::abort();
+    for (std::size_t i = 0; i < std::size(ops); ++i) {
+        if (started && !ops[i]->done()) std::abort();
+        if (completions[i] != (started ? 1 : 0)) std::abort();
     }
     return 0;
 }

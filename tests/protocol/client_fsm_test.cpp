@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -677,6 +678,205 @@ TEST(client_fsm_append, a_bad_mailbox_name_sends_nothing) {
     EXPECT_EQ(s.written(), "");
     ASSERT_TRUE(op.done());
     EXPECT_EQ(op.error(), errc::bad_mailbox_name);
+}
+
+// ---- replies that overtake the writer ----
+// The driver's writer reports commit_write(n) only after its write completes, and the reader may run first:
+// the server can answer bytes the client has handed out but not yet committed, and can refuse a LITERAL+
+// command (NO [OVERQUOTA]) while its literal, and the commands behind it, are still being written. A reply
+// then completes its command exactly once, after the last byte of the command was written: until then the
+// caller's message bodies are still being read by the writer.
+
+// The writer as the driver runs it, stepped by hand: what it has committed (`sent`) and the view it holds.
+class stepped_writer {
+public:
+    explicit stepped_writer(client_fsm& fsm) : fsm_(fsm) {}
+
+    std::string sent;
+
+    // Commits until `target` bytes are sent or nothing may be written, then holds the next view (handed out,
+    // not committed), as a writer whose write_some is on the wire.
+    void advance_to(std::size_t target) {
+        while (sent.size() < target) {
+            const std::string_view v = fsm_.prepare_write();
+            if (v.empty()) break;
+            const std::size_t n = std::min(v.size(), target - sent.size());
+            sent.append(v.substr(0, n));
+            fsm_.commit_write(n);
+        }
+        held_ = fsm_.prepare_write().size();
+    }
+    // Bytes the server may have received: committed, or handed out to a write in progress.
+    [[nodiscard]] std::size_t on_the_wire() const noexcept { return sent.size() + held_; }
+
+private:
+    client_fsm& fsm_;
+    std::size_t held_ = 0;
+};
+
+// Two MULTIAPPENDs under LITERAL+ (the first message body_size bytes, the rest small), one refused with
+// NO [OVERQUOTA], the other accepted, replies fed at every pair of writer positions (both orders) that the
+// server could have reached; then a NOOP on the same connection. `cuts`: writer positions to try (byte
+// offsets in the command stream).
+void overquota_in_every_interleaving(std::size_t body_size,
+                                     const std::function<std::vector<std::size_t>(const std::string&)>& cuts) {
+    const std::string big1(body_size, 'a'), big2(7, 'b');
+    std::vector<append_message> first(2), second(2);
+    first[0].body = big1;
+    first[1].body = big2;
+    second[0].body = "third";
+    second[1].body = "fourth";
+    const std::string refusal = "A00001 NO [OVERQUOTA] Quota exceeded (mailbox for user is full)\r\n";
+    const std::string accept = "A00002 OK [APPENDUID 9 5:6] Append completed.\r\n";
+
+    // The command stream, as written when nobody answers.
+    std::string stream;
+    {
+        script s(whole);
+        greet(s, "IMAP4rev1 MULTIAPPEND LITERAL+ UIDPLUS");
+        append_op a("INBOX", first), b("INBOX", second);
+        s.start(a, "a");
+        s.start(b, "b");
+        stream = s.written();
+    }
+    const std::size_t second_at = stream.find("A00002 APPEND");
+    ASSERT_NE(second_at, std::string::npos);
+    const std::vector<std::size_t> points = cuts(stream);
+    std::size_t runs = 0;
+    for (const bool refusal_first : {true, false}) {
+        for (std::size_t i = 0; i < points.size(); ++i) {
+            for (std::size_t j = i; j < points.size(); ++j) {
+                script s(whole);
+                greet(s, "IMAP4rev1 MULTIAPPEND LITERAL+ UIDPLUS");
+                stepped_writer w(s.fsm);
+                append_op a("INBOX", first), b("INBOX", second);
+                int a_done = 0, b_done = 0;
+                std::size_t a_sent_at_done = 0, b_sent_at_done = 0;
+                a.on_done = [&] { ++a_done; a_sent_at_done = w.sent.size(); };
+                b.on_done = [&] { ++b_done; b_sent_at_done = w.sent.size(); };
+                s.fsm.start(a);
+                s.fsm.start(b);
+                const std::string& r1 = refusal_first ? refusal : accept;
+                const std::string& r2 = refusal_first ? accept : refusal;
+                const std::size_t r1_needs = refusal_first ? 1 : second_at + 1;   // its tag's first byte
+                const std::size_t r2_needs = refusal_first ? second_at + 1 : 1;
+                w.advance_to(points[i]);
+                if (w.on_the_wire() < r1_needs) continue;   // the server cannot answer what it never got
+                ASSERT_EQ(s.fsm.feed(r1), error_code()) << s.fsm.failure() << " at " << points[i];
+                w.advance_to(points[j]);
+                if (w.on_the_wire() < r2_needs) continue;
+                ASSERT_EQ(s.fsm.feed(r2), error_code()) << s.fsm.failure() << " at " << points[i] << "/" << points[j];
+                w.advance_to(stream.size());
+                ++runs;
+                const std::string where = "replies after " + std::to_string(points[i]) + " and " + std::to_string(points[j]) +
+                                          " bytes, refusal " + (refusal_first ? "first" : "second");
+                EXPECT_EQ(w.sent, stream) << where;   // every literal byte the server is bound to read
+                EXPECT_EQ(a_done, 1) << where;
+                EXPECT_EQ(b_done, 1) << where;
+                EXPECT_GE(a_sent_at_done, second_at) << where;   // not before its bodies were written
+                EXPECT_EQ(b_sent_at_done, stream.size()) << where;
+                EXPECT_EQ(a.error(), errc::over_quota) << where;
+                EXPECT_EQ(a.diag().server_message(), "Quota exceeded (mailbox for user is full)") << where;
+                EXPECT_EQ(a.diag().command().substr(0, 14), "A00001 APPEND ") << where;
+                EXPECT_FALSE(b.error()) << where;
+                EXPECT_EQ(b.out.uids, (std::vector<std::uint32_t>{5, 6})) << where;
+                // The connection goes on.
+                simple_op noop(encode_simple("NOOP"));
+                s.start(noop, "noop");
+                EXPECT_EQ(s.written(), "A00003 NOOP\r\n") << where;
+                ASSERT_EQ(s.respond("A00003 OK done\r\n"), error_code()) << where;
+                EXPECT_TRUE(noop.done() && !noop.error()) << where;
+                if (::testing::Test::HasFailure()) return;
+            }
+        }
+    }
+    EXPECT_GT(runs, points.size());
+}
+
+// Writer positions around every boundary of the stream (tags, CRLFs: where a command, a literal header or a
+// body ends) and every `step` bytes between them.
+std::vector<std::size_t> cuts_around_boundaries(const std::string& stream, std::size_t step) {
+    std::vector<std::size_t> at;
+    for (std::size_t k = 0; k <= stream.size(); k += step) at.push_back(k);
+    for (std::size_t p = 0; p < stream.size(); ++p) {
+        const bool boundary = stream.compare(p, 2, "\r\n") == 0 || stream.compare(p, 6, "A0000") == 0;
+        if (!boundary) continue;
+        for (std::size_t d = 0; d < 2; ++d) {
+            if (p >= d) at.push_back(p - d);
+            at.push_back(std::min(stream.size(), p + 2 + d));
+        }
+    }
+    at.push_back(stream.size());
+    std::sort(at.begin(), at.end());
+    at.erase(std::unique(at.begin(), at.end()), at.end());
+    return at;
+}
+
+TEST(client_fsm_overtaking, overquota_refusal_while_coalesced_literals_are_on_the_wire_every_interleaving) {
+    // Small bodies: both commands go out in one coalesced write.
+    overquota_in_every_interleaving(7, [](const std::string& stream) { return cuts_around_boundaries(stream, 5); });
+}
+
+TEST(client_fsm_overtaking, overquota_refusal_while_a_body_is_written_from_the_callers_memory) {
+    // Bodies over the 64 KiB coalescing limit are written straight from the caller's memory.
+    overquota_in_every_interleaving(64 * 1024 + 1, [](const std::string& stream) {
+        return cuts_around_boundaries(stream, 32 * 1024);
+    });
+}
+
+TEST(client_fsm_overtaking, refusal_before_a_synchronizing_literal_drops_it_and_unblocks_the_next_command) {
+    // literal_plus_max 4: the first message's 5-byte body waits for "+" in a MULTIAPPEND that has one
+    // LITERAL+ message before it; the refusal comes while that first part is still handed out.
+    every_split(
+        [](script& s) {
+            greet(s, "IMAP4rev1 MULTIAPPEND LITERAL+");
+            std::vector<append_message> m(2), next(1);
+            m[0].body = "hi";
+            m[1].body = "hello";
+            next[0].body = "ok";
+            append_op a("INBOX", m), b("INBOX", next);
+            s.start(a, "a");
+            s.start(b, "b");
+            const std::string_view held = s.fsm.prepare_write();
+            EXPECT_EQ(held, "A00001 APPEND INBOX {2+}\r\nhi {5}\r\n");
+            s.respond("A00001 NO [OVERQUOTA] Quota exceeded\r\n");
+            EXPECT_FALSE(a.done());   // its bytes are still on their way
+            s.fsm.commit_write(held.size());
+            ASSERT_TRUE(a.done());
+            EXPECT_EQ(a.error(), errc::over_quota);
+            EXPECT_EQ(s.written(), "A00002 APPEND INBOX {2+}\r\nok\r\n");   // "hello" is never sent
+            s.respond("A00002 OK done\r\n");
+            EXPECT_TRUE(b.done() && !b.error());
+        },
+        client_fsm::options{.literal_plus_max = 4});
+}
+
+TEST(client_fsm_overtaking, namespace_and_list_answered_before_the_writer_reports) {
+    // NAMESPACE and LIST pipelined in one write; the reader gets both replies before the writer's
+    // commit_write() (a 2-thread io_context, or one read that completes before the write's handler runs).
+    every_split([](script& s) {
+        greet(s, "IMAP4rev1 LIST-EXTENDED");
+        namespace_op ns;
+        list_op list("", "*", false);
+        s.start(ns, "namespace");
+        s.start(list, "list");
+        const std::string_view held = s.fsm.prepare_write();
+        EXPECT_EQ(held, "A00001 NAMESPACE\r\nA00002 LIST \"\" * RETURN (SUBSCRIBED)\r\n");
+        const std::size_t n = held.size();
+        EXPECT_EQ(s.respond("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\nA00001 OK done\r\n"
+                            "* LIST (\\HasNoChildren) \"/\" INBOX\r\nA00002 OK done\r\n"),
+                  error_code());
+        EXPECT_FALSE(ns.done());
+        s.fsm.commit_write(n);
+        ASSERT_TRUE(ns.done() && list.done());
+        EXPECT_FALSE(ns.error());
+        EXPECT_FALSE(list.error());
+        ASSERT_EQ(ns.out.personal.size(), 1u);
+        ASSERT_EQ(list.out.size(), 1u);
+        EXPECT_EQ(list.out[0].name, "INBOX");
+        // Their tags are spent: a second reply is still fatal.
+        EXPECT_EQ(s.respond("A00002 OK again\r\n"), errc::unexpected_tag);
+    });
 }
 
 }  // namespace
