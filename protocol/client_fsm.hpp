@@ -140,6 +140,8 @@ public:
     // ---- the driver ----
     [[nodiscard]] std::string_view prepare_write();
     void commit_write(std::size_t n);
+    // Whether prepare_write() would give bytes now (an idle writer need not be woken otherwise).
+    [[nodiscard]] bool has_output() const noexcept { return !tls_due_ && !closed_ && queue_.has_output(); }
     // Parses and routes `bytes`. Non-zero: fatal; failure() says why (never the offending bytes).
     [[nodiscard]] error_code feed(std::string_view bytes);
     [[nodiscard]] const std::string& failure() const noexcept { return failure_; }

@@ -184,6 +184,7 @@ private:
     std::chrono::steady_clock::time_point deadline_;
     std::vector<char> read_buf_;
     bool closed_ = false;
+    bool writer_idle_ = false;  // the writer waits on writer_cv_ for something to write
 };
 
 }  // namespace arrival::imap

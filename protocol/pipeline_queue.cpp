@@ -115,6 +115,15 @@ std::string_view pipeline_queue::prepare_write() {
     return staging_;
 }
 
+bool pipeline_queue::has_output() const noexcept {
+    if (staging_sent_ < staging_.size()) return true;
+    if (write_cursor_ >= entries_.size()) return false;
+    // prepare_write() starts at the cursor: a queued command's first piece never waits for "+", and a piece
+    // that does puts its command in waiting_continuation.
+    const entry& e = entries_[write_cursor_];
+    return e.st != state::waiting_continuation && e.st != state::done && can_start(e);
+}
+
 void pipeline_queue::commit_write(std::size_t n) {
     if (direct_) {
         direct_ = false;

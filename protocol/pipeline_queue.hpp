@@ -66,6 +66,9 @@ public:
 
     // Writer side. Empty when nothing may be written now (queue empty, waiting for "+", or cap reached).
     [[nodiscard]] std::string_view prepare_write();
+    // Whether prepare_write() would give bytes now, without handing any out (the driver wakes an idle writer
+    // only then).
+    [[nodiscard]] bool has_output() const noexcept;
     void commit_write(std::size_t n);
 
     // Reader side. on_continuation() returns false when no command is waiting for "+" (a protocol error).

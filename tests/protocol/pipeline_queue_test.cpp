@@ -14,7 +14,9 @@ using P = command_piece;
 std::string drain(pipeline_queue& q, std::size_t chunk = SIZE_MAX) {
     std::string out;
     for (;;) {
+        const bool expected = q.has_output();
         const std::string_view w = q.prepare_write();
+        EXPECT_EQ(expected, !w.empty()) << "has_output() disagrees with prepare_write() after " << out.size() << " bytes";
         if (w.empty()) break;
         const std::size_t n = std::min(chunk, w.size());
         out.append(w.substr(0, n));
