@@ -3,11 +3,12 @@
 // a migration needs, all pipelinable: any number of coroutines may call async_* concurrently and their
 // commands are in flight together (up to connect_options::max_in_flight), each awaiting its own tagged reply.
 //
-// Structure (STYLE §8.2): the bytes live in the sans-I/O codec (response_parser, fetch_decoder, the encoders)
-// and pipeline_queue; this file only moves bytes. After the greeting (and STARTTLS), three coroutines run on
-// the connection's executor: a reader (read_some -> parser.feed -> route responses), a writer (waits on a
-// timer used as a condition variable, then writes what pipeline_queue::prepare_write() allows) and a watchdog
-// (read timeout while replies are expected, idle timeout otherwise).
+// Structure (STYLE §8.2): the protocol lives in the sans-I/O client (client_fsm.hpp: parser, pipeline queue,
+// session state; client_ops.hpp: one algorithm per operation); this file only moves bytes. From the TCP
+// connect on, three coroutines run on the connection's executor: a reader (read_some -> client_fsm::feed, and
+// the TLS handshake when the client asks for it: imaps:// or STARTTLS), a writer (waits on a timer used as a
+// condition variable, then writes what client_fsm::prepare_write() allows) and a watchdog (read timeout while
+// replies are expected, idle timeout otherwise). Each async_* starts one operation and awaits its completion.
 //
 // Threading: create the connection on a strand (or a single-threaded io_context) and call every async_* from
 // coroutines running on conn->get_executor(). Results are owned values; views never escape.
@@ -32,7 +33,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +41,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/client_fsm.hpp"
+#include "protocol/client_values.hpp"
 #include "protocol/command_encoder.hpp"
 #include "protocol/diagnostics.hpp"
 #include "protocol/errc.hpp"
@@ -63,71 +65,6 @@ struct connect_options {
     std::size_t max_in_flight = 128;           // pipeline depth
     std::size_t literal_plus_max = 100 * 1024;  // larger literals are synchronizing even with LITERAL+ (isync)
     response_parser::limits parser_limits{};
-};
-
-struct credentials {
-    enum class method : std::uint8_t {
-        automatic,     // LOGIN without admin (AUTHENTICATE PLAIN when LOGINDISABLED); PLAIN+authzid with admin
-        login,         // LOGIN user password
-        plain,         // AUTHENTICATE PLAIN [authzid=user when admin is set] (SASL-IR when offered)
-        master_login,  // LOGIN "user<sep>admin" password: Dovecot's master-user form (auth_master_user_separator)
-    };
-    std::string user;        // the mailbox owner
-    std::string admin;       // empty: log in as `user`; else this administrator/master acts for `user`
-    std::string password;    // of `admin` when set, else of `user`. Never logged.
-    method how = method::automatic;
-    char master_separator = '*';
-};
-
-struct mailbox_info {
-    std::string name;                     // UTF-8 (decoded from modified UTF-7)
-    std::string raw_name;                 // as on the wire
-    std::optional<char> delimiter;        // nullopt: flat (NIL)
-    std::vector<std::string> attributes;  // as sent: "\HasNoChildren", "\Sent", "\Subscribed"
-    special_use use = special_use::none;
-    bool noselect = false;                // \Noselect or \NonExistent: a name in the hierarchy, no messages
-    bool subscribed = false;
-};
-
-struct namespace_info {
-    struct entry {
-        std::string prefix;               // UTF-8
-        std::optional<char> delimiter;
-    };
-    std::vector<entry> personal, other_users, shared;
-};
-
-struct mailbox_status {
-    std::optional<std::uint32_t> messages, uidnext, uidvalidity, unseen;
-    std::optional<std::uint64_t> size;    // STATUS=SIZE (RFC 8438)
-    std::optional<std::uint64_t> highestmodseq;   // when asked for (CONDSTORE, RFC 7162)
-};
-
-struct select_info {
-    std::uint32_t exists = 0;
-    std::uint32_t uidvalidity = 0;
-    std::uint32_t uidnext = 0;            // 0 when the server did not say
-    std::vector<std::string> flags;            // FLAGS: what the mailbox defines
-    std::vector<std::string> permanent_flags;  // PERMANENTFLAGS ("\*" = new keywords allowed)
-    bool has_permanent_flags = false;          // the server sent PERMANENTFLAGS at all
-    bool read_only = false;                    // [READ-ONLY] (EXAMINE, or no write rights)
-    std::optional<std::uint64_t> highestmodseq;
-};
-
-// RFC 4314 (protocol/acl.hpp): one identifier's rights, as the server sent them.
-struct acl_grant {
-    std::string identifier;
-    std::string rights;
-};
-// LISTRIGHTS: rights always granted, and the sets that are granted or refused as a whole.
-struct listrights_info {
-    std::string required;
-    std::vector<std::string> optional;
-};
-
-struct append_result {
-    std::uint32_t uidvalidity = 0;        // 0 when the server has no UIDPLUS
-    std::vector<std::uint32_t> uids;      // one per message, in order; empty without UIDPLUS
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -216,68 +153,48 @@ public:
     // Closes the socket now; every command in flight fails with operation_aborted.
     void close();
 
-    [[nodiscard]] const session_state& session() const noexcept { return session_; }
-    [[nodiscard]] bool has_capability(std::string_view cap) const noexcept { return session_.has(cap); }
+    [[nodiscard]] const session_state& session() const noexcept { return fsm_.session(); }
+    [[nodiscard]] bool has_capability(std::string_view cap) const noexcept { return fsm_.session().has(cap); }
     [[nodiscard]] const diagnostics& diag() const noexcept { return diag_; }
     [[nodiscard]] const connect_options& options() const noexcept { return opts_; }
     [[nodiscard]] bool tls_active() const noexcept { return transport_.tls(); }
     [[nodiscard]] std::string tls_description() const { return transport_.tls_description(); }
     // The server's greeting text and its untagged [ALERT]s (RFC 3501 §7.1: must be shown to the user).
-    [[nodiscard]] const std::string& greeting() const noexcept { return greeting_; }
-    [[nodiscard]] const std::vector<std::string>& alerts() const noexcept { return alerts_; }
+    [[nodiscard]] const std::string& greeting() const noexcept { return fsm_.greeting(); }
+    [[nodiscard]] const std::vector<std::string>& alerts() const noexcept { return fsm_.alerts(); }
     [[nodiscard]] bool is_open() const noexcept { return !closed_ && transport_.is_open(); }
-    [[nodiscard]] std::size_t in_flight() const noexcept { return queue_.size(); }
+    [[nodiscard]] std::size_t in_flight() const noexcept { return fsm_.commands(); }
 
 private:
-    struct op;
-    class router;
     connection(executor_type ex, std::shared_ptr<boost::asio::ssl::context> tls, connect_options opts);
 
-    // Queues `cmd`, waits for its tagged reply. `untagged` receives the responses routed to this command
-    // (return true when consumed). Fills ec and the op's diagnostics.
-    awaitable<void> run(command cmd, std::function<bool(const response&)> untagged, error_code& ec,
-                        fetch_handler* sink = nullptr, std::function<void(const response&)> on_tagged = {});
-    std::shared_ptr<op> submit(command cmd, std::function<bool(const response&)> untagged, fetch_handler* sink,
-                               std::function<void(const response&)> on_tagged);
-    awaitable<void> wait(op& o, error_code& ec);
-    // Before the background loops run (greeting, STARTTLS): write and read inline until `o` is done.
-    awaitable<void> run_inline(op* o, error_code& ec);
-    awaitable<void> read_greeting(error_code& ec);
+    // Starts `op` on the client and waits until it is done; ec and diag() come from it.
+    awaitable<void> run(operation& op, error_code& ec);
+    // One command with no data of interest; a non-zero encode_error fails it with `why` before sending.
+    awaitable<void> run_simple(error_code encode_error, std::string why, command cmd, error_code& ec);
+    // The ACL commands: the encoder's failure, or errc::capability_missing without ACL (RFC 4314).
+    error_code acl_precheck(error_code encoded, diagnostics& enc) const;
+    awaitable<void> wait(operation& op, boost::asio::steady_timer& done, error_code& ec);
     awaitable<void> reader();
     awaitable<void> writer();
     awaitable<void> watchdog();
     void start_loops();
     void fail_all(error_code ec, std::string_view why);
-    void complete(op& o, const response& r);
     void wake_writer();
     void touch();  // moves the watchdog's deadline
-    [[nodiscard]] encoder_options encoder() const noexcept;
-    [[nodiscard]] error_code on_response(const response& r);
 
     executor_type ex_;
     std::shared_ptr<boost::asio::ssl::context> tls_ctx_;
     connect_options opts_;
     transport transport_;
-    response_parser parser_;
-    pipeline_queue queue_;
-    session_state session_;
+    client_fsm fsm_;
     diagnostics diag_;
-    std::string greeting_;
-    std::vector<std::string> alerts_;
-    std::deque<std::shared_ptr<op>> ops_;   // in submission order; the oldest first
-    op* literal_op_ = nullptr;              // the FETCH whose big literal is being streamed
-    std::unique_ptr<router> router_;
     boost::asio::steady_timer writer_cv_;
     boost::asio::steady_timer watchdog_timer_;
     std::chrono::steady_clock::time_point deadline_;
     std::vector<char> read_buf_;
-    bool loops_started_ = false;
     bool closed_ = false;
-    bool timed_out_ = false;
-    bool got_greeting_ = false;
-    bool starttls_ok_ = false;             // the tagged OK to STARTTLS was seen: nothing may follow in plaintext
-    bool bye_ = false;
-    std::string bye_text_;
+    bool writer_idle_ = false;  // the writer waits on writer_cv_ for something to write
 };
 
 }  // namespace arrival::imap

@@ -27,12 +27,13 @@ command_id parse_tag(std::string_view tag) noexcept {
 
 }  // namespace
 
-command_id pipeline_queue::push(std::vector<command_piece> pieces) {
+command_id pipeline_queue::push(std::vector<command_piece> pieces, command_owner owner) {
     assert(!pieces.empty() && !pieces.front().owned.empty() && !pieces.front().await_continuation);
     // Empty pieces would never be committed; drop them (an empty literal body "{0}" is legal but has no bytes).
     std::erase_if(pieces, [](const command_piece& p) { return p.bytes().empty() && !p.await_continuation; });
     entry e;
     e.id = next_id_++;
+    e.owner = owner;
     pieces.front().owned.insert(0, format_tag(e.id) + ' ');
     e.pieces = std::move(pieces);
     entries_.push_back(std::move(e));
@@ -114,6 +115,15 @@ std::string_view pipeline_queue::prepare_write() {
     return staging_;
 }
 
+bool pipeline_queue::has_output() const noexcept {
+    if (staging_sent_ < staging_.size()) return true;
+    if (write_cursor_ >= entries_.size()) return false;
+    // prepare_write() starts at the cursor: a queued command's first piece never waits for "+", and a piece
+    // that does puts its command in waiting_continuation.
+    const entry& e = entries_[write_cursor_];
+    return e.st != state::waiting_continuation && e.st != state::done && can_start(e);
+}
+
 void pipeline_queue::commit_write(std::size_t n) {
     if (direct_) {
         direct_ = false;
@@ -152,9 +162,11 @@ void pipeline_queue::finish_piece(entry& e) {
     const bool all_written = e.piece == e.pieces.size();
     if (all_written || e.pieces[e.piece].await_continuation) {
         if (e.answered) {
-            // The server already answered (e.g. NO to a synchronizing literal); the rest is never sent.
+            // The server already answered (e.g. NO [OVERQUOTA] during a LITERAL+ MULTIAPPEND): its bytes are
+            // written; a rest behind a continuation is never sent (no "+" will come).
             e.st = state::done;
             ++write_cursor_;
+            finished_.push_back(e.owner);
             return;
         }
         if (all_written) {
@@ -179,34 +191,40 @@ bool pipeline_queue::awaiting_continuation() const noexcept {
     return write_cursor_ < entries_.size() && entries_[write_cursor_].st == state::waiting_continuation;
 }
 
-std::optional<command_id> pipeline_queue::on_tagged(std::string_view tag) {
+std::optional<command_id> pipeline_queue::on_tagged(std::string_view tag, command_owner* owner,
+                                                    bool* still_writing) {
+    if (still_writing != nullptr) *still_writing = false;
     const command_id id = parse_tag(tag);
     if (id == 0) return std::nullopt;
-    // Only commands whose first line went out can be answered.
-    const std::size_t started = std::min(entries_.size(), write_cursor_ + 1);
-    for (std::size_t i = 0; i < started; ++i) {
-        entry& e = entries_[i];
-        if (e.id != id) continue;
-        if (e.st == state::done || e.st == state::queued || e.piece == 0) return std::nullopt;
-        --in_flight_;
-        switch (e.st) {
-            case state::written:
-                e.st = state::done;
-                break;
-            case state::waiting_continuation:
-                // Refused before the literal was sent: drop the remaining pieces.
-                e.st = state::done;
-                ++write_cursor_;
-                break;
-            default:
-                // Still writing bytes the server is bound to read (a non-synchronizing literal): finish them.
-                e.answered = true;
-                break;
-        }
-        pop_done();
-        return id;
+    entry* e = find(id);
+    // Only commands whose first bytes were handed to the writer can be answered, and only once.
+    if (e == nullptr || e->st == state::done || e->st == state::queued || e->answered) return std::nullopt;
+    --in_flight_;
+    if (owner != nullptr) *owner = e->owner;
+    switch (e->st) {
+        case state::written:
+            e->st = state::done;
+            break;
+        case state::waiting_continuation:
+            // Refused before the literal was sent: drop the remaining pieces.
+            e->st = state::done;
+            ++write_cursor_;
+            break;
+        default:
+            // Still writing bytes the server is bound to read (a non-synchronizing literal), or bytes handed
+            // to the writer and not yet committed: they are finished first.
+            e->answered = true;
+            if (still_writing != nullptr) *still_writing = true;
+            break;
     }
-    return std::nullopt;
+    pop_done();
+    return id;
+}
+
+std::vector<command_owner> pipeline_queue::take_finished() {
+    std::vector<command_owner> out;
+    out.swap(finished_);
+    return out;
 }
 
 void pipeline_queue::pop_done() {
@@ -230,6 +248,7 @@ std::vector<command_id> pipeline_queue::clear() {
     segment_index_ = 0;
     segment_sent_ = 0;
     direct_ = false;
+    finished_.clear();
     return ids;
 }
 

@@ -11,7 +11,8 @@
 //  * at most max_in_flight commands are written-but-unanswered; later ones wait;
 //  * a tag the queue has not sent (or already completed) is a fatal protocol error for the caller.
 // Calling order on the writer side: prepare_write() -> write some of those bytes -> commit_write(n) -> ...
-// The view from prepare_write() stays valid until the next commit_write()/push()/on_tagged().
+// The view from prepare_write() stays valid until the next commit_write() or clear(): push() and on_tagged()
+// may run while a write of it is in progress (a command answered before its bytes are written stays queued).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +38,15 @@ struct command_piece {
 
 using command_id = std::uint64_t;
 
+class operation;  // client_fsm.hpp: the client operation a command belongs to
+
+// What the client attaches to a queued command, so the queue is the one table of commands in flight: the
+// operation that submitted it and which of that operation's commands it is. Opaque to the queue.
+struct command_owner {
+    operation* op = nullptr;
+    std::uint32_t slot = 0;
+};
+
 class pipeline_queue {
 public:
     struct limits {
@@ -50,19 +60,49 @@ public:
 
     // Queues a command. The tag ("A00001", "A00002", ... wider after 99999) and a space are prepended to the
     // first piece, which must be owned text. Returns the id used by on_tagged().
-    command_id push(std::vector<command_piece> pieces);
+    command_id push(std::vector<command_piece> pieces, command_owner owner = {});
 
     [[nodiscard]] std::string tag_of(command_id id) const;
 
     // Writer side. Empty when nothing may be written now (queue empty, waiting for "+", or cap reached).
     [[nodiscard]] std::string_view prepare_write();
+    // Whether prepare_write() would give bytes now, without handing any out (the driver wakes an idle writer
+    // only then).
+    [[nodiscard]] bool has_output() const noexcept;
     void commit_write(std::size_t n);
 
     // Reader side. on_continuation() returns false when no command is waiting for "+" (a protocol error).
     [[nodiscard]] bool on_continuation() noexcept;
-    // Completes the command with this tag and returns its id; nullopt when the tag is unknown (never sent,
-    // already completed, or not ours): the caller must treat that as fatal (isync: "unexpected tag").
-    [[nodiscard]] std::optional<command_id> on_tagged(std::string_view tag);
+    // Completes the command with this tag and returns its id; nullopt when the tag is unknown (never handed to
+    // the writer, already completed, or not ours): the caller must treat that as fatal (isync: "unexpected tag").
+    // A command counts as sent once prepare_write() has handed out its first bytes, before commit_write(): the
+    // server may answer bytes the writer has written but not yet reported (the reader can run first).
+    // `owner` (when given) receives what push() attached. `still_writing` (when given) is set when the command
+    // has bytes left that the server is bound to read (a non-synchronizing literal, the rest of a MULTIAPPEND):
+    // they are still written, from the caller's memory, and take_finished() names the command once they are.
+    [[nodiscard]] std::optional<command_id> on_tagged(std::string_view tag, command_owner* owner = nullptr,
+                                                      bool* still_writing = nullptr);
+    // Commands answered while still writing whose last byte has since been committed (or whose rest, behind a
+    // continuation that will never come, was dropped), oldest first; each is named once.
+    [[nodiscard]] std::vector<command_owner> take_finished();
+
+    // Calls f(owner) for every command not yet answered (queued ones too), oldest first, until f returns true.
+    // Untagged responses are routed this way: servers answer pipelined commands in order.
+    template <class F>
+    bool visit_unanswered(F&& f) const {
+        for (const auto& e : entries_) {
+            if (e.st != state::done && !e.answered && f(e.owner)) return true;
+        }
+        return false;
+    }
+
+    // Calls f(owner) for every command not finished (answered ones still writing too), oldest first.
+    template <class F>
+    void visit_pending(F&& f) const {
+        for (const auto& e : entries_) {
+            if (e.st != state::done) f(e.owner);
+        }
+    }
 
     // True while some command waits for a "+" that has not arrived.
     [[nodiscard]] bool awaiting_continuation() const noexcept;
@@ -77,6 +117,7 @@ private:
     enum class state : std::uint8_t { queued, writing, waiting_continuation, written, done };
     struct entry {
         command_id id = 0;        // also the tag's number
+        command_owner owner;
         std::vector<command_piece> pieces;
         std::size_t piece = 0;    // next piece to send
         std::size_t offset = 0;   // bytes of pieces[piece] already committed
@@ -106,6 +147,7 @@ private:
     std::string staging_;           // coalesced bytes of small pieces
     std::size_t staging_sent_ = 0;  // prefix of staging_ already committed
     std::vector<segment> segments_;
+    std::vector<command_owner> finished_;  // answered while writing, now written (take_finished())
     std::size_t segment_index_ = 0;  // first segment not completely committed
     std::size_t segment_sent_ = 0;   // bytes of segments_[segment_index_] already committed
     bool direct_ = false;           // the last prepare_write() returned a caller's piece directly

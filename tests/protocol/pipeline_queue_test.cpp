@@ -14,7 +14,9 @@ using P = command_piece;
 std::string drain(pipeline_queue& q, std::size_t chunk = SIZE_MAX) {
     std::string out;
     for (;;) {
+        const bool expected = q.has_output();
         const std::string_view w = q.prepare_write();
+        EXPECT_EQ(expected, !w.empty()) << "has_output() disagrees with prepare_write() after " << out.size() << " bytes";
         if (w.empty()) break;
         const std::size_t n = std::min(chunk, w.size());
         out.append(w.substr(0, n));
@@ -127,6 +129,27 @@ TEST(pipeline_queue, answer_during_nonsynchronizing_literal_finishes_the_bytes) 
     EXPECT_FALSE(q.empty());  // bytes the server must still read
     EXPECT_EQ(drain(q), "a\r\n");
     EXPECT_TRUE(q.empty());  // the piece behind the continuation is never sent
+}
+
+TEST(pipeline_queue, a_reply_may_overtake_the_commit_of_its_bytes) {
+    pipeline_queue q;
+    const auto a = q.push({P::text("NAMESPACE\r\n")});
+    const auto b = q.push({P::text("LIST \"\" *\r\n")});
+    const std::string_view w = q.prepare_write();  // handed to the writer; its completion not yet reported
+    EXPECT_EQ(w, "A00001 NAMESPACE\r\nA00002 LIST \"\" *\r\n");
+    bool writing = false;
+    command_owner o;
+    EXPECT_EQ(q.on_tagged("A00002", &o, &writing), b);
+    EXPECT_TRUE(writing);
+    EXPECT_EQ(q.on_tagged("A00002", &o, &writing), std::nullopt);  // once only
+    EXPECT_EQ(q.on_tagged("A00001", &o, &writing), a);
+    EXPECT_TRUE(q.take_finished().empty());  // nothing finishes before its bytes are committed
+    q.commit_write(w.size() - 1);
+    EXPECT_EQ(q.take_finished().size(), 1u);  // A00001
+    q.commit_write(1);
+    EXPECT_EQ(q.take_finished().size(), 1u);  // A00002
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.in_flight(), 0u);
 }
 
 TEST(pipeline_queue, continuation_for_sasl_step) {
