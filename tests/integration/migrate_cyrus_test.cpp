@@ -16,6 +16,8 @@
 
 #include "tests/integration/migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_cyrus_test {
 using namespace migrate_test;
 
 namespace {
@@ -330,3 +332,5 @@ TEST(migrate_cyrus, alt_source_shared_folders_arrive_once_in_public) { cyrus_to_
 TEST(migrate_cyrus, dovecot_to_classic_public_lands_at_the_top_level) { dovecot_to_cyrus(classic, 265); }
 
 TEST(migrate_cyrus, dovecot_to_alt_public_lands_under_shared_folders) { dovecot_to_cyrus(alt, 266); }
+
+}  // namespace migrate_cyrus_test
