@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace plan_parser_test {
+
 using namespace arrival::plan;
 
 namespace {
@@ -137,3 +140,5 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"insecure_on_one_side_only", minimal + "insecure = true\n[stages.verify]\n", {{4, "must agree on insecure"}}},
         bad_case{"no_accounts_no_stages", "allow_cleartext = false\n", {{1, "no accounts file"}, {1, "no stages"}}}),
     [](const auto& test) { return std::string(test.param.name); });
+
+}  // namespace plan_parser_test
