@@ -7,7 +7,8 @@
 // the right namespace" is read back from the destination, not from the report. verify agrees, a rerun
 // copies nothing.
 // Users: Cyrus user261..user268 (no domain) and Dovecot user261..user268@example.test. The tests reset the
-// Dovecot "Public/" namespaces, which migrate_public also uses: meson runs this test alone (is_parallel).
+// Dovecot "Public/" namespaces, which migrate_public also uses: meson runs both in one process, one after the
+// other (tests/integration/meson.build, migrate_public_cyrus).
 #include <fstream>
 #include <pwd.h>
 #include <unistd.h>
