@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "engine/plan/stage_table.hpp"
+#include "engine/shard.hpp"
 
 namespace arrival::plan {
 namespace {
@@ -96,7 +97,7 @@ private:
     }
 
     void read_root(const toml::table& root) {
-        static constexpr std::string_view known[] = {"accounts", "allow_cleartext", "credentials", "servers", "stages"};
+        static constexpr std::string_view known[] = {"accounts", "allow_cleartext", "shard", "credentials", "servers", "stages"};
         position stages_at;
         for (const auto& [k, v] : root) {
             if (!key_allowed(k, "the plan's top level", known)) continue;
@@ -108,6 +109,8 @@ private:
                 }
             } else if (name == "allow_cleartext") {
                 if (auto b = boolean(v, "allow_cleartext")) out_.plan.allow_cleartext = *b;
+            } else if (name == "shard") {
+                read_shard(v);
             } else if (name == "credentials") {
                 if (const auto* t = table(v, "credentials")) read_credentials(*t);
             } else if (name == "servers") {
@@ -124,6 +127,18 @@ private:
             error({1, 1}, "no stages: add at least one [stages.NAME] table (provision, migrate, calendars, contacts, files, verify)");
         }
         check_references();
+    }
+
+    void read_shard(const toml::node& v) {
+        auto s = text(v, "shard");
+        if (!s) return;
+        try {
+            (void)engine::parse_shard(*s);
+            out_.plan.shard = *s;
+            out_.plan.shard_where = at(v.source());
+        } catch (const std::invalid_argument& e) {
+            error(at(v.source()), fmt::format("shard: {}", e.what()));
+        }
     }
 
     void read_credentials(const toml::table& t) {

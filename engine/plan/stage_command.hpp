@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/plan/plan.hpp"
+#include "engine/shard.hpp"
 
 namespace arrival::plan {
 
@@ -28,8 +29,10 @@ struct stage_command {
 };
 
 struct run_settings {
-    std::string run_dir;
+    std::string run_dir;             // this shard's: `arrival run` puts shard K of N in RUN_DIR/shard-K-of-N
     std::string progress = "auto";   // the stages' --progress (provision has none)
+    // Every stage gets --shard K/N when the run is sharded (nothing when 0/1, as the stage commands default).
+    engine::shard_spec shard;
 };
 
 [[nodiscard]] stage_command build_stage_command(const run_plan& plan, const stage& st, const run_settings& run);

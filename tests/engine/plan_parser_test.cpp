@@ -88,6 +88,14 @@ TEST(plan_parser, reads_a_whole_plan_and_orders_the_stages_for_the_run) {
     EXPECT_TRUE(has_path("/plans/ics"));
 }
 
+TEST(plan_parser, keeps_the_plans_shard) {
+    const auto r = parse(std::string("shard = \"2/8\"\n") + good_plan);
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.plan.shard, "2/8");
+    EXPECT_EQ(r.plan.shard_where.line, 1u);
+    EXPECT_EQ(parse(good_plan).plan.shard, "");   // none named: the run's --shard, or 0/1
+}
+
 struct bad_case {
     const char* name;
     std::string text;
@@ -135,5 +143,9 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"bad_url_schemes", "accounts = \"a.csv\"\n[servers.source]\nurl = \"http://s\"\n[servers.dest]\nurl = \"imaps://d\"\nprofile = \"exchange\"\n[stages.verify]\n",
                  {{3, "expected imap://... or imaps://"}, {6, "expected one of: auto"}}},
         bad_case{"insecure_on_one_side_only", minimal + "insecure = true\n[stages.verify]\n", {{4, "must agree on insecure"}}},
-        bad_case{"no_accounts_no_stages", "allow_cleartext = false\n", {{1, "no accounts file"}, {1, "no stages"}}}),
+        bad_case{"no_accounts_no_stages", "allow_cleartext = false\n", {{1, "no accounts file"}, {1, "no stages"}}},
+        bad_case{"shard_out_of_range", "shard = \"4/4\"\n" + minimal + "[stages.verify]\n", {{1, "shard: '4/4' is not a shard K/N"}}},
+        bad_case{"shard_not_a_fraction", minimal.substr(0, 19) + "shard = \"2\"\n" + minimal.substr(19) + "[stages.verify]\n",
+                 {{2, "expected this task's shard K of N"}}},
+        bad_case{"shard_not_a_string", "shard = 3\n" + minimal + "[stages.verify]\n", {{1, "shard must be a string"}}}),
     [](const auto& test) { return std::string(test.param.name); });

@@ -10,7 +10,10 @@ No password value is in any argv, output or file of the run directory.
   ARRIVAL_EXE=build-san/tools/arrival python3 tests/integration/run_plan_test.py [-k NAME]
   bash tools/testbed/testbed stop $d
 
-Users: user351..user354 (the run range is 351-370).
+With --shard K/N every stage gets the shard, each shard keeps its own directory, and together the shards copy
+every message once.
+
+Users: user351..user354 (the run range is 351-370); --shard and the later run features: user491..user520.
 """
 import imaplib
 import json
@@ -23,6 +26,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+
+from shard_partition import shard_of
 
 EXE = os.environ.get("ARRIVAL_EXE", "")
 ENV = os.environ
@@ -324,6 +329,66 @@ connections_per_account = 1
         self.assertEqual(len(ids), total)
         self.assertEqual(set(ids.values()), {1}, "a message arrived twice")
         print(f"\nSIGTERM after {partial} of {total} messages; the rerun copied {total - partial}")
+
+    def source_env_plan(self, accounts, stages, top=""):
+        """A mail plan whose source password comes from RUN_TEST_SOURCE_PW; `top`: top-level keys."""
+        plan = self.d.file("plan.toml", top + mail_plan(accounts, '[credentials.source]\nenv = "RUN_TEST_SOURCE_PW"\n' + stages))
+        with open(plan) as f:
+            text = f.read()
+        with open(plan, "w") as f:
+            f.write(text.replace('[servers.source]\n', '[servers.source]\ncredentials = "source"\n', 1))
+        return plan
+
+    def test_shard_every_stage_gets_it_and_the_shards_copy_everything_once(self):
+        users = [user(n) for n in range(491, 497)]
+        for i, u in enumerate(users):
+            reset_mail(u)
+            seed(u, 3 + i, size=500)
+        accounts = self.d.file("accounts.txt", "\n".join(users) + "\n")
+        plan = self.source_env_plan(accounts, '[stages.migrate]\njobs = 2\n[stages.verify]\n', top='shard = "1/2"\n')
+        run_dir = os.path.join(self.d.path, "run")
+
+        rc, out, err = arrival(["plan", "check", plan])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("--shard 1/2", out)
+        # Bad shards are usage errors, on the command line and in the plan, and nothing is created.
+        for bad in ("2/2", "1-2", "0/0"):
+            rc, out, err = arrival(["run", plan, "--run-dir", run_dir, "--shard", bad], self.env)
+            self.assertEqual(rc, 2, out + err)
+            self.assertIn("shard", err)
+        self.assertFalse(os.path.exists(run_dir))
+        with open(plan) as f:
+            bad_plan = self.d.file("bad.toml", f.read().replace('shard = "1/2"', 'shard = "3/2"'))
+        rc, out, err = arrival(["run", bad_plan], self.env)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("bad.toml:1:9: shard: '3/2' is not a shard K/N", err)
+
+        # The plan says 1/2; --shard 0/2 wins for the first run, the plan's shard is the second.
+        took = {}
+        for k, args in ((0, ["--shard", "0/2"]), (1, [])):
+            rc, out, err = arrival(["run", plan, "--run-dir", run_dir, "--progress", "none"] + args, self.env)
+            self.assertEqual(rc, 0, out + err)
+            shard_dir = os.path.join(run_dir, f"shard-{k}-of-2")
+            self.assertEqual(self.run_json(shard_dir)["shard"], f"{k}/2")
+            self.assertEqual(self.statuses(shard_dir), {"migrate": "ok", "verify": "ok"})
+            for stage in ("migrate", "verify"):
+                with open(os.path.join(shard_dir, f"{stage}.json")) as f:
+                    self.assertEqual(json.load(f)["shard"], f"{k}/2", stage)
+            self.assertTrue(os.path.exists(os.path.join(shard_dir, "migrate-state", f"shard-{k}-of-2")))
+            with open(os.path.join(shard_dir, "migrate.json")) as f:
+                took[k] = {a["source_user"] for a in json.load(f)["accounts"]}
+            self.assertEqual(took[k], {u for u in users if shard_of(u, 2) == k})
+            self.assert_run_dir_clean(shard_dir)
+        self.assertFalse(os.path.exists(os.path.join(run_dir, "run.json")))   # each shard has its own
+        self.assertEqual(took[0] | took[1], set(users))
+        for i, u in enumerate(users):
+            ids = message_ids("DST", u)
+            self.assertEqual(len(ids), 3 + i, u)
+            self.assertEqual(set(ids.values()), {1}, u)
+        # A rerun of one shard skips its completed stages; the other shard's directory is not its business.
+        rc, out, err = arrival(["run", plan, "--run-dir", run_dir], self.env)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count("completed earlier"), 2, out)
 
     def test_plan_check_reports_every_error_and_refuses_passwords(self):
         plan = self.d.file("bad.toml", """accounts = "missing.csv"

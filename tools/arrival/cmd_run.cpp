@@ -1,7 +1,8 @@
-// `arrival run PLAN.toml [--run-dir DIR] [--redo STAGE]... [--dry-run] [--progress MODE]`: runs the plan's
+// `arrival run PLAN.toml [--run-dir DIR] [--redo STAGE]... [--dry-run] [--shard K/N] [--progress MODE]`: runs the plan's
 // stages in order, in this process, through the stage commands' own functions (commands.hpp) with an argv
 // built from the plan (engine/plan/stage_command.hpp). The run directory keeps run-state.json (how each stage
-// ended, and its command line), each stage's JSON report, migrate's state store and run.json. A stage that
+// ended, and its command line), each stage's JSON report, migrate's state store and run.json; a sharded run
+// keeps them in RUN_DIR/shard-K-of-N, as the stage commands keep their state, and hands every stage --shard. A stage that
 // ended ok with the same command line is skipped on a rerun unless --redo names it; a stage whose
 // dependency did not succeed is not run ("blocked", with the reason). Ctrl-C/SIGTERM: the running stage
 // commits what is in flight and stops (engine/stop_request.hpp), the state is saved, exit status 130.
@@ -29,6 +30,7 @@
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/plan_file.hpp"
+#include "tools/arrival/shard_option.hpp"
 #include "engine/report_html.hpp"
 
 namespace arrival::cli {
@@ -145,8 +147,7 @@ void write_run_files(const plan::run_plan& p, const plan::run_settings& settings
         row.report_file = plan::build_stage_command(p, st, settings).report;
         rows.push_back(std::move(row));
     }
-    // Not sharded: `arrival run` has no --shard yet (issue 12, helper "shard").
-    const auto run = plan::run_json(rows, "0/1");
+    const auto run = plan::run_json(rows, settings.shard.str());
     const auto dir = std::filesystem::path(settings.run_dir);
     plan::write_owner_only_atomically((dir / "run.json").string(), run.dump(2) + "\n");
     plan::write_owner_only_atomically((dir / "report.html").string(), engine::render_html_report(run));
@@ -164,6 +165,8 @@ int run_run(int argc, char** argv) {
     app.add_option("--run-dir", run_dir, "state, reports and run.json go here (default: PLAN.run next to the plan)");
     app.add_option("--redo", redo, "run STAGE again even if it completed (repeatable)");
     app.add_flag("--dry-run", dry_run, "print what would run and what would be skipped; run nothing, write nothing");
+    shard_option shard;
+    shard.add_to(app);
     app.add_option("--progress", progress_mode, "the stages' progress: auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
     try {
@@ -180,7 +183,10 @@ int run_run(int argc, char** argv) {
         }
     }
     plan::run_settings settings;
-    settings.run_dir = std::filesystem::absolute(run_dir.empty() ? default_run_dir(file) : run_dir).lexically_normal().string();
+    // --shard wins over the plan's shard = "K/N"; both were checked already.
+    settings.shard = engine::parse_shard(app.count("--shard") ? shard.text : p->shard.empty() ? "0/1" : p->shard);
+    const std::filesystem::path base = std::filesystem::absolute(run_dir.empty() ? default_run_dir(file) : run_dir);
+    settings.run_dir = shard_state_dir(base, settings.shard).lexically_normal().string();
     settings.progress = progress_mode;
     const std::set<std::string> redo_set(redo.begin(), redo.end());
 
@@ -203,8 +209,8 @@ int run_run(int argc, char** argv) {
     auto state = plan::run_state::load(settings.run_dir);
     const auto t0 = clock_type::now();
     const std::size_t n = p->stages.size();
-    std::printf("arrival run: %s, %zu stage(s), run directory %s%s\n", file.c_str(), n, settings.run_dir.c_str(),
-                dry_run ? " (dry run)" : "");
+    std::printf("arrival run: %s, %zu stage(s), run directory %s%s%s\n", file.c_str(), n, settings.run_dir.c_str(),
+                settings.shard.sharded() ? fmt::format(" (shard {})", settings.shard.str()).c_str() : "", dry_run ? " (dry run)" : "");
     std::size_t i = 0;
     bool interrupted = false;
     for (const auto& st : p->stages) {

@@ -29,7 +29,7 @@ _arrival_flags() {
     provision) echo "--dl-csv --ldap --bind-dn --bind-password-file --starttls --allow-cleartext
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window --shard" ;;
-    run) echo "--run-dir --redo --dry-run --progress" ;;
+    run) echo "--run-dir --redo --dry-run --shard --progress" ;;
     plan) echo "--run-dir" ;;
     report) echo "--out" ;;
     probe) echo "--user --admin --master-login --password-file --ca-file --insecure --starttls --allow-cleartext
