@@ -124,7 +124,7 @@ private:
             error({1, 1}, "no accounts file: add accounts = \"PATH\" at the top of the plan");
         }
         if (out_.plan.stages.empty() && !root.contains("stages")) {
-            error({1, 1}, "no stages: add at least one [stages.NAME] table (provision, migrate, calendars, contacts, files, verify)");
+            error({1, 1}, "no stages: add at least one [stages.NAME] table (provision, migrate, calendars, contacts, files, shares, verify)");
         }
         check_references();
     }
@@ -265,10 +265,6 @@ private:
                 std::vector<std::string_view> names;
                 for (const auto& s : stage_table()) names.push_back(s.name);
                 error(at(k.source()), fmt::format("unknown stage [stages.{}] (the stages are, in run order: {})", name, fmt::join(names, ", ")));
-                continue;
-            }
-            if (!spec->available) {
-                error(at(k.source()), fmt::format("stage '{}': this arrival has no `arrival {}` command yet", name, name));
                 continue;
             }
             const auto where = fmt::format("[stages.{}]", name);

@@ -73,7 +73,7 @@ public:
             add("--ca-file", l.ca_file);
             flag("--insecure", l.insecure);
             flag("--starttls", l.starttls);
-        } else if (n == "migrate" || n == "verify") {
+        } else if (n == "migrate" || n == "verify" || n == "shares") {
             imap_stage(n == "migrate");
         } else if (n == "calendars" || n == "contacts") {
             web_stage(*plan_.find_server("dav"));

@@ -30,7 +30,9 @@ struct stage_command {
 
 struct run_settings {
     std::string run_dir;             // this shard's: `arrival run` puts shard K of N in RUN_DIR/shard-K-of-N
-    std::string progress = "auto";   // the stages' --progress (provision has none)
+    // The stages' --progress (provision, shares and verify have none). `arrival run` gives "none": the stages
+    // count, and the run draws one display for all of them (engine/run_progress.hpp).
+    std::string progress = "none";
     // Every stage gets --shard K/N when the run is sharded (nothing when 0/1, as the stage commands default).
     engine::shard_spec shard;
 };
