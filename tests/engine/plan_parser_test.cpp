@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace plan_parser_test {
+
 using namespace arrival::plan;
 
 namespace {
@@ -149,3 +152,5 @@ INSTANTIATE_TEST_SUITE_P(
                  {{2, "expected this task's shard K of N"}}},
         bad_case{"shard_not_a_string", "shard = 3\n" + minimal + "[stages.verify]\n", {{1, "shard must be a string"}}}),
     [](const auto& test) { return std::string(test.param.name); });
+
+}  // namespace plan_parser_test

@@ -8,7 +8,7 @@
 
 using namespace arrival::engine;
 
-namespace {
+namespace run_progress_test {
 
 progress_snapshot migrate_half_done() {
     progress_snapshot s;
@@ -22,7 +22,9 @@ progress_snapshot migrate_half_done() {
     return s;
 }
 
-}  // namespace
+}  // namespace run_progress_test
+
+using run_progress_test::migrate_half_done;
 
 TEST(run_progress, a_line_says_stage_accounts_messages_bytes_and_both_etas) {
     run_progress_view v{.index = 2, .count = 5, .stage = "migrate", .run_seconds = 75, .stage_seconds = 60,

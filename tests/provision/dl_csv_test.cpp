@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace dl_csv_test {
 using namespace arrival::provision;
 
 TEST(split_csv_line, quotes_and_spaces) {
