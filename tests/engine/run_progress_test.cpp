@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 
+namespace run_progress_test {
+
 using namespace arrival::engine;
 
-namespace run_progress_test {
+namespace {
 
 progress_snapshot migrate_half_done() {
     progress_snapshot s;
@@ -22,9 +24,7 @@ progress_snapshot migrate_half_done() {
     return s;
 }
 
-}  // namespace run_progress_test
-
-using run_progress_test::migrate_half_done;
+}  // namespace
 
 TEST(run_progress, a_line_says_stage_accounts_messages_bytes_and_both_etas) {
     run_progress_view v{.index = 2, .count = 5, .stage = "migrate", .run_seconds = 75, .stage_seconds = 60,
@@ -83,3 +83,5 @@ TEST(run_progress, draws_the_stage_progress_it_listens_to_and_its_final_counters
     EXPECT_NE(drawn.find("stage ETA 00:00, run ETA 00:30"), std::string::npos) << drawn;
     EXPECT_EQ(drawn.find("progress:"), std::string::npos) << drawn;   // the stage drew nothing of its own
 }
+
+}  // namespace run_progress_test

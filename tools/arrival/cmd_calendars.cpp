@@ -35,9 +35,9 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv);
 namespace {
 
 // Feeds engine/progress from the import, and writes a line per finished user.
-class progress_observer final : public pim::import_observer {
+class import_progress_observer final : public pim::import_observer {
 public:
-    progress_observer(engine::progress& p, const char* stage, bool lines, bool tty)
+    import_progress_observer(engine::progress& p, const char* stage, bool lines, bool tty)
         : p_(p), stage_(stage), lines_(lines), tty_(tty) {}
     void user_started(const pim::import_user& u) override { p_.account_started(u.dest_user); }
     void items_found(std::size_t items) override { p_.add_expected(items, 0); }
@@ -232,7 +232,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
         if (!ec) export_bytes += size;
     }
     prog.add_expected(0, export_bytes);
-    progress_observer observer(prog, stage, show, tty);
+    import_progress_observer observer(prog, stage, show, tty);
     prog.start();
     const auto results = pim::run_import(o, users, observer);
     prog.stop();

@@ -30,9 +30,9 @@ namespace arrival::cli {
 
 namespace {
 
-class progress_observer final : public files::files_observer {
+class files_progress_observer final : public files::files_observer {
 public:
-    progress_observer(engine::progress& p, bool lines, bool tty) : p_(p), lines_(lines), tty_(tty) {}
+    files_progress_observer(engine::progress& p, bool lines, bool tty) : p_(p), lines_(lines), tty_(tty) {}
     void user_started(const files::files_user& u) override { p_.account_started(u.dest_user); }
     void files_found(std::size_t n, std::uint64_t bytes) override { p_.add_expected(n, bytes); }
     void file_done(std::uint64_t bytes) override { p_.add_done(1, bytes); }
@@ -215,7 +215,7 @@ int run_files(int argc, char** argv) {
     engine::progress prog(show ? stderr : nullptr, progress_mode == "bar" || (progress_mode == "auto" && tty));
     prog.set_units(engine::progress_units{"files", "files", "files/s", "users", "users"});
     prog.set_accounts(users.size());
-    progress_observer observer(prog, show, tty);
+    files_progress_observer observer(prog, show, tty);
     prog.start();
     const auto results = files::run_files(o, users, observer);
     prog.stop();
