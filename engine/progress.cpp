@@ -8,24 +8,31 @@ namespace arrival::engine {
 
 namespace {
 
-std::string eta(const progress_snapshot& s) {
-    // By bytes when they are known, else by items.
+std::atomic<progress_listener*> listener_now{nullptr};
+
+double rate(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
+
+std::string eta(const progress_snapshot& s) { return format_eta(eta_seconds(s)); }
+
+}  // namespace
+
+std::optional<double> eta_seconds(const progress_snapshot& s) {
     const bool by_bytes = s.bytes_expected > 0;
     const auto done = by_bytes ? s.bytes_done : s.messages_done;
     const auto expected = by_bytes ? s.bytes_expected : s.messages_expected;
-    if (done == 0 || expected <= done || s.seconds <= 0) return "--:--";
+    if (done == 0 || expected <= done || s.seconds <= 0) return std::nullopt;
     const double rate = static_cast<double>(done) / s.seconds;
-    const auto left = static_cast<std::uint64_t>(static_cast<double>(expected - done) / rate);
+    return static_cast<double>(expected - done) / rate;
+}
+
+std::string format_eta(std::optional<double> seconds) {
+    if (!seconds) return "--:--";
+    const auto left = static_cast<std::uint64_t>(*seconds);
     return left >= 3600 ? fmt::format("{}:{:02}:{:02}", left / 3600, left / 60 % 60, left % 60)
                         : fmt::format("{:02}:{:02}", left / 60, left % 60);
 }
 
-std::mutex context_mu;
-std::string context_text;
-
-double rate(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
-
-}  // namespace
+void set_progress_listener(progress_listener* listener) { listener_now = listener; }
 
 std::string render_bar(const progress_snapshot& s, std::size_t width) {
     const double frac = s.bytes_expected ? std::min(1.0, static_cast<double>(s.bytes_done) / static_cast<double>(s.bytes_expected))
@@ -42,12 +49,7 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
     const auto filled = static_cast<std::size_t>(frac * bar);
     // Built with append, not operator+: g++ 12 -O3 raises a false -Wrestrict on "[" + std::string.
     std::string line;
-    line.reserve(s.context.size() + 3 + bar + 2 + stats.size());
-    if (!s.context.empty()) {
-        line.push_back('(');
-        line.append(s.context);
-        line.append(") ");
-    }
+    line.reserve(bar + 2 + stats.size());
     line.push_back('[');
     line.append(filled, '#');
     line.append(bar - filled, '-');
@@ -59,8 +61,7 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
 
 std::string render_log_line(const progress_snapshot& s) {
     const auto& u = s.units;
-    return fmt::format("progress{}{}{}: {}/{} {}, {} of {}, {:.0f} {}, {:.1f} MB/s, ETA {}, {} {}/{} done{}{}",
-                       s.context.empty() ? "" : " (", s.context, s.context.empty() ? "" : ")",
+    return fmt::format("progress: {}/{} {}, {} of {}, {:.0f} {}, {:.1f} MB/s, ETA {}, {} {}/{} done{}{}",
                        s.messages_done, s.messages_expected, u.item_long, human_bytes(s.bytes_done),
                        human_bytes(s.bytes_expected), rate(s.messages_done, s.seconds), u.rate,
                        rate(s.bytes_done, s.seconds) / 1e6, eta(s), u.account_long, s.accounts_done,
@@ -97,11 +98,6 @@ void progress::account_finished(const std::string& name) {
     active_.erase(name);
 }
 
-void set_progress_context(std::string context) {
-    std::lock_guard lock(context_mu);
-    context_text = std::move(context);
-}
-
 progress_snapshot progress::snapshot() const {
     progress_snapshot s;
     s.messages_done = messages_done_;
@@ -111,10 +107,6 @@ progress_snapshot progress::snapshot() const {
     s.accounts_done = accounts_done_;
     s.accounts_total = accounts_total_;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    {
-        std::lock_guard lock(context_mu);
-        s.context = context_text;
-    }
     std::lock_guard lock(mu_);
     s.units = units_;
     std::size_t shown = 0;
@@ -146,6 +138,11 @@ void progress::sample(bool last) {
 
 void progress::start() {
     t0_ = std::chrono::steady_clock::now();
+    listener_ = listener_now.load();
+    if (listener_) {
+        out_ = nullptr;   // the listener draws
+        listener_->attach(*this);
+    }
     {
         std::lock_guard lock(mu_);
         sample(false);
@@ -189,6 +186,7 @@ void progress::stop() {
     }
     cv_.notify_all();
     thread_.join();
+    if (listener_) listener_->detach(*this);
     if (!out_) return;
     const auto s = snapshot();
     if (tty_) std::fprintf(out_, "\r\x1b[K%s\n", render_bar(s, 120).c_str());

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -43,13 +44,27 @@ struct progress_snapshot {
     double seconds = 0;
     std::string active;   // active account names, truncated
     progress_units units;
-    std::string context;  // set_progress_context's, e.g. "stage 2/4 migrate, run 01:12"; empty outside `arrival run`
 };
 
-// `arrival run` calls the stage commands one after the other, each with its own progress display: this puts
-// the run's place (which stage of how many, the run's elapsed time) in front of every line they draw, so the
-// admin reads one display for the whole run. Process-wide; empty (the default) shows nothing.
-void set_progress_context(std::string context);
+// Seconds left at the rate so far (by bytes when they are known, else by items); nullopt when it cannot be
+// estimated yet (nothing done, or nothing expected beyond what is done).
+[[nodiscard]] std::optional<double> eta_seconds(const progress_snapshot& s);
+// "MM:SS" or "H:MM:SS"; "--:--" for nullopt.
+[[nodiscard]] std::string format_eta(std::optional<double> seconds);
+
+class progress;
+
+// `arrival run` draws one display for the whole run (engine/run_progress.hpp) and calls the stage commands in
+// this process, each with its own `progress`. While a listener is set, a `progress` that starts reports to it
+// and draws nothing itself (its counters and throughput series go on as before).
+class progress_listener {
+public:
+    virtual ~progress_listener() = default;
+    virtual void attach(const progress& p) = 0;   // from progress::start()
+    virtual void detach(const progress& p) = 0;   // from progress::stop(), once its counters are final
+};
+// Process-wide; nullptr (the default): every progress draws its own display.
+void set_progress_listener(progress_listener* listener);
 
 // Renders one snapshot; exposed for tests. `width` is the terminal width for the bar line.
 [[nodiscard]] std::string render_bar(const progress_snapshot& s, std::size_t width);
@@ -109,6 +124,7 @@ private:
     void sample(bool last);   // mu_ held
 
     std::FILE* out_;
+    progress_listener* listener_ = nullptr;   // set by start() when `arrival run` listens
     bool tty_;
     std::chrono::milliseconds interval_;
     std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();

@@ -89,4 +89,11 @@ std::string run_metrics::render() const {
     return out;
 }
 
+namespace {
+std::atomic<run_metrics*> lent{nullptr};
+}  // namespace
+
+void lend_run_metrics(run_metrics* registry) noexcept { lent = registry; }
+run_metrics* lent_run_metrics() noexcept { return lent.load(); }
+
 }  // namespace arrival::engine

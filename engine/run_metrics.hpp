@@ -73,6 +73,12 @@ private:
     latency_histogram latency_[2][3];   // [server_side][imap_operation]
 };
 
+// `arrival run --metrics` serves one registry for the whole run, and the stage commands it calls in this
+// process count into it (migrate, when not given a --metrics of its own). Process-wide; nullptr (the
+// default): nothing lent.
+void lend_run_metrics(run_metrics* registry) noexcept;
+[[nodiscard]] run_metrics* lent_run_metrics() noexcept;
+
 // The content type of render()'s output.
 inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
 

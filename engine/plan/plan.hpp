@@ -65,6 +65,10 @@ struct run_plan {
     std::string directory;   // the plan file's directory: relative paths are from here
     std::string accounts;    // absolute
     bool allow_cleartext = false;
+    // `shard = "K/N"`: the shard this plan's run works on (engine/shard.hpp), already checked; empty: none
+    // named (`arrival run --shard` wins over it).
+    std::string shard;
+    position shard_where;
     std::map<std::string, credential> credentials;
     std::map<std::string, server> servers;   // by role
     std::vector<named_path> paths;           // every path the plan names, in file order

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "engine/plan/stage_table.hpp"
+#include "engine/shard.hpp"
 
 namespace arrival::plan {
 namespace {
@@ -96,7 +97,7 @@ private:
     }
 
     void read_root(const toml::table& root) {
-        static constexpr std::string_view known[] = {"accounts", "allow_cleartext", "credentials", "servers", "stages"};
+        static constexpr std::string_view known[] = {"accounts", "allow_cleartext", "shard", "credentials", "servers", "stages"};
         position stages_at;
         for (const auto& [k, v] : root) {
             if (!key_allowed(k, "the plan's top level", known)) continue;
@@ -108,6 +109,8 @@ private:
                 }
             } else if (name == "allow_cleartext") {
                 if (auto b = boolean(v, "allow_cleartext")) out_.plan.allow_cleartext = *b;
+            } else if (name == "shard") {
+                read_shard(v);
             } else if (name == "credentials") {
                 if (const auto* t = table(v, "credentials")) read_credentials(*t);
             } else if (name == "servers") {
@@ -121,9 +124,21 @@ private:
             error({1, 1}, "no accounts file: add accounts = \"PATH\" at the top of the plan");
         }
         if (out_.plan.stages.empty() && !root.contains("stages")) {
-            error({1, 1}, "no stages: add at least one [stages.NAME] table (provision, migrate, calendars, contacts, files, verify)");
+            error({1, 1}, "no stages: add at least one [stages.NAME] table (provision, migrate, calendars, contacts, files, shares, verify)");
         }
         check_references();
+    }
+
+    void read_shard(const toml::node& v) {
+        auto s = text(v, "shard");
+        if (!s) return;
+        try {
+            (void)engine::parse_shard(*s);
+            out_.plan.shard = *s;
+            out_.plan.shard_where = at(v.source());
+        } catch (const std::invalid_argument& e) {
+            error(at(v.source()), fmt::format("shard: {}", e.what()));
+        }
     }
 
     void read_credentials(const toml::table& t) {
@@ -250,10 +265,6 @@ private:
                 std::vector<std::string_view> names;
                 for (const auto& s : stage_table()) names.push_back(s.name);
                 error(at(k.source()), fmt::format("unknown stage [stages.{}] (the stages are, in run order: {})", name, fmt::join(names, ", ")));
-                continue;
-            }
-            if (!spec->available) {
-                error(at(k.source()), fmt::format("stage '{}': this arrival has no `arrival {}` command yet", name, name));
                 continue;
             }
             const auto where = fmt::format("[stages.{}]", name);

@@ -73,7 +73,7 @@ public:
             add("--ca-file", l.ca_file);
             flag("--insecure", l.insecure);
             flag("--starttls", l.starttls);
-        } else if (n == "migrate" || n == "verify") {
+        } else if (n == "migrate" || n == "verify" || n == "shares") {
             imap_stage(n == "migrate");
         } else if (n == "calendars" || n == "contacts") {
             web_stage(*plan_.find_server("dav"));
@@ -82,6 +82,7 @@ public:
             credential(st_.source_credentials, "--source-password-file", "ARRIVAL_SOURCE_PASSWORD");
         }
         flag("--allow-cleartext", plan_.allow_cleartext);
+        if (run_.shard.sharded()) add("--shard", run_.shard.str());
         add("--report", out_.report);
         out_.argv.insert(out_.argv.end(), st_.args.begin(), st_.args.end());
         // How the progress is shown does not change what the stage does: it stays out of the identity.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/plan/plan.hpp"
+#include "engine/shard.hpp"
 
 namespace arrival::plan {
 
@@ -28,8 +29,12 @@ struct stage_command {
 };
 
 struct run_settings {
-    std::string run_dir;
-    std::string progress = "auto";   // the stages' --progress (provision has none)
+    std::string run_dir;             // this shard's: `arrival run` puts shard K of N in RUN_DIR/shard-K-of-N
+    // The stages' --progress (provision, shares and verify have none). `arrival run` gives "none": the stages
+    // count, and the run draws one display for all of them (engine/run_progress.hpp).
+    std::string progress = "none";
+    // Every stage gets --shard K/N when the run is sharded (nothing when 0/1, as the stage commands default).
+    engine::shard_spec shard;
 };
 
 [[nodiscard]] stage_command build_stage_command(const run_plan& plan, const stage& st, const run_settings& run);

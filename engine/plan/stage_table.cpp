@@ -33,7 +33,7 @@ constexpr option_spec provision_options[] = {
     {"window", "--window", vt::integer},
 };
 
-// Shared by migrate and verify (tools/arrival/migrate_options.cpp).
+// Shared by migrate, shares and verify (tools/arrival/migrate_options.cpp).
 constexpr option_spec imap_options[] = {
     {"accounts_format", "--accounts-format", vt::text, false, account_formats},
     {"jobs", "--jobs", vt::integer},
@@ -56,6 +56,11 @@ constexpr option_spec migrate_options[] = {
     {"collapse_duplicates", "--collapse-duplicates", vt::boolean},
     {"no_sync_flags", "--no-sync-flags", vt::boolean},
     {"sync_deletes", "--sync-deletes", vt::boolean},
+};
+
+// The IMAP form of `arrival shares` (folder ACLs); its CSV form (--from, Carbonio grants) is not a plan stage.
+constexpr option_spec shares_options[] = {
+    {"map_domain", "--map-domain", vt::text_list},
 };
 
 constexpr option_spec verify_options[] = {
@@ -101,8 +106,9 @@ constexpr stage_spec stages[] = {
     {"calendars", "ICS exports into CalDAV or Carbonio", dav_servers, after_provision, calendars_options},
     {"contacts", "CSV exports into CardDAV or Carbonio", dav_servers, after_provision, contacts_options},
     {"files", "private files into Carbonio Files or WebDAV", files_servers, after_provision, files_options},
-    // Folder shares: `arrival shares` is not part of this build yet.
-    {"shares", "folder shares and ACLs", imap_servers, after_provision_and_migrate, {}, {}, false},
+    // After migrate: the folders must exist on the destination; after provision: the grantees must.
+    {"shares", "folder ACLs (RFC 4314), source IMAP to destination IMAP", imap_servers, after_provision_and_migrate,
+     shares_options, imap_options},
     {"verify", "source and destination compared folder by folder", imap_servers, after_migrate, verify_options, imap_options},
 };
 

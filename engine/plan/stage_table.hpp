@@ -25,9 +25,7 @@ struct stage_spec {
     std::span<const std::string_view> servers;     // roles it needs in [servers.*]
     std::span<const std::string_view> depends_on;  // when these are in the plan, they must have succeeded first
     std::span<const option_spec> options;
-    std::span<const option_spec> common_options;   // shared with another stage (migrate and verify)
-    // false: the stage is known but this build has no command for it (its plan table is refused).
-    bool available = true;
+    std::span<const option_spec> common_options;   // shared with other stages (migrate, shares, verify)
 };
 
 // Every stage, in run order.

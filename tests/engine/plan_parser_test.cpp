@@ -91,6 +91,14 @@ TEST(plan_parser, reads_a_whole_plan_and_orders_the_stages_for_the_run) {
     EXPECT_TRUE(has_path("/plans/ics"));
 }
 
+TEST(plan_parser, keeps_the_plans_shard) {
+    const auto r = parse(std::string("shard = \"2/8\"\n") + good_plan);
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.plan.shard, "2/8");
+    EXPECT_EQ(r.plan.shard_where.line, 1u);
+    EXPECT_EQ(parse(good_plan).plan.shard, "");   // none named: the run's --shard, or 0/1
+}
+
 struct bad_case {
     const char* name;
     std::string text;
@@ -131,14 +139,18 @@ INSTANTIATE_TEST_SUITE_P(
                  {{7, "must be a whole number"}, {8, "must be true or false"}, {9, "every item must be a string"}, {10, "must be a whole number"}}},
         bad_case{"missing_server_and_credential", "accounts = \"a.csv\"\n[servers.dest]\nurl = \"imap://d\"\nlogin = \"admin\"\ncredentials = \"nope\"\n[stages.migrate]\n",
                  {{2, "no [credentials.nope] table"}, {6, "needs a [servers.source] table"}}},
-        bad_case{"unknown_and_unavailable_stages", minimal + "[stages.migrat]\n[stages.shares]\n",
-                 {{6, "unknown stage [stages.migrat]"}, {7, "no `arrival shares` command"}}},
+        bad_case{"unknown_stage_and_the_shares_csv_form", minimal + "[stages.migrat]\n[stages.shares]\nfrom = \"s.csv\"\nmap_domain = 3\n",
+                 {{6, "unknown stage [stages.migrat]"}, {8, "unknown key 'from' in [stages.shares]"}, {9, "map_domain must be a string or an array"}}},
         bad_case{"required_option_and_bad_choice", minimal + "[servers.dav]\nurl = \"http://x/{user}/\"\n[stages.contacts]\ncsv_format = \"lotus\"\n",
                  {{8, "[stages.contacts] needs dir"}, {9, "expected one of: outlook"}}},
         bad_case{"bad_url_schemes", "accounts = \"a.csv\"\n[servers.source]\nurl = \"http://s\"\n[servers.dest]\nurl = \"imaps://d\"\nprofile = \"exchange\"\n[stages.verify]\n",
                  {{3, "expected imap://... or imaps://"}, {6, "expected one of: auto"}}},
         bad_case{"insecure_on_one_side_only", minimal + "insecure = true\n[stages.verify]\n", {{4, "must agree on insecure"}}},
-        bad_case{"no_accounts_no_stages", "allow_cleartext = false\n", {{1, "no accounts file"}, {1, "no stages"}}}),
+        bad_case{"no_accounts_no_stages", "allow_cleartext = false\n", {{1, "no accounts file"}, {1, "no stages"}}},
+        bad_case{"shard_out_of_range", "shard = \"4/4\"\n" + minimal + "[stages.verify]\n", {{1, "shard: '4/4' is not a shard K/N"}}},
+        bad_case{"shard_not_a_fraction", minimal.substr(0, 19) + "shard = \"2\"\n" + minimal.substr(19) + "[stages.verify]\n",
+                 {{2, "expected this task's shard K of N"}}},
+        bad_case{"shard_not_a_string", "shard = 3\n" + minimal + "[stages.verify]\n", {{1, "shard must be a string"}}}),
     [](const auto& test) { return std::string(test.param.name); });
 
 }  // namespace plan_parser_test

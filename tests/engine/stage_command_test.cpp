@@ -102,6 +102,38 @@ TEST(stage_command, provision_and_contacts_and_verify) {
     EXPECT_EQ(std::count(v.begin(), v.end(), "--state-dir"), 0);   // verify has no state
 }
 
+TEST(stage_command, shares_is_the_imap_form_with_migrates_servers_after_migrate) {
+    auto r = parse_plan(std::string(plan_text) + "[stages.shares]\nmap_domain = [\"old.example=new.example\"]\ninclude = \"^Work\"\n",
+                        "PLAN.toml", "/p");
+    ASSERT_TRUE(r.ok());
+    std::vector<std::string> order;
+    for (const auto& st : r.plan.stages) order.push_back(st.name);
+    EXPECT_EQ(order, (std::vector<std::string>{"provision", "migrate", "contacts", "shares", "verify"}));
+    const auto c = build_stage_command(r.plan, *r.plan.find_stage("shares"), {.run_dir = "/run"});
+    EXPECT_EQ(c.argv, (std::vector<std::string>{"shares", "--source", "imap://127.0.0.1:1143", "--dest", "imap://127.0.0.1:2143",
+                                                "--accounts", "/p/accounts.csv", "--source-admin", "admin", "--dest-admin", "admin",
+                                                "--source-password-file", "/p/src.pw", "--allow-cleartext", "--report",
+                                                "/run/shares.json", "--map-domain", "old.example=new.example", "--include", "^Work"}));
+    EXPECT_EQ(c.env.size(), 1u);   // the destination's env credential, handed over as for migrate
+}
+
+TEST(stage_command, a_sharded_run_hands_every_stage_its_shard) {
+    const auto p = parsed();
+    for (const auto& st : p.stages) {
+        const auto c = build_stage_command(p, st, {.run_dir = "/run/shard-1-of-3", .shard = {1, 3}});
+        const auto at = std::find(c.argv.begin(), c.argv.end(), "--shard");
+        ASSERT_NE(at, c.argv.end()) << st.name;
+        EXPECT_EQ(*(at + 1), "1/3") << st.name;
+        EXPECT_NE(c.identity.find("--shard 1/3"), std::string::npos);   // another shard is another command
+        EXPECT_EQ(c.report, "/run/shard-1-of-3/" + st.name + ".json");
+    }
+    // Unsharded, no --shard at all: the stage commands' own default, and the command lines of earlier runs.
+    for (const auto& st : p.stages) {
+        const auto c = build_stage_command(p, st, {.run_dir = "/run"});
+        EXPECT_EQ(std::count(c.argv.begin(), c.argv.end(), "--shard"), 0) << st.name;
+    }
+}
+
 TEST(stage_command, no_secret_value_reaches_argv) {
     // The values behind the plan's credentials, as they would be at run time.
     temp_dir d;

@@ -10,19 +10,27 @@ No password value is in any argv, output or file of the run directory.
   ARRIVAL_EXE=build-san/tools/arrival python3 tests/integration/run_plan_test.py [-k NAME]
   bash tools/testbed/testbed stop $d
 
-Users: user351..user354 (the run range is 351-370).
+With --shard K/N every stage gets the shard, each shard keeps its own directory, and together the shards copy
+every message once.
+
+Users: user351..user354 (the run range is 351-370); --shard and the later run features: user491..user520.
 """
 import imaplib
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
+import urllib.request
+
+from shard_partition import shard_of
 
 EXE = os.environ.get("ARRIVAL_EXE", "")
 ENV = os.environ
@@ -223,7 +231,13 @@ ldif = "export/cos.ldif"
         migrate = next(s for s in run["stages"] if s["name"] == "migrate")
         copied = sum(f["copied"] for a in migrate["report"]["accounts"] for f in a["folders"])
         self.assertEqual(copied, 42)
-        self.assertIn("stage 2/5 migrate", err)   # the run's place in the stage's progress lines
+        # One display for the run: each stage's final line (stage i/n, accounts, messages, bytes, both ETAs); the
+        # stages draw nothing of their own. The stages after migrate never ran: the run's ETA is unknown.
+        self.assertRegex(err, r"run \d\d:\d\d, stage 2/5 migrate: 2/2 accounts, 42/42 messages, \S+ \S+ of \S+ \S+, "
+                              r"stage ETA 00:00, run ETA --:--\n")
+        self.assertRegex(err, r"stage 1/5 provision: running \d\d:\d\d")
+        self.assertRegex(err, r"stage 3/5 calendars: \d+/2 users, 1/1 events")
+        self.assertNotIn("progress:", err)
         self.assertEqual(len(message_ids("DST", users[0])), 30)
         self.assert_run_dir_clean(run_dir)
         for name in ("run-state.json", "run.json", "provision.json", "migrate.json", "calendars.json", "contacts.json",
@@ -240,6 +254,9 @@ ldif = "export/cos.ldif"
         rc, out, err = arrival(["run", plan, "--run-dir", run_dir, "--redo", "migrate"], self.env)
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(out.count("completed earlier"), 4, out)
+        # Not a terminal, no --progress: log lines, as migrate writes them. Every stage after migrate is skipped,
+        # so the run's ETA is the stage's.
+        self.assertRegex(err, r"stage 2/5 migrate: 2/2 accounts, .*, stage ETA 00:00, run ETA 00:00\n")
         with open(os.path.join(run_dir, "migrate.json")) as f:
             again = json.load(f)
         self.assertEqual(sum(f["copied"] for a in again["accounts"] for f in a["folders"]), 0)
@@ -311,6 +328,7 @@ connections_per_account = 1
         self.assertTrue(sent, "migrate finished before it could be interrupted:\n" + out + err)
         self.assertEqual(p.returncode, 130, out + err)
         self.assertEqual(self.statuses(run_dir), {"migrate": "interrupted", "verify": "not_run"})
+        self.assertNotIn("run ETA", err)   # --progress none
         partial = inbox_count("DST", who)
         self.assertLess(partial, total)
         # Every batch the destination acknowledged is in the state: the rerun copies exactly the rest.
@@ -324,6 +342,175 @@ connections_per_account = 1
         self.assertEqual(len(ids), total)
         self.assertEqual(set(ids.values()), {1}, "a message arrived twice")
         print(f"\nSIGTERM after {partial} of {total} messages; the rerun copied {total - partial}")
+
+    def source_env_plan(self, accounts, stages, top=""):
+        """A mail plan whose source password comes from RUN_TEST_SOURCE_PW; `top`: top-level keys."""
+        plan = self.d.file("plan.toml", top + mail_plan(accounts, '[credentials.source]\nenv = "RUN_TEST_SOURCE_PW"\n' + stages))
+        with open(plan) as f:
+            text = f.read()
+        with open(plan, "w") as f:
+            f.write(text.replace('[servers.source]\n', '[servers.source]\ncredentials = "source"\n', 1))
+        return plan
+
+    def test_shard_every_stage_gets_it_and_the_shards_copy_everything_once(self):
+        users = [user(n) for n in range(491, 497)]
+        for i, u in enumerate(users):
+            reset_mail(u)
+            seed(u, 3 + i, size=500)
+        accounts = self.d.file("accounts.txt", "\n".join(users) + "\n")
+        plan = self.source_env_plan(accounts, '[stages.migrate]\njobs = 2\n[stages.verify]\n', top='shard = "1/2"\n')
+        run_dir = os.path.join(self.d.path, "run")
+
+        rc, out, err = arrival(["plan", "check", plan])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("--shard 1/2", out)
+        # Bad shards are usage errors, on the command line and in the plan, and nothing is created.
+        for bad in ("2/2", "1-2", "0/0"):
+            rc, out, err = arrival(["run", plan, "--run-dir", run_dir, "--shard", bad], self.env)
+            self.assertEqual(rc, 2, out + err)
+            self.assertIn("shard", err)
+        self.assertFalse(os.path.exists(run_dir))
+        with open(plan) as f:
+            bad_plan = self.d.file("bad.toml", f.read().replace('shard = "1/2"', 'shard = "3/2"'))
+        rc, out, err = arrival(["run", bad_plan], self.env)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("bad.toml:1:9: shard: '3/2' is not a shard K/N", err)
+
+        # The plan says 1/2; --shard 0/2 wins for the first run, the plan's shard is the second.
+        took = {}
+        for k, args in ((0, ["--shard", "0/2"]), (1, [])):
+            rc, out, err = arrival(["run", plan, "--run-dir", run_dir, "--progress", "none"] + args, self.env)
+            self.assertEqual(rc, 0, out + err)
+            shard_dir = os.path.join(run_dir, f"shard-{k}-of-2")
+            self.assertEqual(self.run_json(shard_dir)["shard"], f"{k}/2")
+            self.assertEqual(self.statuses(shard_dir), {"migrate": "ok", "verify": "ok"})
+            for stage in ("migrate", "verify"):
+                with open(os.path.join(shard_dir, f"{stage}.json")) as f:
+                    self.assertEqual(json.load(f)["shard"], f"{k}/2", stage)
+            self.assertTrue(os.path.exists(os.path.join(shard_dir, "migrate-state", f"shard-{k}-of-2")))
+            with open(os.path.join(shard_dir, "migrate.json")) as f:
+                took[k] = {a["source_user"] for a in json.load(f)["accounts"]}
+            self.assertEqual(took[k], {u for u in users if shard_of(u, 2) == k})
+            self.assert_run_dir_clean(shard_dir)
+        self.assertFalse(os.path.exists(os.path.join(run_dir, "run.json")))   # each shard has its own
+        self.assertEqual(took[0] | took[1], set(users))
+        for i, u in enumerate(users):
+            ids = message_ids("DST", u)
+            self.assertEqual(len(ids), 3 + i, u)
+            self.assertEqual(set(ids.values()), {1}, u)
+        # A rerun of one shard skips its completed stages; the other shard's directory is not its business.
+        rc, out, err = arrival(["run", plan, "--run-dir", run_dir], self.env)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count("completed earlier"), 2, out)
+
+    def test_metrics_served_for_the_whole_run(self):
+        users = [user(497), user(498)]
+        for u in users:
+            reset_mail(u)
+            seed(u, 15, size=500)
+        accounts = self.d.file("accounts.txt", "\n".join(users) + "\n")
+        plan = self.source_env_plan(accounts, "[stages.migrate]\njobs = 1\nbatch = 3\n[stages.verify]\n")
+        rc, out, err = arrival(["run", plan, "--metrics", "127.0.0.1:99999"], self.env)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("--metrics", err)
+        env = dict(ENV)
+        env.update(self.env)
+        p = subprocess.Popen([EXE, "run", plan, "--run-dir", os.path.join(self.d.path, "run"), "--progress", "none",
+                              "--metrics", ":0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        url, seen = None, []
+        for line in p.stderr:   # the URL comes before the first stage
+            seen.append(line)
+            m = re.search(r"arrival run: metrics at (http://127\.0\.0\.1:\d+/metrics)", line)
+            if m:
+                url = m.group(1)
+                break
+        self.assertIsNotNone(url, "".join(seen))
+        drain = threading.Thread(target=lambda: seen.extend(p.stderr), daemon=True)
+        drain.start()
+        copied = []   # arrival_messages_copied_total per scrape, and whether verify had started by then
+        while p.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    text = r.read().decode()
+            except OSError:
+                break   # the run ended between poll() and the request
+            self.assertIn("arrival_up 1", text)
+            copied.append(int(float(re.search(r"^arrival_messages_copied_total (\S+)$", text, re.M).group(1))))
+            time.sleep(0.02)
+        out = p.stdout.read()
+        self.assertEqual(p.wait(timeout=60), 0, out + "".join(seen))
+        drain.join(timeout=5)
+        p.stdout.close()
+        p.stderr.close()
+        self.assertTrue(copied, out)
+        self.assertEqual(copied, sorted(copied))   # a counter
+        # Still served after migrate finished (during verify, the next stage): the server lives for the run.
+        self.assertEqual(copied[-1], 30, out)
+
+    def test_shares_stage_after_migrate_on_the_acl_pair(self):
+        """The plan's shares stage on the ACL Dovecot pair (tools/testbed/dovecot-acl.sh), after migrate made the folder."""
+        missing = [v for v in ("ARRIVAL_ACL_SRC_PORT", "ARRIVAL_ACL_DST_PORT", "ARRIVAL_ACL_MASTER_USER",
+                               "ARRIVAL_ACL_MASTER_PASSWORD", "ARRIVAL_ACL_SRC_MAIL", "ARRIVAL_ACL_DST_MAIL") if not ENV.get(v)]
+        self.assertFalse(missing, f"testbed without dovecot-acl: {missing}")
+        self.secrets.append(ENV["ARRIVAL_ACL_MASTER_PASSWORD"])
+        owner, friend = user(499), user(500)
+        for side in ("SRC", "DST"):
+            for who in (owner, friend):
+                shutil.rmtree(os.path.join(ENV[f"ARRIVAL_ACL_{side}_MAIL"], "example.test", who.split("@")[0]),
+                              ignore_errors=True)
+
+        def master_login(side, who):
+            c = imaplib.IMAP4("127.0.0.1", int(ENV[f"ARRIVAL_ACL_{side}_PORT"]))
+            c.starttls(ssl.create_default_context(cafile=ENV["ARRIVAL_TESTBED_CA"]))
+            c.login(f"{who}*{ENV['ARRIVAL_ACL_MASTER_USER']}", ENV["ARRIVAL_ACL_MASTER_PASSWORD"])
+            return c
+        s = master_login("SRC", owner)
+        self.assertEqual(s.create("Team")[0], "OK")
+        self.assertEqual(s.setacl("Team", friend, "lrs")[0], "OK")
+        s.logout()
+        self.d.file("master.pw", ENV["ARRIVAL_ACL_MASTER_PASSWORD"] + "\n")
+        accounts = self.d.file("accounts.txt", f"{owner}\n{friend}\n")
+        plan = self.d.file("plan.toml", f"""accounts = "{accounts}"
+[credentials.master]
+file = "master.pw"
+[servers.source]
+url = "imap://127.0.0.1:{ENV['ARRIVAL_ACL_SRC_PORT']}"
+ca_file = "{ENV['ARRIVAL_TESTBED_CA']}"
+login = "{ENV['ARRIVAL_ACL_MASTER_USER']}"
+credentials = "master"
+[servers.dest]
+url = "imap://127.0.0.1:{ENV['ARRIVAL_ACL_DST_PORT']}"
+ca_file = "{ENV['ARRIVAL_TESTBED_CA']}"
+login = "{ENV['ARRIVAL_ACL_MASTER_USER']}"
+credentials = "master"
+[stages.shares]
+map_domain = "old.example=example.test"
+[stages.migrate]
+""")
+        rc, out, err = arrival(["plan", "check", plan])
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"2\. shares .*\(after migrate\)")
+        self.assertIn("arrival shares --source", out)
+        self.assertIn("--map-domain old.example=example.test", out)
+        with open(plan) as f:
+            bad = self.d.file("bad.toml", f.read().replace("map_domain", "from"))
+        rc, out, err = arrival(["plan", "check", bad])
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("unknown key 'from' in [stages.shares]", err)
+
+        run_dir = os.path.join(self.d.path, "run")
+        rc, out, err = arrival(["run", plan, "--run-dir", run_dir, "--progress", "none"], self.env)
+        self.assertEqual(rc, 0, out + err)
+        self.assert_no_secret(out + err, "the output")
+        self.assertEqual(self.statuses(run_dir), {"migrate": "ok", "shares": "ok"})
+        report = next(st["report"] for st in self.run_json(run_dir)["stages"] if st["name"] == "shares")
+        self.assertEqual(report["totals"]["added"], 1, json.dumps(report))
+        d = master_login("DST", owner)
+        typ, data = d.getacl("Team")
+        d.logout()
+        self.assertEqual(typ, "OK")
+        self.assertIn(f"{friend} lrs", data[0].decode())
+        self.assert_run_dir_clean(run_dir)
 
     def test_plan_check_reports_every_error_and_refuses_passwords(self):
         plan = self.d.file("bad.toml", """accounts = "missing.csv"

@@ -220,7 +220,8 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
 
     const bool tty = ::isatty(STDERR_FILENO) != 0;
     const bool show = !quiet && progress_mode != "none";
-    engine::progress prog(stderr, progress_mode == "bar" || (progress_mode == "auto" && tty));
+    // Counted even when not shown: `arrival run` draws them in its own display (engine/run_progress.hpp).
+    engine::progress prog(show ? stderr : nullptr, progress_mode == "bar" || (progress_mode == "auto" && tty));
     prog.set_units(calendars ? engine::progress_units{"events", "events", "events/s", "users", "users"}
                              : engine::progress_units{"contacts", "contacts", "contacts/s", "users", "users"});
     prog.set_accounts(users.size());
@@ -232,7 +233,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     }
     prog.add_expected(0, export_bytes);
     import_progress_observer observer(prog, stage, show, tty);
-    if (show) prog.start();
+    prog.start();
     const auto results = pim::run_import(o, users, observer);
     prog.stop();
     const auto t = pim::totals(results);

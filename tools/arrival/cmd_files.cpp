@@ -211,11 +211,12 @@ int run_files(int argc, char** argv) {
 
     const bool tty = ::isatty(STDERR_FILENO) != 0;
     const bool show = !quiet && progress_mode != "none";
-    engine::progress prog(stderr, progress_mode == "bar" || (progress_mode == "auto" && tty));
+    // Counted even when not shown: `arrival run` draws them in its own display (engine/run_progress.hpp).
+    engine::progress prog(show ? stderr : nullptr, progress_mode == "bar" || (progress_mode == "auto" && tty));
     prog.set_units(engine::progress_units{"files", "files", "files/s", "users", "users"});
     prog.set_accounts(users.size());
     files_progress_observer observer(prog, show, tty);
-    if (show) prog.start();
+    prog.start();
     const auto results = files::run_files(o, users, observer);
     prog.stop();
     std::size_t uploaded = 0, skipped = 0, versions = 0, failed = 0, files_n = 0;

@@ -15,9 +15,9 @@
 #include "engine/run_metrics.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/state_store.hpp"
-#include "protocol/http/metrics_server.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/metrics_option.hpp"
 #include "tools/arrival/migrate_options.hpp"
 
 namespace arrival::cli {
@@ -65,18 +65,11 @@ int run_migrate(int argc, char** argv) {
     engine::run_metrics metrics;
     std::unique_ptr<http::metrics_server> metrics_server;
     if (!a.metrics.empty()) {
-        try {
-            metrics_server = std::make_unique<http::metrics_server>(http::parse_listen_address(a.metrics), [&metrics] { return metrics.render(); },
-                                                                    std::string(engine::metrics_content_type));
-        } catch (const std::invalid_argument& e) {
-            std::fprintf(stderr, "arrival migrate: --metrics %s\n", e.what());
-            return exit_usage;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "arrival migrate: %s\n", e.what());
-            return exit_nothing_ran;
-        }
+        if (const auto stop = serve_metrics(a.metrics, metrics, "arrival migrate", metrics_server)) return *stop;
         run.job.pipeline.metrics = &metrics;
-        std::fprintf(stderr, "arrival migrate: metrics at %s\n", metrics_server->url().c_str());
+    } else {
+        // Under `arrival run --metrics`, the run's registry, served for the whole run.
+        run.job.pipeline.metrics = engine::lent_run_metrics();
     }
     engine::byte_budget budget(static_cast<std::uint64_t>(a.memory_mb) << 20);
     run.job.pipeline.budget = &budget;

@@ -8,6 +8,7 @@
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/plan_file.hpp"
+#include "tools/arrival/shard_option.hpp"
 
 namespace arrival::cli {
 
@@ -28,7 +29,9 @@ int run_plan_command(int argc, char** argv) {
     if (!p) return exit_usage;
     std::printf("plan %s: valid\n", file.c_str());
     plan::run_settings settings;
-    settings.run_dir = run_dir.empty() ? default_run_dir(file) : run_dir;
+    if (!p->shard.empty()) settings.shard = engine::parse_shard(p->shard);
+    settings.run_dir = shard_state_dir(run_dir.empty() ? default_run_dir(file) : run_dir, settings.shard).string();
+    if (settings.shard.sharded()) std::printf("shard %s (arrival run --shard K/N overrides it)\n", settings.shard.str().c_str());
     print_stage_list(*p, settings);
     return exit_ok;
 }

@@ -1,7 +1,8 @@
-// `arrival run PLAN.toml [--run-dir DIR] [--redo STAGE]... [--dry-run] [--progress MODE]`: runs the plan's
+// `arrival run PLAN.toml [--run-dir DIR] [--redo STAGE]... [--dry-run] [--shard K/N] [--metrics ADDR] [--progress MODE]`: runs the plan's
 // stages in order, in this process, through the stage commands' own functions (commands.hpp) with an argv
 // built from the plan (engine/plan/stage_command.hpp). The run directory keeps run-state.json (how each stage
-// ended, and its command line), each stage's JSON report, migrate's state store and run.json. A stage that
+// ended, and its command line), each stage's JSON report, migrate's state store and run.json; a sharded run
+// keeps them in RUN_DIR/shard-K-of-N, as the stage commands keep their state, and hands every stage --shard. A stage that
 // ended ok with the same command line is skipped on a rerun unless --redo names it; a stage whose
 // dependency did not succeed is not run ("blocked", with the reason). Ctrl-C/SIGTERM: the running stage
 // commits what is in flight and stops (engine/stop_request.hpp), the state is saved, exit status 130.
@@ -23,12 +24,15 @@
 #include "engine/plan/run_state.hpp"
 #include "engine/plan/stage_command.hpp"
 #include "engine/plan/stage_table.hpp"
-#include "engine/progress.hpp"
+#include "engine/run_progress.hpp"
 #include "engine/report.hpp"
+#include "engine/run_metrics.hpp"
 #include "engine/stop_request.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/metrics_option.hpp"
 #include "tools/arrival/plan_file.hpp"
+#include "tools/arrival/shard_option.hpp"
 #include "engine/report_html.hpp"
 
 namespace arrival::cli {
@@ -42,6 +46,7 @@ int (*stage_function(const std::string& name))(int, char**) {
     if (name == "calendars") return run_calendars;
     if (name == "contacts") return run_contacts;
     if (name == "files") return run_files;
+    if (name == "shares") return run_shares;
     if (name == "verify") return run_verify;
     return nullptr;
 }
@@ -145,8 +150,7 @@ void write_run_files(const plan::run_plan& p, const plan::run_settings& settings
         row.report_file = plan::build_stage_command(p, st, settings).report;
         rows.push_back(std::move(row));
     }
-    // Not sharded: `arrival run` has no --shard yet (issue 12, helper "shard").
-    const auto run = plan::run_json(rows, "0/1");
+    const auto run = plan::run_json(rows, settings.shard.str());
     const auto dir = std::filesystem::path(settings.run_dir);
     plan::write_owner_only_atomically((dir / "run.json").string(), run.dump(2) + "\n");
     plan::write_owner_only_atomically((dir / "report.html").string(), engine::render_html_report(run));
@@ -164,7 +168,15 @@ int run_run(int argc, char** argv) {
     app.add_option("--run-dir", run_dir, "state, reports and run.json go here (default: PLAN.run next to the plan)");
     app.add_option("--redo", redo, "run STAGE again even if it completed (repeatable)");
     app.add_flag("--dry-run", dry_run, "print what would run and what would be skipped; run nothing, write nothing");
-    app.add_option("--progress", progress_mode, "the stages' progress: auto (bar on a terminal, log lines otherwise), bar, log or none")
+    shard_option shard;
+    shard.add_to(app);
+    std::string metrics_address;
+    app.add_option("--metrics", metrics_address,
+                   "serve Prometheus metrics over HTTP at ADDR:PORT/metrics for the whole run (:PORT binds 127.0.0.1); "
+                   "the migrate stage counts into them (doc/metrics.md)");
+    app.add_option("--progress", progress_mode,
+                   "the run's one progress display on stderr: auto (a line redrawn in place on a terminal, a log line every "
+                   "5 s otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
     try {
         app.parse(argc, argv);
@@ -180,10 +192,23 @@ int run_run(int argc, char** argv) {
         }
     }
     plan::run_settings settings;
-    settings.run_dir = std::filesystem::absolute(run_dir.empty() ? default_run_dir(file) : run_dir).lexically_normal().string();
-    settings.progress = progress_mode;
+    // --shard wins over the plan's shard = "K/N"; both were checked already.
+    settings.shard = engine::parse_shard(app.count("--shard") ? shard.text : p->shard.empty() ? "0/1" : p->shard);
+    const std::filesystem::path base = std::filesystem::absolute(run_dir.empty() ? default_run_dir(file) : run_dir);
+    settings.run_dir = shard_state_dir(base, settings.shard).lexically_normal().string();
     const std::set<std::string> redo_set(redo.begin(), redo.end());
 
+    // Declared before the server, which reads it from its own thread until it is destroyed; lent to the stages
+    // for as long as the run lasts.
+    engine::run_metrics metrics;
+    std::unique_ptr<http::metrics_server> metrics_server;
+    if (!metrics_address.empty() && !dry_run) {
+        if (const auto stop = serve_metrics(metrics_address, metrics, "arrival run", metrics_server)) return *stop;
+        engine::lend_run_metrics(&metrics);
+    }
+    struct metrics_return {
+        ~metrics_return() { engine::lend_run_metrics(nullptr); }
+    } give_back;
     std::error_code ec;
     if (!dry_run) {
         engine::create_owner_only_dirs(settings.run_dir, ec);
@@ -203,8 +228,25 @@ int run_run(int argc, char** argv) {
     auto state = plan::run_state::load(settings.run_dir);
     const auto t0 = clock_type::now();
     const std::size_t n = p->stages.size();
-    std::printf("arrival run: %s, %zu stage(s), run directory %s%s\n", file.c_str(), n, settings.run_dir.c_str(),
-                dry_run ? " (dry run)" : "");
+    std::printf("arrival run: %s, %zu stage(s), run directory %s%s%s\n", file.c_str(), n, settings.run_dir.c_str(),
+                settings.shard.sharded() ? fmt::format(" (shard {})", settings.shard.str()).c_str() : "", dry_run ? " (dry run)" : "");
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    engine::run_progress display(progress_mode != "none" && !dry_run ? stderr : nullptr,
+                                 progress_mode == "bar" || (progress_mode == "auto" && tty));
+    display.start();
+    // What the stages after stage `from` (0-based) will take: 0 for those a rerun skips, an earlier run's time for
+    // those it ran before; unknown as soon as one has neither.
+    const auto later_seconds = [&](std::size_t from) -> std::optional<double> {
+        double sum = 0;
+        for (std::size_t j = from + 1; j < p->stages.size(); ++j) {
+            const auto& later = p->stages[j];
+            const auto* r = state.find(later.name);
+            if (!redo_set.count(later.name) && state.completed(later.name, plan::build_stage_command(*p, later, settings).identity)) continue;
+            if (!r || r->seconds <= 0 || (r->status != "ok" && r->status != "partial")) return std::nullopt;
+            sum += r->seconds;
+        }
+        return sum;
+    };
     std::size_t i = 0;
     bool interrupted = false;
     for (const auto& st : p->stages) {
@@ -252,9 +294,9 @@ int run_run(int argc, char** argv) {
                 r.reason = fmt::format("environment variable {} (a credential of the plan) is not set", env.missing());
                 std::fprintf(stderr, "arrival run: %s: %s\n", st.name.c_str(), r.reason.c_str());
             } else {
-                engine::set_progress_context(fmt::format("{}, run {}", tag, elapsed(t0)));
+                display.stage_started(i, n, st.name, later_seconds(i - 1));
                 r.exit_status = call_stage(cmd, r.reason);
-                engine::set_progress_context({});
+                display.stage_finished();
             }
         }
         r.seconds = std::chrono::duration<double>(clock_type::now() - s0).count();
@@ -270,6 +312,7 @@ int run_run(int argc, char** argv) {
                     elapsed(t0).c_str());
         keep(std::move(r));
     }
+    display.stop();
     if (dry_run) return exit_ok;
     write_run_files(*p, settings, state);
     std::size_t ok = 0;

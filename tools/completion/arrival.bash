@@ -29,7 +29,7 @@ _arrival_flags() {
     provision) echo "--dl-csv --ldap --bind-dn --bind-password-file --starttls --allow-cleartext
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window --shard" ;;
-    run) echo "--run-dir --redo --dry-run --progress" ;;
+    run) echo "--run-dir --redo --dry-run --shard --metrics --progress" ;;
     plan) echo "--run-dir" ;;
     report) echo "--out" ;;
     probe) echo "--user --admin --master-login --password-file --ca-file --insecure --starttls --allow-cleartext
@@ -55,7 +55,7 @@ _arrival() {
     --carbonio-auth | --rest-auth) mapfile -t COMPREPLY < <(compgen -W "delegate basic" -- "$cur"); return ;;
     --csv-format) mapfile -t COMPREPLY < <(compgen -W "outlook google thunderbird zimbra" -- "$cur"); return ;;
     --vcard-version) mapfile -t COMPREPLY < <(compgen -W "3.0 4.0" -- "$cur"); return ;;
-    --redo) mapfile -t COMPREPLY < <(compgen -W "provision migrate calendars contacts files verify" -- "$cur"); return ;;
+    --redo) mapfile -t COMPREPLY < <(compgen -W "provision migrate calendars contacts files shares verify" -- "$cur"); return ;;
     --dir | --state-dir | --spill-dir | --spool-dir | --run-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --accounts | --*-password-file | --password-file | --report | --*ca-file | --emit | --accounts-out | \
         --dl-csv | --schema | --rules | --from | --out)
