@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace account_list_test {
+
 using namespace arrival::engine;
 
 TEST(account_list, imapsync_lines_with_comments) {
@@ -137,3 +140,5 @@ TEST(account_list, load_missing_file_names_it) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/accounts.txt"), std::string::npos);
     }
 }
+
+}  // namespace account_list_test

@@ -6,6 +6,9 @@
 
 #include "engine/body_buffer.hpp"
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace body_buffer_test {
+
 using arrival::engine::body_buffer;
 
 namespace {
@@ -70,3 +73,5 @@ TEST(body_buffer, empty_spilled_and_moved_bodies_view_as_empty_or_whole) {
     body_buffer moved = std::move(a);
     EXPECT_EQ(moved.view_all().bytes(), bytes);
 }
+
+}  // namespace body_buffer_test

@@ -10,7 +10,8 @@
 #include "engine/content_scan.hpp"
 
 namespace arrival::engine {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace content_scan_test {
 
 // Feeds `m` split at every position (two chunks) and byte by byte; every result must equal the whole-buffer one.
 content_findings scan_every_split(const std::string& m) {

@@ -12,6 +12,9 @@
 #include "engine/dedupe_key.hpp"
 #include "engine/state_store.hpp"
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace dedupe_key_compat_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -117,3 +120,5 @@ TEST(dedupe_key_compat, re_encoded_destination_copy_is_found_only_by_todays_key)
     // the copy is the source's: bodies are copied byte for byte, only headers were re-encoded).
     EXPECT_EQ(compute_dedupe_key(source[5], 100), compute_dedupe_key(source[2], 100));
 }
+
+}  // namespace dedupe_key_compat_test

@@ -103,6 +103,9 @@ TEST(copy_planner, collapse_keeps_one_per_key) {
 
 #include "engine/verify.hpp"
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace dedupe_key_test {
+
 TEST(verify, compare_lists_missing_uids_and_extra) {
     const auto a = compute_dedupe_key("Message-ID: <a@x>\r\n\r\n", 1);
     const auto b = compute_dedupe_key("Message-ID: <b@x>\r\n\r\n", 1);
@@ -115,3 +118,5 @@ TEST(verify, compare_lists_missing_uids_and_extra) {
     EXPECT_EQ(v.source_messages, 3u);
     EXPECT_EQ(v.dest_messages, 3u);
 }
+
+}  // namespace dedupe_key_test

@@ -4,7 +4,8 @@
 #include "engine/delta_plan.hpp"
 
 namespace arrival::engine {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace delta_plan_test {
 
 mapped_message mm(std::uint32_t src, std::uint32_t dst, std::vector<std::string> flags, bool ours = true) {
     return {src, dst, std::move(flags), ours};
@@ -99,7 +100,7 @@ TEST(delta_plan, match_by_key_pairs_in_uid_order_as_a_multiset) {
 }  // namespace arrival::engine
 
 namespace arrival::engine {
-namespace {
+namespace delta_plan_test {
 
 source_message sm(std::uint32_t uid, const dedupe_key& k, std::vector<std::string> flags = {}) {
     source_message m;
@@ -128,7 +129,7 @@ TEST(delta_plan, map_gaps_are_filled_by_key_and_never_reuse_a_mapped_destination
 }  // namespace arrival::engine
 
 namespace arrival::engine {
-namespace {
+namespace delta_plan_test {
 
 TEST(delta_plan, a_missing_folder_is_renamed_when_one_new_folder_has_its_uidvalidity) {
     const std::vector<known_folder> missing = {{"Projects/2024", 12, "Projects/2024"}, {"Projects", 11, "Projects"},
@@ -148,7 +149,7 @@ TEST(delta_plan, a_missing_folder_is_renamed_when_one_new_folder_has_its_uidvali
 }  // namespace arrival::engine
 
 namespace arrival::engine {
-namespace {
+namespace delta_plan_test {
 
 TEST(delta_plan, flag_differences_compare_the_mapped_source_flags) {
     const auto a = compute_dedupe_key("Message-ID: <a@x>\r\n", 100);

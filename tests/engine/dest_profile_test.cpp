@@ -8,6 +8,9 @@
 
 #include "engine/folder_map.hpp"
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace dest_profile_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -419,3 +422,5 @@ TEST(dest_profile, cyrus_detected_and_its_refusals_kept_back) {
     // Folder names and keywords as under generic.
     EXPECT_EQ(adapt_folder_paths(dest_profile_kind::cyrus, {{"a: b", "Contacts"}})[0].levels, (std::vector<std::string>{"a: b", "Contacts"}));
 }
+
+}  // namespace dest_profile_test

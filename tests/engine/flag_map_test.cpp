@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace flag_map_test {
+
 using namespace arrival::engine;
 
 TEST(flag_map, recent_dropped_system_kept) {
@@ -40,3 +43,5 @@ TEST(flag_map, rewritten_duplicates_collapse) {
     const auto f = map_flags({"Name", "Name:FLAG1"}, permanent_flags{}, ch);
     EXPECT_EQ(f, (std::vector<std::string>{"Name"}));
 }
+
+}  // namespace flag_map_test

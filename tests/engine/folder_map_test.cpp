@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace folder_map_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -122,3 +125,5 @@ TEST(folder_map, slash_to_legacy_destination) {
     EXPECT_EQ(find_src(p, "Work/2024")->dest_name, "INBOX.Work.2024");
     EXPECT_EQ(find_src(p, "Work")->dest_name, "INBOX.Work");
 }
+
+}  // namespace folder_map_test

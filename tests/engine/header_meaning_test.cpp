@@ -9,6 +9,9 @@
 
 #include "engine/dedupe_key.hpp"
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace header_meaning_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -191,3 +194,5 @@ TEST(dedupe_key_fallback, re_encoded_copies_share_the_key) {
     EXPECT_FALSE(compute_dedupe_key("Date: soon\r\n\r\n", 1) == compute_dedupe_key("Date: later\r\n\r\n", 1));
     EXPECT_FALSE(compute_dedupe_key("Date: \r\n\r\n", 1) == compute_dedupe_key("X: y\r\n\r\n", 1));
 }
+
+}  // namespace header_meaning_test

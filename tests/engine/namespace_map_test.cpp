@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace namespace_map_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -84,3 +87,5 @@ TEST(namespace_map, relative_names) {
     EXPECT_EQ(relative_name("Projects.2024", {"", '.'}), "Projects.2024");
     EXPECT_EQ(relative_name("Other", {"shared.", '.'}), "Other");
 }
+
+}  // namespace namespace_map_test

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace plan_parser_test {
+
 using namespace arrival::plan;
 using namespace std::string_literals;
 
@@ -167,3 +170,5 @@ TEST(plan_parser, non_ascii_in_comments_strings_and_arrays_of_arrays_stays_valid
     const auto r = parse(text);
     EXPECT_TRUE(r.ok()) << all_errors(r);
 }
+
+}  // namespace plan_parser_test

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace public_folders_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -135,3 +138,5 @@ TEST(public_folders, a_side_without_shared_namespace_is_an_error_not_a_copy_of_e
     EXPECT_TRUE(q.entries.empty());
     EXPECT_NE(q.errors.at(0).find("destination"), std::string::npos);
 }
+
+}  // namespace public_folders_test

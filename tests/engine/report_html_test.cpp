@@ -13,6 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace report_html_test {
+
 using namespace arrival::engine;
 using nlohmann::json;
 
@@ -283,3 +286,5 @@ TEST(ReportMerge, ReadsRunDirectoriesAndStageReports) {
     EXPECT_THROW((void)load_report_input(dir / "nothing.json"), std::runtime_error);
     std::filesystem::remove_all(dir);
 }
+
+}  // namespace report_html_test

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace report_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -145,3 +148,5 @@ TEST(report, destination_profile_adaptations_are_added_fields) {
     EXPECT_EQ(summary_table(sample()).find("dates:"), std::string::npos);
     EXPECT_FALSE(to_json(sample())["totals"].contains("date_dropped"));
 }
+
+}  // namespace report_test

@@ -17,6 +17,9 @@
 #include "engine/run_metrics.hpp"
 #include "protocol/http/metrics_server.hpp"
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace run_metrics_test {
+
 using namespace arrival;
 
 namespace {
@@ -129,3 +132,5 @@ TEST(metrics_server, a_port_in_use_is_a_clear_error) {
         EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << e.what();
     }
 }
+
+}  // namespace run_metrics_test

@@ -17,7 +17,8 @@
 #include "engine/shard.hpp"
 
 namespace arrival::engine {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace shard_test {
 
 TEST(Shard, KeyHashIsFnv1a64OfTheAsciiLowerCasedAddress) {
     EXPECT_EQ(shard_key_hash(""), 0xcbf29ce484222325ULL);

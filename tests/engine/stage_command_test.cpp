@@ -15,6 +15,9 @@
 #include "engine/plan/plan_parser.hpp"
 #include "engine/plan/run_state.hpp"
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace stage_command_test {
+
 using namespace arrival::plan;
 
 namespace {
@@ -175,3 +178,5 @@ TEST(run_state, exit_statuses_name_the_stage_outcome) {
     EXPECT_EQ(status_for_exit(3), "failed");
     EXPECT_EQ(status_for_exit(6), "failed");
 }
+
+}  // namespace stage_command_test

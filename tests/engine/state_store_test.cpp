@@ -11,6 +11,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace state_store_test {
+
 using namespace arrival::engine;
 
 namespace {
@@ -191,3 +194,5 @@ TEST(state_store, a_state_dir_from_before_the_map_opens_and_says_so) {
         EXPECT_TRUE(s.load_map("u1", "INBOX").empty());
     }
 }
+
+}  // namespace state_store_test

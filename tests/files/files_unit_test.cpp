@@ -16,7 +16,8 @@
 #include "engine/files/zimbra_meta.hpp"
 
 namespace arrival::files {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace files_unit_test {
 
 TEST(zimbra_meta, document_with_revision) {
     zimbra_item it;

@@ -14,6 +14,8 @@
 
 #include "migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace content_test {
 using namespace migrate_test;
 
 namespace {
@@ -260,3 +262,5 @@ TEST(content, internaldate_fallback_into_generic) {
     EXPECT_EQ(dates.at("late@d"), "03-Mar-2015 09:00:00 +0000");
     EXPECT_EQ(dates.at("fine@d"), "07-Jul-2022 07:07:07 +0000");
 }
+
+}  // namespace content_test

@@ -4,7 +4,8 @@
 #include "tests/integration/imap_test_support.hpp"
 
 namespace imap_test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace imap_login_test {
 
 bool has(const std::vector<std::string>& caps, std::string_view c) {
     return std::any_of(caps.begin(), caps.end(), [&](const auto& x) { return iequals(x, c); });

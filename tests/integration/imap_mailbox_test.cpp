@@ -3,7 +3,8 @@
 #include "tests/integration/imap_test_support.hpp"
 
 namespace imap_test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace imap_mailbox_test {
 
 constexpr int kMailboxUser = 182;
 

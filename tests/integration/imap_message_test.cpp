@@ -9,7 +9,8 @@
 #include "tests/integration/imap_test_support.hpp"
 
 namespace imap_test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace imap_message_test {
 
 constexpr int kMessageUser = 183;
 

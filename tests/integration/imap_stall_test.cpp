@@ -22,7 +22,8 @@
 #include "tests/integration/imap_test_support.hpp"
 
 namespace imap_test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace imap_stall_test {
 
 using clock_type = std::chrono::steady_clock;
 

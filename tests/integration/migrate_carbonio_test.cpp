@@ -17,6 +17,8 @@
 
 #include "migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_carbonio_test {
 using namespace migrate_test;
 
 namespace {
@@ -347,3 +349,5 @@ TEST(migrate_carbonio, thirty_identical_messages_all_arrive) {
     EXPECT_EQ(count_in(*d, "INBOX"), 31u);
     d->logout();
 }
+
+}  // namespace migrate_carbonio_test

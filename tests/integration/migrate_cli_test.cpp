@@ -8,6 +8,8 @@
 
 #include "tests/integration/migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_cli_test {
 using namespace migrate_test;
 
 namespace {
@@ -72,3 +74,5 @@ TEST(migrate_cli, csv_accounts_admin_report_and_exit_statuses) {
     EXPECT_EQ(r.status, 2) << r.output;
     ::unsetenv("ARRIVAL_DEST_PASSWORD");
 }
+
+}  // namespace migrate_cli_test

@@ -5,6 +5,8 @@
 
 #include "tests/integration/migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_copy_test {
 using namespace migrate_test;
 
 namespace {
@@ -296,3 +298,5 @@ TEST(migrate_session, failures_are_classified_and_a_refusal_keeps_the_session) {
     EXPECT_NE(st[0].uidvalidity, 0u);
     s->logout();
 }
+
+}  // namespace migrate_copy_test

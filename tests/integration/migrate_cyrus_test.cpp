@@ -7,7 +7,8 @@
 // the right namespace" is read back from the destination, not from the report. verify agrees, a rerun
 // copies nothing.
 // Users: Cyrus user261..user268 (no domain) and Dovecot user261..user268@example.test. The tests reset the
-// Dovecot "Public/" namespaces, which migrate_public also uses: meson runs this test alone (is_parallel).
+// Dovecot "Public/" namespaces, which migrate_public also uses: meson runs both in one process, one after the
+// other (tests/integration/meson.build, migrate_public_cyrus).
 #include <fstream>
 #include <pwd.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 
 #include "tests/integration/migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_cyrus_test {
 using namespace migrate_test;
 
 namespace {
@@ -330,3 +333,5 @@ TEST(migrate_cyrus, alt_source_shared_folders_arrive_once_in_public) { cyrus_to_
 TEST(migrate_cyrus, dovecot_to_classic_public_lands_at_the_top_level) { dovecot_to_cyrus(classic, 265); }
 
 TEST(migrate_cyrus, dovecot_to_alt_public_lands_under_shared_folders) { dovecot_to_cyrus(alt, 266); }
+
+}  // namespace migrate_cyrus_test

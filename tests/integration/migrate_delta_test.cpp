@@ -12,7 +12,8 @@
 #include "tests/integration/migrate_cli_support.hpp"
 
 namespace imap_test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_delta_test {
 
 // Runs `f` on a logged-in connection to `instance` as `u`.
 void on(const char* instance, const std::string& u, const std::function<net::awaitable<void>(connection&)>& f) {

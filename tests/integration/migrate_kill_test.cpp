@@ -11,6 +11,8 @@
 
 #include "engine/verify.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_kill_test {
 using namespace migrate_test;
 
 TEST(migrate_kill, sigkill_mid_run_then_rerun_loses_and_doubles_nothing) {
@@ -189,3 +191,5 @@ TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_d
     ASSERT_TRUE(third.report.accounts[0].ok) << third.report.accounts[0].error;
     EXPECT_EQ(third.report.copied(), 0u);
 }
+
+}  // namespace migrate_kill_test

@@ -5,6 +5,8 @@
 
 #include "engine/verify.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_legacy_test {
 using namespace migrate_test;
 
 namespace {
@@ -137,3 +139,5 @@ TEST(migrate_verify, lists_missing_messages) {
     const auto text = describe_differences({v});
     EXPECT_NE(text.find("UID 2"), std::string::npos) << text;
 }
+
+}  // namespace migrate_legacy_test

@@ -11,7 +11,8 @@
 #include "tests/integration/migrate_cli_support.hpp"
 
 namespace imap_test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_limits_test {
 
 // ---- FETCH commands the source received, from Dovecot's rawlog ----------------------------------------
 

@@ -14,6 +14,8 @@
 
 #include "tests/integration/migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_public_test {
 using namespace migrate_test;
 
 namespace {
@@ -364,3 +366,5 @@ TEST(migrate_public, verify_public_compares_the_namespace_once_as_migrate_maps_i
     r = run_cli("verify " + base, dir);
     EXPECT_EQ(r.status, 0) << r.output;
 }
+
+}  // namespace migrate_public_test

@@ -8,7 +8,8 @@
 #include "tests/integration/migrate_cli_support.hpp"
 
 namespace imap_test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace migrate_stall_test {
 
 struct stall_case {
     int user;

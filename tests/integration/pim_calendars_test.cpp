@@ -11,7 +11,8 @@
 #include "tests/integration/pim_support.hpp"
 
 namespace arrival::pim::test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace pim_calendars_test {
 
 using calendar_fixture = radicale_test;
 

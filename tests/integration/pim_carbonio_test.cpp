@@ -15,7 +15,8 @@
 #include "tests/integration/pim_support.hpp"
 
 namespace arrival::pim::test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace pim_carbonio_test {
 
 struct carbonio_testbed {
     std::string rest_url, admin_url, admin, admin_password, ca, events, db;

@@ -10,7 +10,8 @@
 #include "tests/support/proxy_process.hpp"
 
 namespace arrival::pim::test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace pim_cli_test {
 
 struct cli_fixture : radicale_test {
     void SetUp() override {

@@ -8,7 +8,8 @@
 #include "tests/integration/pim_support.hpp"
 
 namespace arrival::pim::test {
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace pim_contacts_test {
 
 using contacts_fixture = radicale_test;
 

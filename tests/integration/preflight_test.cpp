@@ -9,6 +9,8 @@
 
 #include "migrate_fixture.hpp"
 
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace preflight_test {
 using namespace migrate_test;
 
 namespace {
@@ -200,3 +202,5 @@ TEST(preflight, rest_side_checked_as_the_import_uses_it) {
     EXPECT_FALSE(j["rest"]["ok"].get<bool>()) << j.dump(2);
     EXPECT_NE(j["rest"]["error"].get<std::string>().find("AuthRequest"), std::string::npos) << j.dump(2);
 }
+
+}  // namespace preflight_test

@@ -5,7 +5,8 @@
 
 #include "provision_fixture.hpp"
 
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace provision_changes_test {
 using namespace provision_it;
 
 // A domain with four accounts (one with a signature) and an empty ou for moves; `d` makes it unique per run.

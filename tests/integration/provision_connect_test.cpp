@@ -9,7 +9,8 @@
 
 #include "provision_fixture.hpp"
 
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace provision_connect_test {
 using namespace provision_it;
 
 const char* small_ldif = R"(dn: cn=tls-cos,cn=cos,cn=zimbra

@@ -9,7 +9,8 @@
 #include "provision/ldif_file.hpp"
 #include "provision_fixture.hpp"
 
-namespace {
+// Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
+namespace provision_load_test {
 using namespace provision_it;
 namespace pv = arrival::provision;
 

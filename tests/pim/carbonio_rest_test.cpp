@@ -20,7 +20,8 @@
 #include "tests/pim/pim_test_support.hpp"
 
 namespace arrival::pim {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace carbonio_rest_test {
 
 using test::fixture;
 

@@ -6,7 +6,8 @@
 #include "engine/pim/carbonio_soap.hpp"
 
 namespace arrival::pim {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace carbonio_soap_test {
 
 const xml_element& body_of(const xml_element& envelope) {
     const auto* b = envelope.child(soap12_ns, "Body");

@@ -14,7 +14,8 @@
 #include "tests/pim/pim_test_support.hpp"
 
 namespace arrival::pim {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace csv_mapping_test {
 
 using test::fixture;
 

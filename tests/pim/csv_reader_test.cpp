@@ -8,7 +8,8 @@
 #include "protocol/csv.hpp"
 
 namespace arrival::pim {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace csv_reader_test {
 
 using fields = std::vector<std::string>;
 

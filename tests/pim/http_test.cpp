@@ -11,7 +11,8 @@
 #include "protocol/http/webdav.hpp"
 
 namespace arrival::http {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace http_test {
 
 TEST(url, parse) {
     std::string err;

@@ -19,7 +19,8 @@
 #include "tests/pim/pim_test_support.hpp"
 
 namespace arrival::pim {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace ics_file_test {
 
 using test::slurp;
 

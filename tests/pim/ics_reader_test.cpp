@@ -10,7 +10,8 @@
 #include "tests/pim/pim_test_support.hpp"
 
 namespace arrival::pim {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace ics_reader_test {
 
 std::string ics_fixture(const std::string& name) { return test::fixture("ics/" + name); }
 

@@ -9,7 +9,8 @@
 #include "tests/protocol/transcript.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace acl_test {
 
 using namespace arrival::imap;
 

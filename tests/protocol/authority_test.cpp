@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
-using namespace arrival;
+namespace arrival::test {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace authority_test {
 
 TEST(authority, names_v6_literals_and_ports) {
     std::string err;
@@ -38,3 +40,6 @@ TEST(authority, refusals_say_why) {
         EXPECT_NE(err.find(why), std::string::npos) << text << " -> " << err;
     }
 }
+
+}  // namespace authority_test
+}  // namespace arrival::test

@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-using namespace arrival;
-
-namespace {
+namespace arrival::test {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace base64_test {
 
 TEST(base64, rfc4648_vectors_both_ways) {
     const std::pair<std::string_view, std::string_view> v[] = {{"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},
@@ -44,4 +44,5 @@ TEST(base64, rejects_and_leaves_the_output_alone) {
     }
 }
 
-}  // namespace
+}  // namespace base64_test
+}  // namespace arrival::test

@@ -14,7 +14,8 @@
 #include "tests/protocol/transcript.hpp"
 
 namespace arrival::imap {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace client_fsm_test {
 
 constexpr std::size_t whole = 0;
 constexpr std::size_t bytewise = static_cast<std::size_t>(-1);

@@ -6,7 +6,8 @@
 #include "protocol/response_parser.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace command_encoder_test {
 
 using namespace arrival::imap;
 
@@ -258,7 +259,7 @@ TEST(command_encoder, literal_plus_cap_and_literal_minus) {
 }  // namespace arrival::test
 
 namespace arrival::test {
-namespace {
+namespace command_encoder_test {
 
 // Whatever form the encoder picks, the IMAP grammar must give the original string back: encode it, wrap it as
 // an untagged response and parse it with our own parser.

@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-using namespace arrival;
-
-namespace {
+namespace arrival::test {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace csv_test {
 
 using fields = std::vector<std::string>;
 
@@ -87,4 +87,5 @@ TEST(csv, writer_quotes_what_needs_it_and_round_trips) {
     EXPECT_EQ(out, "x\"\"\"\"");
 }
 
-}  // namespace
+}  // namespace csv_test
+}  // namespace arrival::test

@@ -11,7 +11,8 @@
 #include "tests/protocol/transcript.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace decoders_test {
 
 using namespace arrival::imap;
 

@@ -13,7 +13,8 @@
 #include "tests/support/split_feed.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace dovecot_fixture_test {
 
 using namespace arrival::imap;
 

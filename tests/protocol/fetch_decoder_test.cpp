@@ -7,7 +7,8 @@
 #include "tests/support/split_feed.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace fetch_decoder_test {
 
 using imap::response_parser;
 

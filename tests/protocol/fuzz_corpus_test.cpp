@@ -10,7 +10,8 @@
 #include "tests/support/split_feed.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace fuzz_corpus_test {
 
 namespace fs = std::filesystem;
 

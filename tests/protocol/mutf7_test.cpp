@@ -5,7 +5,8 @@
 #include "protocol/mutf7.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace mutf7_test {
 
 using namespace arrival::imap;
 

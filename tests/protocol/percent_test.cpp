@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
-using namespace arrival;
+namespace arrival::test {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace percent_test {
 
 TEST(percent, encode_segment_keeps_pchar_and_encodes_the_rest) {
     EXPECT_EQ(percent::encode_segment("user@example.test"), "user@example.test");
@@ -26,3 +28,6 @@ TEST(percent, decode_turns_escapes_into_bytes_and_keeps_the_rest) {
     EXPECT_EQ(percent::decode("%%41"), "%A");
     for (const std::string s : {"a b/c?", "#%[]", "caf\xc3\xa9"}) EXPECT_EQ(percent::decode(percent::encode_segment(s)), s);
 }
+
+}  // namespace percent_test
+}  // namespace arrival::test

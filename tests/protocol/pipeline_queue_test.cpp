@@ -6,7 +6,8 @@
 #include <string>
 
 namespace arrival::imap {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace pipeline_queue_test {
 
 using P = command_piece;
 

@@ -7,7 +7,8 @@
 #include "protocol/session_state.hpp"
 
 namespace arrival::imap {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace url_test {
 
 TEST(url, defaults_and_explicit_ports) {
     std::string err;

@@ -8,7 +8,8 @@
 #include "protocol/sequence_set.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace values_test {
 
 using namespace arrival::imap;
 

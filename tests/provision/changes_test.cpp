@@ -13,7 +13,8 @@
 #include "provision/validator.hpp"
 #include "test_util.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace changes_test {
 using namespace arrival::provision;
 
 const char* base = R"(dn: dc=chg,dc=test

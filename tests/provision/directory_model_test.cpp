@@ -7,7 +7,8 @@
 #include "provision/dn.hpp"
 #include "test_util.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace directory_model_test {
 using namespace arrival::provision;
 
 TEST(directory_model, base_entries_for_an_empty_carbonio_and_parents_first_order) {

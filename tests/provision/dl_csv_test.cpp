@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace dl_csv_test {
 using namespace arrival::provision;
 
 TEST(parse_dl_csv, lists_with_members_header_and_errors_with_lines) {

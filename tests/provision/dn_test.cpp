@@ -4,7 +4,8 @@
 
 #include "provision/ldif_errc.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace dn_test {
 using namespace arrival::provision;
 
 std::string norm(std::string_view s) {

@@ -9,7 +9,8 @@
 #include <gtest/gtest.h>
 
 namespace arrival::provision {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace entry_store_test {
 
 entry make(std::size_t i) {
     entry e;

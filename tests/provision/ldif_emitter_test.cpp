@@ -5,7 +5,8 @@
 #include "provision/ldif_reader.hpp"
 #include "test_util.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace ldif_emitter_test {
 using namespace arrival::provision;
 
 TEST(ldif_emitter, unsafe_values_are_base64_long_lines_folded_and_read_back_identically) {

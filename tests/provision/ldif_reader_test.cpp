@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace ldif_reader_test {
 
 using namespace arrival::provision;
 

@@ -4,7 +4,8 @@
 
 #include "test_util.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace rewrite_rules_test {
 using namespace arrival::provision;
 using test::by_dn;
 using test::model_of;

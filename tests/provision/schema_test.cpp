@@ -6,7 +6,8 @@
 #include "provision/schema_filter.hpp"
 #include "test_util.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace schema_test {
 using namespace arrival::provision;
 
 const char* schema_text = R"(# test schema in slapd.conf form
@@ -90,7 +91,7 @@ zimbraBackupEnabled: FALSE
 
 }  // namespace
 
-namespace {
+namespace schema_test {
 using namespace arrival::provision;
 
 TEST(schema_filter, attribute_names_become_the_schema_primary_names_in_entries_and_changes) {

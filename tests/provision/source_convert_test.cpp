@@ -4,7 +4,8 @@
 
 #include "test_util.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace source_convert_test {
 using namespace arrival::provision;
 
 const std::string generic = R"(dn: dc=example,dc=org

@@ -10,7 +10,8 @@
 
 #include "provision/ldif_file.hpp"
 
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace validator_test {
 using namespace arrival::provision;
 
 const std::string good = R"(version: 1

@@ -9,7 +9,8 @@
 #include "engine/shares/carbonio_grants.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace carbonio_grants_test {
 
 using namespace arrival::shares;
 

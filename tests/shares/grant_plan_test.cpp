@@ -5,7 +5,8 @@
 #include "engine/shares/grant_plan.hpp"
 
 namespace arrival::test {
-namespace {
+// Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
+namespace grant_plan_test {
 
 using namespace arrival::shares;
 
