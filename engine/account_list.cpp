@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include "protocol/ascii.hpp"
+#include "protocol/csv.hpp"
 
 namespace arrival::engine {
 
@@ -31,41 +32,6 @@ bool is_comment_or_blank(std::string_view line) {
 bool valid_user(std::string_view u) {
     if (u.empty()) return false;
     return std::none_of(u.begin(), u.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
-}
-
-// Splits one CSV record (RFC 4180 quoting, no embedded newlines: one account per line). Returns false on an
-// unterminated quote.
-bool split_csv(std::string_view line, std::vector<std::string>& out) {
-    out.clear();
-    std::string cur;
-    bool quoted = false, was_quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"') {
-                if (i + 1 < line.size() && line[i + 1] == '"') {
-                    cur.push_back('"');
-                    ++i;
-                } else {
-                    quoted = false;
-                }
-            } else {
-                cur.push_back(c);
-            }
-        } else if (c == '"' && trim(cur).empty() && !was_quoted) {
-            cur.clear();
-            quoted = was_quoted = true;
-        } else if (c == ',') {
-            out.push_back(was_quoted ? cur : std::string(trim(cur)));
-            cur.clear();
-            was_quoted = false;
-        } else {
-            cur.push_back(c);
-        }
-    }
-    if (quoted) return false;
-    out.push_back(was_quoted ? cur : std::string(trim(cur)));
-    return true;
 }
 
 struct line_view {
@@ -142,7 +108,7 @@ void parse_csv(const std::vector<line_view>& lines, account_list& out) {
     bool have_header = false;
     for (const auto& l : lines) {
         if (is_comment_or_blank(l.text)) continue;
-        if (!split_csv(l.text, fields)) {
+        if (!csv::split_line(l.text, fields, {',', true})) {
             out.errors.push_back({l.number, "unterminated quoted field"});
             continue;
         }

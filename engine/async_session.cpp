@@ -92,15 +92,6 @@ error_kind kind_of_connect(const error_code& ec) {
     return error_kind::unreachable;   // DNS and socket errors
 }
 
-// "07-Jul-2022 07:07:07 +0000": the form Dovecot sends (day zero-padded), kept so reports and comparisons
-// read as the server's own INTERNALDATE.
-std::string format_date(const imap::internal_date& d) {
-    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const int z = d.zone_minutes < 0 ? -d.zone_minutes : d.zone_minutes;
-    return fmt::format("{:02}-{}-{:04} {:02}:{:02}:{:02} {}{:02}{:02}", d.day, months[std::clamp(d.month, 1, 12) - 1], d.year,
-                       d.hour, d.minute, d.second, d.zone_minutes < 0 ? '-' : '+', z / 60, z % 60);
-}
-
 engine::namespace_info to_engine(const imap::namespace_info::entry& e) {
     return {e.prefix, e.delimiter.value_or('\0')};
 }
@@ -133,7 +124,7 @@ public:
         m.uid = *rec.uid;
         m.size = *rec.rfc822_size;
         for (auto f : rec.flags) m.flags.emplace_back(f);
-        if (rec.internaldate) m.internaldate = format_date(*rec.internaldate);
+        if (rec.internaldate) m.internaldate = imap::format_internal_date(*rec.internaldate);
         m.key = compute_dedupe_key(header, m.size);
         if (std::string date; with_dates_ && !internaldate_usable_anywhere(m.internaldate, now_) && find_header_field(header, "Date", date))
             m.header_date = date_meaning(date);

@@ -11,26 +11,11 @@
 #include <openssl/evp.h>
 
 #include "engine/report.hpp"
+#include "protocol/markup_escape.hpp"
 
 namespace arrival::engine {
 
 using nlohmann::json;
-
-std::string html_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (const char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
 
 namespace {
 
@@ -73,11 +58,11 @@ std::string cell(std::string_view key, const json& v, std::string_view tag = "td
         if (is_bytes_key(key) && d >= 0) text = human_bytes(v.get<std::uint64_t>());
         else if (key == "seconds" || v.is_number_float()) text = fmt::format("{:.1f}", d);
         else text = v.dump();
-        return fmt::format("<{} data-num=\"{}\">{}</{}>", tag, v.dump(), html_escape(text), tag);
+        return fmt::format("<{} data-num=\"{}\">{}</{}>", tag, v.dump(), markup::escape(text), tag);
     }
     if (v.is_array()) return fmt::format("<{} data-num=\"{}\">{}</{}>", tag, v.size(), v.size(), tag);
-    if (v.is_object()) return fmt::format("<{}>{}</{}>", tag, html_escape(v.dump()), tag);
-    return fmt::format("<{}>{}</{}>", tag, html_escape(text_of(v)), tag);
+    if (v.is_object()) return fmt::format("<{}>{}</{}>", tag, markup::escape(v.dump()), tag);
+    return fmt::format("<{}>{}</{}>", tag, markup::escape(text_of(v)), tag);
 }
 
 // 0: failed (sorts first), 1: partial or unknown, 2: fine.
@@ -147,8 +132,8 @@ std::string label(std::string k) {
 // A table of objects; `id` names it for the filter box. Rows carry their rank as class (bad/warn/good).
 std::string object_table(const json& rows, const std::string& id, bool sortable, bool ranked, std::size_t limit) {
     const auto cols = columns_of(rows, ranked);
-    std::string out = fmt::format("<table id=\"{}\" class=\"{}\"><thead><tr>", html_escape(id), sortable ? "rows sortable" : "rows");
-    for (const auto& c : cols) out += fmt::format("<th data-key=\"{}\">{}</th>", html_escape(c), html_escape(label(c)));
+    std::string out = fmt::format("<table id=\"{}\" class=\"{}\"><thead><tr>", markup::escape(id), sortable ? "rows sortable" : "rows");
+    for (const auto& c : cols) out += fmt::format("<th data-key=\"{}\">{}</th>", markup::escape(c), markup::escape(label(c)));
     out += "</tr></thead><tbody>\n";
     std::vector<const json*> order;
     for (const auto& r : rows) order.push_back(&r);
@@ -175,7 +160,7 @@ std::string filter_box(const std::string& table_id, std::size_t rows) {
         "<div class=\"filter\"><input type=\"search\" placeholder=\"filter\" data-table=\"{0}\" aria-label=\"filter rows\">"
         "<label><input type=\"checkbox\" class=\"failures-only\" data-table=\"{0}\"> failures only</label>"
         " <span class=\"count\" data-table=\"{0}\">{1} of {1}</span></div>\n",
-        html_escape(table_id), rows);
+        markup::escape(table_id), rows);
 }
 
 // Key/value pairs of an object's scalars, nested objects flattened as "a.b".
@@ -193,7 +178,7 @@ std::string totals_block(const json& totals) {
     std::string out = "<dl class=\"totals\">";
     for (const auto& [k, v] : kv) {
         const auto leaf = k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1);
-        out += fmt::format("<div><dt>{}</dt>{}</div>", html_escape(label(k)), cell(leaf, *v, "dd"));
+        out += fmt::format("<div><dt>{}</dt>{}</div>", markup::escape(label(k)), cell(leaf, *v, "dd"));
     }
     return out + "</dl>\n";
 }
@@ -287,8 +272,8 @@ std::string adaptations_section(const json& stages) {
            "<th>what</th><th>detail</th></tr></thead><tbody>\n";
     for (std::size_t i = 0; i < all.size() && i < max_list_rows; ++i) {
         const auto& a = all[i];
-        out += fmt::format("<tr class=\"warn\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(a.stage),
-                           html_escape(a.account), html_escape(a.where), html_escape(a.kind), html_escape(a.detail));
+        out += fmt::format("<tr class=\"warn\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", markup::escape(a.stage),
+                           markup::escape(a.account), markup::escape(a.where), markup::escape(a.kind), markup::escape(a.detail));
     }
     out += "</tbody></table>\n";
     if (all.size() > max_list_rows) out += fmt::format("<p class=\"note\">{} more in the JSON report</p>\n", all.size() - max_list_rows);
@@ -420,16 +405,16 @@ std::string stage_section(const json& stage, std::size_t index) {
     const auto name = str_field(stage, "name");
     const auto status = str_field(stage, "status");
     std::string out = fmt::format("<section class=\"stage\" id=\"stage-{}\"><h2>{} <span class=\"badge {}\">{}</span></h2>\n", index,
-                                  html_escape(name.empty() ? "stage" : name), rank_class(status_rank(status)), html_escape(status));
+                                  markup::escape(name.empty() ? "stage" : name), rank_class(status_rank(status)), markup::escape(status));
     const auto* report = field(stage, "report");
     if (!report || !report->is_object()) {
         const auto reason = str_field(stage, "reason");
-        return out + fmt::format("<p class=\"note\">No report{}{}</p></section>\n", reason.empty() ? "." : ": ", html_escape(reason));
+        return out + fmt::format("<p class=\"note\">No report{}{}</p></section>\n", reason.empty() ? "." : ": ", markup::escape(reason));
     }
     // Scalars of the report itself: command, started, seconds, destination, shard, ...
     std::string facts;
     for (const auto& [k, v] : report->items()) {
-        if (is_scalar(v)) facts += fmt::format("<span><b>{}</b> {}</span> ", html_escape(label(k)), cell(k, v, "span"));
+        if (is_scalar(v)) facts += fmt::format("<span><b>{}</b> {}</span> ", markup::escape(label(k)), cell(k, v, "span"));
     }
     if (!facts.empty()) out += "<p class=\"facts\">" + facts + "</p>\n";
     for (const char* k : {"totals", "counts"}) {
@@ -438,7 +423,7 @@ std::string stage_section(const json& stage, std::size_t index) {
     std::string rows_key;
     if (const auto* rows = rows_of(*report, &rows_key)) {
         const auto id = fmt::format("rows-{}", index);
-        out += fmt::format("<h3>{} ({})</h3>\n", html_escape(rows_key), rows->size());
+        out += fmt::format("<h3>{} ({})</h3>\n", markup::escape(rows_key), rows->size());
         out += filter_box(id, rows->size());
         out += object_table(*rows, id, true, true, rows->size());
     }
@@ -446,14 +431,14 @@ std::string stage_section(const json& stage, std::size_t index) {
     for (const auto& [k, v] : report->items()) {
         if (k == rows_key || k == "totals" || k == "counts" || k == "throughput") continue;
         if (v.is_object()) {
-            out += fmt::format("<details><summary>{}</summary>{}</details>\n", html_escape(label(k)), totals_block(v));
+            out += fmt::format("<details><summary>{}</summary>{}</details>\n", markup::escape(label(k)), totals_block(v));
         } else if (v.is_array() && !v.empty() && v.front().is_object()) {
-            out += fmt::format("<details{}><summary>{} ({})</summary>{}</details>\n", k == "problems" ? " open" : "", html_escape(label(k)),
+            out += fmt::format("<details{}><summary>{} ({})</summary>{}</details>\n", k == "problems" ? " open" : "", markup::escape(label(k)),
                                v.size(), object_table(v, fmt::format("list-{}-{}", index, k), true, false, max_list_rows));
         } else if (v.is_array() && !v.empty()) {
             std::string items;
-            for (std::size_t i = 0; i < v.size() && i < max_list_rows; ++i) items += "<li>" + html_escape(text_of(v[i])) + "</li>";
-            out += fmt::format("<details><summary>{} ({})</summary><ul>{}</ul></details>\n", html_escape(label(k)), v.size(), items);
+            for (std::size_t i = 0; i < v.size() && i < max_list_rows; ++i) items += "<li>" + markup::escape(text_of(v[i])) + "</li>";
+            out += fmt::format("<details><summary>{} ({})</summary><ul>{}</ul></details>\n", markup::escape(label(k)), v.size(), items);
         }
     }
     return out + "</section>\n";
@@ -558,7 +543,7 @@ std::string overview(const json& stages) {
         const double seconds = r ? num_field(*r, "seconds") : 0;
         out += fmt::format("<tr class=\"{}\"><td><a href=\"#stage-{}\">{}</a></td><td>{}</td><td data-num=\"{}\">{}</td>"
                            "<td data-num=\"{}\">{}</td><td data-num=\"{}\">{:.1f}</td></tr>\n",
-                           rank_class(status_rank(status)), i, html_escape(str_field(s, "name")), html_escape(status),
+                           rank_class(status_rank(status)), i, markup::escape(str_field(s, "name")), markup::escape(status),
                            rows ? rows->size() : 0, rows ? std::to_string(rows->size()) : "", failed, failed, seconds, seconds);
         ++i;
     }
@@ -592,9 +577,9 @@ std::string render_html_report(const json& run) {
     out += "<meta name=\"viewport\" content=\"width=device-width\"><title>arrival run report</title>\n<style>";
     out += style;
     out += "</style></head><body>\n<h1>arrival run report</h1>\n";
-    out += fmt::format("<p class=\"facts\"><span><b>shard</b> <span id=\"shard\">{}</span></span>{}{}</p>\n", html_escape(shard),
-                       shards.empty() ? "" : fmt::format(" <span><b>merged from</b> {}</span>", html_escape(shards)),
-                       started.empty() ? "" : fmt::format(" <span><b>started</b> {}</span>", html_escape(started)));
+    out += fmt::format("<p class=\"facts\"><span><b>shard</b> <span id=\"shard\">{}</span></span>{}{}</p>\n", markup::escape(shard),
+                       shards.empty() ? "" : fmt::format(" <span><b>merged from</b> {}</span>", markup::escape(shards)),
+                       started.empty() ? "" : fmt::format(" <span><b>started</b> {}</span>", markup::escape(started)));
     out += "<section id=\"overview\"><h2>Stages</h2>\n" + overview(stages) + "</section>\n";
     out += verify_section(stages);
     out += throughput_section(stages);

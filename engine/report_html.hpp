@@ -24,7 +24,4 @@ namespace arrival::engine {
 
 [[nodiscard]] std::string render_html_report(const nlohmann::json& run);
 
-// & < > " ' as character references: safe in text and in quoted attribute values.
-[[nodiscard]] std::string html_escape(std::string_view s);
-
 }  // namespace arrival::engine

@@ -391,57 +391,47 @@ net::awaitable<append_result> connection::async_append(std::string_view mailbox,
 
 // ---- RFC 4314 ACL: the bytes are protocol/acl's; these only run them ----
 
-// The encoder's failure, or a missing ACL capability, before anything is sent.
-error_code connection::acl_precheck(error_code encoded, diagnostics& enc) const {
-    if (encoded) return encoded;
-    if (!fsm_.session().has("ACL")) {
+template <class Op, class Encode>
+Op connection::acl_op(Encode encode) {
+    command cmd;
+    diagnostics enc;
+    error_code e = encode(cmd, &enc);
+    if (!e && !fsm_.session().has("ACL")) {
         enc.set_client_message("the server does not advertise ACL (RFC 4314)");
-        return errc::capability_missing;
+        e = errc::capability_missing;
     }
-    return {};
+    return e ? Op(e, enc) : Op(std::move(cmd));
 }
 
 net::awaitable<std::vector<acl_grant>> connection::async_getacl(std::string_view mailbox, error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = acl_precheck(encode_getacl(mailbox, fsm_.encoder(), cmd, &enc), enc);
-    getacl_op op = e ? getacl_op(e, enc) : getacl_op(std::move(cmd));
+    auto op = acl_op<getacl_op>([&](command& c, diagnostics* d) { return encode_getacl(mailbox, fsm_.encoder(), c, d); });
     co_await run(op, ec);
     co_return std::move(op.out);
 }
 
 net::awaitable<void> connection::async_setacl(std::string_view mailbox, std::string_view identifier,
                                               std::string_view rights, error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = acl_precheck(encode_setacl(mailbox, identifier, rights, fsm_.encoder(), cmd, &enc), enc);
-    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
+    auto op = acl_op<simple_op>(
+        [&](command& c, diagnostics* d) { return encode_setacl(mailbox, identifier, rights, fsm_.encoder(), c, d); });
     co_await run(op, ec);
 }
 
 net::awaitable<void> connection::async_deleteacl(std::string_view mailbox, std::string_view identifier, error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = acl_precheck(encode_deleteacl(mailbox, identifier, fsm_.encoder(), cmd, &enc), enc);
-    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
+    auto op = acl_op<simple_op>(
+        [&](command& c, diagnostics* d) { return encode_deleteacl(mailbox, identifier, fsm_.encoder(), c, d); });
     co_await run(op, ec);
 }
 
 net::awaitable<std::string> connection::async_myrights(std::string_view mailbox, error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = acl_precheck(encode_myrights(mailbox, fsm_.encoder(), cmd, &enc), enc);
-    myrights_op op = e ? myrights_op(e, enc) : myrights_op(std::move(cmd));
+    auto op = acl_op<myrights_op>([&](command& c, diagnostics* d) { return encode_myrights(mailbox, fsm_.encoder(), c, d); });
     co_await run(op, ec);
     co_return std::move(op.out);
 }
 
 net::awaitable<listrights_info> connection::async_listrights(std::string_view mailbox, std::string_view identifier,
                                                              error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = acl_precheck(encode_listrights(mailbox, identifier, fsm_.encoder(), cmd, &enc), enc);
-    listrights_op op = e ? listrights_op(e, enc) : listrights_op(std::move(cmd));
+    auto op = acl_op<listrights_op>(
+        [&](command& c, diagnostics* d) { return encode_listrights(mailbox, identifier, fsm_.encoder(), c, d); });
     co_await run(op, ec);
     co_return std::move(op.out);
 }

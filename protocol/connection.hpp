@@ -172,8 +172,10 @@ private:
     awaitable<void> run(operation& op, error_code& ec);
     // One command with no data of interest; a non-zero encode_error fails it with `why` before sending.
     awaitable<void> run_simple(error_code encode_error, std::string why, command cmd, error_code& ec);
-    // The ACL commands: the encoder's failure, or errc::capability_missing without ACL (RFC 4314).
-    error_code acl_precheck(error_code encoded, diagnostics& enc) const;
+    // An ACL command's op: the bytes `encode(command&, diagnostics*)` writes (protocol/acl), or, before
+    // anything is sent, the encoder's failure or errc::capability_missing without ACL (RFC 4314).
+    template <class Op, class Encode>
+    Op acl_op(Encode encode);
     awaitable<void> wait(operation& op, boost::asio::steady_timer& done, error_code& ec);
     awaitable<void> reader();
     awaitable<void> writer();

@@ -115,7 +115,7 @@ error_code parse_internal_date(std::string_view s, internal_date& out) noexcept 
 std::string format_internal_date(const internal_date& d) {
     const int z = d.zone_minutes < 0 ? -d.zone_minutes : d.zone_minutes;
     const int m = d.month >= 1 && d.month <= 12 ? d.month : 1;
-    return fmt::format("{:2d}-{}-{:04d} {:02d}:{:02d}:{:02d} {}{:02d}{:02d}", d.day, month_names[m - 1], d.year, d.hour,
+    return fmt::format("{:02d}-{}-{:04d} {:02d}:{:02d}:{:02d} {}{:02d}{:02d}", d.day, month_names[m - 1], d.year, d.hour,
                        d.minute, d.second, d.zone_minutes < 0 ? '-' : '+', z / 60, z % 60);
 }
 

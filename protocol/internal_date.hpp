@@ -27,7 +27,9 @@ struct internal_date {
 };
 
 [[nodiscard]] error_code parse_internal_date(std::string_view s, internal_date& out) noexcept;
-// "17-Jul-1996 02:44:25 -0700" (no quotes; day always two characters, space-padded as RFC 3501 shows).
+// "17-Jul-1996 02:44:25 -0700", "07-Jul-2022 07:07:07 +0000" (no quotes; the day is two digits, the 2DIGIT
+// form of date-day-fixed, as Dovecot sends it: no leading space in reports, and every server reads it).
+// The one formatter: APPEND dates, the dates migrate reports and compares.
 [[nodiscard]] std::string format_internal_date(const internal_date& d);
 
 }  // namespace arrival::imap

@@ -15,8 +15,4 @@ namespace arrival::imap {
 [[nodiscard]] error_code sasl_plain_response(std::string_view authzid, std::string_view authcid,
                                              std::string_view password, std::string& base64_out);
 
-// RFC 4648 base64 with padding; decode rejects anything else (used for tests and for "+ <challenge>").
-[[nodiscard]] std::string base64_encode(std::string_view bytes);
-[[nodiscard]] error_code base64_decode(std::string_view text, std::string& out);
-
 }  // namespace arrival::imap

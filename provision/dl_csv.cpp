@@ -2,46 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "protocol/csv.hpp"
 #include "provision/directory_model.hpp"
 #include "provision/dn.hpp"
 #include "provision/uuid.hpp"
 
 namespace arrival::provision {
-
-bool split_csv_line(std::string_view line, std::vector<std::string>& fields) {
-    fields.clear();
-    std::string cur;
-    bool quoted = false, was_quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"') {
-                if (i + 1 < line.size() && line[i + 1] == '"') { cur.push_back('"'); ++i; }
-                else quoted = false;
-            } else {
-                cur.push_back(c);
-            }
-            continue;
-        }
-        if (c == '"' && cur.empty() && !was_quoted) { quoted = was_quoted = true; continue; }
-        if (c == ',') {
-            fields.push_back(was_quoted ? cur : std::string(cur));
-            cur.clear();
-            was_quoted = false;
-            continue;
-        }
-        if (c == '\r' && i + 1 == line.size()) continue;
-        cur.push_back(c);
-    }
-    if (quoted) return false;
-    fields.push_back(std::move(cur));
-    // Unquoted fields lose surrounding spaces ("a@x.org, b@x.org" is common in hand-made files).
-    for (auto& f : fields) {
-        while (!f.empty() && f.front() == ' ') f.erase(f.begin());
-        while (!f.empty() && f.back() == ' ') f.pop_back();
-    }
-    return true;
-}
 
 void parse_dl_csv(std::string_view text, std::uint32_t file_index, const std::string& file_name,
                   std::vector<entry>& lists, std::vector<problem>& problems) {
@@ -59,10 +25,11 @@ void parse_dl_csv(std::string_view text, std::uint32_t file_index, const std::st
     while (!text.empty()) {
         ++line_no;
         const auto nl = text.find('\n');
-        const std::string_view line = text.substr(0, nl);
+        std::string_view line = text.substr(0, nl);
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        if (line.empty() || line == "\r" || line[0] == '#') continue;
-        if (!split_csv_line(line, f)) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty() || line[0] == '#') continue;
+        if (!csv::split_line(line, f, {',', true})) {
             report("csv_syntax", "unterminated quote");
             continue;
         }

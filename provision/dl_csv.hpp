@@ -15,9 +15,6 @@
 
 namespace arrival::provision {
 
-// Splits one CSV line. Returns false on an unterminated quote.
-[[nodiscard]] bool split_csv_line(std::string_view line, std::vector<std::string>& fields);
-
 // Parses the whole CSV text; entries get loc {file_index, line}. Problems name `file_name`:line.
 void parse_dl_csv(std::string_view text, std::uint32_t file_index, const std::string& file_name,
                   std::vector<entry>& lists, std::vector<problem>& problems);

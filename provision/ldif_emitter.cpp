@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "provision/base64.hpp"
+#include "protocol/base64.hpp"
+#include "protocol/csv.hpp"
 
 namespace arrival::provision {
 namespace {
@@ -44,7 +45,7 @@ void emit_line(std::string_view type, std::string_view value, std::string& scrat
         scratch.append(value);
     } else {
         scratch.append(":: ");
-        base64_encode(value, scratch);
+        base64::append_encoded(value, scratch);
     }
     fold(scratch, out);
 }
@@ -98,12 +99,7 @@ void emit_accounts_csv(const directory_model& model, std::string& out) {
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     out += "source_user,dest_user\n";
-    for (const auto& [s, d] : rows) {
-        out += s;
-        out.push_back(',');
-        out += d;
-        out.push_back('\n');
-    }
+    for (const auto& [s, d] : rows) out += csv::record({s, d}, ',', "\n");
 }
 
 }  // namespace arrival::provision

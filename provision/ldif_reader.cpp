@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "protocol/ascii.hpp"
-#include "provision/base64.hpp"
+#include "protocol/base64.hpp"
 
 namespace arrival::provision {
 namespace {
@@ -261,7 +261,7 @@ bool ldif_reader::parse_attrval(std::string_view text, std::size_t line, ldif_va
     std::string_view rest = text.substr(colon + 1);
     if (!rest.empty() && rest[0] == ':') {
         v.kind = value_kind::base64;
-        if (!base64_decode(trim_spaces(rest.substr(1)), v.value)) {
+        if (!base64::decode(trim_spaces(rest.substr(1)), v.value)) {
             return fail(err, ldif_errc::bad_base64, line, std::string(desc));
         }
         return false;

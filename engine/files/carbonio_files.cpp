@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/base64.hpp"
 #include "protocol/http/client.hpp"
 
 namespace arrival::files {
@@ -107,13 +108,13 @@ std::string read_upload_reply(std::string_view body, std::string& node_id, int& 
 }
 
 std::vector<std::pair<std::string, std::string>> upload_headers(std::string_view name, std::string_view parent_id) {
-    return {{"Filename", http::base64_encode(name)}, {"ParentId", std::string(parent_id)},
+    return {{"Filename", base64::encode(name)}, {"ParentId", std::string(parent_id)},
             {"Content-Type", "application/octet-stream"}};
 }
 
 std::vector<std::pair<std::string, std::string>> upload_version_headers(std::string_view name,
                                                                         std::string_view node_id) {
-    return {{"Filename", http::base64_encode(name)}, {"NodeId", std::string(node_id)},
+    return {{"Filename", base64::encode(name)}, {"NodeId", std::string(node_id)},
             {"OverwriteVersion", "false"}, {"Content-Type", "application/octet-stream"}};
 }
 

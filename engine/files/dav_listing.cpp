@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "protocol/http/url.hpp"
+#include "protocol/percent.hpp"
 
 namespace arrival::files {
 
@@ -33,10 +34,10 @@ const std::vector<std::string>& listing_props() {
 
 std::string dav_children(const std::vector<http::dav_response>& responses, std::string_view collection_target,
                          std::vector<remote_entry>& out) {
-    const auto self = http::percent_decode(strip_slash(collection_target));
+    const auto self = percent::decode(strip_slash(collection_target));
     for (const auto& r : responses) {
         const auto path = strip_slash(href_path(r.href));
-        const auto decoded = http::percent_decode(path);
+        const auto decoded = percent::decode(path);
         if (decoded == self) continue;
         remote_entry e;
         const auto slash = decoded.rfind('/');

@@ -24,6 +24,7 @@
 #include "engine/pim/carbonio_login.hpp"
 #include "engine/stop_request.hpp"
 #include "protocol/http/webdav.hpp"
+#include "protocol/percent.hpp"
 
 namespace arrival::files {
 
@@ -43,7 +44,7 @@ std::string join_path(const std::vector<std::string>& dirs, std::string_view nam
 
 std::string replace_user(std::string target, const std::string& user) {
     const auto at = target.find("{user}");
-    if (at != std::string::npos) target.replace(at, 6, http::encode_segment(user));
+    if (at != std::string::npos) target.replace(at, 6, percent::encode_segment(user));
     if (target.empty() || target.back() != '/') target += '/';
     return target;
 }
@@ -366,7 +367,7 @@ private:
 
     net::awaitable<bool> make_folder(dest_folder& parent, const std::string& name, dest_folder& out) {
         if (o_.dest == dest_kind::webdav) {
-            out.id = http::join_target(parent.id, http::encode_segment(name)) + "/";
+            out.id = http::join_target(parent.id, percent::encode_segment(name)) + "/";
             const auto error = co_await mkcol(out.id);
             if (error.empty()) co_return true;
             r_.failed.push_back({name, error});
@@ -427,7 +428,7 @@ private:
             co_return false;
         }
         if (o_.dest == dest_kind::webdav) {
-            const auto target = http::join_target(dir.id, http::encode_segment(name));
+            const auto target = http::join_target(dir.id, percent::encode_segment(name));
             const http::request req{"PUT", target, {{"Content-Type", "application/octet-stream"}}, {}};
             const auto what = fmt::format("PUT {}{}", dest_->origin().origin(), target);
             auto resp = co_await send(req, what, local);

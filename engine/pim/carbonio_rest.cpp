@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include "protocol/ascii.hpp"
+#include "protocol/csv.hpp"
+#include "protocol/percent.hpp"
 
 namespace arrival::pim {
 namespace {
@@ -89,18 +91,6 @@ std::vector<std::string> zimbra_row(const contact& c) {
 
 }  // namespace
 
-std::string encode_path_segment(std::string_view s) {
-    std::string out;
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                          std::string_view("-._~!$&'()*+,;=:@").find(ch) != std::string_view::npos;
-        if (keep) out += ch;
-        else out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
-
 rest_request carbonio_calendar_request(std::string_view user, const ics_calendar& cal,
                                        const grouped_calendar& groups, std::string_view folder) {
     return {carbonio_folder_target(user, folder) + "?fmt=ics&ignore=1",
@@ -135,8 +125,8 @@ rest_request carbonio_calendar_batch::take() {
 
 std::string to_zimbra_csv(const mapped_contacts& contacts) {
     std::vector<std::string> header(zimbra_columns.begin(), zimbra_columns.end());
-    std::string out = write_csv_record(header);
-    for (const auto& c : contacts.contacts) out += write_csv_record(zimbra_row(c));
+    std::string out = csv::record(header);
+    for (const auto& c : contacts.contacts) out += csv::record(zimbra_row(c));
     return out;
 }
 
@@ -164,9 +154,9 @@ rest_request carbonio_contacts_request(std::string_view user, const csv_table& t
     // The server's own mapping for the dialect is used; we only normalise encoding and delimiter.
     std::set<std::size_t> lines;
     for (const auto& c : contacts.contacts) lines.insert(c.line);
-    r.body += write_csv_record(table.header);
+    r.body += csv::record(table.header);
     for (const auto& row : table.rows) {
-        if (lines.count(row.line)) r.body += write_csv_record(row.fields);
+        if (lines.count(row.line)) r.body += csv::record(row.fields);
     }
     return r;
 }
@@ -180,11 +170,11 @@ rest_request carbonio_calendar_export_request(std::string_view user) {
 }
 
 std::string carbonio_folder_target(std::string_view user, std::string_view folder_path) {
-    auto target = "/service/home/" + encode_path_segment(user);
+    auto target = "/service/home/" + percent::encode_segment(user);
     for (std::size_t b = 0; b < folder_path.size();) {
         auto e = folder_path.find('/', b);
         if (e == std::string_view::npos) e = folder_path.size();
-        if (e > b) target += "/" + encode_path_segment(folder_path.substr(b, e - b));
+        if (e > b) target += "/" + percent::encode_segment(folder_path.substr(b, e - b));
         b = e + 1;
     }
     return target;

@@ -124,9 +124,6 @@ struct contacts_upload {
 [[nodiscard]] contacts_upload plan_contacts_upload(const mapped_contacts& contacts,
                                                    const std::set<std::string>& present);
 
-// Percent-encodes a path segment (RFC 3986 pchar stays as is, so user@example.test keeps its '@').
-[[nodiscard]] std::string encode_path_segment(std::string_view s);
-
 // The whole file in one upload (every VTIMEZONE first, then every object of `groups`).
 [[nodiscard]] rest_request carbonio_calendar_request(std::string_view user, const ics_calendar& cal,
                                                      const grouped_calendar& groups,

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/pim/carbonio_rest.hpp"
+#include "protocol/markup_escape.hpp"
 
 namespace arrival::pim {
 namespace {
@@ -64,7 +65,7 @@ std::string envelope(std::string_view header_context, std::string_view body) {
         soap12_ns, zimbra_ns, header_context, body);
 }
 
-std::string token_context(std::string_view token) { return "<authToken>" + xml_escape(token) + "</authToken>"; }
+std::string token_context(std::string_view token) { return "<authToken>" + markup::escape(token) + "</authToken>"; }
 
 // The Body's first element, or an outcome naming what was wrong (a Fault included).
 soap_outcome read_body(int http_status, std::string_view body, xml_element& doc, const xml_element*& first) {
@@ -158,32 +159,16 @@ std::string parse_xml(std::string_view body, xml_element& root) {
     return {};
 }
 
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 std::string admin_auth_request(std::string_view admin, std::string_view password) {
     return envelope("", fmt::format("<AuthRequest xmlns=\"{}\"><name>{}</name><password>{}</password></AuthRequest>",
-                                    zimbra_admin_ns, xml_escape(admin), xml_escape(password)));
+                                    zimbra_admin_ns, markup::escape(admin), markup::escape(password)));
 }
 
 std::string delegate_auth_request(std::string_view admin_token, std::string_view account, unsigned duration_s) {
     return envelope(token_context(admin_token),
                     fmt::format("<DelegateAuthRequest xmlns=\"{}\" duration=\"{}\"><account by=\"name\">{}</account>"
                                 "</DelegateAuthRequest>",
-                                zimbra_admin_ns, duration_s, xml_escape(account)));
+                                zimbra_admin_ns, duration_s, markup::escape(account)));
 }
 
 std::string get_folder_request(std::string_view token) {
@@ -191,11 +176,11 @@ std::string get_folder_request(std::string_view token) {
 }
 
 std::string folder_grant_request(std::string_view token, std::string_view folder_id, const folder_grant& g) {
-    const std::string who = g.d.empty() ? std::string() : fmt::format(" d=\"{}\"", xml_escape(g.d));
+    const std::string who = g.d.empty() ? std::string() : fmt::format(" d=\"{}\"", markup::escape(g.d));
     return envelope(token_context(token),
                     fmt::format("<FolderActionRequest xmlns=\"{}\"><action op=\"grant\" id=\"{}\"><grant gt=\"{}\" "
                                 "perm=\"{}\"{}/></action></FolderActionRequest>",
-                                zimbra_mail_ns, xml_escape(folder_id), xml_escape(g.gt), xml_escape(g.perm), who));
+                                zimbra_mail_ns, markup::escape(folder_id), markup::escape(g.gt), markup::escape(g.perm), who));
 }
 
 soap_outcome read_folder_action(int http_status, std::string_view body) {

@@ -43,9 +43,6 @@ struct xml_element {
 // Parses a whole document with expat. Returns "" on success, else the XML error with its line.
 [[nodiscard]] std::string parse_xml(std::string_view body, xml_element& root);
 
-// Escapes &, <, >, " and ' for element text and attribute values.
-[[nodiscard]] std::string xml_escape(std::string_view s);
-
 // Request bodies. `duration_s` is the delegated token's wanted lifetime (the server caps it at
 // zimbraAuthTokenLifetime); zmmailbox asks for one day.
 [[nodiscard]] std::string admin_auth_request(std::string_view admin, std::string_view password);

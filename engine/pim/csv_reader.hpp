@@ -1,9 +1,8 @@
-// RFC 4180 CSV reader for contact exports: quoted fields with "" escapes and embedded newlines, CRLF/LF/CR
-// line ends, `,` `;` or TAB delimiters (detected from the header line), any encoding text_decode knows.
-//
-// Lenient where exporters are sloppy (a quote inside an unquoted field is kept as a character), strict
-// where data would be lost: a quoted field that never closes is reported with the line it opened on, only
-// that record is dropped, and reading resumes on the next line.
+// Contact exports as a table: protocol/csv.hpp's records (RFC 4180: quoted fields with "" escapes and
+// embedded newlines, CRLF/LF/CR line ends), `,` `;` or TAB delimiters (detected from the header line), any
+// encoding text_decode knows; the first record is the header, blank lines are not records.
+// Strict where data would be lost: a quoted field that never closes is reported with the line it opened on,
+// only that record is dropped, and reading resumes on the next line.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -32,16 +31,10 @@ struct csv_table {
     std::vector<csv_issue> issues;
 };
 
-// Picks ',' ';' or '\t' by counting them (outside quotes) in the first record of `utf8`.
-[[nodiscard]] char detect_delimiter(std::string_view utf8) noexcept;
-
 // Parses already-decoded UTF-8 text with the given delimiter; the first record becomes the header.
 [[nodiscard]] csv_table parse_csv(std::string_view utf8, char delimiter);
 
-// Decodes, detects the delimiter and parses.
+// Decodes, detects the delimiter (csv::detect_delimiter) and parses.
 [[nodiscard]] csv_table read_csv(std::string_view bytes);
-
-// One RFC 4180 record (fields quoted when needed, CRLF-terminated). Used to rebuild CSV for Carbonio.
-[[nodiscard]] std::string write_csv_record(const std::vector<std::string>& fields, char delimiter = ',');
 
 }  // namespace arrival::pim

@@ -24,6 +24,7 @@
 #include "engine/secret_string.hpp"
 #include "engine/stop_request.hpp"
 #include "protocol/http/webdav.hpp"
+#include "protocol/percent.hpp"
 
 namespace arrival::pim {
 
@@ -321,7 +322,7 @@ private:
     net::awaitable<bool> put_new(const std::string& collection, const std::string& name, std::string_view type,
                                  std::string body, std::string item) {
         error_code ec;
-        auto req = http::put_new_request(http::join_target(collection, http::encode_segment(name)), type,
+        auto req = http::put_new_request(http::join_target(collection, percent::encode_segment(name)), type,
                                          std::move(body));
         auto resp = co_await send(req, ec);
         if (ec) {

@@ -2,17 +2,66 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include <fmt/format.h>
+
+// toml++ 3.3.0 checks its own assumptions about the input with TOML_ASSERT, and some fail on malformed input
+// (a table header `[=]`, a date-time `1989-05-27Tu07:32:00Z`): assert() would abort `arrival plan check`, and
+// with NDEBUG the check becomes an assumption the optimiser may build on. Here a failed check throws, in
+// every build type, and the plan gets a syntax error at the line where it happens.
+namespace arrival::plan::detail {
+struct toml_check_failure {
+    const char* check;
+};
+[[noreturn]] inline void toml_check_failed(const char* check) { throw toml_check_failure{check}; }
+}  // namespace arrival::plan::detail
+#ifdef NDEBUG
+#define ARRIVAL_PLAN_HAD_NDEBUG
+#undef NDEBUG
+#endif
+#define TOML_ASSERT(expr) ((expr) ? static_cast<void>(0) : ::arrival::plan::detail::toml_check_failed(#expr))
 #include <toml++/toml.h>
+#ifdef ARRIVAL_PLAN_HAD_NDEBUG
+#define NDEBUG
+#undef ARRIVAL_PLAN_HAD_NDEBUG
+#endif
 
 #include "engine/plan/stage_table.hpp"
+#include "engine/plan/toml_guard.hpp"
 #include "engine/shard.hpp"
 
 namespace arrival::plan {
 namespace {
 
 position at(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
+
+// The line on which toml++ fails a check of its own: the first line whose prefix of `text` fails it too
+// (the parser reads forward, so a prefix ending after the failing place fails the same way). Found by
+// bisection over the line ends; the last line when no prefix fails alone.
+std::size_t line_of_check_failure(std::string_view text, std::string_view source_name) {
+    std::vector<std::size_t> ends;   // the prefix that ends with line i+1
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n') ends.push_back(i + 1);
+    }
+    ends.push_back(text.size());
+    const auto fails = [&](std::size_t end) {
+        try {
+            (void)toml::parse(text.substr(0, end), source_name);
+        } catch (const detail::toml_check_failure&) {
+            return true;
+        } catch (const toml::parse_error&) {
+        }
+        return false;
+    };
+    std::size_t lo = 0, hi = ends.size() - 1;   // answer in [lo, hi]
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (fails(ends[mid])) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo + 1;
+}
 
 // Keys that would hold a secret's value. A plan is shared, committed and printed: the value belongs in a
 // file or an environment variable, which the plan names.
@@ -36,11 +85,20 @@ public:
     }
 
     parse_result run(std::string_view text) {
+        if (auto hazard = find_toml_hazard(text)) {
+            error({hazard->line, hazard->column}, fmt::format("TOML syntax: {}", hazard->message));
+            return std::move(out_);
+        }
         toml::table root;
         try {
             root = toml::parse(text, source_name_);
         } catch (const toml::parse_error& e) {
             error(at(e.source()), fmt::format("TOML syntax: {}", e.description()));
+            return std::move(out_);
+        } catch (const detail::toml_check_failure& e) {
+            error({line_of_check_failure(text, source_name_), 1},
+                  fmt::format("TOML syntax: a malformed key, table header or value on this line (the TOML library "
+                              "stopped at its own check `{}`)", e.check));
             return std::move(out_);
         }
         read_root(root);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -105,35 +106,34 @@ private:
         co_return fmt::format(" (MYRIGHTS: this login has '{}' there; reading an ACL needs 'a')", mine);
     }
 
+    // GETACL of one folder on one side. Refused: `error` says so (with MYRIGHTS' hint) and nothing comes back.
+    net::awaitable<std::optional<std::vector<imap::acl_grant>>> acl_of(engine::async_session& s, const std::string& folder,
+                                                                      const char* side, std::string& error) {
+        imap::error_code ec;
+        auto acl = co_await s.connection().async_getacl(folder, ec);
+        if (!ec) co_return std::optional<std::vector<imap::acl_grant>>(std::move(acl));
+        error = failure(s, ec, fmt::format("GETACL {} on the {}", folder, side));
+        const auto hint = co_await rights_hint(s, folder);
+        error += hint;
+        co_return std::nullopt;
+    }
+
     net::awaitable<folder_result> folder(const engine::folder_plan_entry& entry) {
         folder_result f;
         f.source = entry.source_name;
         f.dest = entry.dest_name;
-        imap::error_code ec;
-        auto& sc = src_->connection();
-        const auto source_acl = co_await sc.async_getacl(entry.source_name, ec);
-        if (ec) {
-            f.error = failure(*src_, ec, "GETACL " + entry.source_name + " on the source");
-            const auto hint = co_await rights_hint(*src_, entry.source_name);
-            f.error += hint;
-            co_return f;
-        }
+        const auto source_acl = co_await acl_of(*src_, entry.source_name, "source", f.error);
+        if (!source_acl) co_return f;
         if (entry.create) {
-            if (!source_acl.empty()) {
+            if (!source_acl->empty()) {
                 f.error = fmt::format("{}: {} is not on the destination yet (run arrival migrate first); its {} "
-                                      "grant(s) wait", a_.source_user, entry.dest_name, source_acl.size());
+                                      "grant(s) wait", a_.source_user, entry.dest_name, source_acl->size());
             }
             co_return f;
         }
-        auto& dc = dst_->connection();
-        const auto dest_acl = co_await dc.async_getacl(entry.dest_name, ec);
-        if (ec) {
-            f.error = failure(*dst_, ec, "GETACL " + entry.dest_name + " on the destination");
-            const auto hint = co_await rights_hint(*dst_, entry.dest_name);
-            f.error += hint;
-            co_return f;
-        }
-        for (const auto& g : source_acl) f.grants.push_back(co_await grant(entry.dest_name, g, dest_acl));
+        const auto dest_acl = co_await acl_of(*dst_, entry.dest_name, "destination", f.error);
+        if (!dest_acl) co_return f;
+        for (const auto& g : *source_acl) f.grants.push_back(co_await grant(entry.dest_name, g, *dest_acl));
         co_return f;
     }
 

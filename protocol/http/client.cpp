@@ -24,6 +24,7 @@
 #include <limits>
 #include <stdexcept>
 #include "protocol/ascii.hpp"
+#include "protocol/base64.hpp"
 
 namespace arrival::http {
 
@@ -114,39 +115,11 @@ std::string_view response::header(std::string_view name) const {
     return {};
 }
 
-std::string base64_encode(std::string_view in) {
-    static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        out += tbl[v >> 18];
-        out += tbl[(v >> 12) & 63];
-        out += tbl[(v >> 6) & 63];
-        out += tbl[v & 63];
-    }
-    if (i + 1 == in.size()) {
-        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out += tbl[v >> 18];
-        out += tbl[(v >> 12) & 63];
-        out += "==";
-    } else if (i + 2 == in.size()) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-        out += tbl[v >> 18];
-        out += tbl[(v >> 12) & 63];
-        out += tbl[(v >> 6) & 63];
-        out += '=';
-    }
-    return out;
-}
-
 std::string basic_authorization(std::string_view user, std::string_view password) {
     std::string pair;
     pair.reserve(user.size() + 1 + password.size());
     pair.append(user).append(":").append(password);
-    auto out = "Basic " + base64_encode(pair);
+    auto out = "Basic " + base64::encode(pair);
     std::fill(pair.begin(), pair.end(), '\0');
     return out;
 }

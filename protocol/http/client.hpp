@@ -57,8 +57,6 @@ struct response {
 // "Basic base64(user:password)" (RFC 7617). The result is a credential: never log it.
 [[nodiscard]] std::string basic_authorization(std::string_view user, std::string_view password);
 
-[[nodiscard]] std::string base64_encode(std::string_view in);
-
 class client {
 public:
     // `authorization` is sent on every request when not empty. `tls` is required for https origins.

@@ -26,12 +26,6 @@ struct url {
 // Resolves an href from a multistatus against `base`: absolute URL, absolute path, or relative path.
 [[nodiscard]] url resolve(const url& base, std::string_view href);
 
-// Decodes %XX escapes (invalid escapes are kept as written). For comparing hrefs.
-[[nodiscard]] std::string percent_decode(std::string_view s);
-
-// Percent-encodes one path segment (RFC 3986 pchar stays; '@' in user@example.test is kept).
-[[nodiscard]] std::string encode_segment(std::string_view s);
-
 // Joins a collection target ("/a/b/") and a segment into "/a/b/segment".
 [[nodiscard]] std::string join_target(std::string_view collection, std::string_view segment);
 

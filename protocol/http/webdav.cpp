@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "protocol/markup_escape.hpp"
+#include "protocol/percent.hpp"
+
 namespace arrival::http {
 
 namespace net = boost::asio;
@@ -64,7 +67,7 @@ std::string with_slash(std::string s) {
 }
 
 bool same_path(std::string_view a, std::string_view b) {
-    return with_slash(percent_decode(a)) == with_slash(percent_decode(b));
+    return with_slash(percent::decode(a)) == with_slash(percent::decode(b));
 }
 
 std::string parent_of(std::string_view target) {
@@ -138,7 +141,7 @@ net::awaitable<dav_collection> from_home(client& c, const std::string& home, con
     dav_collection out;
     auto listing = co_await async_propfind(c, home, 1, collection_props(), "list collections", err);
     if (err) co_return out;
-    const auto wanted = join_target(home, encode_segment(o.collection_name)) + "/";
+    const auto wanted = join_target(home, percent::encode_segment(o.collection_name)) + "/";
     const dav_response* pick = nullptr;
     for (const auto& r : listing) {
         if (!is_kind(r, o.kind) || (o.kind == dav_kind::calendar && !accepts_events(r))) continue;
@@ -160,20 +163,6 @@ net::awaitable<dav_collection> from_home(client& c, const std::string& home, con
 }
 
 }  // namespace
-
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    for (char ch : s) {
-        switch (ch) {
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '&': out += "&amp;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += ch;
-        }
-    }
-    return out;
-}
 
 std::string excerpt(std::string_view body, std::size_t max) {
     std::string out;
@@ -203,7 +192,7 @@ request propfind_request(std::string target, int depth, const std::vector<std::s
         const auto sp = p.find(' ');
         const auto prefix = prefix_of(std::string_view(p).substr(0, sp));
         const auto local = p.substr(sp + 1);
-        body += prefix.empty() ? fmt::format("<{} xmlns=\"{}\"/>", local, xml_escape(p.substr(0, sp)))
+        body += prefix.empty() ? fmt::format("<{} xmlns=\"{}\"/>", local, markup::escape(p.substr(0, sp)))
                                : fmt::format("<{}:{}/>", prefix, local);
     }
     body += "</D:prop></D:propfind>";
@@ -218,7 +207,7 @@ request mkcalendar_request(std::string target, std::string_view display_name) {
         R"(<D:displayname>{}</D:displayname><C:supported-calendar-component-set>)"
         R"(<C:comp name="VEVENT"/><C:comp name="VTODO"/><C:comp name="VJOURNAL"/>)"
         R"(</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>)",
-        xml_escape(display_name));
+        markup::escape(display_name));
     return {"MKCALENDAR", std::move(target), {{"Content-Type", "application/xml; charset=utf-8"}}, std::move(body)};
 }
 
@@ -228,7 +217,7 @@ request mkcol_addressbook_request(std::string target, std::string_view display_n
         R"(<D:mkcol xmlns:D="DAV:" xmlns:A="urn:ietf:params:xml:ns:carddav"><D:set><D:prop>)"
         R"(<D:resourcetype><D:collection/><A:addressbook/></D:resourcetype>)"
         R"(<D:displayname>{}</D:displayname></D:prop></D:set></D:mkcol>)",
-        xml_escape(display_name));
+        markup::escape(display_name));
     return {"MKCOL", std::move(target), {{"Content-Type", "application/xml; charset=utf-8"}}, std::move(body)};
 }
 
@@ -262,7 +251,7 @@ net::awaitable<dav_collection> async_find_collection(client& c, std::string_view
     dav_collection out;
     std::string base(base_target);
     if (const auto p = base.find("{user}"); p != std::string::npos) {
-        base.replace(p, 6, encode_segment(o.user));
+        base.replace(p, 6, percent::encode_segment(o.user));
         const auto target = with_slash(base);
         auto self = co_await async_propfind(c, target, 0, collection_props(), "find collection", err);
         if (err.status == 404) {

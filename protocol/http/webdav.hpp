@@ -30,9 +30,6 @@ enum class dav_kind { calendar, addressbook };
 // rerun never overwrites or duplicates.
 [[nodiscard]] request put_new_request(std::string target, std::string_view content_type, std::string body);
 
-// XML-escapes text for element content.
-[[nodiscard]] std::string xml_escape(std::string_view s);
-
 struct dav_failure {
     boost::system::error_code ec;  // network/TLS failure, or clear when the server answered
     int status = 0;                // the HTTP status that stopped us (0 when ec is set)

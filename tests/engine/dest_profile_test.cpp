@@ -370,7 +370,7 @@ TEST(dest_profile, append_date_falls_back_to_the_date_field) {
 
     const append_date missing = choose_append_date(generic, "", header, now);
     EXPECT_EQ(missing.from, append_date::source::date_header);
-    EXPECT_EQ(missing.date, " 2-Jan-2020 03:04:05 +0000");
+    EXPECT_EQ(missing.date, "02-Jan-2020 03:04:05 +0000");
     EXPECT_EQ(missing.reason, "no INTERNALDATE");
 
     const append_date lost = choose_append_date(generic, " 1-Jan-1970 00:00:00 +0000", header, now);

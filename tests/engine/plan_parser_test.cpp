@@ -10,6 +10,7 @@
 namespace plan_parser_test {
 
 using namespace arrival::plan;
+using namespace std::string_literals;
 
 namespace {
 
@@ -152,5 +153,34 @@ INSTANTIATE_TEST_SUITE_P(
                  {{2, "expected this task's shard K of N"}}},
         bad_case{"shard_not_a_string", "shard = 3\n" + minimal + "[stages.verify]\n", {{1, "shard must be a string"}}}),
     [](const auto& test) { return std::string(test.param.name); });
+
+// Inputs on which toml++ 3.3.0 has undefined behaviour (engine/plan/toml_guard.hpp), found by fuzz_plan_parser:
+// the guard names their line before toml++ sees them.
+INSTANTIATE_TEST_SUITE_P(
+    toml_hazards, plan_parser_bad,
+    ::testing::Values(
+        bad_case{"non_ascii_after_a_value", minimal + "insecure = true\xc3\xa9\n", {{6, "non-ASCII character outside a quoted string"}}},
+        bad_case{"non_ascii_key", minimal + "\xc3\xa9 = 1\n", {{6, "non-ASCII character outside a quoted string"}}},
+        bad_case{"non_ascii_in_a_header", minimal + "[\xc3\xa9]\n", {{6, "a table header needs a name"}}},
+        bad_case{"ideographic_comma_after_a_value", "accounts = 1\xe3\x80\x81\n", {{1, "non-ASCII character outside"}}},
+        bad_case{"header_without_a_name", minimal + "[=]\n", {{6, "a table header needs a name"}}},
+        bad_case{"array_header_control_character", minimal + "[[ \x06]]\n", {{6, "a table header needs a name"}}},
+        bad_case{"header_with_a_line_end", minimal + "[\r]\n", {{6, "a table header needs a name"}}},
+        bad_case{"backslash_before_non_ascii", minimal + "login = \"\"\"\\\xc3\xa9\"\"\"\n", {{6, "backslash before a non-ASCII character"}}},
+        bad_case{"line_ending_backslash_then_non_ascii", minimal + "login = \"\"\"a\\\n  \xc2\xa1\"\"\"\n", {{7, "line-ending backslash"}}},
+        bad_case{"not_utf8", minimal + "# caf\xe9\n", {{6, "not UTF-8"}}},
+        bad_case{"fuzzer_finding", "accounts = \"a.csv\"\n[\x06\x00\x00\x00\x01\x00\x00\x00servers.dest]\n"s,
+                 {{2, "a table header needs a name"}}},
+        bad_case{"date_time_with_a_letter_for_the_hour", minimal + "[stages.verify]\nsince = 0989-05-27Tu07:32:00Z\n",
+                 {{7, "the TOML library stopped at its own check"}}}),
+    [](const auto& test) { return std::string(test.param.name); });
+
+TEST(plan_parser, non_ascii_in_comments_strings_and_arrays_of_arrays_stays_valid) {
+    const std::string text = std::string("# Umzug f\xc3\xbcr die Kunden\n") + good_plan +
+                             "[stages.contacts]\ncsv_format = \"outlook\" # \xe3\x80\x81\n"
+                             "dir = \"\"\"caf\xc3\xa9\\\n   x\"\"\"\n";
+    const auto r = parse(text);
+    EXPECT_TRUE(r.ok()) << all_errors(r);
+}
 
 }  // namespace plan_parser_test

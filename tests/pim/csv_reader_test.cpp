@@ -5,6 +5,7 @@
 #include "engine/pim/csv_reader.hpp"
 #include "engine/pim/sha256.hpp"
 #include "engine/pim/text_decode.hpp"
+#include "protocol/csv.hpp"
 
 namespace arrival::pim {
 // Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
@@ -54,16 +55,9 @@ TEST(csv_reader, unterminated_quote_loses_only_that_record) {
     EXPECT_EQ(t.rows[1].line, 4u);
 }
 
-TEST(csv_reader, detects_delimiter_outside_quotes) {
-    EXPECT_EQ(detect_delimiter("a,b,c\n"), ',');
-    EXPECT_EQ(detect_delimiter("a;b;c\n1,2\n"), ';');
-    EXPECT_EQ(detect_delimiter("\"x;y;z\",b,c\n"), ',');
-    EXPECT_EQ(detect_delimiter("a\tb\tc\n"), '\t');
-}
-
 TEST(csv_reader, write_record_round_trips) {
     const fields f{"plain", "with,comma", "with \"quote\"", "two\nlines", ""};
-    const auto line = write_csv_record(f);
+    const auto line = arrival::csv::record(f);
     EXPECT_EQ(line, "plain,\"with,comma\",\"with \"\"quote\"\"\",\"two\nlines\",\r\n");
     const auto t = parse_csv("h\r\n" + line, ',');
     ASSERT_EQ(t.rows.size(), 1u);

@@ -46,9 +46,6 @@ TEST(url, resolve_and_encode) {
     const auto abs = resolve(base, "https://other/z");
     EXPECT_TRUE(abs.tls);
     EXPECT_EQ(abs.host, "other");
-    EXPECT_EQ(percent_decode("/user%40example.test/%zz"), "/user@example.test/%zz");
-    EXPECT_EQ(encode_segment("user@example.test"), "user@example.test");
-    EXPECT_EQ(encode_segment("a b/c?"), "a%20b%2Fc%3F");
     EXPECT_EQ(join_target("/c", "r.ics"), "/c/r.ics");
     EXPECT_EQ(join_target("/c/", "r.ics"), "/c/r.ics");
 }
@@ -116,10 +113,6 @@ TEST(webdav, request_builders) {
 }
 
 TEST(client, basic_auth_and_classification) {
-    EXPECT_EQ(base64_encode(""), "");
-    EXPECT_EQ(base64_encode("f"), "Zg==");
-    EXPECT_EQ(base64_encode("fo"), "Zm8=");
-    EXPECT_EQ(base64_encode("foo"), "Zm9v");
     EXPECT_EQ(basic_authorization("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     EXPECT_TRUE(is_transient_status(503));
     EXPECT_TRUE(is_transient_status(429));

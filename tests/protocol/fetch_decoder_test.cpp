@@ -98,7 +98,7 @@ TEST(fetch_decoder, record_flags_are_views_of_the_final_response) {
     response_parser::limits l;
     l.max_inline_literal = 10;
     const std::string t = fetch_transcript_of({in}, l);
-    EXPECT_NE(t.find("fetch seq=9 uid=99 flags=(\\Seen \\Answered $Label1) date= 1-Jan-2000 00:00:00 +0000 parts=1"),
+    EXPECT_NE(t.find("fetch seq=9 uid=99 flags=(\\Seen \\Answered $Label1) date=01-Jan-2000 00:00:00 +0000 parts=1"),
               std::string::npos)
         << t;
 }

@@ -6,13 +6,6 @@
 namespace dl_csv_test {
 using namespace arrival::provision;
 
-TEST(split_csv_line, quotes_and_spaces) {
-    std::vector<std::string> f;
-    ASSERT_TRUE(split_csv_line(R"(a@x.org,"Desc, with comma","He said ""hi""", b@x.org ,)", f));
-    EXPECT_EQ(f, (std::vector<std::string>{"a@x.org", "Desc, with comma", "He said \"hi\"", "b@x.org", ""}));
-    EXPECT_FALSE(split_csv_line("\"open", f));
-}
-
 TEST(parse_dl_csv, lists_with_members_header_and_errors_with_lines) {
     std::vector<entry> lists;
     std::vector<problem> ps;

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "provision/base64.hpp"
 #include "provision/ldif_errc.hpp"
 
 // Named, not anonymous: the unit tests build in shared unity chunks (tests/meson.build).
@@ -65,17 +64,6 @@ TEST(dn, escape_round_trips) {
         ASSERT_FALSE(parse_dn("cn=" + escape_dn_value(v), d)) << v;
         EXPECT_EQ(d.rdns()[0].avas[0].value, v);
     }
-}
-
-TEST(base64, round_trip_and_rejects) {
-    std::string enc, dec;
-    for (std::string v : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
-        enc.clear();
-        base64_encode(v, enc);
-        ASSERT_TRUE(base64_decode(enc, dec)) << enc;
-        EXPECT_EQ(dec, v);
-    }
-    for (const char* bad : {"a", "abc", "ab=c", "a===", "ab$=", "ab==cd=="}) EXPECT_FALSE(base64_decode(bad, dec)) << bad;
 }
 
 }  // namespace
