@@ -412,7 +412,7 @@ private:
                 if (auto* m = o_.pipeline.metrics; m && st.messages) m->observe(server_side::source, imap_operation::index, since(ti));
             } else if (dest_exists) {
                 const auto dst = co_await p.dest->select(e.dest_name);
-                dest_flags = permanent_flags(dst.permanent_flags);
+                dest_flags = permanent_flags(dst.permanent_flags, p.dest->profile().kind);
                 const auto ti = clock_type::now();
                 if (dst.messages) dest_index = co_await p.dest->fetch_index(1, false);
                 if (auto* m = o_.pipeline.metrics; m && dst.messages) m->observe(server_side::destination, imap_operation::index, since(ti));

@@ -279,6 +279,7 @@ struct async_session::state {
         out.uidnext = s.uidnext;
         out.messages = s.exists;
         out.permanent_flags = std::move(s.permanent_flags);
+        out.flags = std::move(s.flags);
         co_return out;
     }
 };
@@ -582,8 +583,9 @@ net::awaitable<std::vector<std::size_t>> send_planned(imap::connection& conn, ap
 // each with its own verdict in the server's words. The profile's append_guard shapes both passes: NOOPs
 // where a run of refusals could reach the server's limit, lists split or deferred where an identical
 // APPEND would be one too many (engine/dest_profile.hpp).
+// A body with NUL bytes goes as a literal8 or not at all, as choose_body_literal says (engine/dest_profile.hpp).
 // `spilled`: the bytes of spilled bodies among them, mapped for the command (under the run's mapping cap).
-net::awaitable<void> append_run(imap::connection& conn, append_guard& guard, const std::string& mailbox,
+net::awaitable<void> append_run(imap::connection& conn, append_guard& guard, dest_profile_kind kind, const std::string& mailbox,
                                 const std::vector<append_item>& items, std::size_t from, std::size_t to, std::uint64_t spilled,
                                 std::vector<append_result>& out) {
     std::uint64_t taken = 0;
@@ -594,14 +596,24 @@ net::awaitable<void> append_run(imap::connection& conn, append_guard& guard, con
             if (n) mapped_bytes().release(n);
         }
     } release{taken};
-    const auto p = prepare(items, from, to);
+    auto p = prepare(items, from, to);
     std::vector<append_signature::message> sigs;
     for (std::size_t k = from; k < to; ++k) sigs.push_back({items[k].internaldate, items[k].flags, items[k].body->size()});
-    std::vector<std::size_t> all(to - from);
-    for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
-    const bool whole = to - from == 1 || conn.has_capability("MULTIAPPEND");
+    std::vector<std::size_t> all;
+    const bool binary = conn.has_capability("BINARY");
+    for (std::size_t k = 0; k < to - from; ++k) {
+        const auto how = choose_body_literal(kind, items[from + k].body->contains_nul(), binary);
+        if (how == body_literal::refused) {
+            out[from + k] = append_result{false, std::string(nul_refused_reason), 0};
+            continue;
+        }
+        p.messages[k].binary = how == body_literal::binary;
+        all.push_back(k);
+    }
+    if (all.empty()) co_return;
+    const bool whole = all.size() == 1 || conn.has_capability("MULTIAPPEND");
     // First pass: the batch as planned; a refused command of several messages is retried one by one.
-    const auto refused = co_await send_planned(conn, guard, mailbox, p, sigs, all, whole, out, from, whole && to - from > 1);
+    const auto refused = co_await send_planned(conn, guard, mailbox, p, sigs, all, whole, out, from, whole && all.size() > 1);
     if (!refused.empty()) (void)co_await send_planned(conn, guard, mailbox, p, sigs, refused, false, out, from, false);
 }
 
@@ -624,7 +636,7 @@ net::awaitable<std::vector<append_result>> async_session::append(const std::stri
             ++j;
             if (spilled > spilled_per_command) break;
         }
-        co_await append_run(*s_->conn, *s_->guard, mailbox, items, i, j, spilled, out);
+        co_await append_run(*s_->conn, *s_->guard, profile_.kind, mailbox, items, i, j, spilled, out);
         i = j;
     }
     co_return out;

@@ -100,6 +100,7 @@ struct mailbox_status {
     std::uint32_t uidnext = 0;
     std::uint32_t messages = 0;
     std::vector<std::string> permanent_flags;   // SELECT/EXAMINE only
+    std::vector<std::string> flags;             // FLAGS: what the mailbox defines (SELECT/EXAMINE only)
     std::uint64_t highestmodseq = 0;            // STATUS on a CONDSTORE server; 0: not known
 };
 

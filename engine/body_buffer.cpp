@@ -30,7 +30,8 @@ body_buffer::~body_buffer() {
 }
 
 body_buffer::body_buffer(body_buffer&& o) noexcept
-    : threshold_(o.threshold_), spill_dir_(std::move(o.spill_dir_)), mem_(std::move(o.mem_)), file_(o.file_), size_(o.size_) {
+    : threshold_(o.threshold_), spill_dir_(std::move(o.spill_dir_)), mem_(std::move(o.mem_)), file_(o.file_), size_(o.size_),
+      has_nul_(o.has_nul_) {
     o.file_ = nullptr;
     o.size_ = 0;
 }
@@ -43,6 +44,7 @@ body_buffer& body_buffer::operator=(body_buffer&& o) noexcept {
         mem_ = std::move(o.mem_);
         file_ = o.file_;
         size_ = o.size_;
+        has_nul_ = o.has_nul_;
         o.file_ = nullptr;
         o.size_ = 0;
     }
@@ -52,6 +54,7 @@ body_buffer& body_buffer::operator=(body_buffer&& o) noexcept {
 void body_buffer::begin(std::uint64_t expected) {
     mem_.clear();
     size_ = 0;
+    has_nul_ = false;
     if (expected > threshold_) spill();
     else mem_.reserve(static_cast<std::size_t>(expected));
 }
@@ -80,6 +83,7 @@ void body_buffer::spill() {
 }
 
 void body_buffer::append(std::string_view chunk) {
+    if (!has_nul_ && std::memchr(chunk.data(), 0, chunk.size()) != nullptr) has_nul_ = true;
     if (!file_ && mem_.size() + chunk.size() > threshold_) spill();
     if (file_) {
         if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size()) {

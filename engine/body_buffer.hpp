@@ -51,6 +51,9 @@ public:
 
     [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
     [[nodiscard]] bool spilled() const noexcept { return file_ != nullptr; }
+    // Whether a NUL byte was among the bytes appended (found as they arrive, so a spilled body is not reread):
+    // no IMAP literal may carry one, only a literal8 (RFC 3516).
+    [[nodiscard]] bool contains_nul() const noexcept { return has_nul_; }
     // Bytes held in RAM (what the in-flight budget counts).
     [[nodiscard]] std::size_t memory_bytes() const noexcept { return mem_.capacity(); }
     // The first `n` bytes (fewer if the body is shorter): enough for a header scan.
@@ -70,6 +73,7 @@ private:
     std::string mem_;
     std::FILE* file_ = nullptr;
     std::uint64_t size_ = 0;
+    bool has_nul_ = false;
 };
 
 }  // namespace arrival::engine

@@ -134,7 +134,7 @@ net::awaitable<void> sync_folder_changes(async_session& source, async_session& d
     permanent_flags dest_flags;
     if (!ch.changed.empty()) {
         const auto sel = co_await dest.select(dest_folder);
-        dest_flags = permanent_flags(sel.permanent_flags);
+        dest_flags = permanent_flags(sel.permanent_flags, dest.profile().kind);
     }
     delta_options o;
     o.sync_flags = s.sync_flags;

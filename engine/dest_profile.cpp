@@ -238,6 +238,12 @@ message_decision decide_message(const dest_profile& p, std::uint64_t size, std::
     return d;
 }
 
+body_literal choose_body_literal(dest_profile_kind kind, bool contains_nul, bool server_has_binary) noexcept {
+    if (!contains_nul) return body_literal::plain;
+    if (server_has_binary) return body_literal::binary;
+    return kind == dest_profile_kind::cyrus ? body_literal::refused : body_literal::plain;
+}
+
 namespace {
 constexpr std::int64_t first_plausible_date = 365 * 86400;   // 1971-01-01: "01-Jan-1970" means "lost"
 constexpr std::int64_t future_slack = 86400;                 // clocks and zones disagree by hours, not days

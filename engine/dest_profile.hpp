@@ -30,6 +30,10 @@
 //  - A 0-byte message is not sent: Cyrus answers NO "Zero-length message literal".
 //  - An INTERNALDATE before 1970-01-01 is left out of the APPEND (the message is sent without it): Cyrus
 //    answers BAD "Invalid date-time in Append command".
+//  - Keywords: at most 100 per folder (engine/flag_map.hpp); the ones beyond are dropped and reported.
+//  - NUL bytes (under every profile, choose_body_literal below): Cyrus answers NO "Message contains NUL
+//    characters" to a message with a NUL in a plain literal, and takes it byte for byte as a literal8 (it offers
+//    BINARY, RFC 3516, and gives the NUL back as a literal8 in FETCH BODY[]).
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -118,6 +122,18 @@ struct append_date {
 
 // Seconds since 1970-01-01T00:00:00Z of an IMAP date-time; nullopt when it is not one.
 [[nodiscard]] std::optional<std::int64_t> internaldate_epoch(std::string_view date);
+
+// How one message's bytes go into an APPEND. RFC 3501 allows no NUL in a literal; RFC 3516 (BINARY) adds the
+// literal8 ~{n}, which may carry any octet. A message without NUL goes as a plain literal, as always. One with
+// NUL goes as a literal8 when the server offers BINARY; otherwise under cyrus it is not sent (Cyrus refuses it,
+// the report says why and the next run tries again), and under the other profiles it goes as a plain literal
+// and the server decides (Dovecot takes it and serves the NUL as 0x80).
+enum class body_literal : std::uint8_t { plain, binary, refused };
+[[nodiscard]] body_literal choose_body_literal(dest_profile_kind kind, bool contains_nul, bool server_has_binary) noexcept;
+// Why a message is not sent (body_literal::refused), for the report.
+inline constexpr std::string_view nul_refused_reason =
+    "the message contains NUL bytes, which Cyrus refuses in an APPEND (\"Message contains NUL characters\") unless sent as "
+    "a literal8, and this server does not offer BINARY (RFC 3516); not attempted";
 
 // One destination folder path (levels, UTF-8, as folder_map joins them) after the profile's name rule.
 struct adapted_path {

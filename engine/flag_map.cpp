@@ -16,17 +16,40 @@ constexpr std::string_view system_flags[] = {"\\Seen", "\\Answered", "\\Flagged"
 
 }  // namespace
 
-permanent_flags::permanent_flags(const std::vector<std::string>& flags) : any_keyword_(false) {
+permanent_flags::permanent_flags(const std::vector<std::string>& flags, dest_profile_kind profile, const std::vector<std::string>& defined)
+    : any_keyword_(false) {
     for (const auto& f : flags) {
         if (f == "\\*") any_keyword_ = true;
         else if (!f.empty() && f.front() != '\\') keywords_.push_back(f);
     }
+    if (profile != dest_profile_kind::cyrus) return;
+    keyword_limit_ = cyrus_max_folder_keywords;
+    if (flags.empty()) {
+        // EXAMINE: Cyrus answers PERMANENTFLAGS () (read-only); its FLAGS list names the folder's keywords.
+        any_keyword_ = true;
+        note_sent(defined);
+    }
 }
 
-bool permanent_flags::allows_keyword(std::string_view keyword) const {
-    if (any_keyword_) return true;
+bool permanent_flags::has_keyword(std::string_view keyword) const {
     // Keywords compare case-insensitively (RFC 3501 §2.3.2: flags are atoms, matched without case).
     return std::any_of(keywords_.begin(), keywords_.end(), [&](const std::string& k) { return ascii::iequals(k, keyword); });
+}
+
+std::string_view permanent_flags::refusal(std::string_view keyword, std::size_t pending) const {
+    if (has_keyword(keyword)) return {};
+    if (!any_keyword_) return "the destination folder does not allow this keyword (PERMANENTFLAGS)";
+    if (keyword_limit_ && keywords_.size() + pending >= *keyword_limit_) {
+        return cyrus_keyword_limit_reason;
+    }
+    return {};
+}
+
+void permanent_flags::note_sent(const std::vector<std::string>& flags) {
+    if (!keyword_limit_) return;   // only the limit needs the list kept up to date
+    for (const auto& f : flags) {
+        if (!f.empty() && f.front() != '\\' && !has_keyword(f)) keywords_.push_back(f);
+    }
 }
 
 bool is_portable_keyword(std::string_view k) noexcept {
@@ -84,6 +107,7 @@ std::string keyword_for(std::string_view f, dest_profile_kind profile, const cha
 std::vector<std::string> map_flags(const std::vector<std::string>& source_flags, const permanent_flags& dest,
                                    std::vector<flag_change>& changes, dest_profile_kind profile) {
     std::vector<std::string> out;
+    std::size_t pending = 0;   // keywords taken for this message that the folder does not have yet
     auto add = [&](std::string f) {
         if (std::none_of(out.begin(), out.end(), [&](const std::string& x) { return ascii::iequals(x, f); })) out.push_back(std::move(f));
     };
@@ -103,11 +127,13 @@ std::vector<std::string> map_flags(const std::vector<std::string>& source_flags,
             changes.push_back({f, "", why_dropped});
             continue;
         }
-        if (!dest.allows_keyword(k)) {
-            changes.push_back({f, "", "the destination folder does not allow this keyword (PERMANENTFLAGS)"});
+        const bool taken = std::any_of(out.begin(), out.end(), [&](const std::string& x) { return ascii::iequals(x, k); });
+        if (const auto why = dest.refusal(k, pending); !taken && !why.empty()) {
+            changes.push_back({f, "", std::string(why)});
             continue;
         }
         if (k != f) changes.push_back({f, k, why_rewritten});
+        if (!taken && !dest.has_keyword(k)) ++pending;
         add(std::move(k));
     }
     return out;

@@ -66,7 +66,7 @@ public:
     folder_copy(async_session& source, async_session& dest, const std::string& dest_mailbox, const std::vector<source_message>& messages,
                 const permanent_flags& dest_flags, const pipeline_config& config, folder_report& report,
                 const std::function<void(const batch_outcome&)>& on_batch, net::any_io_executor ex)
-        : source_(source), dest_(dest), mailbox_(dest_mailbox), messages_(messages), dest_flags_(dest_flags), config_(config),
+        : source_(source), dest_(dest), mailbox_(dest_mailbox), messages_(messages), folder_flags_(dest_flags), config_(config),
           report_(report), on_batch_(on_batch), ex_(ex), cv_(ex, net::steady_timer::time_point::max()),
           profile_(dest.profile().kind),
           // The carbonio refusal policy plans each APPEND against the ones before it (identical-command
@@ -169,11 +169,14 @@ private:
         notify();
     }
 
-    // Runs on a oneTBB worker: reads only the batch and the (const) folder inputs.
-    void cpu_stage(batch& b) const {
+    // Runs on a oneTBB worker: reads the batch and the (const) folder inputs, and keeps folder_flags_ (the
+    // fetcher awaits each batch's stage before the next, so batches pass here one at a time, in UID order).
+    void cpu_stage(batch& b) {
         for (auto& f : b.messages) {
             if (!f.arrived) continue;
-            f.flags = adapt_flags(profile_, mailbox_, f.meta->flags, dest_flags_, f.flag_changes);
+            f.flags = adapt_flags(profile_, mailbox_, f.meta->flags, folder_flags_, f.flag_changes);
+            // The keywords it takes count against the folder's keyword limit (Cyrus) for the messages after it.
+            folder_flags_.note_sent(f.flags);
             // The bytes are what gets copied; their key should be the one we planned with. If not, the
             // message changed under us (a server rewriting headers): it is copied anyway, and counted so the
             // report says why verify may disagree.
@@ -239,6 +242,7 @@ private:
                 std::erase_if(flags, [](const std::string& x) { return x == "\\Recent"; });
                 out.mapped.push_back({f.meta->uid, b.results[i].dest_uid, std::move(flags), true});
                 for (const auto& c : f.flag_changes) ++report_.flags_changed[{c.from, c.to, c.reason}];
+                note_dropped_keywords(f);
             } else {
                 ++out.failed;
                 report_.failed.push_back({f.meta->uid, i < b.results.size() ? b.results[i].server_text : "no reply for this message"});
@@ -253,11 +257,20 @@ private:
         if (on_batch_) on_batch_(out);
     }
 
+    // A message that lost keywords to the folder's keyword limit is listed with them (account, folder, UID).
+    void note_dropped_keywords(const fetched_message& f) {
+        folder_report::dropped_keywords d{f.meta->uid, {}, std::string(cyrus_keyword_limit_reason)};
+        for (const auto& c : f.flag_changes) {
+            if (c.to.empty() && c.reason == cyrus_keyword_limit_reason) d.keywords.push_back(c.from);
+        }
+        if (!d.keywords.empty()) report_.keywords_dropped.push_back(std::move(d));
+    }
+
     async_session& source_;
     async_session& dest_;
     const std::string& mailbox_;
     const std::vector<source_message>& messages_;
-    const permanent_flags& dest_flags_;
+    permanent_flags folder_flags_;   // the destination folder's keywords, with those the copy gives it
     const pipeline_config& config_;
     folder_report& report_;
     const std::function<void(const batch_outcome&)>& on_batch_;

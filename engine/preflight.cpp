@@ -24,7 +24,7 @@ void finding_tally::add(const std::string& kind, finding_example example, std::u
 }
 
 void finding_tally::add_message(const dest_profile& profile, const std::string& account, const std::string& folder,
-                                const std::string& dest_folder, const source_message& m) {
+                                const std::string& dest_folder, const source_message& m, permanent_flags* folder_keywords) {
     const auto d = decide_message(profile, m.size, m.internaldate);
     if (d.what == message_decision::action::too_large) {
         add("too_large", {account, folder, m.uid, fmt::format("{} bytes, limit {}", m.size, profile.max_message_size.value_or(0))}, m.size);
@@ -43,8 +43,9 @@ void finding_tally::add_message(const dest_profile& profile, const std::string& 
     }
     std::vector<flag_change> changes;
     // PERMANENTFLAGS are the destination folder's, which preflight does not open: any keyword is assumed
-    // allowed, as migrate assumes before SELECT tells it otherwise.
-    (void)adapt_flags(profile.kind, dest_folder, m.flags, permanent_flags{}, changes);
+    // allowed, as migrate assumes before SELECT tells it otherwise (an empty folder, under a keyword limit).
+    const auto sent = adapt_flags(profile.kind, dest_folder, m.flags, folder_keywords ? *folder_keywords : permanent_flags{}, changes);
+    if (folder_keywords) folder_keywords->note_sent(sent);
     for (const auto& c : changes) {
         const bool system = !c.from.empty() && c.from.front() == '\\';
         const auto kind = system ? "flag_dropped" : c.to.empty() ? "keyword_dropped" : "keyword_rewritten";
@@ -92,10 +93,11 @@ account_scan scan_account(const account_pair& a, const preflight_options& option
             const auto st = src->examine(e.source_name);
             if (!st.messages) continue;
             std::vector<std::pair<std::uint32_t, std::uint64_t>> bodies;
+            permanent_flags folder_keywords({"\\*"}, profile.kind);
             for (const auto& m : src->fetch_index(1, true)) {
                 ++s.messages;
                 s.bytes += m.size;
-                tally.add_message(profile, a.source_user, e.source_name, e.dest_name, m);
+                tally.add_message(profile, a.source_user, e.source_name, e.dest_name, m, &folder_keywords);
                 if (options.content) bodies.emplace_back(m.uid, m.size);
             }
             if (options.content) {

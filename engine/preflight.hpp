@@ -63,9 +63,10 @@ public:
     explicit finding_tally(std::size_t examples_per_kind = 3) : examples_per_kind_(examples_per_kind) {}
     void add(const std::string& kind, finding_example example, std::uint64_t size = 0);
     // One message as migrate would send it under `profile`: too_large / empty_message / date_dropped and
-    // its flag changes.
+    // its flag changes. `folder_keywords`: the destination folder's keywords as the copy would leave them so
+    // far (Cyrus's keyword limit counts them, engine/flag_map.hpp), kept up to date; null: none counted.
     void add_message(const dest_profile& profile, const std::string& account, const std::string& folder,
-                     const std::string& dest_folder, const source_message& m);
+                     const std::string& dest_folder, const source_message& m, permanent_flags* folder_keywords = nullptr);
     void merge(const finding_tally& other);
     [[nodiscard]] const std::map<std::string, finding>& findings() const noexcept { return findings_; }
 

@@ -75,6 +75,12 @@ std::uint64_t run_report::date_dropped() const {
     return n;
 }
 
+std::uint64_t run_report::keywords_dropped() const {
+    std::uint64_t n = 0;
+    for (const auto& a : accounts) n += sum_folders(a.folders, [](const auto& f) { return f.keywords_dropped.size(); });
+    return n;
+}
+
 std::uint64_t run_report::date_from_header() const {
     std::uint64_t n = 0;
     for (const auto& a : accounts) {
@@ -118,6 +124,10 @@ void add_adaptations(nlohmann::json& jf, const folder_report& f) {
             d.push_back({{"uid", m.uid}, {"date", m.date}, {"used", to_string(m.used)},
                          {"sent", m.sent.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.sent)}, {"reason", m.reason}});
         }
+    }
+    if (!f.keywords_dropped.empty()) {
+        auto& d = jf["keywords_dropped"] = nlohmann::json::array();
+        for (const auto& m : f.keywords_dropped) d.push_back({{"uid", m.uid}, {"keywords", m.keywords}, {"reason", m.reason}});
     }
 }
 
@@ -215,6 +225,7 @@ nlohmann::json to_json(const run_report& r) {
         j["totals"]["date_dropped"] = n;
         j["totals"]["date_from_header"] = r.date_from_header();
     }
+    if (const auto n = r.keywords_dropped()) j["totals"]["keywords_dropped"] = n;
     return j;
 }
 
@@ -280,6 +291,10 @@ std::string summary_table(const run_report& r) {
         out += fmt::format("dates: {} message(s) not sent with their INTERNALDATE (lost, implausible or refused by the destination): "
                            "{} with their own Date field instead, {} with none (the destination's arrival time); UIDs in the report\n",
                            n, header, n - header);
+    }
+    if (const auto n = r.keywords_dropped()) {
+        out += fmt::format("keywords: {} message(s) copied without some of their keywords: the destination folder had no room for "
+                           "more (Cyrus: 100 per folder); accounts, folders, UIDs and keywords under keywords_dropped in the report\n", n);
     }
     return out;
 }

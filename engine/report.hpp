@@ -12,7 +12,8 @@
 //                                    "note"?, "flags_changed"?: [ {"from", "to"|null, "reason", "messages"} ],
 //                                    "renamed"?: {"from", "to"}, "too_large"?: [ {"uid", "size", "limit"} ],
 //                                    "empty_skipped"?: [ uid ],
-//                                    "date_dropped"?: [ {"uid", "date", "used", "sent", "reason"} ] } ],
+//                                    "date_dropped"?: [ {"uid", "date", "used", "sent", "reason"} ],
+//                                    "keywords_dropped"?: [ {"uid", "keywords": [..], "reason"} ] } ],
 //                     "dest_profile"?: {"name", "evidence", "max_message_size"|null},
 //                     "errors"?: [ "folder-level problems" ],
 //                     "other_users_folders"?: [ "user.bob.Projects" ] } ] }
@@ -22,7 +23,10 @@
 // folder's name, "too_large" messages over the size limit, "empty_skipped" 0-byte messages, "date_dropped"
 // messages not sent with their source INTERNALDATE ("date": it, "" when the source had none; "used":
 // "date_header" when the message's own Date field was sent instead, "none" when no date was; "sent"; "reason");
-// totals gain "too_large" and "largest_too_large", "date_dropped" and "date_from_header" when any.)
+// "keywords_dropped": each message that lost keywords to the destination folder's keyword limit (Cyrus: 100 per
+// folder, engine/flag_map.hpp), with the keywords it lost; they are in "flags_changed" too, counted;
+// totals gain "too_large" and "largest_too_large", "date_dropped" and "date_from_header", "keywords_dropped"
+// (messages) when any.)
 // A rerun's changes (issue 13): every folder has "flags_updated" and "deleted" (counts), "vanished" when the
 // source expunged copied messages, "deletions": [ {"source_uid", "dest_uid"} ] when any were removed,
 // "renamed": {"from", "to", "on": "source"} for a folder renamed on the source, "deleted_on_source": true for a
@@ -88,6 +92,13 @@ struct folder_report {
         std::string reason;                                      // why the INTERNALDATE was not used
     };
     std::vector<dropped_date> date_dropped;
+    // A message copied without some of its keywords: the destination folder had no room for them.
+    struct dropped_keywords {
+        std::uint32_t uid = 0;
+        std::vector<std::string> keywords;
+        std::string reason;
+    };
+    std::vector<dropped_keywords> keywords_dropped;
     // A rerun's changes (engine/delta_sync.hpp, issue 13).
     std::uint64_t flags_updated = 0;       // copied messages whose destination flags followed the source's
     std::uint64_t deleted = 0;             // destination copies expunged because the source expunged them
@@ -155,6 +166,8 @@ struct run_report {
     // Messages not sent with their INTERNALDATE, and those of them sent with their Date field instead.
     [[nodiscard]] std::uint64_t date_dropped() const;
     [[nodiscard]] std::uint64_t date_from_header() const;
+    // Messages copied without some of their keywords (the destination folder's keyword limit).
+    [[nodiscard]] std::uint64_t keywords_dropped() const;
     // Every account ok and no message failed.
     [[nodiscard]] bool complete() const { return accounts_failed() == 0 && failed() == 0; }
 };

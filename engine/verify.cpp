@@ -144,7 +144,9 @@ account_verification verify_account(const account_pair& a, const job_options& o)
             permanent_flags dest_flags;
             if (!missing_folder) {
                 const auto ds = dst->examine(e.dest_name);
-                (void)ds;   // EXAMINE answers PERMANENTFLAGS () (read-only): every keyword counts as allowed here
+                // EXAMINE answers PERMANENTFLAGS () (read-only): every keyword counts as allowed here, but for
+                // Cyrus's keyword limit, which counts the keywords its FLAGS list names (engine/flag_map.hpp).
+                if (dst->profile().kind == dest_profile_kind::cyrus) dest_flags = permanent_flags({}, dest_profile_kind::cyrus, ds.flags);
                 if (ds.messages) didx = dst->fetch_index(1, o.verify_flags);
             }
             auto v = compare_folder(sidx, didx);

@@ -74,4 +74,30 @@ TEST(body_buffer, empty_spilled_and_moved_bodies_view_as_empty_or_whole) {
     EXPECT_EQ(moved.view_all().bytes(), bytes);
 }
 
+// A NUL byte anywhere (first chunk, last byte of a spilled body) is seen as the bytes arrive; begin() forgets it.
+TEST(body_buffer, notes_nul_bytes_as_they_arrive_in_memory_and_spilled) {
+    body_buffer small(1 << 10);
+    const std::string clean = "From: a@b\r\n\r\nhello\r\n";
+    (void)fill(small, clean, 3);
+    EXPECT_FALSE(small.contains_nul());
+    std::string with_nul = clean;
+    with_nul[14] = '\0';
+    EXPECT_EQ(fill(small, with_nul, 3), with_nul);
+    EXPECT_TRUE(small.contains_nul());
+    (void)fill(small, clean, 64);
+    EXPECT_FALSE(small.contains_nul());
+
+    body_buffer big(1 << 10);
+    std::string spilled(5000, 'x');
+    spilled.back() = '\0';
+    EXPECT_EQ(fill(big, spilled, 1000), spilled);
+    EXPECT_TRUE(big.spilled());
+    EXPECT_TRUE(big.contains_nul());
+    body_buffer moved(std::move(big));
+    EXPECT_TRUE(moved.contains_nul());
+    body_buffer assigned(1 << 10);
+    assigned = std::move(moved);
+    EXPECT_TRUE(assigned.contains_nul());
+}
+
 }  // namespace body_buffer_test

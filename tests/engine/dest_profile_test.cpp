@@ -423,4 +423,18 @@ TEST(dest_profile, cyrus_detected_and_its_refusals_kept_back) {
     EXPECT_EQ(adapt_folder_paths(dest_profile_kind::cyrus, {{"a: b", "Contacts"}})[0].levels, (std::vector<std::string>{"a: b", "Contacts"}));
 }
 
+// A message with NUL: Cyrus answers NO "Message contains NUL characters" to a plain literal and stores a
+// literal8 byte for byte (it offers BINARY); no NUL, no change.
+TEST(dest_profile, nul_bytes_go_as_literal8_where_binary_is_offered) {
+    using b = body_literal;
+    for (auto k : {dest_profile_kind::generic, dest_profile_kind::carbonio, dest_profile_kind::cyrus}) {
+        EXPECT_EQ(choose_body_literal(k, false, true), b::plain);
+        EXPECT_EQ(choose_body_literal(k, false, false), b::plain);
+        EXPECT_EQ(choose_body_literal(k, true, true), b::binary);
+    }
+    EXPECT_EQ(choose_body_literal(dest_profile_kind::cyrus, true, false), b::refused);
+    EXPECT_EQ(choose_body_literal(dest_profile_kind::generic, true, false), b::plain);
+    EXPECT_NE(nul_refused_reason.find("Message contains NUL characters"), std::string_view::npos);
+}
+
 }  // namespace dest_profile_test

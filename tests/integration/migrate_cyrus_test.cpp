@@ -6,7 +6,10 @@
 // shared "Projects" side by side. Every message carries its own Message-ID, so "arrived exactly once, in
 // the right namespace" is read back from the destination, not from the report. verify agrees, a rerun
 // copies nothing.
-// Users: Cyrus user261..user268 (no domain) and Dovecot user261..user268@example.test. The tests reset the
+// Cyrus's keyword and NUL rules as a destination: a folder with more keywords than Cyrus takes (100 per
+// folder) and a message with a NUL byte (Cyrus -> Cyrus: only a literal8 carries it).
+// Users: Cyrus user261..user268 and user277..user278 (no domain), Dovecot user261..user268@example.test and
+// user541@example.test. The tests reset the
 // Dovecot "Public/" namespaces, which migrate_public also uses: meson runs both in one process, one after the
 // other (tests/integration/meson.build, migrate_public_cyrus).
 #include <fstream>
@@ -320,6 +323,94 @@ void dovecot_to_cyrus(const cyrus_mode& m, int a) {
     EXPECT_EQ(read_json(dir.path / "rerun.json")["totals"]["copied"], 0) << r.output;
 }
 
+// Dovecot SRC -> Cyrus CLASSIC: two INBOX messages with 60 keywords each (120 in the folder: Cyrus takes
+// 100), then Cyrus CLASSIC -> Cyrus ALT: a message with a NUL byte. Both copies complete; the keywords
+// beyond the folder's 100 are dropped and listed per message; the NUL message arrives byte for byte.
+void keyword_limit_and_nul(int dovecot_user, int cyrus_a, int cyrus_b) {
+    const auto kws = [](const char* stem, int n, std::vector<std::string> more) {
+        for (int i = 0; i < n; ++i) more.push_back(fmt::format("{}{}", stem, i));
+        return more;
+    };
+    cyrus_admin(classic, fmt::format("reset-user {} {}", cyrus_user(cyrus_a), cyrus_user(cyrus_b)));
+    cyrus_admin(alt, fmt::format("reset-user {}", cyrus_user(cyrus_b)));
+    reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(dovecot_user));
+    {
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(dovecot_user));
+        seed(*s, "INBOX", {msg("k-a@x", kws("a", 60, {})), msg("k-b@x", kws("b", 60, {"\\Seen"})), msg("k-c@x", {"a1", "b59"})});
+        s->logout();
+    }
+    constexpr char raw[] = "Message-ID: <nul@x>\r\nSubject: with NUL\r\n\r\nbefore\0after\r\n";
+    const std::string nul_bytes(raw, sizeof raw - 1);
+    {
+        auto s = cyrus_as(classic, cyrus_user(cyrus_b));
+        seed(*s, "INBOX", {{nul_bytes, {"\\Seen"}, "02-Jan-2024 09:00:00 +0000"}, msg("plain@x")});
+        s->logout();
+    }
+    temp_dir dir;
+    const auto run = [&](const std::string& cmd, const std::string& src, const std::string& dst, const std::string& csv) {
+        std::ofstream(dir.path / "accounts.csv") << "source_user,dest_user\n" << csv;
+        return run_cli(fmt::format("{} --source imap://127.0.0.1:{} --dest imap://127.0.0.1:{} --dest-admin {} --ca-file {} --accounts {} {}",
+                                   cmd, src, dst, env("ARRIVAL_CYRUS_ADMIN"), env("ARRIVAL_TESTBED_CA"), (dir.path / "accounts.csv").string(),
+                                   src == env("ARRIVAL_DOVECOT_SRC_PORT") ? "" : "--source-admin " + env("ARRIVAL_CYRUS_ADMIN")),
+                       dir);
+    };
+
+    // Keywords: a's 60 fit, 40 of b's do, the other 20 are dropped and listed; c has a1 and loses b59.
+    ::setenv("ARRIVAL_SOURCE_PASSWORD", env("ARRIVAL_DOVECOT_USER_PASSWORD").c_str(), 1);
+    ::setenv("ARRIVAL_DEST_PASSWORD", env("ARRIVAL_CYRUS_ADMIN_PASSWORD").c_str(), 1);
+    const auto csv = fmt::format("{},{}\n", user(dovecot_user), cyrus_user(cyrus_a));
+    const auto state = " --state-dir " + (dir.path / "state").string();
+    auto r = run("migrate --report " + (dir.path / "report.json").string() + state, env("ARRIVAL_DOVECOT_SRC_PORT"),
+                 env(port_var(classic).c_str()), csv);
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto j = read_json(dir.path / "report.json");
+    nlohmann::json inbox;
+    for (const auto& f : account_of(j, user(dovecot_user), false)["folders"]) {
+        if (f["source_folder"] == "INBOX") inbox = f;
+    }
+    EXPECT_EQ(inbox["copied"], 3) << j.dump(2);
+    ASSERT_TRUE(inbox.contains("keywords_dropped")) << j.dump(2);
+    ASSERT_EQ(inbox["keywords_dropped"].size(), 2u) << j.dump(2);
+    EXPECT_EQ(inbox["keywords_dropped"][0]["uid"], 2);
+    EXPECT_EQ(inbox["keywords_dropped"][0]["keywords"].size(), 20u);
+    EXPECT_EQ(inbox["keywords_dropped"][0]["keywords"][0], "b40");
+    EXPECT_EQ(inbox["keywords_dropped"][1]["uid"], 3);
+    EXPECT_EQ(inbox["keywords_dropped"][1]["keywords"], nlohmann::json::array({"b59"}));
+    EXPECT_NE(inbox["keywords_dropped"][0]["reason"].get<std::string>().find("Too many user flags in mailbox"), std::string::npos);
+    EXPECT_EQ(j["totals"]["keywords_dropped"], 2);
+    EXPECT_NE(r.output.find("keywords: 2 message(s) copied without some of their keywords"), std::string::npos) << r.output;
+    {
+        auto s = cyrus_as(classic, cyrus_user(cyrus_a));
+        const auto got = read_folder(*s, "INBOX");
+        ASSERT_EQ(got.size(), 3u);
+        EXPECT_EQ(got[0].flags.size(), 60u);
+        EXPECT_EQ(got[1].flags.size(), 41u);   // b0..b39 and \Seen
+        EXPECT_EQ(got[2].flags, (std::vector<std::string>{"a1"}));
+        s->logout();
+    }
+    r = run("verify --flags", env("ARRIVAL_DOVECOT_SRC_PORT"), env(port_var(classic).c_str()), csv);
+    EXPECT_EQ(r.status, 0) << r.output;
+    r = run("migrate --report " + (dir.path / "rerun.json").string() + state, env("ARRIVAL_DOVECOT_SRC_PORT"),
+            env(port_var(classic).c_str()), csv);
+    ASSERT_EQ(r.status, 0) << r.output;
+    j = read_json(dir.path / "rerun.json");
+    EXPECT_EQ(j["totals"]["copied"], 0) << r.output;
+    EXPECT_EQ(j["totals"]["flags_updated"], 0) << r.output;
+
+    // NUL: Cyrus -> Cyrus, sent as a literal8 (Cyrus offers BINARY); the bytes arrive as they were.
+    ::setenv("ARRIVAL_SOURCE_PASSWORD", env("ARRIVAL_CYRUS_ADMIN_PASSWORD").c_str(), 1);
+    r = run("migrate --state-dir " + (dir.path / "state-nul").string() + " --report " + (dir.path / "nul.json").string(),
+            env(port_var(classic).c_str()), env(port_var(alt).c_str()),
+            fmt::format("{0},{0}\n", cyrus_user(cyrus_b)));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(read_json(dir.path / "nul.json")["totals"]["copied"], 2) << r.output;
+    auto s = cyrus_as(alt, cyrus_user(cyrus_b));
+    const auto got = read_folder(*s, "INBOX");
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].bytes, nul_bytes);
+    s->logout();
+}
+
 }  // namespace
 
 TEST(migrate_cyrus, classic_source_shared_folders_at_the_empty_prefix_arrive_once_in_public) { cyrus_to_dovecot(classic, 261, 262); }
@@ -329,5 +420,7 @@ TEST(migrate_cyrus, alt_source_shared_folders_arrive_once_in_public) { cyrus_to_
 TEST(migrate_cyrus, dovecot_to_classic_public_lands_at_the_top_level) { dovecot_to_cyrus(classic, 265); }
 
 TEST(migrate_cyrus, dovecot_to_alt_public_lands_under_shared_folders) { dovecot_to_cyrus(alt, 266); }
+
+TEST(migrate_cyrus, keywords_beyond_the_folder_limit_dropped_and_nul_sent_as_literal8) { keyword_limit_and_nul(541, 277, 278); }
 
 }  // namespace migrate_cyrus_test
