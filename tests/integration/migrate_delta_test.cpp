@@ -247,7 +247,7 @@ TEST(migrate_delta, flags_keywords_new_mail_follow_and_deletes_only_when_asked) 
     EXPECT_EQ((*inbox)["flags_updated"], 50);
     EXPECT_EQ((*inbox)["copied"], 3);
     EXPECT_EQ((*inbox)["deleted"], 0);
-    EXPECT_EQ((*inbox)["vanished"], 4);
+    EXPECT_EQ(inbox->value("vanished", 0), 4) << "the expunges were not found";
     EXPECT_EQ((*folder_in(*a, "Work"))["flags_updated"], 5);
     EXPECT_EQ(r.report["totals"]["flags_updated"], 55);
     expect_flags_follow(u, tag, false);
@@ -529,7 +529,7 @@ TEST(migrate_delta, cyrus_source_flags_keywords_new_mail_and_deletes_only_when_a
     EXPECT_EQ(r.report["totals"]["deleted"], 0);
     const auto* a = account_in(r.report, cu);
     ASSERT_TRUE(a) << r.report.dump(1);
-    EXPECT_EQ((*folder_in(*a, "INBOX"))["vanished"], 1) << r.report.dump(1);
+    EXPECT_EQ(folder_in(*a, "INBOX")->value("vanished", 0), 1) << r.report.dump(1);
     expect_equal_flags(false);
 
     r = migrate_from_cyrus(dir, cu, du, "--sync-deletes");
