@@ -147,51 +147,46 @@ void progress::start() {
         std::lock_guard lock(mu_);
         sample(false);
     }
-    thread_ = std::thread([this] { run(); });
+    next_line_ = std::chrono::steady_clock::now() + interval_;
+    ticker_.start([this] { return tick(); }, next_wake());
 }
 
-void progress::run() {
-    using clock = std::chrono::steady_clock;
-    const auto at = [this](double seconds) {
-        return t0_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
-    };
-    auto next_line = clock::now() + interval_;
+std::chrono::steady_clock::time_point progress::sample_due() const {
+    return t0_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(series_.due()));
+}
+
+std::chrono::steady_clock::time_point progress::next_wake() const {
+    return out_ ? std::min(next_line_, sample_due()) : sample_due();
+}
+
+void progress::print_line(bool last) {
+    const auto s = snapshot();
+    if (tty_) std::fprintf(out_, "\r\x1b[K%s%s", render_bar(s, 120).c_str(), last ? "\n" : "");
+    else std::fprintf(out_, "%s\n", render_log_line(s).c_str());
+    std::fflush(out_);
+}
+
+std::chrono::steady_clock::time_point progress::tick() {
     std::unique_lock lock(mu_);
-    while (!stopping_) {
-        const auto wake = out_ ? std::min(next_line, at(series_.due())) : at(series_.due());
-        cv_.wait_until(lock, wake, [this] { return stopping_; });
-        if (stopping_) break;
-        const auto now = clock::now();
-        if (now >= at(series_.due())) sample(false);
-        if (!out_ || now < next_line) continue;
-        next_line = now + interval_;
-        lock.unlock();
-        const auto s = snapshot();
-        if (tty_) std::fprintf(out_, "\r\x1b[K%s", render_bar(s, 120).c_str());
-        else std::fprintf(out_, "%s\n", render_log_line(s).c_str());
-        std::fflush(out_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= sample_due()) sample(false);
+    if (out_ && now >= next_line_) {
+        next_line_ = now + interval_;
+        lock.unlock();   // snapshot() takes mu_
+        print_line(false);
         lock.lock();
     }
+    return next_wake();
 }
 
 void progress::stop() {
+    if (!ticker_.stop()) return;
     {
         std::lock_guard lock(mu_);
-        if (stopping_ || !thread_.joinable()) {
-            stopping_ = true;
-            return;
-        }
-        stopping_ = true;
         sample(true);
     }
-    cv_.notify_all();
-    thread_.join();
     if (listener_) listener_->detach(*this);
-    if (!out_) return;
-    const auto s = snapshot();
-    if (tty_) std::fprintf(out_, "\r\x1b[K%s\n", render_bar(s, 120).c_str());
-    else std::fprintf(out_, "%s\n", render_log_line(s).c_str());
-    std::fflush(out_);
+    if (out_) print_line(true);
 }
 
 }  // namespace arrival::engine

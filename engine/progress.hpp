@@ -10,17 +10,16 @@
 #pragma once
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "engine/report.hpp"
+#include "engine/ticker.hpp"
 
 namespace arrival::engine {
 
@@ -120,7 +119,10 @@ public:
     [[nodiscard]] double throughput_every() const;
 
 private:
-    void run();
+    std::chrono::steady_clock::time_point tick();            // the ticker's: sample when due, redraw
+    std::chrono::steady_clock::time_point next_wake() const; // mu_ held (or the ticker not yet started)
+    std::chrono::steady_clock::time_point sample_due() const; // mu_ held: the series' next sample
+    void print_line(bool last);   // the status line (out_ set); mu_ not held
     void sample(bool last);   // mu_ held
 
     std::FILE* out_;
@@ -134,9 +136,8 @@ private:
     std::set<std::string> active_;
     progress_units units_;
     throughput_series series_;
-    std::condition_variable cv_;
-    bool stopping_ = false;
-    std::thread thread_;
+    std::chrono::steady_clock::time_point next_line_;   // the next status line's time (out_ set)
+    ticker ticker_;   // last: stopped (joined) before the members its tick() reads are destroyed
 };
 
 }  // namespace arrival::engine

@@ -41,21 +41,11 @@ void run_progress::start() {
     if (!out_) return;
     run_t0_ = clock::now();
     set_progress_listener(this);
-    thread_ = std::thread([this] { run(); });
+    ticker_.start([this] { return tick(); }, clock::now() + interval_);
 }
 
 void run_progress::stop() {
-    {
-        std::lock_guard lock(mu_);
-        if (stopping_ || !thread_.joinable()) {
-            stopping_ = true;
-            return;
-        }
-        stopping_ = true;
-    }
-    set_progress_listener(nullptr);
-    cv_.notify_all();
-    thread_.join();
+    if (ticker_.stop()) set_progress_listener(nullptr);
 }
 
 void run_progress::stage_started(std::size_t index, std::size_t count, std::string name, std::optional<double> later_seconds) {
@@ -107,16 +97,14 @@ void run_progress::draw(const run_progress_view& v, bool final_line) {
     std::fflush(out_);
 }
 
-void run_progress::run() {
+run_progress::clock::time_point run_progress::tick() {
     std::unique_lock lock(mu_);
-    while (!stopping_) {
-        cv_.wait_for(lock, interval_, [this] { return stopping_; });
-        if (stopping_ || !in_stage_) continue;
+    if (in_stage_) {
         const auto v = view_locked();
         lock.unlock();
         draw(v, false);
-        lock.lock();
     }
+    return clock::now() + interval_;
 }
 
 }  // namespace arrival::engine

@@ -10,14 +10,13 @@
 // either will be skipped (completed earlier) or took a known time in an earlier run; otherwise it is "--:--".
 #pragma once
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "engine/progress.hpp"
+#include "engine/ticker.hpp"
 
 namespace arrival::engine {
 
@@ -53,25 +52,23 @@ public:
     void detach(const progress& p) override;
 
 private:
-    void run();
+    using clock = std::chrono::steady_clock;
+    clock::time_point tick();   // the ticker's: redraws the stage's line
     [[nodiscard]] run_progress_view view_locked() const;   // mu_ held
     void draw(const run_progress_view& v, bool final_line);
 
     std::FILE* out_;
     bool tty_;
     std::chrono::milliseconds interval_;
-    using clock = std::chrono::steady_clock;
     clock::time_point run_t0_ = clock::now();
     clock::time_point stage_t0_ = clock::now();
     mutable std::mutex mu_;
-    std::condition_variable cv_;
     bool in_stage_ = false;
-    bool stopping_ = false;
     run_progress_view stage_;                     // counters empty here: they come from attached_ or last_
     const progress* attached_ = nullptr;
     std::optional<progress_snapshot> last_;       // the detached stage progress's final counters
     std::mutex draw_mu_;                          // one line at a time
-    std::thread thread_;
+    ticker ticker_;   // last: stopped (joined) before the members its tick() reads are destroyed
 };
 
 }  // namespace arrival::engine

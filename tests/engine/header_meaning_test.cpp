@@ -123,6 +123,30 @@ TEST(header_meaning, dates_in_many_zones_are_one_instant) {
     }
 }
 
+TEST(header_meaning, direct_readers_answer_what_mimetic_answers) {
+    // The common spellings are read without mimetic (header_meaning.cpp); every row, inside their grammar or
+    // just outside it, must mean what mimetic alone reads, or a rerun would key a message differently.
+    for (const char* d : {"Sun, 10 Mar 2024 12:00:00 +0000", "10 Mar 2024 12:00:00 +0000", "Sun, 10 Mar 2024 12:00 +0000",
+                          "Mon, 01 Jan 2024 00:00:00 -0000", "Thu, 29 Feb 2024 23:59:60 +2359", "Fri, 31 Dec 9999 23:59:59 -2359",
+                          "Tue, 1 Jan 1900 00:00:00 +0000", "Thu, 1 Jan 1970 00:00:00 +0000", "Fri, 1 Jan 1971 00:00:00 +0000",
+                          "Sun, 10 Mar 2024 12:00:00 +2400", "Sun, 10 Mar 2024 12:00:00 +0060", "Sun, 10 MAR 2024 12:00:00 +0000",
+                          "Sun, 30 Feb 2024 12:00:00 +0000", "Sun, 10 Mar 2024 24:00:00 +0000", "Sun, 10 Mar 2024 12:60:00 +0000",
+                          "Sun, 10 Mar 2024 12:00:61 +0000", "Sun, 10 Mar 24 12:00:00 +0000", "Sun, 100 Mar 2024 12:00:00 +0000",
+                          "Sun, 10 Mar 2024 12:00:00 GMT", "Sun, 10 Mar 2024 12:00:00 +000", "Sun, 10 Mar 2024 12:00:00 +00000",
+                          "Sun,10 Mar 2024 12:00:00 +0000", "Xyz, 10 Mar 2024 12:00:00 +0000", "Sun, 10 Mar 2024 1:00:00 +0000",
+                          "Sun, 10 Mar 20245 12:00:00 +0000", "Sun, 10 Mar 2024 12:00:00 +0000 x", "Sun, 0 Mar 2024 12:00:00 +0000"}) {
+        EXPECT_EQ(date_meaning(d), detail::date_meaning_by_mimetic(d)) << d;
+    }
+    for (const char* a : {"alice@example.test", "Alice Example <alice@Example.TEST>", "Alice <john.doe+tag@example.test>",
+                          "a=b_c-d@x.y", "Bob 2 <b@x>", "<alice@example.test>", "Alice<alice@example.test>",
+                          "Alice <alice@example.test> ", "alice@@example.test", "alice.@example.test", ".alice@example.test",
+                          "al..ice@example.test", "alice@example..test", "alice@", "@example.test", "alice", "Alice <alice>",
+                          "J. Smith <j@x>", "Liam O'Brien <liam@example.org>", "' <a@x>", "\"Smith, J\" <j@x>", "a@x, b@y", "Al <a@x>, b@y", "=?utf-8?q?J=C3=BCrgen?= <j@x>",
+                          "Alice <alice@example.test", "Alice alice@example.test>", "group: a@x;", "Alice <a@x> <b@y>"}) {
+        EXPECT_EQ(address_list_meaning(a), detail::address_list_meaning_by_mimetic(a)) << a;
+    }
+}
+
 TEST(header_meaning, message_id_with_comments_and_folding) {
     const std::vector<spelling_row> rows = {
         {"(comment) <id.1@Host.Example>", "id.1@host.example"},

@@ -21,7 +21,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
@@ -31,6 +30,8 @@ try:
 except ImportError:   # a python3 other than Debian's (pyenv) first in PATH: the package is Debian's (tools/bootstrap)
     sys.path.append("/usr/lib/python3/dist-packages")
     from prometheus_client.parser import text_string_to_metric_families
+
+from metrics_url import metrics_url  # noqa: E402
 
 EXE = os.environ.get("ARRIVAL_EXE", "")
 ENV = os.environ
@@ -99,18 +100,8 @@ class MetricsDuringARun(unittest.TestCase):
                  "--accounts", accounts, "--jobs", "1", "--connections-per-account", "1", "--batch", "4",
                  "--state-dir", os.path.join(work, "state"), "--progress", "none", "--metrics", ":0"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-            url = None
-            stderr_lines = []
-            for line in p.stderr:   # the URL comes before any account starts
-                stderr_lines.append(line)
-                m = re.search(r"metrics at (http://127\.0\.0\.1:\d+/metrics)", line)
-                if m:
-                    url = m.group(1)
-                    break
+            url, stderr_lines, drain = metrics_url(p)   # the URL comes before any account starts
             self.assertIsNotNone(url, "".join(stderr_lines))
-            rest = []
-            drain = threading.Thread(target=lambda: rest.extend(p.stderr), daemon=True)
-            drain.start()
 
             scrapes = []
             while p.poll() is None:
@@ -124,7 +115,7 @@ class MetricsDuringARun(unittest.TestCase):
             drain.join(timeout=5)
             p.stdout.close()
             p.stderr.close()
-            self.assertEqual(p.returncode, 0, out + "".join(stderr_lines + rest))
+            self.assertEqual(p.returncode, 0, out + "".join(stderr_lines))
             self.assertGreater(len(scrapes), 2, out)
 
             names = documented_names()

@@ -137,16 +137,12 @@ const nlohmann::json& account_of(const nlohmann::json& report, const std::string
     throw std::runtime_error("no report entry for " + source_user);
 }
 
-void reset_dovecot_public(const char* var) {
-    for (const auto& e : std::filesystem::directory_iterator(env(var))) std::filesystem::remove_all(e.path());
-}
-
 // Cyrus -> Dovecot DST. User a owns private folders and shares "Geteilt" with b; the admin fills the
 // shared folders.
 void cyrus_to_dovecot(const cyrus_mode& m, int a, int b) {
     cyrus_admin(m, fmt::format("reset-user {} {}", cyrus_user(a), cyrus_user(b)));
     cyrus_admin(m, "reset-shared");
-    reset_dovecot_public("ARRIVAL_DOVECOT_DST_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_DST_PUBLIC");
     for (int n : {a, b}) reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
     const auto p = m.personal;
     {
@@ -241,7 +237,7 @@ void cyrus_to_dovecot(const cyrus_mode& m, int a, int b) {
 void dovecot_to_cyrus(const cyrus_mode& m, int a) {
     cyrus_admin(m, fmt::format("reset-user {}", cyrus_user(a)));
     cyrus_admin(m, "reset-shared");
-    reset_dovecot_public("ARRIVAL_DOVECOT_SRC_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_SRC_PUBLIC");
     reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(a));
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(a));

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -44,10 +45,41 @@ inline server_endpoint endpoint(const char* port_var) {
 
 inline std::string user(int n) { return fmt::format("user{:03}@example.test", n); }
 
-// Deletes the user's mailbox tree on one instance (no session is open on it).
+// Removes `tree` from a maildir root that a running Dovecot serves. Another test's session may write into it
+// meanwhile (index files of the shared namespace, which every user's LIST and STATUS can open), and a plain
+// remove_all then fails with "Directory not empty". So the tree is first renamed, atomically, to a name
+// under `trash_dir` (outside what Dovecot looks up by name), and removed from there; what a late writer
+// still adds to the renamed tree is removed at the next try, or with the testbed.
+inline void remove_beside_dovecot(const std::filesystem::path& tree, const std::filesystem::path& trash_dir) {
+    namespace fs = std::filesystem;
+    if (!fs::exists(tree)) return;
+    static int removed = 0;
+    const auto trash = trash_dir / fmt::format(".removed-{}-{}", ::getpid(), ++removed);
+    fs::rename(tree, trash);
+    std::error_code ec;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        fs::remove_all(trash, ec);
+        if (!ec) return;
+        ::usleep(50'000);
+    }
+}
+
+// The directory above a maildir root (env values may end in '/'): where remove_beside_dovecot puts its trash.
+inline std::filesystem::path above(const std::string& root) {
+    return std::filesystem::path(root).lexically_normal().parent_path().parent_path();
+}
+
+// Deletes the user's mailbox tree on one instance (no session of that user is open on it).
 inline void reset_user(const char* mail_var, const std::string& u) {
     const auto at = u.find('@');
-    std::filesystem::remove_all(std::filesystem::path(env(mail_var)) / u.substr(at + 1) / u.substr(0, at));
+    const auto root = env(mail_var);
+    remove_beside_dovecot(std::filesystem::path(root) / u.substr(at + 1) / u.substr(0, at), above(root + "/"));
+}
+
+// Empties a shared-namespace maildir root (e.g. ARRIVAL_DOVECOT_DST_PUBLIC).
+inline void reset_public_root(const char* public_var) {
+    const auto root = env(public_var);
+    for (const auto& e : std::filesystem::directory_iterator(root)) remove_beside_dovecot(e.path(), above(root + "/"));
 }
 
 inline std::unique_ptr<imap_session> login(const char* port_var, const std::string& u) {

@@ -4,8 +4,8 @@
 // copies nothing; without --public nothing under Public/ is touched (neither copied per account nor verified);
 // a destination without a shared namespace fails that entry only; `arrival verify --public` compares the
 // namespace once, as migrate maps it. Users user170..user177 and DST user197.
-// The public maildirs are emptied by each test: the tests of this executable run one after the other, and no
-// other test writes there.
+// The public maildirs are emptied by each test (reset_public_root): the tests that fill them run one after the
+// other, but any other test's session may still write index files there, so the fixture renames before it removes.
 #include <fstream>
 #include <sstream>
 #include <sys/wait.h>
@@ -34,10 +34,6 @@ std::string migrate_args(const temp_dir& dir, const std::string& accounts_csv) {
     return fmt::format("--source imap://127.0.0.1:{} --dest imap://127.0.0.1:{} --ca-file {} --accounts {}",
                        env("ARRIVAL_DOVECOT_SRC_PORT"), env("ARRIVAL_DOVECOT_DST_PORT"), env("ARRIVAL_TESTBED_CA"),
                        (dir.path / "accounts.csv").string());
-}
-
-void reset_public(const char* public_var) {
-    for (const auto& e : std::filesystem::directory_iterator(env(public_var))) std::filesystem::remove_all(e.path());
 }
 
 void reset_both(int n) {
@@ -86,8 +82,8 @@ void remove_maildir_message(const std::filesystem::path& dir, const std::string&
 }  // namespace
 
 TEST(migrate_public, copied_once_for_two_accounts_identical_then_rerun_copies_nothing) {
-    reset_public("ARRIVAL_DOVECOT_SRC_PUBLIC");
-    reset_public("ARRIVAL_DOVECOT_DST_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_SRC_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_DST_PUBLIC");
     for (int n : {170, 171}) {
         reset_both(n);
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
@@ -179,8 +175,8 @@ TEST(migrate_public, copied_once_for_two_accounts_identical_then_rerun_copies_no
 }
 
 TEST(migrate_public, without_the_flag_nothing_under_public_is_touched_or_verified) {
-    reset_public("ARRIVAL_DOVECOT_SRC_PUBLIC");
-    reset_public("ARRIVAL_DOVECOT_DST_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_SRC_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_DST_PUBLIC");
     reset_both(173);
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(173));
@@ -217,8 +213,8 @@ TEST(migrate_public, without_the_flag_nothing_under_public_is_touched_or_verifie
 }
 
 TEST(migrate_public, legacy_shared_dot_lands_under_public_slash_with_include_exclude_on_relative_names) {
-    reset_public("ARRIVAL_DOVECOT_LEGACY_PUBLIC");
-    reset_public("ARRIVAL_DOVECOT_DST_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_LEGACY_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_DST_PUBLIC");
     reset_user("ARRIVAL_DOVECOT_LEGACY_MAIL", user(174));
     reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(174));
     {
@@ -262,7 +258,7 @@ TEST(migrate_public, legacy_shared_dot_lands_under_public_slash_with_include_exc
 }
 
 TEST(migrate_public, destination_without_a_shared_namespace_fails_that_entry_only) {
-    reset_public("ARRIVAL_DOVECOT_SRC_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_SRC_PUBLIC");
     reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(175));
     const auto no_public = env("ARRIVAL_DOVECOT_DST_NO_PUBLIC_USER");
     reset_user("ARRIVAL_DOVECOT_DST_MAIL", no_public);
@@ -289,8 +285,8 @@ TEST(migrate_public, destination_without_a_shared_namespace_fails_that_entry_onl
 }
 
 TEST(migrate_public, verify_public_compares_the_namespace_once_as_migrate_maps_it) {
-    reset_public("ARRIVAL_DOVECOT_SRC_PUBLIC");
-    reset_public("ARRIVAL_DOVECOT_DST_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_SRC_PUBLIC");
+    reset_public_root("ARRIVAL_DOVECOT_DST_PUBLIC");
     for (int n : {176, 177}) reset_both(n);
     {
         auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(176));

@@ -1,6 +1,6 @@
 // A stalled connection in `arrival migrate`: the bytes stop, the socket stays open (tools/testbed/tcp-proxy
-// --stall), once mid-FETCH on the source and once mid-APPEND on the destination. With --timeout 2 the
-// connection is given up after two silent seconds, the folder resumed on a fresh connection, every message
+// --stall), once mid-FETCH on the source and once mid-APPEND on the destination. With --timeout 5 the
+// connection is given up after five silent seconds, the folder resumed on a fresh connection, every message
 // arrives exactly once, and a rerun copies nothing. Without the flag a stall would cost the connection's
 // default 120 s. Users: user201..user203.
 #include <chrono>
@@ -33,13 +33,15 @@ TEST_P(migrate_stall, stalled_connection_is_given_up_and_resumed_on_a_fresh_one)
     const int src_port = source_side ? proxy.port() : port_of("SRC");
     const int dst_port = source_side ? port_of("DST") : proxy.port();
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = migrate(dir, {u}, src_port, dst_port, "--batch 5 --timeout 2");
+    const auto r = migrate(dir, {u}, src_port, dst_port, "--batch 5 --timeout 5");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto log = proxy.stop();
     EXPECT_NE(log.find("stalled after"), std::string::npos) << log;
     EXPECT_EQ(r.status, 0) << r.output;
-    // Not a benchmark: the bound only tells "gave up after --timeout" from "waited the default 120 s".
-    EXPECT_LT(seconds, 60.0) << r.output;
+    // Not a benchmark: the bound only tells "gave up after --timeout" from "waited the default 120 s". The
+    // timeout is 5 s, not 2: a healthy server on a loaded box (ASan, load 8) can be silent for 2 s, and each
+    // such give-up costs one of the account's four attempts.
+    EXPECT_LT(seconds, 90.0) << r.output;
     const auto* a = account_in(r.report, u);
     ASSERT_NE(a, nullptr) << r.output;
     EXPECT_EQ((*a)["status"], "ok") << a->dump(2);
@@ -49,7 +51,7 @@ TEST_P(migrate_stall, stalled_connection_is_given_up_and_resumed_on_a_fresh_one)
     EXPECT_TRUE(snapshot("SRC", u) == before) << "the source changed during the run";
 
     // A rerun with the same state copies nothing.
-    const auto again = migrate(dir, {u}, port_of("SRC"), port_of("DST"), "--timeout 2");
+    const auto again = migrate(dir, {u}, port_of("SRC"), port_of("DST"), "--timeout 5");
     EXPECT_EQ(again.status, 0) << again.output;
     const auto* b = account_in(again.report, u);
     ASSERT_NE(b, nullptr) << again.output;

@@ -25,11 +25,11 @@ import ssl
 import stat
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
 
+from metrics_url import metrics_url
 from shard_partition import shard_of
 
 EXE = os.environ.get("ARRIVAL_EXE", "")
@@ -417,16 +417,9 @@ connections_per_account = 1
         env.update(self.env)
         p = subprocess.Popen([EXE, "run", plan, "--run-dir", os.path.join(self.d.path, "run"), "--progress", "none",
                               "--metrics", ":0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        url, seen = None, []
-        for line in p.stderr:   # the URL comes before the first stage
-            seen.append(line)
-            m = re.search(r"arrival run: metrics at (http://127\.0\.0\.1:\d+/metrics)", line)
-            if m:
-                url = m.group(1)
-                break
+        url, seen, drain = metrics_url(p)   # the URL comes before the first stage
         self.assertIsNotNone(url, "".join(seen))
-        drain = threading.Thread(target=lambda: seen.extend(p.stderr), daemon=True)
-        drain.start()
+        self.assertIn("arrival run: metrics at", "".join(seen))
         copied = []   # arrival_messages_copied_total per scrape, and whether verify had started by then
         while p.poll() is None:
             try:
