@@ -28,8 +28,7 @@ std::vector<std::string> minus(const std::vector<std::string>& a, const std::vec
 }  // namespace
 
 delta_plan plan_delta(const std::vector<mapped_message>& map, const std::vector<source_flags>& changed,
-                      const std::optional<std::vector<std::uint32_t>>& present, const permanent_flags& dest_flags,
-                      const delta_options& o) {
+                      const source_expunges& expunges, const permanent_flags& dest_flags, const delta_options& o) {
     delta_plan p;
     std::unordered_map<std::uint32_t, const mapped_message*> by_src;
     by_src.reserve(map.size());
@@ -71,11 +70,12 @@ delta_plan plan_delta(const std::vector<mapped_message>& map, const std::vector<
         std::stable_sort(p.stores.begin(), p.stores.end(), [](const flag_store& a, const flag_store& b) { return !a.add && b.add; });
     }
 
-    if (present) {
-        std::vector<std::uint32_t> now = *present;
-        std::sort(now.begin(), now.end());
+    if (expunges.present || expunges.vanished) {
+        const bool by_presence = expunges.present.has_value();
+        std::vector<std::uint32_t> uids = by_presence ? *expunges.present : *expunges.vanished;
+        std::sort(uids.begin(), uids.end());
         for (const auto& m : map) {
-            if (std::binary_search(now.begin(), now.end(), m.src_uid)) continue;
+            if (std::binary_search(uids.begin(), uids.end(), m.src_uid) == by_presence) continue;
             p.vanished_src.push_back(m.src_uid);
             if (!m.ours) ++p.vanished_not_ours;
             if (!o.sync_deletes) continue;

@@ -4,7 +4,8 @@
 // Inputs: the state's map of this folder (source UID -> destination UID, the source flags as of the last run,
 // and whether arrival APPENDed the message itself), the source's messages whose flags changed since then
 // (CONDSTORE CHANGEDSINCE, or every message's flags when the source has no CONDSTORE: unchanged ones give no
-// change), and optionally the source UIDs that still exist (to find expunges).
+// change), and optionally what the source says about expunges: either the source UIDs that still exist
+// (UID SEARCH, or the full flag read) or the UIDs expunged since the last run (QRESYNC VANISHED (EARLIER)).
 //
 // Rules:
 //  - A flag change is the difference between the old and the new source flags, each mapped through the same
@@ -69,11 +70,19 @@ struct delta_plan {
     [[nodiscard]] bool empty() const noexcept { return stores.empty() && expunge_dst.empty() && forget_src.empty() && snapshot.empty(); }
 };
 
+// Which mapped messages the source no longer has. Neither set: not asked (no expunge is found). `present`: every
+// source UID that exists now, at least up to the highest mapped one (a mapped UID not in it is gone).
+// `vanished`: UIDs the source expunged since the last run (a mapped UID in it is gone; a server may also name
+// UIDs expunged earlier, which is harmless: they are gone too). Either may be unsorted.
+struct source_expunges {
+    std::optional<std::vector<std::uint32_t>> present;
+    std::optional<std::vector<std::uint32_t>> vanished;
+};
+
 // `map` in any order; `changed` may name UIDs that are not in the map (new mail: ignored here, the copy takes
-// them); `present`: every source UID that exists now, at least up to the highest mapped one.
+// them).
 [[nodiscard]] delta_plan plan_delta(const std::vector<mapped_message>& map, const std::vector<source_flags>& changed,
-                                    const std::optional<std::vector<std::uint32_t>>& present, const permanent_flags& dest_flags,
-                                    const delta_options& o);
+                                    const source_expunges& expunges, const permanent_flags& dest_flags, const delta_options& o);
 
 // Pairs source and destination messages by dedupe key, in UID order on both sides (the k-th source message of a
 // key gets the k-th destination message of that key), for destinations without UIDPLUS and for state written

@@ -57,22 +57,44 @@ net::awaitable<error_code> read_source_changes(imap::connection& c, const std::s
     } else if (max_uid == 0) {
         co_return ec;
     }
+    // RFC 7162 §3.2.6: VANISHED needs QRESYNC enabled (ENABLE belongs before a mailbox is selected, but servers
+    // need not check: a refusal only costs the VANISHED path).
+    bool qresync = condstore && since != 0 && !want_present && c.has_capability("QRESYNC");
+    if (qresync && !c.session().is_enabled("QRESYNC")) {
+        const std::string_view cap[] = {"QRESYNC"};
+        (void)co_await c.async_enable(cap, ec);
+        if (ec && (imap::is_fatal(ec) || imap::is_transient(ec))) co_return ec;
+        ec = {};
+        qresync = c.session().is_enabled("QRESYNC");
+    }
     (void)co_await c.async_select(folder, true, ec);
     if (ec) co_return ec;
     const auto range = imap::encode_range(1, max_uid);
     flags_sink sink(out.changed);
-    if (condstore && since != 0) {
+    if (qresync) {
+        std::vector<imap::seq_range> gone;
+        co_await c.async_uid_fetch_changedsince(range, "(UID FLAGS)", since, sink, ec, &gone);
+        if (ec) co_return ec;
+        std::vector<std::uint32_t> uids;
+        for (const auto& r : gone) {
+            for (std::uint64_t u = r.first; u <= std::min(r.last, max_uid); ++u) uids.push_back(static_cast<std::uint32_t>(u));
+        }
+        out.expunges.vanished = std::move(uids);
+        out.via = expunge_source::vanished;
+    } else if (condstore && since != 0) {
         if (!out.unchanged) co_await c.async_uid_fetch_changedsince(range, "(UID FLAGS)", since, sink, ec);
         if (ec) co_return ec;
         const auto criteria = "UID " + range;
-        out.present = co_await c.async_uid_search(criteria, ec);
+        out.expunges.present = co_await c.async_uid_search(criteria, ec);
+        out.via = expunge_source::search;
     } else {
         // No CONDSTORE (or no HIGHESTMODSEQ from the last run): every flag, compared with the snapshot.
         co_await c.async_uid_fetch(range, "(UID FLAGS)", sink, ec);
         std::vector<std::uint32_t> uids;
         uids.reserve(out.changed.size());
         for (const auto& m : out.changed) uids.push_back(m.uid);
-        out.present = std::move(uids);
+        out.expunges.present = std::move(uids);
+        out.via = expunge_source::full_read;
     }
     co_return ec;
 }
@@ -126,7 +148,8 @@ net::awaitable<void> sync_folder_changes(async_session& source, async_session& d
     if (const auto ec = co_await read_source_changes(source.connection(), source_folder, since, max_uid, want_present, ch)) {
         source.throw_error(ec, fmt::format("reading the changes of '{}'", source_folder));
     }
-    if (ch.changed.empty() && !ch.present) {
+    const bool asked = ch.expunges.present || ch.expunges.vanished;
+    if (ch.changed.empty() && !asked) {
         if (!s.dry_run && ch.highestmodseq && ch.highestmodseq != since) state.apply_delta(account, source_folder, {}, {}, ch.highestmodseq);
         co_return;
     }
@@ -141,7 +164,7 @@ net::awaitable<void> sync_folder_changes(async_session& source, async_session& d
     o.sync_deletes = s.sync_deletes;
     o.profile = dest.profile().kind;
     o.dest_mailbox = dest_folder;
-    const auto plan = plan_delta(map, ch.changed, ch.present, dest_flags, o);
+    const auto plan = plan_delta(map, ch.changed, ch.expunges, dest_flags, o);
     report.flags_updated = plan.flags_updated;
     for (const auto& c : plan.flag_changes) ++report.flags_changed[{c.from, c.to, c.reason}];
     report.vanished = plan.vanished_src.size();
@@ -170,9 +193,13 @@ net::awaitable<void> sync_folder_changes(async_session& source, async_session& d
         report.note += fmt::format("{}{} message(s) expunged on the source were not deleted: arrival did not put their destination copy there",
                                    report.note.empty() ? "" : "; ", plan.vanished_not_ours);
     }
+    // Expunged on the source, still mapped (kept on the destination): a later --sync-deletes run looks for them
+    // with a UID SEARCH. VANISHED names only what went since the last run, so the earlier ones are added.
+    std::optional<std::uint64_t> kept;
+    if (asked) kept = plan.vanished_src.size() - forget.size();
+    if (kept && ch.via == expunge_source::vanished && saved) *kept += saved->vanished;
     state.apply_delta(account, source_folder, plan.snapshot, forget,
-                      ch.highestmodseq ? std::optional<std::uint64_t>(ch.highestmodseq) : std::nullopt,
-                      ch.present ? std::optional<std::uint64_t>(plan.vanished_src.size() - forget.size()) : std::nullopt);
+                      ch.highestmodseq ? std::optional<std::uint64_t>(ch.highestmodseq) : std::nullopt, kept);
 }
 
 namespace {

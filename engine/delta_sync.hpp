@@ -6,9 +6,16 @@
 // Source (phase 1), per folder:
 //   STATUS folder (HIGHESTMODSEQ)                          always; with CONDSTORE it says whether anything moved
 //   EXAMINE folder                                         only when something may have changed
-//   UID FETCH 1:<highest mapped> (UID FLAGS) (CHANGEDSINCE m)   CONDSTORE: the changed messages only
-//   UID SEARCH UID 1:<highest mapped>                      CONDSTORE: which mapped messages still exist
+//   ENABLE QRESYNC                                         QRESYNC offered: once per connection, when first needed
+//   UID FETCH 1:<highest mapped> (UID FLAGS) (CHANGEDSINCE m VANISHED)
+//                                                          QRESYNC: the changed messages and, in VANISHED (EARLIER),
+//                                                          the UIDs expunged since m (RFC 7162 §3.2.6)
+//   UID FETCH 1:<highest mapped> (UID FLAGS) (CHANGEDSINCE m)   CONDSTORE only: the changed messages
+//   UID SEARCH UID 1:<highest mapped>                      CONDSTORE only: which mapped messages still exist
 //   UID FETCH 1:<highest mapped> (UID FLAGS)               without CONDSTORE: every flag (the snapshot compare)
+// The UID SEARCH also runs under QRESYNC when an earlier run saw expunges it did not apply and --sync-deletes
+// now wants them: VANISHED since m no longer names them. A server that refuses ENABLE QRESYNC gets the
+// CONDSTORE-only commands.
 // Destination (phase 2): SELECT, UID STORE +/-FLAGS.SILENT per batch, and with --sync-deletes
 //   UID STORE set +FLAGS.SILENT (\Deleted), UID EXPUNGE set (UIDPLUS; without it nothing is expunged: a plain
 //   EXPUNGE would also remove messages the destination's user marked \Deleted).
@@ -37,17 +44,26 @@ class connection;
 
 namespace arrival::engine {
 
+// How a delta run learned the source's expunges.
+enum class expunge_source : std::uint8_t {
+    none,       // not asked (HIGHESTMODSEQ unchanged, or nothing mapped)
+    vanished,   // QRESYNC: UID FETCH ... (CHANGEDSINCE m VANISHED)
+    search,     // CONDSTORE: UID SEARCH of the mapped range
+    full_read,  // no CONDSTORE: every UID and flag of the mapped range
+};
+
 struct source_changes {
     std::uint64_t highestmodseq = 0;                      // 0: the source has no CONDSTORE
     bool unchanged = false;                               // HIGHESTMODSEQ says nothing moved since `since`
     std::vector<source_flags> changed;                    // UID and current flags of (possibly) changed messages
-    std::optional<std::vector<std::uint32_t>> present;    // mapped range's UIDs that still exist
+    source_expunges expunges;                             // present (search, full_read) or vanished (vanished)
+    expunge_source via = expunge_source::none;
 };
 
 // Phase 1. `since`: the HIGHESTMODSEQ stored at the last run (0: unknown); `max_uid`: the highest mapped source
 // UID (0: nothing mapped yet, only HIGHESTMODSEQ is read).
-// With `want_present`, the UID SEARCH runs even when HIGHESTMODSEQ has not moved (expunges seen by an earlier run
-// that did not delete them).
+// With `want_present`, the UID SEARCH runs even when HIGHESTMODSEQ has not moved, and instead of VANISHED
+// (expunges seen by an earlier run that did not delete them).
 [[nodiscard]] boost::asio::awaitable<boost::system::error_code> read_source_changes(imap::connection& c, const std::string& folder,
                                                                                    std::uint64_t since, std::uint32_t max_uid,
                                                                                    bool want_present, source_changes& out);

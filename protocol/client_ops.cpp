@@ -228,6 +228,24 @@ bool enable_op::on_untagged(const response& r, std::uint32_t) {
     return true;
 }
 
+error_code enable_op::on_reply(client_fsm& c, error_code ec) {
+    if (!ec) {
+        for (const auto& e : out) c.session().add_enabled(e);
+    }
+    return ec;
+}
+
+bool fetch_op::on_untagged(const response& r, std::uint32_t) {
+    if (vanished_ == nullptr || !r.is("VANISHED") || r.number) return false;
+    vanished_data v;
+    if (const auto ec = decode_vanished(r, v)) {
+        decode_error_ = ec;
+        return true;
+    }
+    vanished_->insert(vanished_->end(), v.uids.begin(), v.uids.end());
+    return true;
+}
+
 // ---- RFC 4314 ACL ----
 
 bool getacl_op::on_untagged(const response& r, std::uint32_t) {

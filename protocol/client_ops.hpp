@@ -15,6 +15,7 @@
 #include "protocol/client_fsm.hpp"
 #include "protocol/client_values.hpp"
 #include "protocol/resp_code.hpp"
+#include "protocol/sequence_set.hpp"
 #include "protocol/url.hpp"
 
 namespace arrival::imap {
@@ -108,7 +109,7 @@ private:
     error_code dec_;
 };
 
-// ENABLE (RFC 5161): out is what the server's ENABLED response names.
+// ENABLE (RFC 5161): out is what the server's ENABLED response names; the session remembers it.
 class enable_op final : public simple_op {
 public:
     using simple_op::simple_op;
@@ -116,6 +117,7 @@ public:
 
 private:
     bool on_untagged(const response& r, std::uint32_t slot) override;
+    error_code on_reply(client_fsm& c, error_code ec) override;
 };
 
 class status_op final : public simple_op {
@@ -184,15 +186,20 @@ private:
     error_code on_reply(client_fsm& c, error_code ec) override;
 };
 
-// UID FETCH: records and body chunks stream into `sink` as they are parsed.
+// UID FETCH: records and body chunks stream into `sink` as they are parsed. With `vanished`, the UIDs of
+// every VANISHED response while the command runs (RFC 7162: (EARLIER) answers its VANISHED modifier; a plain
+// one announces an expunge of now) are appended there.
 class fetch_op final : public simple_op {
 public:
-    fetch_op(command cmd, fetch_handler& sink) : simple_op(std::move(cmd)), sink_(&sink) {}
+    fetch_op(command cmd, fetch_handler& sink, std::vector<seq_range>* vanished = nullptr)
+        : simple_op(std::move(cmd)), sink_(&sink), vanished_(vanished) {}
 
 private:
     fetch_handler* fetch_sink() override { return sink_; }
     fetch_decoder* fetch_dec() override { return &decoder_; }
+    bool on_untagged(const response& r, std::uint32_t slot) override;
     fetch_handler* sink_ = nullptr;
+    std::vector<seq_range>* vanished_ = nullptr;
     fetch_decoder decoder_;
 };
 

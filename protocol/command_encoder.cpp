@@ -384,12 +384,14 @@ error_code encode_uid_search(std::string_view criteria, std::span<const std::str
     return b.finish(out);
 }
 
-error_code encode_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq, command& out) {
+error_code encode_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq, command& out,
+                                         bool vanished) {
     if (const auto ec = encode_uid_fetch(uid_set, items, out)) return ec;
     auto& text = out.segments.front().owned;
     text.resize(text.size() - 2);   // the CRLF finish() wrote
-    text += fmt::format(" (CHANGEDSINCE {})\r\n", modseq);
-    out.redacted += fmt::format(" (CHANGEDSINCE {})", modseq);
+    const auto modifiers = fmt::format(" (CHANGEDSINCE {}{})", modseq, vanished ? " VANISHED" : "");
+    text += modifiers + "\r\n";
+    out.redacted += modifiers;
     return {};
 }
 

@@ -155,8 +155,10 @@ struct list_options {
                                        diagnostics* diag = nullptr);
 
 // UID FETCH set items (CHANGEDSINCE modseq) (RFC 7162 §3.1.4): only messages whose MODSEQ is above `modseq`.
+// With `vanished`, (CHANGEDSINCE modseq VANISHED) (§3.2.6, QRESYNC enabled): the server also names the UIDs of
+// `set` expunged since then, in a VANISHED (EARLIER) response.
 [[nodiscard]] error_code encode_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq,
-                                                       command& out);
+                                                       command& out, bool vanished = false);
 struct append_message {
     std::vector<std::string_view> flags;          // "\Seen", "$Forwarded" ... (\Recent is dropped: not allowed)
     std::optional<internal_date> date;

@@ -304,13 +304,13 @@ net::awaitable<void> connection::async_uid_fetch(std::string_view uid_set, std::
 
 net::awaitable<void> connection::async_uid_fetch_changedsince(std::string_view uid_set, std::string_view items,
                                                               std::uint64_t modseq, fetch_handler& sink,
-                                                              error_code& ec) {
+                                                              error_code& ec, std::vector<seq_range>* vanished) {
     command cmd;
-    if (const error_code e = encode_uid_fetch_changedsince(uid_set, items, modseq, cmd)) {
+    if (const error_code e = encode_uid_fetch_changedsince(uid_set, items, modseq, cmd, vanished != nullptr)) {
         co_await run_simple(e, "cannot encode UID FETCH " + std::string(uid_set.substr(0, 64)) + " (CHANGEDSINCE)", {}, ec);
         co_return;
     }
-    fetch_op op(std::move(cmd), sink);
+    fetch_op op(std::move(cmd), sink, vanished);
     co_await run(op, ec);
 }
 

@@ -50,6 +50,7 @@
 #include "protocol/list_decoder.hpp"
 #include "protocol/pipeline_queue.hpp"
 #include "protocol/response_parser.hpp"
+#include "protocol/sequence_set.hpp"
 #include "protocol/session_state.hpp"
 #include "protocol/transport.hpp"
 #include "protocol/url.hpp"
@@ -118,9 +119,13 @@ public:
     awaitable<void> async_uid_fetch(std::string_view uid_set, std::string_view items, fetch_handler& sink,
                                     error_code& ec);
     // UID FETCH uid_set items (CHANGEDSINCE modseq) (CONDSTORE, RFC 7162): only messages changed since then.
+    // With `vanished` (QRESYNC ENABLEd: session().is_enabled("QRESYNC")), the VANISHED modifier too: the UIDs of
+    // uid_set expunged since modseq are appended to *vanished (RFC 7162 §3.2.6, VANISHED (EARLIER)).
     awaitable<void> async_uid_fetch_changedsince(std::string_view uid_set, std::string_view items, std::uint64_t modseq,
-                                                 fetch_handler& sink, error_code& ec);
-    // ENABLE capabilities (RFC 5161), e.g. {"CONDSTORE"}; returns what the server says it enabled.
+                                                 fetch_handler& sink, error_code& ec,
+                                                 std::vector<seq_range>* vanished = nullptr);
+    // ENABLE capabilities (RFC 5161), e.g. {"CONDSTORE"}; returns what the server says it enabled (also kept in
+    // session().is_enabled()).
     awaitable<std::vector<std::string>> async_enable(std::span<const std::string_view> capabilities, error_code& ec);
     // UID STORE uid_set item (flags) on the selected mailbox, item "+FLAGS.SILENT" / "-FLAGS.SILENT" / ...
     // Untagged FETCHes it causes (non-silent forms) only update nothing: the caller asked for no data.

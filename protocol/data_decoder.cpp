@@ -101,6 +101,23 @@ error_code decode_search(const response& r, std::vector<std::uint32_t>& out) {
     return {};
 }
 
+// message-data =/ "VANISHED" [SP "(EARLIER)"] SP known-uids   ; known-uids = sequence-set (no "*")
+error_code decode_vanished(const response& r, vanished_data& out) {
+    if (!r.is("VANISHED") || r.number) return errc::unexpected_response;
+    out = vanished_data{};
+    const auto a = r.args;
+    std::size_t i = 0;
+    if (i < a.size() && a[i].type == token_type::list_begin) {
+        if (i + 2 >= a.size() || a[i + 1].type != token_type::atom || !iequals(a[i + 1].text, "EARLIER") ||
+            a[i + 2].type != token_type::list_end)
+            return errc::bad_syntax;
+        out.earlier = true;
+        i += 3;
+    }
+    if (i + 1 != a.size() || a[i].type != token_type::atom || a[i].text.find('*') != std::string_view::npos) return errc::bad_syntax;
+    return decode_sequence_set(a[i].text, out.uids);
+}
+
 // esearch-response = "ESEARCH" [search-correlator] [SP "UID"] *(SP search-return-data)
 error_code decode_esearch(const response& r, esearch_result& out) {
     if (!r.is("ESEARCH")) return errc::unexpected_response;

@@ -9,6 +9,7 @@
 //   * NAMESPACE (RFC 2342): "NAMESPACE" SP (personal) SP (other users) SP (shared), each NIL or a list of
 //     ("prefix" "delim" [extensions])
 //   * ID (RFC 2971): "ID" SP ( "(" *(string SP nstring) ")" / NIL )
+//   * VANISHED (RFC 7162 §3.2.10, after ENABLE QRESYNC): "VANISHED" [SP "(EARLIER)"] SP known-uids
 // EXISTS / EXPUNGE / RECENT need no decoder: response::number holds the value.
 #pragma once
 #include <cstdint>
@@ -60,5 +61,14 @@ struct namespace_data {
 // ID: field/value pairs; a NIL value is an empty optional.
 [[nodiscard]] error_code decode_id(const response& r,
                                    std::vector<std::pair<std::string_view, std::optional<std::string_view>>>& out);
+
+// VANISHED: UIDs permanently removed from the selected mailbox. `earlier`: the answer to a UID FETCH
+// (CHANGEDSINCE m VANISHED) or SELECT (QRESYNC ...), i.e. expunged before now; without it, an expunge
+// announced as it happens (in place of EXPUNGE once QRESYNC is enabled).
+struct vanished_data {
+    bool earlier = false;
+    std::vector<seq_range> uids;
+};
+[[nodiscard]] error_code decode_vanished(const response& r, vanished_data& out);
 
 }  // namespace arrival::imap

@@ -17,6 +17,13 @@ bool session_state::has(std::string_view cap) const noexcept {
     return false;
 }
 
+bool session_state::is_enabled(std::string_view cap) const noexcept {
+    for (const auto& c : enabled_) {
+        if (iequals(c, cap)) return true;
+    }
+    return false;
+}
+
 std::optional<std::string_view> session_state::value_of(std::string_view name) const noexcept {
     for (const auto& c : caps_) {
         const std::string_view v(c);

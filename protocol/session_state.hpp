@@ -22,6 +22,10 @@ public:
     // The value of "NAME=value" capabilities, e.g. value_of("APPENDLIMIT") -> "35651584".
     [[nodiscard]] std::optional<std::string_view> value_of(std::string_view name) const noexcept;
 
+    // Extensions the server said it ENABLEd (RFC 5161 ENABLED), e.g. "QRESYNC"; they last for the connection.
+    void add_enabled(std::string_view cap) { enabled_.emplace_back(cap); }
+    [[nodiscard]] bool is_enabled(std::string_view cap) const noexcept;
+
     session_phase phase = session_phase::not_connected;
     std::string selected;         // UTF-8 name of the selected mailbox (empty when none)
     bool read_only = false;
@@ -29,6 +33,7 @@ public:
 
 private:
     std::vector<std::string> caps_;
+    std::vector<std::string> enabled_;
 };
 
 }  // namespace arrival::imap

@@ -21,7 +21,7 @@ TEST(delta_plan, only_the_source_difference_is_sent_and_shared_changes_share_a_c
         {5, {"\\Seen"}},                // touched (modseq moved) but the same flags: nothing to send
         {9, {"\\Seen"}},                // new mail: the copy's business
     };
-    const auto p = plan_delta(map, changed, std::nullopt, permanent_flags(), {});
+    const auto p = plan_delta(map, changed, {}, permanent_flags(), {});
     ASSERT_EQ(p.stores.size(), 2u);
     EXPECT_FALSE(p.stores[0].add);   // removals first
     EXPECT_EQ(p.stores[0].flags, (std::vector<std::string>{"$Work"}));
@@ -40,7 +40,7 @@ TEST(delta_plan, keywords_go_through_the_copy_rule) {
     const std::vector<mapped_message> map = {mm(1, 11, {})};
     const std::vector<source_flags> changed = {{1, {"Important:FLAG51135", "a b"}}};
     permanent_flags no_new_keywords(std::vector<std::string>{"\\Seen", "\\Flagged", "Important"});
-    const auto p = plan_delta(map, changed, std::nullopt, no_new_keywords, {});
+    const auto p = plan_delta(map, changed, {}, no_new_keywords, {});
     ASSERT_EQ(p.stores.size(), 1u);
     EXPECT_EQ(p.stores[0].flags, (std::vector<std::string>{"Important"}));   // a_b is not allowed there: dropped
     EXPECT_FALSE(p.flag_changes.empty());
@@ -49,7 +49,7 @@ TEST(delta_plan, keywords_go_through_the_copy_rule) {
 TEST(delta_plan, no_sync_flags_sends_nothing) {
     delta_options o;
     o.sync_flags = false;
-    const auto p = plan_delta({mm(1, 11, {})}, {{1, {"\\Seen"}}}, std::nullopt, permanent_flags(), o);
+    const auto p = plan_delta({mm(1, 11, {})}, {{1, {"\\Seen"}}}, {}, permanent_flags(), o);
     EXPECT_TRUE(p.empty());
 }
 
@@ -62,7 +62,7 @@ TEST(delta_plan, batches_are_capped) {
     }
     delta_options o;
     o.store_batch_uids = 10;
-    const auto p = plan_delta(map, changed, std::nullopt, permanent_flags(), o);
+    const auto p = plan_delta(map, changed, {}, permanent_flags(), o);
     ASSERT_EQ(p.stores.size(), 3u);
     EXPECT_EQ(p.stores[0].uid_set(), "1001:1010");
     EXPECT_EQ(p.stores[2].uid_set(), "1021:1025");
@@ -72,7 +72,7 @@ TEST(delta_plan, expunges_follow_only_when_asked_and_only_for_our_copies) {
     const std::vector<mapped_message> map = {mm(1, 11, {}), mm(2, 12, {}), mm(3, 13, {}, false), mm(4, 14, {})};
     const std::vector<std::uint32_t> present = {1, 4, 5};
     const std::vector<source_flags> changed = {{2, {"\\Seen"}}};
-    auto p = plan_delta(map, changed, present, permanent_flags(), {});
+    auto p = plan_delta(map, changed, {present, {}}, permanent_flags(), {});
     EXPECT_EQ(p.vanished_src, (std::vector<std::uint32_t>{2, 3}));
     EXPECT_TRUE(p.expunge_dst.empty());
     EXPECT_TRUE(p.forget_src.empty());
@@ -80,11 +80,39 @@ TEST(delta_plan, expunges_follow_only_when_asked_and_only_for_our_copies) {
 
     delta_options o;
     o.sync_deletes = true;
-    p = plan_delta(map, changed, present, permanent_flags(), o);
+    p = plan_delta(map, changed, {present, {}}, permanent_flags(), o);
     EXPECT_EQ(p.expunge_dst, (std::vector<std::uint32_t>{12}));   // 13 was found by key, not APPENDed: kept
     EXPECT_EQ(p.forget_src, (std::vector<std::uint32_t>{2, 3}));
     EXPECT_EQ(p.vanished_not_ours, 1u);
     EXPECT_TRUE(p.snapshot.empty());
+}
+
+// QRESYNC: the source names what it expunged since the last run (VANISHED (EARLIER)) instead of what exists;
+// the same decisions follow. A VANISHED UID the map never had (expunged before the copy, or new mail that came
+// and went) changes nothing.
+TEST(delta_plan, vanished_uids_are_the_expunges) {
+    const std::vector<mapped_message> map = {mm(1, 11, {}), mm(2, 12, {}), mm(3, 13, {}, false), mm(4, 14, {})};
+    const std::vector<source_flags> changed = {{2, {"\\Seen"}}, {4, {"\\Flagged"}}};
+    const source_expunges vanished{std::nullopt, std::vector<std::uint32_t>{3, 2, 7}};
+    auto p = plan_delta(map, changed, vanished, permanent_flags(), {});
+    EXPECT_EQ(p.vanished_src, (std::vector<std::uint32_t>{2, 3}));
+    EXPECT_TRUE(p.expunge_dst.empty());
+    EXPECT_TRUE(p.forget_src.empty());
+    EXPECT_EQ(p.stores.size(), 2u);
+
+    delta_options o;
+    o.sync_deletes = true;
+    p = plan_delta(map, changed, vanished, permanent_flags(), o);
+    EXPECT_EQ(p.expunge_dst, (std::vector<std::uint32_t>{12}));
+    EXPECT_EQ(p.forget_src, (std::vector<std::uint32_t>{2, 3}));
+    EXPECT_EQ(p.vanished_not_ours, 1u);
+    ASSERT_EQ(p.snapshot.size(), 1u);   // 2's flag change is moot; 4's stays
+    EXPECT_EQ(p.snapshot[0].uid, 4u);
+
+    // An empty VANISHED: nothing is gone (not "everything is gone", as an empty `present` would say).
+    p = plan_delta(map, {}, source_expunges{std::nullopt, std::vector<std::uint32_t>{}}, permanent_flags(), o);
+    EXPECT_TRUE(p.vanished_src.empty());
+    EXPECT_TRUE(p.expunge_dst.empty());
 }
 
 TEST(delta_plan, match_by_key_pairs_in_uid_order_as_a_multiset) {

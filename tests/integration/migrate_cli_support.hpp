@@ -2,6 +2,7 @@
 // seeding and reading mailboxes through protocol's own client (not the engine's), tools/testbed/tcp-proxy as
 // a child process, and the migrate command line with the master user acting for every user.
 #pragma once
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,24 +204,20 @@ struct migrate_result {
     nlohmann::json report;
 };
 
-// The admin (master user) acts for every user on both sides; its password comes from the environment.
-// `watch`, when given, is called with arrival's PID every millisecond or so while it runs (to look at it
-// from outside: /proc/PID/fd).
-inline migrate_result migrate(const temp_dir& dir, const std::vector<std::string>& users, int source_port, int dest_port,
-                              const std::string& extra = "", const std::function<void(pid_t)>& watch = {}) {
-    std::ofstream(dir.path / "accounts.txt") << fmt::format("{}\n", fmt::join(users, "\n"));
-    const auto master = env("ARRIVAL_DOVECOT_MASTER_USER");
-    ::setenv("ARRIVAL_SOURCE_PASSWORD", env("ARRIVAL_DOVECOT_MASTER_PASSWORD").c_str(), 1);
-    ::setenv("ARRIVAL_DEST_PASSWORD", env("ARRIVAL_DOVECOT_MASTER_PASSWORD").c_str(), 1);
+// `arrival migrate CONNECTION --jobs 4 --progress none --state-dir DIR/state --report DIR/report.json EXTRA`,
+// the two passwords in the environment only while it runs. `watch`, when given, is called with arrival's PID
+// every millisecond or so while it runs (to look at it from outside: /proc/PID/fd).
+inline migrate_result run_migrate(const temp_dir& dir, const std::string& connection, const std::string& source_password,
+                                  const std::string& dest_password, const std::string& extra = "",
+                                  const std::function<void(pid_t)>& watch = {}) {
+    ::setenv("ARRIVAL_SOURCE_PASSWORD", source_password.c_str(), 1);
+    ::setenv("ARRIVAL_DEST_PASSWORD", dest_password.c_str(), 1);
     const auto out = dir.path / "out.txt";
     const auto report = dir.path / "report.json";
     // exec: the shell becomes arrival, so the PID watched and waited for is arrival's own.
-    const std::string cmd = fmt::format(
-        "exec {} migrate --source imap://127.0.0.1:{} --dest imap://127.0.0.1:{} --ca-file {} --accounts {} "
-        "--source-admin {} --dest-admin {} --jobs 4 --progress none --state-dir {} --report {} {} > {} 2>&1",
-        env("ARRIVAL_EXE"), source_port, dest_port, env("ARRIVAL_TESTBED_CA"),
-        (dir.path / "accounts.txt").string(), master, master, (dir.path / "state").string(), report.string(), extra,
-        out.string());
+    const std::string cmd = fmt::format("exec {} migrate {} --jobs 4 --progress none --state-dir {} --report {} {} > {} 2>&1",
+                                        env("ARRIVAL_EXE"), connection, (dir.path / "state").string(), report.string(), extra,
+                                        out.string());
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -243,6 +240,57 @@ inline migrate_result migrate(const temp_dir& dir, const std::vector<std::string
     r.output = ss.str();
     if (std::ifstream rin(report); rin) r.report = nlohmann::json::parse(rin, nullptr, false);
     return r;
+}
+
+// The admin (master user) acts for every user on both sides; its password comes from the environment.
+inline migrate_result migrate(const temp_dir& dir, const std::vector<std::string>& users, int source_port, int dest_port,
+                              const std::string& extra = "", const std::function<void(pid_t)>& watch = {}) {
+    std::ofstream(dir.path / "accounts.txt") << fmt::format("{}\n", fmt::join(users, "\n"));
+    const auto master = env("ARRIVAL_DOVECOT_MASTER_USER");
+    const auto connection = fmt::format("--source imap://127.0.0.1:{} --dest imap://127.0.0.1:{} --ca-file {} --accounts {} "
+                                        "--source-admin {} --dest-admin {}",
+                                        source_port, dest_port, env("ARRIVAL_TESTBED_CA"), (dir.path / "accounts.txt").string(),
+                                        master, master);
+    const auto pw = env("ARRIVAL_DOVECOT_MASTER_PASSWORD");
+    return run_migrate(dir, connection, pw, pw, extra, watch);
+}
+
+// ---- what the source received, from Dovecot's rawlog ----------------------------------------------
+
+// Empties (and creates) the user's rawlog directory on SRC: from now on each session of the user leaves a
+// *.in file there with every byte the client sent.
+inline fs::path start_rawlog(const std::string& u) {
+    const fs::path d = fs::path(env("ARRIVAL_DOVECOT_SRC_RAWLOG")) / u;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    ::chmod(d.c_str(), 0777);   // the mail processes run as "mail"
+    return d;
+}
+
+// Matches of `re` in the client's side of every logged session.
+inline int rawlog_matches(const fs::path& rawlog, const std::regex& re) {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(rawlog)) {
+        if (e.path().extension() != ".in") continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::string text = ss.str();
+        n += static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()));
+    }
+    return n;
+}
+
+// Commands named `verbs` (a regex alternative, e.g. "FETCH|EXAMINE|SELECT"; UID forms included) in the
+// client's side of every logged session (each rawlog line starts with its time: "1796435507.16 A4 UID FETCH").
+inline int commands(const fs::path& rawlog, const std::string& verbs) {
+    return rawlog_matches(rawlog, std::regex("(^|\n)[0-9.]+ \\S+ (UID )?(" + verbs + ") ", std::regex::icase));
+}
+
+inline int logged_sessions(const fs::path& rawlog) {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(rawlog)) n += e.path().extension() == ".in";
+    return n;
 }
 
 inline int port_of(const char* instance) { return std::stoi(env(fmt::format("ARRIVAL_DOVECOT_{}_PORT", instance).c_str())); }

@@ -1,9 +1,9 @@
 // A rerun of `arrival migrate` carries what users did between the bulk copy and the cutover (issue 13): flag
 // and keyword changes, expunges (only with --sync-deletes, only of arrival's own copies), new mail, and a
 // destination-side change on a message the source left alone is kept. Real Dovecot SRC and DST of the testbed
-// (both offer CONDSTORE and UIDPLUS); arrival runs as a subprocess; the servers are changed and read through
-// protocol's own client. Users: user231..user236.
-// (A Cyrus source or destination — its CONDSTORE behaves differently — is the next step once the testbed has it.)
+// (both offer CONDSTORE, QRESYNC and UIDPLUS), and Cyrus 3.6 (tools/testbed/cyrus.sh, CLASSIC) as a source,
+// whose CONDSTORE counts modseqs differently; arrival runs as a subprocess; the servers are changed and read
+// through protocol's own client. Users: Dovecot user231..user236 and user521, Cyrus user269.
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
@@ -15,14 +15,41 @@ namespace imap_test {
 // Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
 namespace migrate_delta_test {
 
-// Runs `f` on a logged-in connection to `instance` as `u`.
-void on(const char* instance, const std::string& u, const std::function<net::awaitable<void>(connection&)>& f) {
+// A server and a user on it.
+struct mailbox_at {
+    connect_options server;
+    credentials login;
+};
+
+mailbox_at dovecot(const char* instance, const std::string& u) { return {server(instance), login_as(u)}; }
+
+// A user of the testbed's Cyrus CLASSIC instance (tools/testbed/cyrus.sh), in cleartext, with their own password.
+mailbox_at cyrus(const std::string& u) {
+    connect_options o;
+    std::string err;
+    o.url = *parse_imap_url("imap://127.0.0.1:" + env("ARRIVAL_CYRUS_CLASSIC_PORT"), err);
+    o.url.tls = tls_mode::none;
+    o.connect_timeout = std::chrono::seconds(10);
+    o.read_timeout = std::chrono::seconds(60);
+    credentials c;
+    c.user = u;
+    c.password = env("ARRIVAL_CYRUS_USER_PASSWORD");
+    c.how = credentials::method::plain;
+    return {o, c};
+}
+
+// Runs `f` on a logged-in connection to `where`.
+void on(const mailbox_at& where, const std::function<net::awaitable<void>(connection&)>& f) {
     run([&]() -> net::awaitable<void> {
-        auto conn = co_await open(server(instance), login_as(u));
+        auto conn = co_await open(where.server, where.login);
         co_await f(*conn);
         error_code ec;
         co_await conn->async_logout(ec);
     });
+}
+
+void on(const char* instance, const std::string& u, const std::function<net::awaitable<void>(connection&)>& f) {
+    on(dovecot(instance, u), f);
 }
 
 void check(const error_code& ec, connection& c, const std::string& what) {
@@ -116,9 +143,9 @@ void change_destination(const std::string& u, const std::string& tag) {
 }
 
 // Flags of `folder` by Subject.
-std::map<std::string, std::vector<std::string>> flags_by_subject(const char* instance, const std::string& u, const std::string& folder) {
+std::map<std::string, std::vector<std::string>> flags_by_subject(const mailbox_at& where, const std::string& folder) {
     std::map<std::string, std::vector<std::string>> out;
-    on(instance, u, [&](connection& c) -> net::awaitable<void> {
+    on(where, [&](connection& c) -> net::awaitable<void> {
         const auto uids = co_await uids_by_subject(c, folder);
         collecting_sink sink;
         error_code ec;
@@ -132,6 +159,10 @@ std::map<std::string, std::vector<std::string>> flags_by_subject(const char* ins
         }
     });
     return out;
+}
+
+std::map<std::string, std::vector<std::string>> flags_by_subject(const char* instance, const std::string& u, const std::string& folder) {
+    return flags_by_subject(dovecot(instance, u), folder);
 }
 
 // `arrival verify --flags` for one user, as an admin runs it; the exit status and the JSON report.
@@ -200,9 +231,15 @@ TEST(migrate_delta, flags_keywords_new_mail_follow_and_deletes_only_when_asked) 
     EXPECT_NE(r.output.find("update flags in INBOX: 50 message(s)"), std::string::npos) << r.output;
     EXPECT_LT(r.output.find("delete in INBOX"), r.output.find("update flags in INBOX")) << r.output;
 
-    // Rerun without --sync-deletes: flags follow, new mail arrives, the expunged messages stay.
+    // Rerun without --sync-deletes: flags follow, new mail arrives, the expunged messages stay. Dovecot offers
+    // QRESYNC, so the expunges come from VANISHED (EARLIER), not from a UID SEARCH of what still exists.
+    const auto rawlog = start_rawlog(u);
     r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
     ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_GT(logged_sessions(rawlog), 0) << "no session was logged";
+    EXPECT_GT(commands(rawlog, "ENABLE"), 0);
+    EXPECT_GT(rawlog_matches(rawlog, std::regex("UID FETCH [0-9:,]+ \\(UID FLAGS\\) \\(CHANGEDSINCE [0-9]+ VANISHED\\)")), 0);
+    EXPECT_EQ(commands(rawlog, "SEARCH"), 0) << "the expunges were looked for with UID SEARCH, not VANISHED";
     const auto* a = account_in(r.report, u);
     ASSERT_TRUE(a);
     const auto* inbox = folder_in(*a, "INBOX");
@@ -210,7 +247,7 @@ TEST(migrate_delta, flags_keywords_new_mail_follow_and_deletes_only_when_asked) 
     EXPECT_EQ((*inbox)["flags_updated"], 50);
     EXPECT_EQ((*inbox)["copied"], 3);
     EXPECT_EQ((*inbox)["deleted"], 0);
-    EXPECT_EQ((*inbox)["vanished"], 4);
+    EXPECT_EQ(inbox->value("vanished", 0), 4) << "the expunges were not found";
     EXPECT_EQ((*folder_in(*a, "Work"))["flags_updated"], 5);
     EXPECT_EQ(r.report["totals"]["flags_updated"], 55);
     expect_flags_follow(u, tag, false);
@@ -398,6 +435,108 @@ TEST(migrate_delta, renamed_folder_is_renamed_and_gone_folder_reported) {
     a = account_in(r.report, u);
     ASSERT_TRUE(a);
     EXPECT_NE((*folder_in(*a, "Kept-2018")).value("note", "").find("did not copy"), std::string::npos) << r.report.dump(1);
+}
+
+// ---- Cyrus as the source --------------------------------------------------------------------------------
+
+// `arrival migrate` from Cyrus CLASSIC (its admin acting for the user, SASL PLAIN authzid) to Dovecot DST.
+migrate_result migrate_from_cyrus(const temp_dir& dir, const std::string& cyrus_user, const std::string& dest_user,
+                                  const std::string& extra = "") {
+    std::ofstream(dir.path / "accounts.csv") << "source_user,dest_user\n" << cyrus_user << "," << dest_user << "\n";
+    const auto connection = fmt::format("--source imap://127.0.0.1:{} --source-admin {} --dest imap://127.0.0.1:{} --dest-admin {} "
+                                        "--ca-file {} --accounts {}",
+                                        env("ARRIVAL_CYRUS_CLASSIC_PORT"), env("ARRIVAL_CYRUS_ADMIN"), port_of("DST"),
+                                        env("ARRIVAL_DOVECOT_MASTER_USER"), env("ARRIVAL_TESTBED_CA"), (dir.path / "accounts.csv").string());
+    return run_migrate(dir, connection, env("ARRIVAL_CYRUS_ADMIN_PASSWORD"), env("ARRIVAL_DOVECOT_MASTER_PASSWORD"), extra);
+}
+
+// STORE `item` `flags` on the messages of the selected mailbox whose Subjects are `subjects`.
+net::awaitable<void> store(connection& c, const std::map<std::string, std::uint32_t>& uids, const std::vector<std::string>& subjects,
+                           std::string_view item, const std::vector<std::string_view>& flags) {
+    std::vector<std::uint32_t> set;
+    for (const auto& s : subjects) set.push_back(uids.at(s));
+    const auto seq = encode_sequence_set(set);
+    error_code ec;
+    co_await c.async_uid_store(seq, item, flags, ec);
+    check(ec, c, fmt::format("UID STORE {} {}", seq, item));
+}
+
+// Cyrus keeps one modseq counter per user (its HIGHESTMODSEQ moves with every folder's change) and answers
+// CHANGEDSINCE with MODSEQ items of its own numbering; a rerun from it must find the same changes. On the
+// source between the runs: 6 messages change flags, 2 trade keyword Project for Urgent, 1 is expunged, 2
+// arrive. Without --sync-deletes the expunged copy stays; with it, it goes.
+TEST(migrate_delta, cyrus_source_flags_keywords_new_mail_and_deletes_only_when_asked) {
+    const std::string cu = "user269", du = user(521), tag = "c269";
+    const auto cmd = fmt::format("python3 {} {} classic reset-user {}", env("ARRIVAL_CYRUS_ADMIN_TOOL"), env("ARRIVAL_CYRUS_CLASSIC_PORT"), cu);
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    reset("dst", du);
+    on(cyrus(cu), [&](connection& c) -> net::awaitable<void> {
+        std::vector<std::string> bodies;
+        std::vector<append_message> add;
+        for (int i = 0; i < 30; ++i) bodies.push_back(make_message(subject(tag, i), 600 + 7 * i));
+        for (int i = 0; i < 30; ++i) {
+            std::vector<std::string_view> flags;
+            if (i % 2 == 0) flags.push_back("\\Seen");
+            if (i >= 20) flags.push_back("Project");
+            add.push_back({.flags = flags, .date = std::nullopt, .body = bodies[static_cast<std::size_t>(i)], .binary = false});
+        }
+        error_code ec;
+        (void)co_await c.async_append("INBOX", add, ec);
+        check(ec, c, "APPEND on Cyrus");
+    });
+    temp_dir dir;
+    auto r = migrate_from_cyrus(dir, cu, du);
+    ASSERT_EQ(r.status, 0) << r.output;
+    ASSERT_EQ(r.report["totals"]["copied"], 30) << r.output;
+
+    on(cyrus(cu), [&](connection& c) -> net::awaitable<void> {
+        const auto uids = co_await uids_by_subject(c, "INBOX");
+        // Named first: g++ 12 mishandles braced temporaries inside a co_await expression.
+        const std::vector<std::string> odd = {subject(tag, 1), subject(tag, 3), subject(tag, 5), subject(tag, 7)};
+        const std::vector<std::string> even = {subject(tag, 2), subject(tag, 4)};
+        const std::vector<std::string> tagged = {subject(tag, 21), subject(tag, 22)};
+        const std::vector<std::string> expunged = {subject(tag, 10)};
+        const std::vector<std::string_view> seen_flagged = {"\\Seen", "\\Flagged"}, seen = {"\\Seen"}, project = {"Project"},
+                                            urgent = {"Urgent"}, deleted = {"\\Deleted"};
+        co_await store(c, uids, odd, "+FLAGS.SILENT", seen_flagged);
+        co_await store(c, uids, even, "-FLAGS.SILENT", seen);
+        co_await store(c, uids, tagged, "-FLAGS.SILENT", project);
+        co_await store(c, uids, tagged, "+FLAGS.SILENT", urgent);
+        co_await store(c, uids, expunged, "+FLAGS.SILENT", deleted);
+        error_code ec;
+        const auto gone = std::to_string(uids.at(subject(tag, 10)));
+        co_await c.async_uid_expunge(gone, ec);
+        check(ec, c, "UID EXPUNGE on Cyrus");
+        std::vector<std::string> bodies;
+        for (int i = 0; i < 2; ++i) bodies.push_back(make_message(subject(tag + "new", i), 900));
+        std::vector<append_message> add;
+        for (const auto& b : bodies) add.push_back({.flags = {}, .date = std::nullopt, .body = b, .binary = false});
+        (void)co_await c.async_append("INBOX", add, ec);
+        check(ec, c, "APPEND new mail on Cyrus");
+    });
+
+    auto expect_equal_flags = [&](bool deletes_applied) {
+        const auto src = flags_by_subject(cyrus(cu), "INBOX");
+        auto dst = flags_by_subject(dovecot("DST", du), "INBOX");
+        EXPECT_EQ(dst.count(subject(tag, 10)), deletes_applied ? 0u : 1u) << "the message expunged on Cyrus";
+        dst.erase(subject(tag, 10));
+        EXPECT_EQ(src, dst);
+    };
+    r = migrate_from_cyrus(dir, cu, du);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.report["totals"]["copied"], 2) << r.report.dump(1);
+    EXPECT_EQ(r.report["totals"]["flags_updated"], 8) << r.report.dump(1);
+    EXPECT_EQ(r.report["totals"]["deleted"], 0);
+    const auto* a = account_in(r.report, cu);
+    ASSERT_TRUE(a) << r.report.dump(1);
+    EXPECT_EQ(folder_in(*a, "INBOX")->value("vanished", 0), 1) << r.report.dump(1);
+    expect_equal_flags(false);
+
+    r = migrate_from_cyrus(dir, cu, du, "--sync-deletes");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.report["totals"]["deleted"], 1) << r.report.dump(1);
+    EXPECT_EQ(r.report["totals"]["copied"], 0);
+    expect_equal_flags(true);
 }
 
 }  // namespace

@@ -14,40 +14,6 @@ namespace imap_test {
 // Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
 namespace migrate_limits_test {
 
-// ---- FETCH commands the source received, from Dovecot's rawlog ----------------------------------------
-
-// Empties (and creates) the user's rawlog directory on SRC: from now on each session of the user leaves a
-// *.in file there with every byte the client sent.
-fs::path start_rawlog(const std::string& u) {
-    const fs::path d = fs::path(env("ARRIVAL_DOVECOT_SRC_RAWLOG")) / u;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    ::chmod(d.c_str(), 0777);   // the mail processes run as "mail"
-    return d;
-}
-
-// Commands named `verbs` (a regex alternative, e.g. "FETCH|EXAMINE|SELECT"; UID forms included) in the
-// client's side of every logged session (each rawlog line starts with its time: "1796435507.16 A4 UID FETCH").
-int commands(const fs::path& rawlog, const std::string& verbs) {
-    const std::regex command("(^|\n)[0-9.]+ \\S+ (UID )?(" + verbs + ") ", std::regex::icase);
-    int n = 0;
-    for (const auto& e : fs::directory_iterator(rawlog)) {
-        if (e.path().extension() != ".in") continue;
-        std::ifstream in(e.path(), std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        const std::string text = ss.str();
-        n += static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), command), std::sregex_iterator()));
-    }
-    return n;
-}
-
-int logged_sessions(const fs::path& rawlog) {
-    int n = 0;
-    for (const auto& e : fs::directory_iterator(rawlog)) n += e.path().extension() == ".in";
-    return n;
-}
-
 TEST(migrate_limits, unchanged_folder_is_skipped_without_fetching) {
     const auto u = user(166);
     reset("src", u);

@@ -535,6 +535,53 @@ TEST(client_fsm_fetch, bodies_stream_into_the_sink_whatever_the_split) {
         client_fsm::options{.parser_limits = {.max_inline_literal = 8}});
 }
 
+// QRESYNC (RFC 7162 §3.2.6): ENABLE is remembered by the session; UID FETCH (CHANGEDSINCE m VANISHED) gets the
+// changed flags as FETCHes and the expunged UIDs as VANISHED (EARLIER), which the fetch collects. A fetch that
+// did not ask for VANISHED leaves it alone, and a malformed one fails the command.
+TEST(client_fsm_fetch, changedsince_vanished_collects_the_expunged_uids) {
+    every_split([](script& s) {
+        greet(s, "IMAP4rev1 CONDSTORE QRESYNC");
+        EXPECT_FALSE(s.fsm.session().is_enabled("QRESYNC"));
+        const std::string_view caps[] = {"QRESYNC"};
+        enable_op en(encoded([&](command& c) { return encode_enable(caps, c); }));
+        s.start(en, "enable");
+        EXPECT_EQ(s.written(), "A00001 ENABLE QRESYNC\r\n");
+        s.respond("* ENABLED QRESYNC\r\nA00001 OK Enabled.\r\n");
+        ASSERT_TRUE(en.done());
+        EXPECT_TRUE(s.fsm.session().is_enabled("qresync"));
+
+        test::fetch_transcript sink;
+        std::vector<seq_range> gone;
+        fetch_op op(encoded([&](command& c) { return encode_uid_fetch_changedsince("1:300", "(UID FLAGS)", 41, c, true); }), sink, &gone);
+        s.start(op, "fetch");
+        EXPECT_EQ(s.written(), "A00002 UID FETCH 1:300 (UID FLAGS) (CHANGEDSINCE 41 VANISHED)\r\n");
+        s.respond("* VANISHED (EARLIER) 101,103:104,110\r\n"
+                  "* 5 FETCH (UID 9 FLAGS (\\Seen) MODSEQ (44))\r\n"
+                  "A00002 OK Fetch completed.\r\n");
+        ASSERT_TRUE(op.done());
+        EXPECT_FALSE(op.error());
+        EXPECT_EQ(gone, (std::vector<seq_range>{{101, 101}, {103, 104}, {110, 110}}));
+        EXPECT_NE(sink.out.find("uid=9"), std::string::npos) << sink.out;
+
+        test::fetch_transcript other;
+        fetch_op plain(encoded([&](command& c) { return encode_uid_fetch("1:*", "(UID)", c); }), other);
+        s.start(plain, "plain fetch");
+        EXPECT_EQ(s.written(), "A00003 UID FETCH 1:* (UID)\r\n");
+        s.respond("* VANISHED 7\r\nA00003 OK done\r\n");
+        ASSERT_TRUE(plain.done());
+        EXPECT_FALSE(plain.error());
+        EXPECT_EQ(gone.size(), 3u);
+
+        std::vector<seq_range> bad;
+        fetch_op broken(encoded([&](command& c) { return encode_uid_fetch_changedsince("1:5", "(UID FLAGS)", 41, c, true); }), sink, &bad);
+        s.start(broken, "broken");
+        EXPECT_EQ(s.written(), "A00004 UID FETCH 1:5 (UID FLAGS) (CHANGEDSINCE 41 VANISHED)\r\n");
+        s.respond("* VANISHED (EARLIER) 1:x\r\nA00004 OK done\r\n");
+        ASSERT_TRUE(broken.done());
+        EXPECT_TRUE(broken.error());
+    });
+}
+
 TEST(client_fsm_fetch, bye_mid_command_fails_it_with_the_servers_words) {
     every_split([](script& s) {
         greet(s, "IMAP4rev1");

@@ -174,6 +174,9 @@ TEST(command_encoder, delta_sync_commands) {
     ASSERT_FALSE(encode_uid_fetch_changedsince("1:*", "(UID FLAGS)", 12345678901ULL, c));
     EXPECT_EQ(show(c), "UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 12345678901)\r\n");
     EXPECT_EQ(c.redacted, "UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 12345678901)");
+    ASSERT_FALSE(encode_uid_fetch_changedsince("1:500", "(UID FLAGS)", 7, c, true));
+    EXPECT_EQ(show(c), "UID FETCH 1:500 (UID FLAGS) (CHANGEDSINCE 7 VANISHED)\r\n");
+    EXPECT_EQ(c.redacted, "UID FETCH 1:500 (UID FLAGS) (CHANGEDSINCE 7 VANISHED)");
     ASSERT_FALSE(encode_rename("Projekte", "Entw\xc3\xbcrfe", plain(), c));
     EXPECT_EQ(show(c), "RENAME Projekte Entw&APw-rfe\r\n");
     ASSERT_FALSE(encode_delete("Old Stuff", plain(), c));

@@ -147,6 +147,33 @@ TEST(data_decoder, namespace_rfc2342_examples) {
     });
 }
 
+// RFC 7162 §3.2.10: "VANISHED" [SP "(EARLIER)"] SP known-uids.
+TEST(data_decoder, vanished) {
+    with_response("* VANISHED (EARLIER) 300:310,405,411\r\n", [](const response& r) {
+        vanished_data v;
+        ASSERT_FALSE(decode_vanished(r, v));
+        EXPECT_TRUE(v.earlier);
+        EXPECT_EQ(v.uids, (std::vector<seq_range>{{300, 310}, {405, 405}, {411, 411}}));
+    });
+    with_response("* vanished 4\r\n", [](const response& r) {
+        vanished_data v;
+        ASSERT_FALSE(decode_vanished(r, v));
+        EXPECT_FALSE(v.earlier);
+        EXPECT_EQ(v.uids, (std::vector<seq_range>{{4, 4}}));
+    });
+    for (const char* bad : {"* VANISHED\r\n", "* VANISHED (EARLIER)\r\n", "* VANISHED (LATER) 4\r\n", "* VANISHED 4 5\r\n",
+                            "* VANISHED 1:*\r\n", "* VANISHED 0\r\n"}) {
+        with_response(bad, [&](const response& r) {
+            vanished_data v;
+            EXPECT_TRUE(decode_vanished(r, v)) << bad;
+        });
+    }
+    with_response("* 3 EXPUNGE\r\n", [](const response& r) {
+        vanished_data v;
+        EXPECT_EQ(decode_vanished(r, v), errc::unexpected_response);
+    });
+}
+
 TEST(data_decoder, search_and_esearch) {
     with_response("* SEARCH 2 84 882\r\n", [](const response& r) {
         std::vector<std::uint32_t> v;
