@@ -148,6 +148,7 @@ net::awaitable<void> sync_folder_changes(async_session& source, async_session& d
     if (const auto ec = co_await read_source_changes(source.connection(), source_folder, since, max_uid, want_present, ch)) {
         source.throw_error(ec, fmt::format("reading the changes of '{}'", source_folder));
     }
+    report.changes_read_by = to_string(ch.via);
     const bool asked = ch.expunges.present || ch.expunges.vanished;
     if (ch.changed.empty() && !asked) {
         if (!s.dry_run && ch.highestmodseq && ch.highestmodseq != since) state.apply_delta(account, source_folder, {}, {}, ch.highestmodseq);
@@ -200,6 +201,16 @@ net::awaitable<void> sync_folder_changes(async_session& source, async_session& d
     if (kept && ch.via == expunge_source::vanished && saved) *kept += saved->vanished;
     state.apply_delta(account, source_folder, plan.snapshot, forget,
                       ch.highestmodseq ? std::optional<std::uint64_t>(ch.highestmodseq) : std::nullopt, kept);
+}
+
+std::string_view to_string(expunge_source s) noexcept {
+    switch (s) {
+        case expunge_source::none: return "";
+        case expunge_source::vanished: return "vanished";
+        case expunge_source::search: return "search";
+        case expunge_source::full_read: return "full_read";
+    }
+    return "";
 }
 
 namespace {

@@ -30,6 +30,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/delta_plan.hpp"
@@ -51,6 +52,9 @@ enum class expunge_source : std::uint8_t {
     search,     // CONDSTORE: UID SEARCH of the mapped range
     full_read,  // no CONDSTORE: every UID and flag of the mapped range
 };
+
+// "" (none), "vanished", "search" or "full_read": the report's "changes_read_by".
+[[nodiscard]] std::string_view to_string(expunge_source s) noexcept;
 
 struct source_changes {
     std::uint64_t highestmodseq = 0;                      // 0: the source has no CONDSTORE

@@ -109,6 +109,7 @@ void add_adaptations(nlohmann::json& jf, const folder_report& f) {
     if (!f.renamed_from.empty()) jf["renamed"] = {{"from", f.renamed_from}, {"to", f.source_folder}, {"on", "source"}};
     if (f.deleted_on_source) jf["deleted_on_source"] = true;
     if (f.vanished) jf["vanished"] = f.vanished;
+    if (!f.changes_read_by.empty()) jf["changes_read_by"] = f.changes_read_by;
     if (!f.deletions.empty()) {
         auto& d = jf["deletions"] = nlohmann::json::array();
         for (const auto& m : f.deletions) d.push_back({{"source_uid", m.source_uid}, {"dest_uid", m.dest_uid}});

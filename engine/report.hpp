@@ -28,7 +28,8 @@
 // totals gain "too_large" and "largest_too_large", "date_dropped" and "date_from_header", "keywords_dropped"
 // (messages) when any.)
 // A rerun's changes (issue 13): every folder has "flags_updated" and "deleted" (counts), "vanished" when the
-// source expunged copied messages, "deletions": [ {"source_uid", "dest_uid"} ] when any were removed,
+// source expunged copied messages, "changes_read_by" when the source's changes were read ("vanished": QRESYNC
+// UID FETCH ... VANISHED; "search": CONDSTORE CHANGEDSINCE and a UID SEARCH; "full_read": every flag), "deletions": [ {"source_uid", "dest_uid"} ] when any were removed,
 // "renamed": {"from", "to", "on": "source"} for a folder renamed on the source, "deleted_on_source": true for a
 // folder gone from the source; accounts and totals have "flags_updated", "deleted" and "renamed".
 // "throughput": {"every_seconds": S, "samples": [[seconds, messages, bytes], ...]}: messages (copied or failed)
@@ -103,6 +104,7 @@ struct folder_report {
     std::uint64_t flags_updated = 0;       // copied messages whose destination flags followed the source's
     std::uint64_t deleted = 0;             // destination copies expunged because the source expunged them
     std::uint64_t vanished = 0;            // copied messages the source no longer has (deleted only with --sync-deletes)
+    std::string changes_read_by;           // how: "vanished" (QRESYNC), "search" (CONDSTORE), "full_read"; "" none
     struct deletion {
         std::uint32_t source_uid = 0;      // 0 in a dry run's list
         std::uint32_t dest_uid = 0;

@@ -248,6 +248,7 @@ TEST(migrate_delta, flags_keywords_new_mail_follow_and_deletes_only_when_asked) 
     EXPECT_EQ((*inbox)["copied"], 3);
     EXPECT_EQ((*inbox)["deleted"], 0);
     EXPECT_EQ(inbox->value("vanished", 0), 4) << "the expunges were not found";
+    EXPECT_EQ(inbox->value("changes_read_by", ""), "vanished");
     EXPECT_EQ((*folder_in(*a, "Work"))["flags_updated"], 5);
     EXPECT_EQ(r.report["totals"]["flags_updated"], 55);
     expect_flags_follow(u, tag, false);
@@ -530,6 +531,7 @@ TEST(migrate_delta, cyrus_source_flags_keywords_new_mail_and_deletes_only_when_a
     const auto* a = account_in(r.report, cu);
     ASSERT_TRUE(a) << r.report.dump(1);
     EXPECT_EQ(folder_in(*a, "INBOX")->value("vanished", 0), 1) << r.report.dump(1);
+    EXPECT_EQ(folder_in(*a, "INBOX")->value("changes_read_by", ""), "vanished") << "Cyrus 3.6 offers QRESYNC";
     expect_equal_flags(false);
 
     r = migrate_from_cyrus(dir, cu, du, "--sync-deletes");
