@@ -1,6 +1,8 @@
 // kill -9 in the middle of a migration, then a rerun: everything arrives, nothing twice. The run is a
 // forked child (its own process, as `arrival migrate` would be) killed with SIGKILL once the state store
 // shows progress; the rerun happens in this process with the same state directory.
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <sys/wait.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "tests/integration/migrate_fixture.hpp"
+#include "tests/support/proxy_process.hpp"
 
 #include "engine/verify.hpp"
 
@@ -98,7 +101,11 @@ TEST(migrate_kill, sigkill_mid_run_then_rerun_loses_and_doubles_nothing) {
 // of each folder is committed by its own appender in UID order, so the rerun finds every folder where its
 // last acknowledged batch left it, copies the rest, and doubles nothing; a third run copies nothing.
 // Registered as its own test (meson: migrate_kill_parallel): the fork must happen before this process has
-// started any oneTBB worker or io thread.
+// started any oneTBB worker or io thread (the delay proxy is a process, not a thread).
+// The killed run reaches the destination through tools/testbed/tcp-proxy with a few milliseconds of delay:
+// on a fast, idle box the four folders took well under a second, and a watcher that sampled the state
+// store every few milliseconds could miss the moment when two were in progress (CI, stop 22). The delay
+// stretches that moment to seconds on any box; the rerun goes direct.
 TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_doubles_nothing) {
     const int n = 203;
     reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
@@ -124,6 +131,9 @@ TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_d
         o.connections_per_account = 3;
         return o;
     };
+    arrival::test::proxy_process slow_dest(
+        {env("ARRIVAL_TCP_PROXY"), "--print-port", "--target", "127.0.0.1:" + env("ARRIVAL_DOVECOT_DST_PORT"), "--delay-ms", "5"},
+        state_dir.path.parent_path() / (state_dir.path.filename().string() + "-proxy.log"));
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -131,6 +141,7 @@ TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_d
             state_store state(state_dir.path);
             auto o = opts();
             o.state = &state;
+            o.dest.port = static_cast<std::uint16_t>(slow_dest.port());
             auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
             _exit(run.report.complete() ? 0 : 1);
         } catch (const std::exception& e) {
@@ -138,29 +149,43 @@ TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_d
             _exit(2);
         }
     }
-    // Kill once at least two folders have committed progress at the same time.
+    // Kill once at least two folders have committed progress at the same time. Bounded by time, not by a
+    // count of samples, so a loaded box that runs the watcher seldom still waits as long.
     bool killed = false;
+    bool child_exited = false;
+    int child_status = 0;
+    int most_busy = 0;
     {
         state_store watcher(state_dir.path);
-        for (int i = 0; i < 6000 && !killed; ++i) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (!killed && std::chrono::steady_clock::now() < deadline) {
             int busy = 0;
             for (const auto& f : folders) {
                 const auto st = watcher.load(user(n), f);
                 if (st && st->copied >= 10 && st->completed_uidnext == 0) ++busy;
             }
+            most_busy = std::max(most_busy, busy);
             if (busy >= 2) {
                 ::kill(child, SIGKILL);
                 killed = true;
                 break;
             }
-            int status = 0;
-            if (::waitpid(child, &status, WNOHANG) == child) break;
+            if (::waitpid(child, &child_status, WNOHANG) == child) {
+                child_exited = true;
+                break;
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
     }
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    ASSERT_TRUE(killed) << "no two folders were in progress together before the child finished";
+    int status = child_status;
+    if (!child_exited) {
+        if (!killed) ::kill(child, SIGKILL);   // the deadline passed: do not leave it running
+        ::waitpid(child, &status, 0);
+    }
+    ASSERT_TRUE(killed) << "no two folders were in progress together (at most " << most_busy << ") before the child "
+                        << (child_exited ? fmt::format("exited with status {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1)
+                                         : std::string("was stopped at the deadline"));
+    slow_dest.stop();
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
     std::uint64_t partial = 0;
