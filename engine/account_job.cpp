@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/adaptive_concurrency.hpp"
 #include "engine/delta_sync.hpp"
 #include "engine/public_plan.hpp"
 #include "engine/when_all.hpp"
@@ -145,16 +146,25 @@ public:
     }
 
 private:
+    // Slots are taken in one order everywhere (the run's window, then source, then destination), so two jobs
+    // never wait on each other.
     net::awaitable<void> take_slots(connection_pair& p) {
+        if (o_.concurrency) (void)co_await o_.concurrency->pairs().acquire(1);
         if (o_.source_connections) (void)co_await o_.source_connections->acquire(1);
         if (o_.dest_connections) (void)co_await o_.dest_connections->acquire(1);
         p.has_slots = true;
     }
-    // A further pair only when both servers have room now: it never holds up another account's first pair.
+    // A further pair only when the window and both servers have room now: it never holds up another
+    // account's first pair.
     bool try_take_slots(connection_pair& p) {
-        if (o_.source_connections && !o_.source_connections->try_acquire(1)) return false;
+        if (o_.concurrency && !o_.concurrency->pairs().try_acquire(1)) return false;
+        if (o_.source_connections && !o_.source_connections->try_acquire(1)) {
+            if (o_.concurrency) o_.concurrency->pairs().release(1);
+            return false;
+        }
         if (o_.dest_connections && !o_.dest_connections->try_acquire(1)) {
             if (o_.source_connections) o_.source_connections->release(1);
+            if (o_.concurrency) o_.concurrency->pairs().release(1);
             return false;
         }
         p.has_slots = true;
@@ -162,13 +172,25 @@ private:
     }
     void give_back_slots(connection_pair& p) {
         if (!p.has_slots) return;
-        if (o_.source_connections) o_.source_connections->release(1);
         if (o_.dest_connections) o_.dest_connections->release(1);
+        if (o_.source_connections) o_.source_connections->release(1);
+        if (o_.concurrency) o_.concurrency->pairs().release(1);
         p.has_slots = false;
+    }
+    // A transient failure of pair `p` (reset, stall, BYE, [UNAVAILABLE], [INUSE]) is the adaptive window's
+    // congestion signal; the pair gives its slot back, and takes one again after the back-off, so a smaller
+    // window takes effect here.
+    void congested(connection_pair& p, const session_error& e) {
+        if (!o_.concurrency) return;
+        o_.concurrency->note_congestion(e.what());
+        give_back_slots(p);
     }
 
     net::awaitable<std::unique_ptr<async_session>> open_side(bool source) {
-        co_return co_await async_open_account_side(a_, o_, source ? account_side::source : account_side::destination, &guard_);
+        const auto t0 = clock_type::now();
+        auto session = co_await async_open_account_side(a_, o_, source ? account_side::source : account_side::destination, &guard_);
+        if (o_.concurrency) o_.concurrency->note_open(since(t0));   // logging in slowly is a sign of load
+        co_return session;
     }
 
     net::awaitable<void> connect(connection_pair& p) {
@@ -248,12 +270,14 @@ private:
                     fail_account(out, e.what(), e.kind());
                     co_return false;
                 }
+                congested(p, e);
             } catch (const std::exception& e) {
                 p.drop();
                 fail_account(out, e.what(), std::nullopt);
                 co_return false;
             }
             co_await backoff(attempt);
+            if (!p.has_slots) co_await take_slots(p);
         }
     }
 
@@ -356,6 +380,7 @@ private:
                     fail_account(out, e.what(), e.kind());
                     break;
                 }
+                congested(p, e);
             } catch (const std::exception& e) {
                 folders_[*current].reset();
                 p.drop();
@@ -363,7 +388,13 @@ private:
                 break;
             }
             co_await backoff(attempt);
+            if (!p.has_slots) co_await take_slots(p);
         }
+        // A pair done with its folders gives its slots back now, not when the whole account is done: another
+        // pair of this account may wait for one (after a failure, under a smaller window).
+        if (out.report.ok && !stop_) co_await p.logout();
+        else p.drop();
+        give_back_slots(p);
     }
 
     net::awaitable<void> migrate_folder(connection_pair& p, std::size_t index) {
@@ -449,6 +480,7 @@ private:
                                       .mapped = b.mapped});
                 }
                 if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
+                if (o_.concurrency) o_.concurrency->note_work(b.bytes);
             };
             co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch);
         }

@@ -32,6 +32,8 @@
 
 namespace arrival::engine {
 
+class adaptive_concurrency;
+
 struct job_options {
     server_endpoint source;
     server_endpoint dest;
@@ -59,6 +61,9 @@ struct job_options {
     // pair waits for a slot on each side; its further pairs are opened only when a slot is free right away.
     async_semaphore* source_connections = nullptr;
     async_semaphore* dest_connections = nullptr;
+    // The run's adaptive window of connection pairs (engine/adaptive_concurrency.hpp; null: none). Jobs take
+    // a unit before the server slots, report transient failures, login times and bytes done to it.
+    adaptive_concurrency* concurrency = nullptr;
 };
 
 enum class account_side { source, destination };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "engine/report.hpp"
 
 namespace arrival::engine {
@@ -34,17 +36,25 @@ std::string format_eta(std::optional<double> seconds) {
 
 void set_progress_listener(progress_listener* listener) { listener_now = listener; }
 
+namespace {
+// The adaptive window of connection pairs (engine/adaptive_concurrency.hpp), e.g. " | window 6/8"; empty
+// when the run has none.
+std::string window_text(const progress_snapshot& s, std::string_view lead) {
+    return s.window_cap ? fmt::format("{}{}/{}", lead, s.window, s.window_cap) : std::string();
+}
+}  // namespace
+
 std::string render_bar(const progress_snapshot& s, std::size_t width) {
     const double frac = s.bytes_expected ? std::min(1.0, static_cast<double>(s.bytes_done) / static_cast<double>(s.bytes_expected))
                         : s.messages_expected ? std::min(1.0, static_cast<double>(s.messages_done) / static_cast<double>(s.messages_expected))
                                               : 0.0;
     const auto& u = s.units;
-    const std::string stats = fmt::format(" {:3.0f}% {}/{} {} {} {:.0f} {} {:.1f} MB/s ETA {} | {}/{} {}{}{}",
+    const std::string stats = fmt::format(" {:3.0f}% {}/{} {} {} {:.0f} {} {:.1f} MB/s ETA {} | {}/{} {}{}{}{}",
                                           frac * 100, s.messages_done, s.messages_expected, u.item_short,
                                           human_bytes(s.bytes_done), rate(s.messages_done, s.seconds), u.rate,
                                           rate(s.bytes_done, s.seconds) / 1e6, eta(s), s.accounts_done,
-                                          s.accounts_total, u.account_short, s.active.empty() ? "" : " active: ",
-                                          s.active);
+                                          s.accounts_total, u.account_short, window_text(s, " | window "),
+                                          s.active.empty() ? "" : " active: ", s.active);
     const std::size_t bar = 24;
     const auto filled = static_cast<std::size_t>(frac * bar);
     // Built with append, not operator+: g++ 12 -O3 raises a false -Wrestrict on "[" + std::string.
@@ -61,11 +71,11 @@ std::string render_bar(const progress_snapshot& s, std::size_t width) {
 
 std::string render_log_line(const progress_snapshot& s) {
     const auto& u = s.units;
-    return fmt::format("progress: {}/{} {}, {} of {}, {:.0f} {}, {:.1f} MB/s, ETA {}, {} {}/{} done{}{}",
+    return fmt::format("progress: {}/{} {}, {} of {}, {:.0f} {}, {:.1f} MB/s, ETA {}, {} {}/{} done{}{}{}",
                        s.messages_done, s.messages_expected, u.item_long, human_bytes(s.bytes_done),
                        human_bytes(s.bytes_expected), rate(s.messages_done, s.seconds), u.rate,
                        rate(s.bytes_done, s.seconds) / 1e6, eta(s), u.account_long, s.accounts_done,
-                       s.accounts_total, s.active.empty() ? "" : ", active: ", s.active);
+                       s.accounts_total, window_text(s, ", window "), s.active.empty() ? "" : ", active: ", s.active);
 }
 
 void throughput_series::offer(const throughput_sample& s, bool last) {
@@ -106,6 +116,8 @@ progress_snapshot progress::snapshot() const {
     s.bytes_expected = std::max<std::uint64_t>(bytes_expected_, bytes_done_);
     s.accounts_done = accounts_done_;
     s.accounts_total = accounts_total_;
+    s.window = window_;
+    s.window_cap = window_cap_;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     std::lock_guard lock(mu_);
     s.units = units_;

@@ -1,6 +1,6 @@
 // What the admin sees while a run goes: counters every job updates (atomics, no locks on the hot path) and a
 // reporter thread that renders them — on a terminal one status line redrawn in place (bar, messages, bytes,
-// msgs/s, MB/s, ETA, active accounts), otherwise one log line every `log_interval`.
+// msgs/s, MB/s, ETA, accounts, the adaptive window, active accounts), otherwise one log line every `log_interval`.
 //
 // It also keeps the throughput series for the report (run_report::throughput): a sample every second, thinned
 // to every 2, 4, 8... seconds as the run grows, so a night's run keeps at most throughput_series::max_samples.
@@ -41,6 +41,8 @@ struct progress_snapshot {
     std::uint64_t accounts_done = 0;
     std::uint64_t accounts_total = 0;
     double seconds = 0;
+    std::size_t window = 0;       // connection pairs the adaptive window allows now (engine/adaptive_concurrency.hpp)
+    std::size_t window_cap = 0;   // its cap; 0: no window (not shown)
     std::string active;   // active account names, truncated
     progress_units units;
 };
@@ -108,6 +110,10 @@ public:
         messages_done_ += messages;
         bytes_done_ += bytes;
     }
+    void set_window(std::size_t now, std::size_t cap) {
+        window_ = now;
+        window_cap_ = cap;
+    }
     void account_started(const std::string& name);
     void account_finished(const std::string& name);
 
@@ -132,6 +138,7 @@ private:
     std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
     std::atomic<std::uint64_t> messages_done_{0}, messages_expected_{0}, bytes_done_{0}, bytes_expected_{0};
     std::atomic<std::uint64_t> accounts_done_{0}, accounts_total_{0};
+    std::atomic<std::size_t> window_{0}, window_cap_{0};
     mutable std::mutex mu_;
     std::set<std::string> active_;
     progress_units units_;

@@ -218,6 +218,16 @@ nlohmann::json to_json(const run_report& r) {
         for (const auto& s : r.throughput) samples.push_back({std::round(s.seconds * 10) / 10, s.messages, s.bytes});
         j["throughput"] = {{"every_seconds", r.throughput_every}, {"samples", std::move(samples)}};
     }
+    if (const auto& c = r.concurrency; c.cap > 0) {
+        j["concurrency"] = {{"cap", c.cap},
+                            {"initial", c.initial},
+                            {"final", c.final_window},
+                            {"smallest", c.smallest},
+                            {"largest", c.largest},
+                            {"increases", c.increases},
+                            {"decreases", c.decreases}};
+        if (!c.last_decrease.empty()) j["concurrency"]["last_decrease"] = c.last_decrease;
+    }
     if (const auto n = r.too_large()) {
         j["totals"]["too_large"] = n;
         j["totals"]["largest_too_large"] = r.largest_too_large();

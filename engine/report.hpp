@@ -144,6 +144,19 @@ struct throughput_sample {
     std::uint64_t bytes = 0;
 };
 
+// The run's adaptive window of connection pairs (engine/adaptive_concurrency.hpp): where it started, where it
+// went, and the last reason it was cut. cap == 0: the run had none (a dry run, calendars/contacts).
+struct concurrency_report {
+    std::size_t cap = 0;
+    std::size_t initial = 0;
+    std::size_t final_window = 0;
+    std::size_t smallest = 0;
+    std::size_t largest = 0;
+    std::uint64_t increases = 0;
+    std::uint64_t decreases = 0;
+    std::string last_decrease;   // the signal's words: a server's answer, "a reset ...", "logging in got slow ..."
+};
+
 struct run_report {
     std::string command = "migrate";
     bool dry_run = false;
@@ -153,6 +166,7 @@ struct run_report {
     std::vector<account_report> accounts;
     std::vector<throughput_sample> throughput;
     double throughput_every = 0;   // seconds between samples
+    concurrency_report concurrency;
 
     [[nodiscard]] std::uint64_t copied() const;
     [[nodiscard]] std::uint64_t skipped_duplicate() const;

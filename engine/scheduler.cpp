@@ -1,17 +1,23 @@
 #include "engine/scheduler.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "engine/adaptive_concurrency.hpp"
 #include "engine/async_semaphore.hpp"
 #include "engine/stop_request.hpp"
 
@@ -35,6 +41,12 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
     job_options o = job;
     o.source_connections = &source_slots;
     o.dest_connections = &dest_slots;
+    // The adaptive window of connection pairs, within every cap (engine/adaptive_concurrency.hpp).
+    aimd_settings window_settings;
+    window_settings.cap = static_cast<std::size_t>(std::min({cap(0), cap(options.max_source_connections), cap(options.max_dest_connections)}));
+    window_settings.initial = options.fixed_concurrency ? window_settings.cap : std::min<std::size_t>(window_settings.cap, 4);
+    adaptive_concurrency window(window_settings);
+    if (!options.fixed_concurrency && !job.dry_run) o.concurrency = &window;
 
     // The work per byte is a memcpy and a parse, and the CPU stage runs on oneTBB: two io threads suffice.
     // One io_context per thread, jobs dealt round robin: protocol/connection.cpp (at 1bfedd7) loses track of
@@ -49,6 +61,26 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
         if (next >= accounts.size() || stop_requested()) return std::nullopt;
         return next++;
     };
+    // The window's interval: a timer on the first io thread, stopped by the last worker to finish.
+    const auto tick_strand = net::make_strand(*contexts.front());
+    net::steady_timer tick_timer(tick_strand);
+    std::atomic<std::size_t> workers_left{jobs};
+    auto show_window = [&] {
+        if (o.progress_sink) o.progress_sink->set_window(window.window(), window.cap());
+    };
+    if (o.concurrency) {
+        show_window();
+        net::co_spawn(tick_strand, [&]() -> net::awaitable<void> {
+            while (workers_left.load() > 0) {
+                tick_timer.expires_after(std::chrono::seconds(1));
+                boost::system::error_code ec;
+                co_await tick_timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+                if (workers_left.load() == 0) break;
+                window.tick();
+                show_window();
+            }
+        }, net::detached);
+    }
     for (std::size_t w = 0; w < jobs; ++w) {
         net::co_spawn(net::make_strand(*contexts[w % contexts.size()]), [&]() -> net::awaitable<void> {
             while (const auto i = take()) {
@@ -56,6 +88,9 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
                 out.report.accounts[*i] = std::move(r.report);   // each worker writes only its own slot
                 out.fatal_kinds[*i] = r.fatal_kind;
             }
+            // The check and the wait of the ticker run on its strand: the cancel posted there cannot fall
+            // between them.
+            if (--workers_left == 0) net::post(tick_strand, [&] { tick_timer.cancel(); });
         }, [](std::exception_ptr e) {
             if (e) std::rethrow_exception(e);   // migrate_account never throws; anything else is a bug
         });
@@ -73,6 +108,7 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
         r.ok = false;
         r.error = interrupted_reason;
     }
+    if (o.concurrency) out.report.concurrency = window.report();
     out.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
 }

@@ -1,7 +1,8 @@
 // Runs the account jobs of a run: `jobs` account pairs at once, as coroutines (engine/account_job.hpp) on a
 // couple of io_contexts, one thread each; each job on a strand of its own. Separate caps on connections per
 // server (async semaphores the jobs await, never a thread) keep a large --jobs or --connections-per-account
-// from overloading either side. One account's failure never stops the others.
+// from overloading either side, and within them an adaptive window of connection pairs
+// (engine/adaptive_concurrency.hpp) follows what the servers take. One account's failure never stops the others.
 #pragma once
 #include <cstddef>
 #include <optional>
@@ -15,6 +16,8 @@ struct scheduler_options {
     std::size_t jobs = 4;
     std::size_t max_source_connections = 0;   // 0: jobs x connections_per_account
     std::size_t max_dest_connections = 0;
+    // --fixed-concurrency: every pair the caps allow from the start, no adaptive window.
+    bool fixed_concurrency = false;
 };
 
 struct run_outcome {

@@ -53,6 +53,7 @@ constexpr option_spec migrate_options[] = {
     {"memory_mb", "--memory-mb", vt::integer},
     {"spill_dir", "--spill-dir", vt::path},
     {"connections_per_account", "--connections-per-account", vt::integer},
+    {"fixed_concurrency", "--fixed-concurrency", vt::boolean},
     {"collapse_duplicates", "--collapse-duplicates", vt::boolean},
     {"no_sync_flags", "--no-sync-flags", vt::boolean},
     {"sync_deletes", "--sync-deletes", vt::boolean},

@@ -54,6 +54,14 @@ TEST(migrate_faults, reset_mid_fetch_on_source_retries_and_copies_each_message_o
     expect_copied_exactly_once(before, dst);
     EXPECT_EQ(total_messages(dst), total_messages(before));
     EXPECT_EQ((*a)["copied"], total_messages(before)) << a->dump(2);
+    // The resets are the adaptive window's congestion signal (engine/adaptive_concurrency.hpp): one account,
+    // two pairs, cut to one, and the pair that failed waited for the other to finish before it went on.
+    const auto& c = r.report["concurrency"];
+    ASSERT_TRUE(c.is_object()) << r.report.dump(2);
+    EXPECT_EQ(c["cap"], 2) << c.dump();
+    EXPECT_GE(c["decreases"].get<int>(), 1) << c.dump();
+    EXPECT_EQ(c["smallest"], 1) << c.dump();
+    EXPECT_FALSE(c["last_decrease"].get<std::string>().empty()) << c.dump();
 }
 
 // A reset while arrival sends a MULTIAPPEND to the destination (client->server direction), batches of 5 so

@@ -194,6 +194,7 @@ resolved_run resolve(const migrate_args& a) {
     r.sched.jobs = a.jobs;
     r.sched.max_source_connections = a.max_source_connections;
     r.sched.max_dest_connections = a.max_dest_connections;
+    r.sched.fixed_concurrency = a.fixed_concurrency;
     return r;
 }
 

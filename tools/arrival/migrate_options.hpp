@@ -47,6 +47,7 @@ struct migrate_args {
     std::string progress_mode = "auto";
     std::string metrics;                                // --metrics ADDR:PORT (migrate)
     std::size_t connections_per_account = 2;
+    bool fixed_concurrency = false;                     // --fixed-concurrency (migrate): no adaptive window
 };
 
 // Registers the options common to migrate, verify and preflight on `app` (--shard among them).

@@ -16,7 +16,7 @@ _arrival_pim_flags="--dir --accounts --dest --admin --password-file --carbonio-a
 _arrival_flags() {
     case $1 in
     migrate) echo "$_arrival_connection_flags --state-dir --dry-run --collapse-duplicates --no-sync-flags --sync-deletes --batch --memory-mb
-                   --spill-dir --connections-per-account --progress --metrics --public --public-account --public-dest-account" ;;
+                   --spill-dir --connections-per-account --fixed-concurrency --progress --metrics --public --public-account --public-dest-account" ;;
     verify) echo "$_arrival_connection_flags --public --public-account --public-dest-account --flags --content" ;;
     preflight) echo "$_arrival_connection_flags --json --content --rest --rest-admin-url --rest-auth" ;;
     calendars) echo "$_arrival_pim_flags" ;;
