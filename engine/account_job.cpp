@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -310,26 +312,57 @@ private:
     }
 
     // CREATE and SUBSCRIBE before any copy, in plan order, so a child never goes before its parent while the
-    // folders are copied in parallel. A refusal concerns that folder only: it is recorded in the server's
-    // words and the folder skipped; the account is not complete.
+    // folders are copied in parallel.
     net::awaitable<void> create_folders(connection_pair& p, account_report& r) {
         if (o_.dry_run) co_return;
+        // Every CREATE in one round trip, then every SUBSCRIBE in another: pipelined on one connection, whose
+        // commands the server executes in the order sent, so a parent still comes before its child. Over a
+        // WAN this was two round trips per folder before the first message moved. Under carbonio one at a
+        // time: its guard places NOOPs between commands by the answers before them (engine/dest_profile.hpp).
+        const bool pipelined = p.dest->profile().kind != dest_profile_kind::carbonio;
+        std::vector<std::size_t> to_create;
+        std::set<std::string> creating;
         for (std::size_t i = 0; i < plan_.entries.size(); ++i) {
             const auto& e = plan_.entries[i];
-            if (skip_[i]) continue;
+            if (!skip_[i] && e.create && !created_.count(e.dest_name) && creating.insert(e.dest_name).second) to_create.push_back(i);
+        }
+        co_await each_folder(to_create, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
+            co_await p.dest->create(plan_.entries[i].dest_name, plan_.entries[i].use);
+            created_.insert(plan_.entries[i].dest_name);
+        });
+        std::vector<std::size_t> to_subscribe;
+        std::set<std::string> subscribing;
+        for (std::size_t i = 0; i < plan_.entries.size(); ++i) {
+            const auto& e = plan_.entries[i];
+            if (!skip_[i] && e.subscribe && !subscribed_.count(e.dest_name) && subscribing.insert(e.dest_name).second) to_subscribe.push_back(i);
+        }
+        co_await each_folder(to_subscribe, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
+            co_await p.dest->subscribe(plan_.entries[i].dest_name);
+            subscribed_.insert(plan_.entries[i].dest_name);
+        });
+    }
+
+    // `step` for each plan entry in `entries`, all at once (their commands share the connection's pipeline)
+    // or one after another. A refusal concerns that folder only: recorded in the server's words, the folder
+    // skipped, the account not complete. Anything else is thrown (the first, once all are done).
+    template <class Step>
+    net::awaitable<void> each_folder(const std::vector<std::size_t>& entries, bool at_once, account_report& r, Step step) {
+        std::vector<std::optional<session_error>> refused(entries.size());
+        auto one = [&](std::size_t k) -> net::awaitable<void> {
             try {
-                if (e.create && !created_.count(e.dest_name)) {
-                    co_await p.dest->create(e.dest_name, e.use);
-                    created_.insert(e.dest_name);
-                }
-                if (e.subscribe && !subscribed_.count(e.dest_name)) {
-                    co_await p.dest->subscribe(e.dest_name);
-                    subscribed_.insert(e.dest_name);
-                }
-            } catch (const session_error& err) {
-                if (err.kind() != error_kind::refused) throw;
-                refuse_folder(i, err, r);
+                co_await step(entries[k]);
+            } catch (const session_error& e) {
+                if (e.kind() != error_kind::refused) throw;
+                refused[k] = e;
             }
+        };
+        if (at_once) {
+            co_await for_each_concurrently(entries.size(), one);
+        } else {
+            for (std::size_t k = 0; k < entries.size(); ++k) co_await one(k);
+        }
+        for (std::size_t k = 0; k < entries.size(); ++k) {
+            if (refused[k]) refuse_folder(entries[k], *refused[k], r);
         }
     }
 
@@ -416,7 +449,15 @@ private:
         folders_[index] = std::move(f);
         auto& fr = *folders_[index];
 
-        const auto st = co_await p.source->examine(e.source_name);
+        // The source's EXAMINE and the destination's SELECT in one round trip: over a WAN the folder's setup is
+        // a chain of round trips before its first message moves. The SELECT is wasted only on a folder found
+        // unchanged below, a one-command cost in the same round trip.
+        mailbox_status st;
+        std::optional<mailbox_status> dst;
+        co_await for_each_concurrently(dest_exists ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) st = co_await p.source->examine(e.source_name);
+            else dst = co_await p.dest->select(e.dest_name);
+        });
         if (o_.state && !o_.dry_run) {
             const auto saved = o_.state->load(state_key_, e.source_name);
             if (saved && saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 &&
@@ -441,12 +482,13 @@ private:
                 const auto ti = clock_type::now();
                 if (st.messages) src_index = co_await p.source->fetch_index(1, true);
                 if (auto* m = o_.pipeline.metrics; m && st.messages) m->observe(server_side::source, imap_operation::index, since(ti));
-            } else if (dest_exists) {
-                const auto dst = co_await p.dest->select(e.dest_name);
-                dest_flags = permanent_flags(dst.permanent_flags, p.dest->profile().kind);
+            } else if (dst) {
+                // Still selected: the changes applied above (engine/delta_sync.cpp) select the same folder, and
+                // its PERMANENTFLAGS do not change; a folder that was empty then is empty now.
+                dest_flags = permanent_flags(dst->permanent_flags, p.dest->profile().kind);
                 const auto ti = clock_type::now();
-                if (dst.messages) dest_index = co_await p.dest->fetch_index(1, false);
-                if (auto* m = o_.pipeline.metrics; m && dst.messages) m->observe(server_side::destination, imap_operation::index, since(ti));
+                if (dst->messages) dest_index = co_await p.dest->fetch_index(1, false);
+                if (auto* m = o_.pipeline.metrics; m && dst->messages) m->observe(server_side::destination, imap_operation::index, since(ti));
                 for (const auto& m : dest_index) dest_keys.add(m.key);
             }
         });
