@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <exception>
 #include <map>
 #include <optional>
 #include <set>
@@ -102,7 +103,11 @@ public:
         co_await take_slots(pairs_.front());
         bool done = false;
         try {
-            if (o_.state && !o_.dry_run && co_await unchanged_since_last_run(r)) done = true;
+            // An account the state knows nothing of cannot be unchanged: no source login and LIST ahead of
+            // the real ones (the first run over a WAN).
+            // (Named first: g++ 12 fails on a temporary with a destructor in a co_await expression.)
+            const bool known = o_.state && !o_.dry_run && !o_.state->load_account(state_key_).empty();
+            if (known && co_await unchanged_since_last_run(r)) done = true;
         } catch (const std::exception&) {
             // Whatever went wrong is met again, and reported, on the full path below.
             pairs_.front().drop();
@@ -195,9 +200,27 @@ private:
         co_return session;
     }
 
+    // Both sides at once (each login is a few round trips); the source may still be open from the rerun
+    // check. When both fail, the source's error is the one thrown, as when they were opened in turn.
     net::awaitable<void> connect(connection_pair& p) {
-        if (!p.source) p.source = co_await open_side(true);   // may still be open from the rerun check
-        if (!p.dest) p.dest = co_await open_side(false);
+        std::exception_ptr source_failed, dest_failed;
+        co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) source_failed = co_await open_if_closed(p.source, true);
+            else dest_failed = co_await open_if_closed(p.dest, false);
+        });
+        if (source_failed) std::rethrow_exception(source_failed);
+        if (dest_failed) std::rethrow_exception(dest_failed);
+    }
+    // The failure, returned rather than thrown, so the other side's open is not cut short.
+    net::awaitable<std::exception_ptr> open_if_closed(std::unique_ptr<async_session>& side, bool source) {
+        std::exception_ptr failed;
+        if (side) co_return failed;
+        try {
+            side = co_await open_side(source);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        co_return failed;
     }
 
     void fail_account(account_outcome& out, const std::string& what, std::optional<error_kind> kind) {
