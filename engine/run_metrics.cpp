@@ -28,11 +28,12 @@ void run_metrics::observe(server_side side, imap_operation op, double seconds) {
     latency_[static_cast<int>(side)][static_cast<int>(op)].observe(seconds);
 }
 
-const std::array<std::string_view, 9>& run_metrics::names() {
-    static const std::array<std::string_view, 9> n = {
+const std::array<std::string_view, 10>& run_metrics::names() {
+    static const std::array<std::string_view, 10> n = {
         "arrival_messages_copied_total", "arrival_bytes_copied_total",   "arrival_errors_total",
         "arrival_retries_total",         "arrival_messages_in_flight",   "arrival_accounts_active",
-        "arrival_accounts_done_total",   "arrival_imap_latency_seconds", "arrival_up"};
+        "arrival_accounts_done_total",   "arrival_imap_latency_seconds", "arrival_up",
+        "arrival_concurrency_window"};
     return n;
 }
 
@@ -67,6 +68,8 @@ std::string run_metrics::render() const {
     out += fmt::format("arrival_accounts_active {}\n", std::max<std::int64_t>(0, accounts_active_.load()));
     header(out, "arrival_accounts_done_total", "counter", "Account jobs finished (ok or failed).");
     out += fmt::format("arrival_accounts_done_total {}\n", accounts_done_.load());
+    header(out, "arrival_concurrency_window", "gauge", "Connection pairs the adaptive window allows now (0: no window).");
+    out += fmt::format("arrival_concurrency_window {}\n", window_.load());
 
     header(out, "arrival_imap_latency_seconds", "histogram",
            "Duration of IMAP exchanges per server (source, destination) and operation (index: header FETCH of a folder, "

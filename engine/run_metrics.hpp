@@ -53,6 +53,8 @@ public:
     void retried() { ++retries_; }
     // Messages fetched and not yet acknowledged by the destination (the pipeline's batches in flight).
     void in_flight(std::int64_t delta) { in_flight_ += delta; }
+    // The adaptive window of connection pairs now (engine/adaptive_concurrency.hpp).
+    void concurrency_window(std::size_t pairs) { window_ = static_cast<std::int64_t>(pairs); }
     void account_started() { ++accounts_active_; }
     void account_finished() {
         --accounts_active_;
@@ -64,12 +66,12 @@ public:
     [[nodiscard]] std::string render() const;
 
     // The names this file exposes, for the docs test: "arrival_messages_copied_total", ...
-    static const std::array<std::string_view, 9>& names();
+    static const std::array<std::string_view, 10>& names();
 
 private:
     std::atomic<std::uint64_t> messages_copied_{0}, bytes_copied_{0}, message_errors_{0}, account_errors_{0}, retries_{0},
         accounts_done_{0};
-    std::atomic<std::int64_t> in_flight_{0}, accounts_active_{0};
+    std::atomic<std::int64_t> in_flight_{0}, accounts_active_{0}, window_{0};
     latency_histogram latency_[2][3];   // [server_side][imap_operation]
 };
 

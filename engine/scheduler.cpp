@@ -67,6 +67,7 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
     std::atomic<std::size_t> workers_left{jobs};
     auto show_window = [&] {
         if (o.progress_sink) o.progress_sink->set_window(window.window(), window.cap());
+        if (auto* m = o.pipeline.metrics) m->concurrency_window(window.window());
     };
     if (o.concurrency) {
         show_window();

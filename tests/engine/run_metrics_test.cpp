@@ -57,6 +57,7 @@ TEST(run_metrics, counters_and_histograms_render_with_help_and_type) {
     m.copied(2, 200);
     m.message_failed();
     m.in_flight(7);
+    m.concurrency_window(6);
     m.in_flight(-2);
     m.observe(engine::server_side::destination, engine::imap_operation::append, 0.03);
     m.observe(engine::server_side::destination, engine::imap_operation::append, 120);
@@ -68,6 +69,7 @@ TEST(run_metrics, counters_and_histograms_render_with_help_and_type) {
     EXPECT_EQ(v.at("arrival_errors_total{kind=\"account\"}"), 0);
     EXPECT_EQ(v.at("arrival_messages_in_flight"), 5);
     EXPECT_EQ(v.at("arrival_accounts_active"), 1);
+    EXPECT_EQ(v.at("arrival_concurrency_window"), 6);
     const std::string h = "arrival_imap_latency_seconds";
     const std::string l = "server=\"destination\",operation=\"append\"";
     EXPECT_EQ(v.at(h + "_bucket{" + l + ",le=\"0.025\"}"), 0);
