@@ -1,13 +1,11 @@
 #include "protocol/http/client.hpp"
 
-#include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -25,6 +23,7 @@
 #include <stdexcept>
 #include "protocol/ascii.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::http {
 
@@ -94,20 +93,6 @@ struct upload_body {
 
 }  // namespace
 
-std::shared_ptr<net::ssl::context> make_tls_context(const tls_options& o) {
-    auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
-    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
-    error_code ec;
-    ctx->set_default_verify_paths(ec);
-    if (!o.ca_file.empty()) {
-        ctx->load_verify_file(o.ca_file, ec);
-        if (ec) throw std::runtime_error(fmt::format("cannot load CA file {}: {}", o.ca_file, ec.message()));
-    }
-    ctx->set_verify_mode(o.insecure ? net::ssl::verify_none : net::ssl::verify_peer);
-    return ctx;
-}
-
 std::string_view response::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
         if (ascii::iequals(k, name)) return v;
@@ -153,13 +138,9 @@ struct client::impl {
         if (ec) co_return;
         if (origin.tls) {
             secure.emplace(ex, *tls);
-            if (!SSL_set_tlsext_host_name(secure->native_handle(), origin.host.c_str())) {
-                ec.assign(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
-                co_return;
-            }
-            if (tls->native_handle() && SSL_CTX_get_verify_mode(tls->native_handle()) != SSL_VERIFY_NONE) {
-                secure->set_verify_callback(net::ssl::host_name_verification(origin.host));
-            }
+            std::string detail;  // ec says it as well
+            ec = tls::name_peer(secure->native_handle(), origin.host, detail);
+            if (ec) co_return;
         } else {
             plain.emplace(ex);
         }

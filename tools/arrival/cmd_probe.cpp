@@ -24,6 +24,7 @@
 
 #include "protocol/connection.hpp"
 #include "protocol/errc.hpp"
+#include "protocol/tls_policy.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
@@ -355,7 +356,7 @@ int run_probe(int argc, char** argv) {
     if (a.insecure) std::fprintf(stderr, "arrival probe: WARNING: --insecure: certificates and host names are NOT verified\n");
 
     error_code ec;
-    auto tls = imap::make_tls_context({a.ca_file, a.insecure}, ec, err);
+    auto tls = tls::make_client_context({a.ca_file, a.insecure}, ec, err);
     if (!tls) {
         std::fprintf(stderr, "arrival probe: %s\n", err.c_str());
         return exit_usage;
