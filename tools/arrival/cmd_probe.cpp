@@ -322,7 +322,7 @@ int run_probe(int argc, char** argv) {
                  "with --admin: use Dovecot's LOGIN \"user*admin\" form instead of AUTHENTICATE PLAIN");
     app.add_option("--password-file", a.password_file,
                    "file whose first line is the password (of --admin when given); default: $ARRIVAL_PASSWORD");
-    app.add_option("--ca-file", a.ca_file, "PEM file of CA certificates to trust instead of the system store");
+    app.add_option("--ca-file", a.ca_file, ca_file_help);
     app.add_flag("--insecure", a.insecure, "do NOT verify the server certificate and host name");
     app.add_flag("--starttls", a.starttls, "with imap://: fail unless the server offers STARTTLS (the default)");
     add_credential_flags(app, a.credentials);
