@@ -5,6 +5,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include <stdexcept>
@@ -74,6 +75,34 @@ error_code name_peer(SSL* ssl, const std::string& host, std::string& detail) {
         return error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
     }
     return {};
+}
+
+namespace {
+
+// error_category's destructor is protected and non-virtual by design (categories are never deleted through
+// a base pointer), which -Wnon-virtual-dtor cannot tell.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class verify_category_impl final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "arrival.tls.verify"; }
+    std::string message(int v) const override {
+        return std::string("certificate verification failed: ") + X509_verify_cert_error_string(v);
+    }
+};
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+const boost::system::error_category& verify_category() noexcept {
+    static const verify_category_impl instance;
+    return instance;
+}
+
+error_code verify_failure(SSL* ssl) {
+    const long verify = SSL_get_verify_result(ssl);
+    if (verify == X509_V_OK) return {};
+    return error_code(static_cast<int>(verify), verify_category());
 }
 
 }  // namespace arrival::tls

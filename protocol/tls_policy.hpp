@@ -40,4 +40,12 @@ struct client_options {
 // Returns an error (and `detail`) only when OpenSSL refuses the name.
 [[nodiscard]] boost::system::error_code name_peer(SSL* ssl, const std::string& host, std::string& detail);
 
+// Certificates the handshake refused: the value is OpenSSL's X509_V_ERR_*, the message "certificate verification
+// failed: " and OpenSSL's reason (e.g. "unable to get local issuer certificate", "hostname mismatch").
+[[nodiscard]] const boost::system::error_category& verify_category() noexcept;
+
+// After a failed handshake on `ssl`: why the peer's certificate was refused (in verify_category()), or no error
+// when the handshake failed for another reason (then the handshake's own error code says it).
+[[nodiscard]] boost::system::error_code verify_failure(SSL* ssl);
+
 }  // namespace arrival::tls

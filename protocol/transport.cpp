@@ -38,10 +38,8 @@ net::awaitable<void> transport::async_handshake(const std::string& host, clock::
     stream_.next_layer().expires_after(timeout);
     co_await stream_.async_handshake(ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
-        const long verify = SSL_get_verify_result(ssl_handle);
-        if (verify != X509_V_OK) {
-            tls_failure_ = std::string("certificate verification failed: ") +
-                           X509_verify_cert_error_string(verify);
+        if (const auto refused = tls::verify_failure(ssl_handle)) {
+            tls_failure_ = refused.message();
         } else if (ec == boost::beast::error::timeout) {
             tls_failure_ = "TLS handshake timed out";
         } else {

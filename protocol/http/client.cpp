@@ -150,7 +150,12 @@ struct client::impl {
         if (secure) {
             lowest().expires_after(t.connect);
             co_await secure->async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
-            if (ec) co_return;
+            if (ec) {
+                // A refused certificate says why ("... unable to get local issuer certificate"), not only
+                // "certificate verify failed".
+                if (const auto refused = tls::verify_failure(secure->native_handle())) ec = refused;
+                co_return;
+            }
         }
         connected = true;
     }
@@ -321,7 +326,8 @@ net::awaitable<void> client::async_close() {
 }
 
 bool is_tls_error(const error_code& ec) noexcept {
-    return ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category();
+    return ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category() ||
+           ec.category() == tls::verify_category();
 }
 
 bool is_transient(const error_code& ec) noexcept {

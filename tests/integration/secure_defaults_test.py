@@ -504,8 +504,8 @@ class ca_file_replaces_the_system_store(unittest.TestCase):
                     "END:VCALENDAR\r\n")
         acc = self.d.file("acc.txt", user + "\n")
         report = os.path.join(self.d.path, "report.json")
-        args = ["calendars", "--dir", ics, "--accounts", acc, "--dest", ENV["ARRIVAL_RADICALE_TLS_URL"] + "{user}/calendar/",
-                "--report", report, "--progress", "none"]
+        args = ["calendars", "--dir", ics, "--accounts", acc, "--dest",
+                ENV["ARRIVAL_RADICALE_TLS_URL"] + "{user}/calendar/", "--report", report, "--progress", "none"]
         pw = {"ARRIVAL_PASSWORD": ENV["ARRIVAL_RADICALE_PASSWORD"]}
         system_trusts_server = dict(pw, SSL_CERT_FILE=ENV["ARRIVAL_RADICALE_CA"])
 
@@ -522,7 +522,7 @@ class ca_file_replaces_the_system_store(unittest.TestCase):
                 self.assertEqual(status, 5, err + out)
                 kind, text = error()
                 self.assertEqual(kind, "tls", text)
-                self.assertIn("certificate verify failed", text)
+                self.assertIn("certificate verification failed: unable to get local issuer certificate", text)
         with self.subTest("system store only"):
             status, out, err = run(args, system_trusts_server)
             self.assertEqual(status, 0, err + out)

@@ -26,8 +26,9 @@ namespace tls = arrival::tls;
 
 struct handshake_result {
     bool ok = false;
-    long verify = X509_V_OK;  // the client's verify result
-    std::string server_name;  // the SNI the server saw ("" = none)
+    long verify = X509_V_OK;     // the client's verify result
+    std::string refused;         // tls::verify_failure(client).message() ("" = none)
+    std::string server_name;     // the SNI the server saw ("" = none)
 };
 
 // Two CAs, each with a server certificate for localhost / 127.0.0.1 (tools/testbed/cert).
@@ -89,6 +90,11 @@ protected:
             if ((c != 1 && !pending(client.get(), c)) || (s != 1 && !pending(server.get(), s))) break;
         }
         r.verify = SSL_get_verify_result(client.get());
+        if (const auto refused = tls::verify_failure(client.get())) {
+            EXPECT_EQ(refused.category(), tls::verify_category());
+            EXPECT_EQ(refused.value(), r.verify);
+            r.refused = refused.message();
+        }
         if (const char* name = SSL_get_servername(server.get(), TLSEXT_NAMETYPE_host_name)) r.server_name = name;
         return r;
     }
@@ -124,6 +130,7 @@ TEST_F(tls_policy, ca_file_verifies_the_server_it_signed_by_name_and_by_address)
     EXPECT_EQ(SSL_CTX_get_verify_mode(ctx->native_handle()), SSL_VERIFY_PEER);
     const auto by_name = handshake(*ctx, "localhost");
     EXPECT_TRUE(by_name.ok) << X509_verify_cert_error_string(by_name.verify);
+    EXPECT_EQ(by_name.refused, "");
     EXPECT_EQ(by_name.server_name, "localhost");
     const auto by_address = handshake(*ctx, "127.0.0.1");
     EXPECT_TRUE(by_address.ok) << X509_verify_cert_error_string(by_address.verify);
@@ -143,6 +150,7 @@ TEST_F(tls_policy, ca_file_replaces_the_system_store) {
     EXPECT_FALSE(refused.ok);
     EXPECT_EQ(refused.verify, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
         << X509_verify_cert_error_string(refused.verify);
+    EXPECT_EQ(refused.refused, "certificate verification failed: unable to get local issuer certificate");
     const auto own = handshake(*other_ca, "localhost", "b");
     EXPECT_TRUE(own.ok) << X509_verify_cert_error_string(own.verify);
 }
@@ -155,6 +163,8 @@ TEST_F(tls_policy, a_certificate_for_another_name_or_address_is_refused) {
         EXPECT_FALSE(r.ok) << host;
         const long want = host[0] == '1' ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH;
         EXPECT_EQ(r.verify, want) << host << ": " << X509_verify_cert_error_string(r.verify);
+        EXPECT_EQ(r.refused, std::string("certificate verification failed: ") + (host[0] == '1' ? "IP address mismatch"
+                                                                                                 : "hostname mismatch"));
     }
 }
 
