@@ -8,7 +8,8 @@
 //   an IP literal against the IP addresses). SNI carries DNS names only (RFC 6066 §3).
 // - --ca-file REPLACES the system trust store, as curl's --cacert does: an administrator who names a CA file
 //   says "trust this CA", and a private CA must not silently widen to every public CA the system trusts.
-//   Without --ca-file the system store (OpenSSL's default paths, which SSL_CERT_FILE/SSL_CERT_DIR move) is used.
+//   Without --ca-file the system store is used: OpenSSL's default paths (SSL_CERT_FILE and SSL_CERT_DIR move
+//   them); for LDAP libldap's own (TLS_CACERT in ldap.conf), since libldap does its TLS with GnuTLS.
 // - A CA file that cannot be loaded is an error naming the file, never a silent fallback to the system store.
 // - --insecure turns certificate and host-name verification off and nothing else (TLS is still used, and the
 //   CA file is then not read).
