@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "protocol/connection.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace net = boost::asio;
 using namespace arrival::imap;
@@ -83,9 +84,9 @@ net::awaitable<void> bench(const config& cfg) {
     auto ex = co_await net::this_coro::executor;
     error_code ec;
     std::string why;
-    tls_options t;
+    arrival::tls::client_options t;
     if (cfg.tls) t.ca_file = env("ARRIVAL_TESTBED_CA");
-    auto ctx = make_tls_context(t, ec, why);
+    auto ctx = arrival::tls::make_client_context(t, ec, why);
     if (!ctx) throw std::runtime_error(why);
     connect_options o;
     const std::string port = env(cfg.tls ? "ARRIVAL_DOVECOT_DST_TLS_PORT" : "ARRIVAL_DOVECOT_DST_PORT");

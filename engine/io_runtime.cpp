@@ -1,9 +1,8 @@
 #include "engine/io_runtime.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
-#include "protocol/transport.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::engine {
 
@@ -47,14 +46,7 @@ std::shared_ptr<boost::asio::ssl::context> shared_tls_context(const std::string&
     static std::map<std::pair<std::string, bool>, std::shared_ptr<boost::asio::ssl::context>> contexts;
     std::lock_guard lock(mu);
     auto& slot = contexts[{ca_file, insecure}];
-    if (!slot) {
-        boost::system::error_code ec;
-        std::string why;
-        slot = imap::make_tls_context({ca_file, insecure}, ec, why);
-        if (!slot) {
-            throw std::runtime_error(why.empty() ? "cannot create a TLS context: " + ec.message() : why);
-        }
-    }
+    if (!slot) slot = tls::make_client_context({ca_file, insecure});
     return slot;
 }
 

@@ -74,7 +74,7 @@ public:
     template <class T>
     using awaitable = boost::asio::awaitable<T>;
 
-    // `tls` comes from make_tls_context(); one context serves many connections. It is used for imaps:// and
+    // `tls` comes from tls::make_client_context(); one context serves many connections. It is used for imaps:// and
     // STARTTLS; a cleartext imap:// connection to a server without STARTTLS never touches it.
     [[nodiscard]] static std::shared_ptr<connection> create(executor_type ex,
                                                             std::shared_ptr<boost::asio::ssl::context> tls,

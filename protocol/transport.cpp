@@ -1,45 +1,19 @@
 #include "protocol/transport.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::imap {
 
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 using boost::system::error_code;
-
-std::shared_ptr<ssl::context> make_tls_context(const tls_options& opts, error_code& ec, std::string& detail) {
-    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-    if (opts.insecure) {
-        ctx->set_verify_mode(ssl::verify_none);
-        return ctx;
-    }
-    ctx->set_verify_mode(ssl::verify_peer);
-    if (!opts.ca_file.empty()) {
-        ctx->load_verify_file(opts.ca_file, ec);
-        if (ec) {
-            detail = "cannot load CA file " + opts.ca_file + ": " + ec.message();
-            return nullptr;
-        }
-    } else {
-        ctx->set_default_verify_paths(ec);
-        if (ec) {
-            detail = "cannot load the system CA store: " + ec.message();
-            return nullptr;
-        }
-    }
-    return ctx;
-}
 
 transport::transport(executor_type ex, std::shared_ptr<ssl::context> ctx)
     : ctx_(std::move(ctx)), stream_(ex, *ctx_) {}
@@ -59,34 +33,13 @@ net::awaitable<void> transport::async_connect(const std::string& host, std::uint
 
 net::awaitable<void> transport::async_handshake(const std::string& host, clock::duration timeout, error_code& ec) {
     SSL* ssl_handle = stream_.native_handle();
-    error_code addr_ec;
-    (void)net::ip::make_address(host, addr_ec);  // only "is it an IP literal?" matters
-    if (ctx_ && SSL_CTX_get_verify_mode(ctx_->native_handle()) != SSL_VERIFY_NONE) {
-        // Host-name check done by OpenSSL itself, so a mismatch shows up as X509_V_ERR_HOSTNAME_MISMATCH
-        // (a clear reason) rather than a bare failure from a verify callback.
-        X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        const int ok = addr_ec ? X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size())
-                               : X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-        if (ok != 1) {
-            ec = net::error::invalid_argument;
-            tls_failure_ = "cannot set the host name to verify";
-            co_return;
-        }
-    }
-    // SNI carries DNS names only (RFC 6066 §3).
-    if (addr_ec && SSL_set_tlsext_host_name(ssl_handle, host.c_str()) != 1) {
-        ec = error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
-        tls_failure_ = "cannot set SNI";
-        co_return;
-    }
+    ec = tls::name_peer(ssl_handle, host, tls_failure_);
+    if (ec) co_return;
     stream_.next_layer().expires_after(timeout);
     co_await stream_.async_handshake(ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
-        const long verify = SSL_get_verify_result(ssl_handle);
-        if (verify != X509_V_OK) {
-            tls_failure_ = std::string("certificate verification failed: ") +
-                           X509_verify_cert_error_string(verify);
+        if (const auto refused = tls::verify_failure(ssl_handle)) {
+            tls_failure_ = refused.message();
         } else if (ec == boost::beast::error::timeout) {
             tls_failure_ = "TLS handshake timed out";
         } else {

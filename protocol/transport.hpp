@@ -1,8 +1,9 @@
 // The byte pipe under an IMAP connection: TCP, optionally TLS from the start (imaps://) or switched to TLS
 // on the same socket after STARTTLS (the `use_tls` switch of Boost.MySQL's stream adaptor). Certificates and
-// the host name are verified unless the caller explicitly opts out. Connect, handshake, write and shutdown
-// carry their own timeout on the lowest layer (beast::tcp_stream::expires_after); the read side is timed by
-// the connection, which knows whether a reply is expected (read timeout) or the line is idle (idle timeout).
+// the host name are verified unless the caller explicitly opts out, by the rules of protocol/tls_policy.hpp.
+// Connect, handshake, write and shutdown carry their own timeout on the lowest layer
+// (beast::tcp_stream::expires_after); the read side is timed by the connection, which knows whether a reply
+// is expected (read timeout) or the line is idle (idle timeout).
 //
 // Calling order: async_connect -> [async_handshake] -> any number of concurrent {one read, one write} ->
 // [async_shutdown] -> close. All calls on the executor the transport was built with (one strand).
@@ -22,17 +23,6 @@
 
 namespace arrival::imap {
 
-struct tls_options {
-    std::string ca_file;    // PEM bundle to trust instead of the system store (e.g. the testbed CA)
-    bool insecure = false;  // skip certificate and host-name checks; only ever set from an explicit flag
-};
-
-// A client TLS context for many connections (the engine shares one). TLS 1.2 minimum, peer verification on
-// unless opts.insecure. Fails (ec set, `detail` saying what) when the CA file cannot be loaded.
-[[nodiscard]] std::shared_ptr<boost::asio::ssl::context> make_tls_context(const tls_options& opts,
-                                                                          boost::system::error_code& ec,
-                                                                          std::string& detail);
-
 class transport {
 public:
     using executor_type = boost::asio::any_io_executor;
@@ -46,9 +36,10 @@ public:
     boost::asio::awaitable<void> async_connect(const std::string& host, std::uint16_t port, clock::duration timeout,
                                                boost::system::error_code& ec);
 
-    // TLS client handshake with SNI and host-name verification against `host` (DNS name or IP literal).
-    // On a verification failure, ec is set and tls_failure() explains it (e.g. "self-signed certificate in
-    // certificate chain", "hostname mismatch"). After success every read and write goes through TLS.
+    // TLS client handshake with SNI and host-name verification against `host` (DNS name or IP literal), as
+    // tls::name_peer sets them. On a verification failure, ec is set and tls_failure() explains it (e.g.
+    // "self-signed certificate in certificate chain", "hostname mismatch"). After success every read and write
+    // goes through TLS.
     boost::asio::awaitable<void> async_handshake(const std::string& host, clock::duration timeout,
                                                  boost::system::error_code& ec);
 

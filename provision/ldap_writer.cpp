@@ -157,7 +157,15 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
     timeval tv{opts.timeout_seconds, 0};
     ldap_set_option(ld_, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(ld_, LDAP_OPT_TIMEOUT, &tv);
-    if (!opts.ca_file.empty()) ldap_set_option(ld_, LDAP_OPT_X_TLS_CACERTFILE, opts.ca_file.c_str());
+    // arrival's TLS policy (protocol/tls_policy.hpp) in libldap's words: TLS 1.2 or later; --ca-file is the
+    // whole CA list (a CA directory from ldap.conf's TLS_CACERTDIR is dropped, so the file replaces the
+    // system store as it does for IMAP and HTTP); certificate and host name demanded unless --insecure.
+    int min_version = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
+    ldap_set_option(ld_, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min_version);
+    if (!opts.ca_file.empty()) {
+        ldap_set_option(ld_, LDAP_OPT_X_TLS_CACERTFILE, opts.ca_file.c_str());
+        ldap_set_option(ld_, LDAP_OPT_X_TLS_CACERTDIR, "");
+    }
     int require = opts.insecure ? LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND;
     ldap_set_option(ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
     int zero = 0;

@@ -11,7 +11,8 @@
 // and Carbonio adds its own (zimbraMailHost, timestamps) that a rerun must not strip.
 // Entries of one depth do not depend on each other, so up to `window` requests are in flight on the
 // connection at once; depths are written in order, so every parent exists before its children.
-// TLS is verified by default (CA from --ca-file or the system store); the password is only in memory.
+// TLS is verified by default (CA from --ca-file, else the system store: protocol/tls_policy.hpp); the password
+// is only in memory.
 #pragma once
 #include <cstddef>
 #include <stdexcept>
@@ -41,7 +42,7 @@ struct ldap_options {
     std::string url;        // ldap://host:port or ldaps://host:port
     std::string bind_dn;
     std::string password;   // from a file or the environment, never argv
-    std::string ca_file;    // PEM CA to trust ("" = system store)
+    std::string ca_file;    // PEM CA to trust instead of the system store ("" = system store)
     bool starttls = false;  // ldap:// + StartTLS, required to succeed (also the default, see allow_cleartext)
     bool allow_cleartext = false;  // ldap:// without starttls: bind in cleartext instead of requiring StartTLS
     bool insecure = false;  // skip certificate verification (says so on stderr)

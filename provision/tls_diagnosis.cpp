@@ -1,5 +1,6 @@
 #include "provision/tls_diagnosis.hpp"
 
+#include "protocol/tls_policy.hpp"
 #include "provision/entry.hpp"
 
 #include <fmt/format.h>
@@ -7,7 +8,6 @@
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -94,23 +94,16 @@ std::string diagnose_tls(const std::string& url, const std::string& ca_file, boo
     if (sock.fd < 0) return {};
     if (starttls && !ldaps && !start_tls(sock.fd)) return {};
 
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
-    if (!ctx) return {};
-    if (!ca_file.empty()) {
-        if (SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != 1) {
-            return fmt::format("the CA file {} could not be read as PEM certificates", ca_file);
-        }
-    } else {
-        SSL_CTX_set_default_verify_paths(ctx.get());
-    }
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // finish the handshake, then read the verdict
-    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+    // The policy's own context and peer name (protocol/tls_policy.hpp), so the verdict is the one IMAP and
+    // HTTP would reach; only the handshake is let to finish so that the verdict can be read.
+    boost::system::error_code ec;
+    std::string detail;
+    const auto ctx = tls::make_client_context({.ca_file = ca_file}, ec, detail);
+    if (!ctx) return detail;
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx->native_handle()), SSL_free);
     if (!ssl) return {};
-    SSL_set_tlsext_host_name(ssl.get(), host.c_str());
-    // An IP literal is checked against the certificate's IP addresses, a name against its DNS names.
-    if (X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get())) {
-        if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
-    }
+    if (tls::name_peer(ssl.get(), host, detail)) return detail;
+    SSL_set_verify(ssl.get(), SSL_VERIFY_NONE, nullptr);  // finish the handshake, then read the verdict
     SSL_set_fd(ssl.get(), sock.fd);
     ERR_clear_error();
     if (SSL_connect(ssl.get()) != 1) {

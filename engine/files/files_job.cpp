@@ -25,6 +25,7 @@
 #include "engine/stop_request.hpp"
 #include "protocol/http/webdav.hpp"
 #include "protocol/percent.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::files {
 
@@ -109,7 +110,7 @@ private:
         r_.error = std::move(what);
     }
 
-    std::shared_ptr<net::ssl::context> tls() { return http::make_tls_context(o_.conn.tls); }
+    std::shared_ptr<net::ssl::context> tls() { return tls::make_client_context(o_.conn.tls); }
 
     // ---------------------------------------------------------------- source
     net::awaitable<bool> read_source(source_tree& tree) {

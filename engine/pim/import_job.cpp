@@ -25,6 +25,7 @@
 #include "engine/stop_request.hpp"
 #include "protocol/http/webdav.hpp"
 #include "protocol/percent.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::pim {
 
@@ -76,7 +77,7 @@ net::awaitable<http::response> soap_call(const import_options& o, const http::ur
     auto origin = endpoint;
     origin.target = "/";
     std::shared_ptr<net::ssl::context> tls;
-    if (origin.tls) tls = http::make_tls_context(o.tls);
+    if (origin.tls) tls = tls::make_client_context(o.tls);
     http::client c(co_await net::this_coro::executor, origin, tls, {}, o.timeouts);
     const http::request req{"POST", endpoint.target, {{"Content-Type", std::string(soap_content_type)}},
                             std::move(body)};
@@ -315,7 +316,7 @@ private:
     std::shared_ptr<net::ssl::context> tls_context() {
         // One context per process would do; building one per user keeps the job self-contained and costs
         // one CA-file read.
-        return http::make_tls_context(o_.tls);
+        return tls::make_client_context(o_.tls);
     }
 
     // PUTs one new resource; returns false when the connection is unusable (the rest is then not tried).

@@ -23,6 +23,7 @@
 #include "engine/pim/vcard_writer.hpp"
 #include "protocol/http/client.hpp"
 #include "protocol/http/url.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::pim {
 
@@ -47,7 +48,7 @@ struct import_options {
     std::string admin;             // empty: every user logs in as themselves
     std::string admin_password;    // never logged
     std::string default_password;  // for users whose accounts-file line has none; never logged
-    http::tls_options tls;
+    tls::client_options tls;
     http::timeouts timeouts;
     unsigned jobs = 4;
     unsigned retries = 3;                       // extra attempts after a transient failure

@@ -20,6 +20,7 @@
 #include "engine/pim/csv_reader.hpp"
 #include "engine/shares/grant_plan.hpp"
 #include "protocol/http/client.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::shares {
 
@@ -90,8 +91,8 @@ public:
             co_return r;
         }
         token_ = std::move(login.token);
-        client_ = std::make_unique<http::client>(ex, origin, origin.tls ? http::make_tls_context(o_.conn.tls) : nullptr,
-                                                 std::string(), o_.conn.timeouts);
+        auto context = origin.tls ? tls::make_client_context(o_.conn.tls) : nullptr;
+        client_ = std::make_unique<http::client>(ex, origin, std::move(context), std::string(), o_.conn.timeouts);
         std::vector<pim::mail_folder> folders;
         {
             const http::request req{"POST", "/service/soap", {{"Content-Type", std::string(pim::soap_content_type)}},

@@ -1,13 +1,11 @@
 #include "protocol/http/client.hpp"
 
-#include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -25,6 +23,7 @@
 #include <stdexcept>
 #include "protocol/ascii.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/tls_policy.hpp"
 
 namespace arrival::http {
 
@@ -94,20 +93,6 @@ struct upload_body {
 
 }  // namespace
 
-std::shared_ptr<net::ssl::context> make_tls_context(const tls_options& o) {
-    auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
-    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
-    error_code ec;
-    ctx->set_default_verify_paths(ec);
-    if (!o.ca_file.empty()) {
-        ctx->load_verify_file(o.ca_file, ec);
-        if (ec) throw std::runtime_error(fmt::format("cannot load CA file {}: {}", o.ca_file, ec.message()));
-    }
-    ctx->set_verify_mode(o.insecure ? net::ssl::verify_none : net::ssl::verify_peer);
-    return ctx;
-}
-
 std::string_view response::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
         if (ascii::iequals(k, name)) return v;
@@ -153,13 +138,9 @@ struct client::impl {
         if (ec) co_return;
         if (origin.tls) {
             secure.emplace(ex, *tls);
-            if (!SSL_set_tlsext_host_name(secure->native_handle(), origin.host.c_str())) {
-                ec.assign(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
-                co_return;
-            }
-            if (tls->native_handle() && SSL_CTX_get_verify_mode(tls->native_handle()) != SSL_VERIFY_NONE) {
-                secure->set_verify_callback(net::ssl::host_name_verification(origin.host));
-            }
+            std::string detail;  // ec says it as well
+            ec = tls::name_peer(secure->native_handle(), origin.host, detail);
+            if (ec) co_return;
         } else {
             plain.emplace(ex);
         }
@@ -169,7 +150,12 @@ struct client::impl {
         if (secure) {
             lowest().expires_after(t.connect);
             co_await secure->async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
-            if (ec) co_return;
+            if (ec) {
+                // A refused certificate says why ("... unable to get local issuer certificate"), not only
+                // "certificate verify failed".
+                if (const auto refused = tls::verify_failure(secure->native_handle())) ec = refused;
+                co_return;
+            }
         }
         connected = true;
     }
@@ -340,7 +326,8 @@ net::awaitable<void> client::async_close() {
 }
 
 bool is_tls_error(const error_code& ec) noexcept {
-    return ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category();
+    return ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category() ||
+           ec.category() == tls::verify_category();
 }
 
 bool is_transient(const error_code& ec) noexcept {

@@ -2,8 +2,8 @@
 // calendars/contacts stages. One `client` is one keep-alive connection to one origin, used by one coroutine
 // at a time; concurrency comes from one client per user job.
 //
-// TLS is verified by default: the system trust store plus --ca-file, peer verification and host-name check
-// (RFC 6125 via ssl::host_name_verification), SNI set. `insecure` turns verification off and nothing else.
+// TLS follows protocol/tls_policy.hpp (as IMAP does): verified by default against --ca-file, which replaces the
+// system trust store, host name checked, SNI set; the context comes from tls::make_client_context.
 // Timeouts: one per logical step (connect, TLS handshake, write, read) on the lowest layer, as the Beast
 // examples do; a timed-out step closes the socket and returns beast::error::timeout.
 // A request that fails on a reused connection because the server had already closed it (keep-alive race)
@@ -25,14 +25,6 @@
 #include "protocol/http/url.hpp"
 
 namespace arrival::http {
-
-struct tls_options {
-    std::string ca_file;    // PEM bundle trusted in addition to the system store; empty = system store only
-    bool insecure = false;  // skip certificate and host-name verification (testing only)
-};
-
-// Throws std::runtime_error naming the CA file when it cannot be loaded.
-[[nodiscard]] std::shared_ptr<boost::asio::ssl::context> make_tls_context(const tls_options& options);
 
 struct timeouts {
     std::chrono::milliseconds connect{15000};

@@ -154,7 +154,7 @@ TEST(imap_login, insecure_opt_out_accepts_the_unknown_certificate) {
     run([]() -> net::awaitable<void> {
         error_code ec;
         std::string why;
-        auto ctx = make_tls_context({.ca_file = "", .insecure = true}, ec, why);
+        auto ctx = arrival::tls::make_client_context({.ca_file = "", .insecure = true}, ec, why);
         auto conn = co_await open(options(endpoint::implicit_tls), user_credentials(180), ctx);
         EXPECT_TRUE(conn->tls_active());
         co_await conn->async_logout(ec);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "protocol/connection.hpp"
+#include "protocol/tls_policy.hpp"
 
 // gtest's ASSERT_* expand to `return`, which a coroutine cannot use.
 #define CO_ASSERT(cond)                                       \
@@ -67,9 +68,9 @@ void run(F&& body) {
 inline std::shared_ptr<net::ssl::context> tls_context(bool with_ca = true) {
     error_code ec;
     std::string why;
-    tls_options o;
+    arrival::tls::client_options o;
     if (with_ca) o.ca_file = env("ARRIVAL_TESTBED_CA");
-    auto ctx = make_tls_context(o, ec, why);
+    auto ctx = arrival::tls::make_client_context(o, ec, why);
     if (!ctx) throw std::runtime_error("TLS context: " + why);
     return ctx;
 }

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/tls_policy.hpp"
 #include "tests/integration/pim_support.hpp"
 
 namespace arrival::pim::test {
@@ -98,9 +99,9 @@ struct carbonio_test : ::testing::Test {
         auto origin = parse(base);
         origin.target = "/";
         auto op = [](http::url o, std::string ca, std::string authorization, http::request req) -> net::awaitable<http::response> {
-            http::tls_options t;
+            tls::client_options t;
             t.ca_file = ca;
-            http::client c(co_await net::this_coro::executor, o, http::make_tls_context(t), std::move(authorization));
+            http::client c(co_await net::this_coro::executor, o, tls::make_client_context(t), std::move(authorization));
             boost::system::error_code ec;
             auto resp = co_await c.async_send(req, ec);
             co_await c.async_close();

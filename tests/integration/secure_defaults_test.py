@@ -7,15 +7,19 @@
   Authorization header and no bind arrived without the flag, and that they did arrive with it;
 - a password file readable by group/others: a warning naming the file and its mode; --strict-permissions refuses;
 - reports, the state directory and every other output are owner-only after runs under umask 000 (against the
-  testbed's Dovecot, slapd and Radicale, over TLS), and no output file, stdout or stderr holds a password.
+  testbed's Dovecot, slapd and Radicale, over TLS), and no output file, stdout or stderr holds a password;
+- --ca-file replaces the system's CA store on HTTP, IMAP and LDAP alike (protocol/tls_policy.hpp): SSL_CERT_FILE
+  makes the server's CA the "system store", and a --ca-file naming another CA still fails the handshake.
 
   d=$(bash tools/testbed/testbed start); set -a; . $d/env; set +a
   ARRIVAL_EXE=build-san/tools/arrival python3 tests/integration/secure_defaults_test.py [-k NAME]
   bash tools/testbed/testbed stop $d
 
-Users: user144 (mail), user149 (Radicale), user148 (the Carbonio stand-in). The listeners' checks need no testbed.
+Users: user144 (mail), user149 (Radicale), user148 (the Carbonio stand-in), user561 (Radicale and Dovecot DST:
+the CA-file checks). The listeners' checks need no testbed.
 """
 import base64
+import json
 import os
 import socket
 import sqlite3
@@ -475,6 +479,74 @@ class private_outputs(unittest.TestCase):
         for text in self.streams:
             for s in self.secrets:
                 self.assertNotIn(s, text)
+
+
+class ca_file_replaces_the_system_store(unittest.TestCase):
+    """One TLS policy: with --ca-file naming a CA that did not sign the server's certificate, the handshake fails
+    even when the system store (SSL_CERT_FILE) trusts the server's CA; without --ca-file that store is used."""
+
+    def setUp(self):
+        self.assertTrue(EXE, "ARRIVAL_EXE is not set")
+        for v in ("ARRIVAL_RADICALE_TLS_URL", "ARRIVAL_DOVECOT_DST_TLS_PORT", "ARRIVAL_SLAPD_URL"):
+            self.assertTrue(ENV.get(v), f"{v} is not set: start the testbed first")
+        self.d = scratch_dir()
+        cert = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "testbed", "cert")
+        subprocess.run(["bash", cert, os.path.join(self.d.path, "other")], check=True, timeout=60)
+        self.other_ca = os.path.join(self.d.path, "other", "tls", "ca.crt")
+
+    def test_http(self):
+        user = "user561@example.test"
+        ics = os.path.join(self.d.path, "ics")
+        os.mkdir(ics)
+        with open(os.path.join(ics, user + ".ics"), "w") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:ca-file-1\r\n"
+                    "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
+                    "END:VCALENDAR\r\n")
+        acc = self.d.file("acc.txt", user + "\n")
+        report = os.path.join(self.d.path, "report.json")
+        args = ["calendars", "--dir", ics, "--accounts", acc, "--dest",
+                ENV["ARRIVAL_RADICALE_TLS_URL"] + "{user}/calendar/", "--report", report, "--progress", "none"]
+        pw = {"ARRIVAL_PASSWORD": ENV["ARRIVAL_RADICALE_PASSWORD"]}
+        system_trusts_server = dict(pw, SSL_CERT_FILE=ENV["ARRIVAL_RADICALE_CA"])
+
+        def error():
+            with open(report) as f:
+                users = json.load(f)["users"]
+            return users[0]["error_kind"], users[0]["error"]
+
+        for name, extra, env in (("other CA", ["--ca-file", self.other_ca], pw),
+                                 ("other CA, system store trusts the server", ["--ca-file", self.other_ca],
+                                  system_trusts_server)):
+            with self.subTest(name):
+                status, out, err = run(args + extra, env)
+                self.assertEqual(status, 5, err + out)
+                kind, text = error()
+                self.assertEqual(kind, "tls", text)
+                self.assertIn("certificate verification failed: unable to get local issuer certificate", text)
+        with self.subTest("system store only"):
+            status, out, err = run(args, system_trusts_server)
+            self.assertEqual(status, 0, err + out)
+        with self.subTest("the server's CA"):
+            status, out, err = run(args + ["--ca-file", ENV["ARRIVAL_RADICALE_CA"]], pw)
+            self.assertEqual(status, 0, err + out)
+
+    def test_imap_and_ldap_alike(self):
+        pw = {"ARRIVAL_PASSWORD": ENV["ARRIVAL_DOVECOT_USER_PASSWORD"]}
+        probe = ["probe", f"imaps://localhost:{ENV['ARRIVAL_DOVECOT_DST_TLS_PORT']}", "--user", "user561@example.test"]
+        system_trusts_server = dict(pw, SSL_CERT_FILE=ENV["ARRIVAL_TESTBED_CA"])
+        status, out, err = run(probe + ["--ca-file", self.other_ca], system_trusts_server)
+        self.assertEqual(status, 5, err + out)
+        self.assertIn("certificate verification failed: unable to get local issuer certificate", err)
+        status, out, err = run(probe, system_trusts_server)
+        self.assertEqual(status, 0, err + out)
+        # libldap (GnuTLS) ignores SSL_CERT_FILE: here only "the file is the CA list".
+        ldif = self.d.file("p.ldif", "dn: cn=ca-file-cos,cn=cos,cn=zimbra\nobjectClass: zimbraCOS\ncn: ca-file-cos\n"
+                                     "zimbraId: 7e5a0000-0000-4000-8000-0000000015e2\n")
+        status, out, err = run(["provision", ldif, "--ldap", ENV["ARRIVAL_SLAPD_URL"], "--ca-file", self.other_ca,
+                                "--bind-dn", ENV["ARRIVAL_SLAPD_BIND_DN"]],
+                               {"ARRIVAL_LDAP_PASSWORD": ENV["ARRIVAL_SLAPD_PASSWORD"]})
+        self.assertEqual(status, 5, err + out)
+        self.assertIn("certificate verify failed", err)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     app.add_option("--report", report, "write a JSON report here");
     shard_option shard;
     shard.add_to(app);
-    app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
+    app.add_option("--ca-file", ca_file, ca_file_help);
     app.add_flag("--insecure", insecure, "do NOT verify the server's TLS certificate (testing only; says so on stderr)");
     add_credential_flags(app, credentials);
     app.add_option("--collection", collection,

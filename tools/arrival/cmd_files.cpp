@@ -79,7 +79,7 @@ int run_files(int argc, char** argv) {
     shard_option shard;
     shard.add_to(app);
     app.add_flag("--dry-run", dry_run, "read both sides and report what would be written, writing nothing");
-    app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
+    app.add_option("--ca-file", ca_file, ca_file_help);
     app.add_flag("--insecure", insecure, "do not verify TLS certificates (testing only)");
     add_credential_flags(app, credentials);
     app.add_option("--retries", retries, "retries of a transient failure (connection reset, 429, 5xx)");

@@ -24,6 +24,7 @@
 
 #include "protocol/connection.hpp"
 #include "protocol/errc.hpp"
+#include "protocol/tls_policy.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
@@ -321,7 +322,7 @@ int run_probe(int argc, char** argv) {
                  "with --admin: use Dovecot's LOGIN \"user*admin\" form instead of AUTHENTICATE PLAIN");
     app.add_option("--password-file", a.password_file,
                    "file whose first line is the password (of --admin when given); default: $ARRIVAL_PASSWORD");
-    app.add_option("--ca-file", a.ca_file, "PEM file of CA certificates to trust instead of the system store");
+    app.add_option("--ca-file", a.ca_file, ca_file_help);
     app.add_flag("--insecure", a.insecure, "do NOT verify the server certificate and host name");
     app.add_flag("--starttls", a.starttls, "with imap://: fail unless the server offers STARTTLS (the default)");
     add_credential_flags(app, a.credentials);
@@ -355,7 +356,7 @@ int run_probe(int argc, char** argv) {
     if (a.insecure) std::fprintf(stderr, "arrival probe: WARNING: --insecure: certificates and host names are NOT verified\n");
 
     error_code ec;
-    auto tls = imap::make_tls_context({a.ca_file, a.insecure}, ec, err);
+    auto tls = tls::make_client_context({a.ca_file, a.insecure}, ec, err);
     if (!tls) {
         std::fprintf(stderr, "arrival probe: %s\n", err.c_str());
         return exit_usage;

@@ -121,7 +121,7 @@ int run_provision(int argc, char** argv) {
     app.add_flag("--starttls", starttls, "upgrade ldap:// with StartTLS (must succeed; the default)");
     credential_flags credentials;
     add_credential_flags(app, credentials);
-    app.add_option("--ca-file", ca_file, "PEM CA certificate(s) to verify the server with")->check(CLI::ExistingFile);
+    app.add_option("--ca-file", ca_file, ca_file_help)->check(CLI::ExistingFile);
     app.add_flag("--insecure", insecure, "do NOT verify the server certificate");
     app.add_option("--emit", emit, "write slapadd-ready LDIF here (run slapadd only while slapd is stopped)");
     app.add_option("--accounts-out", accounts_out,

@@ -156,7 +156,7 @@ int run_csv_shares(int argc, char** argv) {
     app.add_option("--jobs", jobs, "owners handled concurrently")->check(CLI::Range(1u, 256u));
     app.add_option("--report", report, "write a JSON report here");
     app.add_flag("--dry-run", dry_run, "read the grants each folder has and list the ones that would be written");
-    app.add_option("--ca-file", ca_file, "PEM CA bundle trusted in addition to the system store");
+    app.add_option("--ca-file", ca_file, ca_file_help);
     app.add_flag("--insecure", insecure, "do not verify TLS certificates (testing only)");
     add_credential_flags(app, credentials);
     app.add_option("--retries", retries, "retries of a transient failure (connection reset, 429, 5xx)");

@@ -4,6 +4,11 @@
 
 namespace arrival::cli {
 
+// The --help of every --ca-file: IMAP, HTTP and LDAP follow one TLS policy (protocol/tls_policy.hpp), in which
+// the file replaces the system's CA store, as curl's --cacert does.
+inline constexpr const char* ca_file_help =
+    "PEM file of the CA certificates to trust instead of the system's CA store (not in addition to it)";
+
 // Add one declaration per subcommand here, and one row in main.cpp's table.
 int run_probe(int argc, char** argv);
 int run_calendars(int argc, char** argv);

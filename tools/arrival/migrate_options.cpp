@@ -9,6 +9,7 @@
 
 #include "engine/folder_map.hpp"
 #include "engine/public_plan.hpp"
+#include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
 
@@ -40,7 +41,7 @@ void add_connection_options(CLI::App& app, migrate_args& a) {
     a.shard.add_to(app);
     app.add_option("--include", a.include, "only folders whose path (levels joined by '/') matches this regex; repeatable");
     app.add_option("--exclude", a.exclude, "skip folders whose path matches this regex; repeatable");
-    app.add_option("--ca-file", a.ca_file, "trust this CA (PEM) on both sides, instead of the system's CA store");
+    app.add_option("--ca-file", a.ca_file, ca_file_help);
     app.add_option("--source-ca-file", a.source_ca_file, "trust this CA on the source only (overrides --ca-file there)");
     app.add_option("--dest-ca-file", a.dest_ca_file, "trust this CA on the destination only (overrides --ca-file there)");
     app.add_flag("--insecure", a.insecure, "do NOT verify certificates or host names (says so on stderr)");
