@@ -233,8 +233,11 @@ private:
 
     net::awaitable<void> backoff(int attempt) {
         if (auto* m = o_.pipeline.metrics) m->retried();
+        co_await pause(o_.backoff * (1 << (attempt - 1)));
+    }
+    static net::awaitable<void> pause(std::chrono::milliseconds d) {
         const auto ex = co_await net::this_coro::executor;   // named: g++ 12 destroys temporaries in co_await expressions twice
-        net::steady_timer t(ex, o_.backoff * (1 << (attempt - 1)));
+        net::steady_timer t(ex, d);
         boost::system::error_code ec;
         co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
     }
@@ -397,7 +400,7 @@ private:
     }
 
     // Worker k copies folders over pair k until none is left. Pair 0 is already connected; a further pair
-    // connects when it takes its first folder, if the run's caps have room.
+    // connects when it takes its first folder, once the window and the run's caps have room.
     net::awaitable<void> folder_worker(std::size_t k, account_outcome& out) {
         auto& p = pairs_[k];
         int attempt = 0;
@@ -409,7 +412,13 @@ private:
                     fail_account(out, interrupted_reason, std::nullopt);
                     break;
                 }
-                if (!p.has_slots && !try_take_slots(p)) break;
+                if (!p.has_slots && !try_take_slots(p)) {
+                    // No room now (the window, a cap): look again shortly while folders are left, so an
+                    // account that started under a small window still gets its further pairs once it grows.
+                    // Pairs that wait in the semaphores' queues (a job's first, one back from a failure) go first.
+                    co_await pause(std::chrono::milliseconds(200));
+                    continue;
+                }
                 current = next_folder_++;
                 if (skip_[*current]) {
                     current.reset();
