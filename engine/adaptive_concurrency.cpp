@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstddef>
 
 namespace arrival::engine {
 
@@ -45,25 +46,33 @@ void aimd_window::congestion(std::string_view what) {
 }
 
 void aimd_window::open_latency(double seconds) {
-    if (seconds <= 0) return;
-    if (fastest_open_ > 0 && seconds > fastest_open_ * s_.latency_factor && seconds - fastest_open_ > s_.latency_margin_seconds) {
-        slow_open_ = true;
-        slow_open_words_ = fmt::format("logging in got slow: {:.2f} s, the fastest was {:.2f} s", seconds, fastest_open_);
-    }
-    fastest_open_ = fastest_open_ > 0 ? std::min(fastest_open_, seconds) : seconds;
+    if (seconds > 0) opens_.push_back(seconds);
 }
 
 void aimd_window::interval(double work) {
     const double before = previous_work_;
     previous_work_ = work;
+    ++since_latency_cut_;
+    std::string slow;   // why logging in counts as slow in this interval; empty: it does not
+    if (!opens_.empty()) {
+        auto mid = opens_.begin() + static_cast<std::ptrdiff_t>((opens_.size() - 1) / 2);   // the lower median
+        std::nth_element(opens_.begin(), mid, opens_.end());
+        const double median = *mid;
+        opens_.clear();
+        if (fastest_open_ > 0 && median > fastest_open_ * s_.latency_factor && median - fastest_open_ > s_.latency_margin_seconds) {
+            slow = fmt::format("logging in got slow: {:.2f} s (median of an interval), the fastest was {:.2f} s", median, fastest_open_);
+        }
+        fastest_open_ = fastest_open_ > 0 ? std::min(fastest_open_, median) : median;
+    }
     if (cut_this_interval_) {   // cut already; let the smaller window show its effect first
         cut_this_interval_ = false;
-        slow_open_ = false;
         return;
     }
-    if (slow_open_) {
-        slow_open_ = false;
-        shrink(size_ - std::max<std::size_t>(1, size_ / 4), slow_open_words_);
+    if (!slow.empty()) {   // no growth while logging in is slow; a cut now and then, not below the start
+        if (since_latency_cut_ >= s_.latency_cooldown && size_ > report_.initial) {
+            since_latency_cut_ = 0;
+            shrink(std::max(report_.initial, size_ - std::max<std::size_t>(1, size_ / 4)), slow);
+        }
         return;
     }
     if (size_ >= s_.cap) return;

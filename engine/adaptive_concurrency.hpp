@@ -9,8 +9,12 @@
 //   back off    x 1/2 on a congestion signal: a transient failure of a connection ([UNAVAILABLE], [INUSE],
 //               BYE, a reset or a stall past --timeout; Carbonio drops the connection of a throttled client,
 //               ../shared/carbonio/FACTS.md §6 "Throttles"), at most once per interval, because one event
-//               (a restarting server) fails every connection at once; x 3/4 when logging in got slow (an
-//               open took more than `latency_factor` times the fastest seen, and `latency_margin` more).
+//               (a restarting server) fails every connection at once;
+//               x 3/4 when logging in got slow: the median open (connect, TLS, login) of an interval took
+//               more than `latency_factor` times the fastest interval median seen, and `latency_margin` more.
+//               Slowness alone never takes the window below where it started (slow is not failing: cutting
+//               on single slow logins drove `--jobs 64` on a busy 2-core box to 1 pair and doubled the run),
+//               and cuts at most every `latency_cooldown` intervals, so one cut shows its effect first.
 //
 // Why connection pairs and not batches in flight: [UNAVAILABLE], [INUSE] and dropped connections answer too
 // many sessions, and a pair is what an account job holds (engine/account_job.hpp); the batches in flight per
@@ -28,6 +32,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/async_semaphore.hpp"
 #include "engine/report.hpp"
@@ -39,8 +44,9 @@ struct aimd_settings {
     std::size_t initial = 4;             // clipped to cap
     std::size_t floor = 1;
     double rise = 1.05;                  // work done must grow by this factor to count as a rise
-    double latency_factor = 3.0;
-    double latency_margin_seconds = 0.1;
+    double latency_factor = 2.0;
+    double latency_margin_seconds = 0.25;
+    int latency_cooldown = 3;
     int probe_after = 5;                 // intervals at a plateau before one more is tried
 };
 
@@ -66,10 +72,10 @@ private:
     std::size_t size_;
     bool slow_start_ = true;
     bool cut_this_interval_ = false;   // a congestion cut happened since the last interval()
-    bool slow_open_ = false;           // an open was slow since the last interval()
-    std::string slow_open_words_;      // how slow, for the report
+    std::vector<double> opens_;        // open latencies since the last interval()
+    int since_latency_cut_ = 1 << 20;  // intervals since the last cut for slowness
     double previous_work_ = -1;        // the last interval's work; < 0 before the first
-    double fastest_open_ = 0;          // 0: none seen yet
+    double fastest_open_ = 0;          // the fastest interval median so far; 0: none seen yet
     int plateau_ = 0;
     concurrency_report report_;
 };

@@ -174,7 +174,6 @@ public:
     // On the selected mailbox: BODY.PEEK[] of `uids`, each streamed into the buffer `sink(uid, size)` returns.
     // A UID that no longer exists is simply not delivered.
     awaitable<void> fetch_bodies(const std::vector<std::uint32_t>& uids, const body_target& sink);
-    // CREATE; an "already exists" NO is not an error.
     // CREATE; an "already exists" NO is not an error. `use`: CREATE mailbox (USE (\Sent)) when the server
     // has CREATE-SPECIAL-USE (RFC 6154 §3), else a plain CREATE.
     awaitable<void> create(const std::string& mailbox, special_use use = special_use::none);

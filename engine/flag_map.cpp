@@ -108,15 +108,17 @@ std::vector<std::string> map_flags(const std::vector<std::string>& source_flags,
                                    std::vector<flag_change>& changes, dest_profile_kind profile) {
     std::vector<std::string> out;
     std::size_t pending = 0;   // keywords taken for this message that the folder does not have yet
-    auto add = [&](std::string f) {
-        if (std::none_of(out.begin(), out.end(), [&](const std::string& x) { return ascii::iequals(x, f); })) out.push_back(std::move(f));
+    auto in_out = [&](std::string_view f) {
+        return std::any_of(out.begin(), out.end(), [&](const std::string& x) { return ascii::iequals(x, f); });
     };
     for (const auto& f : source_flags) {
         if (f.empty()) continue;
         if (f.front() == '\\') {
             if (ascii::iequals(f, "\\Recent")) continue;
             const auto sys = std::find_if(std::begin(system_flags), std::end(system_flags), [&](std::string_view s) { return ascii::iequals(s, f); });
-            if (sys != std::end(system_flags)) add(std::string(*sys));
+            if (sys != std::end(system_flags)) {
+                if (!in_out(*sys)) out.emplace_back(*sys);
+            }
             else changes.push_back({f, "", "not a system flag a destination can store"});
             continue;
         }
@@ -127,14 +129,15 @@ std::vector<std::string> map_flags(const std::vector<std::string>& source_flags,
             changes.push_back({f, "", why_dropped});
             continue;
         }
-        const bool taken = std::any_of(out.begin(), out.end(), [&](const std::string& x) { return ascii::iequals(x, k); });
+        const bool taken = in_out(k);
         if (const auto why = dest.refusal(k, pending); !taken && !why.empty()) {
             changes.push_back({f, "", std::string(why)});
             continue;
         }
         if (k != f) changes.push_back({f, k, why_rewritten});
-        if (!taken && !dest.has_keyword(k)) ++pending;
-        add(std::move(k));
+        if (taken) continue;
+        if (!dest.has_keyword(k)) ++pending;
+        out.push_back(std::move(k));
     }
     return out;
 }

@@ -10,19 +10,18 @@ void session_state::set_capabilities(const std::vector<std::string_view>& caps) 
     for (auto c : caps) caps_.emplace_back(c);
 }
 
-bool session_state::has(std::string_view cap) const noexcept {
-    for (const auto& c : caps_) {
-        if (iequals(c, cap)) return true;
+namespace {
+bool contains_ignoring_case(const std::vector<std::string>& names, std::string_view name) noexcept {
+    for (const auto& n : names) {
+        if (iequals(n, name)) return true;
     }
     return false;
 }
+}  // namespace
 
-bool session_state::is_enabled(std::string_view cap) const noexcept {
-    for (const auto& c : enabled_) {
-        if (iequals(c, cap)) return true;
-    }
-    return false;
-}
+bool session_state::has(std::string_view cap) const noexcept { return contains_ignoring_case(caps_, cap); }
+
+bool session_state::is_enabled(std::string_view cap) const noexcept { return contains_ignoring_case(enabled_, cap); }
 
 std::optional<std::string_view> session_state::value_of(std::string_view name) const noexcept {
     for (const auto& c : caps_) {

@@ -88,17 +88,32 @@ TEST(aimd_window, congestion_halves_once_per_interval_down_to_the_floor_and_keep
     EXPECT_EQ(w.report().final_window, 1u);
 }
 
-TEST(aimd_window, a_slow_login_shrinks_by_a_quarter_and_a_small_jitter_does_not) {
-    aimd_window w(settings(8, 8));
+TEST(aimd_window, slow_logins_hold_and_cut_by_a_quarter_now_and_then_never_below_the_start) {
+    aimd_window w(settings(8, 2));
     w.open_latency(0.020);
-    w.open_latency(0.050);   // 2.5x the fastest: not slow
-    w.open_latency(0.110);   // 5.5x, but only 0.09 s more: jitter on a fast link
+    w.interval(1000);
+    EXPECT_EQ(w.size(), 4u);
+    for (double s : {0.050, 0.060, 0.300}) w.open_latency(s);   // median 0.06: 3x the fastest, but 0.04 s more
     w.interval(1000);
     EXPECT_EQ(w.size(), 8u);
-    w.open_latency(0.400);   // 20x and 0.38 s more
+    for (double s : {0.5, 0.6, 0.7}) w.open_latency(s);   // median 0.6 s against 0.02 s
     w.interval(1000);
     EXPECT_EQ(w.size(), 6u);
-    EXPECT_NE(w.report().last_decrease.find("logging in got slow: 0.40 s"), std::string::npos) << w.report().last_decrease;
+    EXPECT_NE(w.report().last_decrease.find("logging in got slow: 0.60 s"), std::string::npos) << w.report().last_decrease;
+    for (int i = 0; i < 2; ++i) {   // still slow: no growth, and no second cut before the cool-down
+        w.open_latency(0.6);
+        w.interval(2000);
+        EXPECT_EQ(w.size(), 6u) << i;
+    }
+    w.open_latency(0.6);
+    w.interval(2000);
+    EXPECT_EQ(w.size(), 5u);
+    for (int i = 0; i < 30; ++i) {
+        w.open_latency(0.6);
+        w.interval(2000);
+    }
+    EXPECT_EQ(w.size(), 2u);   // where it started: slowness is not failure
+    EXPECT_EQ(w.report().smallest, 2u);
 }
 
 TEST(adaptive_concurrency, the_window_is_what_jobs_can_take_and_a_cut_waits_for_units_to_come_back) {
