@@ -346,26 +346,30 @@ private:
         // WAN this was two round trips per folder before the first message moved. Under carbonio one at a
         // time: its guard places NOOPs between commands by the answers before them (engine/dest_profile.hpp).
         const bool pipelined = p.dest->profile().kind != dest_profile_kind::carbonio;
-        std::vector<std::size_t> to_create;
-        std::set<std::string> creating;
-        for (std::size_t i = 0; i < plan_.entries.size(); ++i) {
-            const auto& e = plan_.entries[i];
-            if (!skip_[i] && e.create && !created_.count(e.dest_name) && creating.insert(e.dest_name).second) to_create.push_back(i);
-        }
+        // Named, not temporaries in the co_await expressions (g++ 12).
+        const auto to_create = still_to(&folder_plan_entry::create, created_);
         co_await each_folder(to_create, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
             co_await p.dest->create(plan_.entries[i].dest_name, plan_.entries[i].use);
             created_.insert(plan_.entries[i].dest_name);
         });
-        std::vector<std::size_t> to_subscribe;
-        std::set<std::string> subscribing;
-        for (std::size_t i = 0; i < plan_.entries.size(); ++i) {
-            const auto& e = plan_.entries[i];
-            if (!skip_[i] && e.subscribe && !subscribed_.count(e.dest_name) && subscribing.insert(e.dest_name).second) to_subscribe.push_back(i);
-        }
+        // After the CREATEs: a folder whose CREATE was refused is skipped by now.
+        const auto to_subscribe = still_to(&folder_plan_entry::subscribe, subscribed_);
         co_await each_folder(to_subscribe, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
             co_await p.dest->subscribe(plan_.entries[i].dest_name);
             subscribed_.insert(plan_.entries[i].dest_name);
         });
+    }
+
+    // The plan entries not skipped whose `wants` is set and whose destination name is not in `done`, each name
+    // once, in plan order.
+    std::vector<std::size_t> still_to(bool folder_plan_entry::*wants, const std::set<std::string>& done) const {
+        std::vector<std::size_t> out;
+        std::set<std::string> named;
+        for (std::size_t i = 0; i < plan_.entries.size(); ++i) {
+            const auto& e = plan_.entries[i];
+            if (!skip_[i] && e.*wants && !done.count(e.dest_name) && named.insert(e.dest_name).second) out.push_back(i);
+        }
+        return out;
     }
 
     // `step` for each plan entry in `entries`, all at once (their commands share the connection's pipeline)

@@ -131,9 +131,10 @@ TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_d
         o.connections_per_account = 3;
         return o;
     };
+    temp_dir proxy_dir;   // the proxy's log, removed with it
     arrival::test::proxy_process slow_dest(
         {env("ARRIVAL_TCP_PROXY"), "--print-port", "--target", "127.0.0.1:" + env("ARRIVAL_DOVECOT_DST_PORT"), "--delay-ms", "5"},
-        state_dir.path.parent_path() / (state_dir.path.filename().string() + "-proxy.log"));
+        proxy_dir.path / "proxy.log");
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {

@@ -210,6 +210,16 @@ class scratch_dir:
         os.chmod(p, mode)
         return p
 
+    def one_event_dir(self, name, user, uid):
+        """A directory for `arrival calendars --dir`: USER.ics with one event."""
+        d = os.path.join(self.path, name)
+        os.mkdir(d)
+        with open(os.path.join(d, user + ".ics"), "w") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\n"
+                    "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
+                    "END:VCALENDAR\r\n")
+        return d
+
 
 class cleartext(unittest.TestCase):
     def setUp(self):
@@ -261,12 +271,7 @@ class cleartext(unittest.TestCase):
     def test_http_plain(self):
         srv = recorder(http_recording)
         self.addCleanup(srv.close)
-        ics = os.path.join(self.d.path, "ics")
-        os.mkdir(ics)
-        with open(os.path.join(ics, "user@example.test.ics"), "w") as f:
-            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\n"
-                    "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
-                    "END:VCALENDAR\r\n")
+        ics = self.d.one_event_dir("ics", "user@example.test", "1")
         accounts = self.d.file("accounts.txt", "user@example.test\n")
         base = f"http://127.0.0.1:{srv.port}"
         args = ["calendars", "--dir", ics, "--accounts", accounts, "--password-file", self.pw, "--dest",
@@ -430,13 +435,8 @@ class private_outputs(unittest.TestCase):
                      {"ARRIVAL_LDAP_PASSWORD": ENV["ARRIVAL_SLAPD_PASSWORD"]})
         self.arrival(["provision", ldif, "--emit", self.out("emit.ldif"), "--accounts-out",
                       self.out("accounts.csv")])
-        ics = os.path.join(self.d.path, "ics")
-        os.mkdir(ics)
         cal_user = "user149@example.test"
-        with open(os.path.join(ics, cal_user + ".ics"), "w") as f:
-            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:secure-1\r\n"
-                    "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
-                    "END:VCALENDAR\r\n")
+        ics = self.d.one_event_dir("ics", cal_user, "secure-1")
         cacc = self.d.file("cal.txt", cal_user + "\n")
         self.arrival(["calendars", "--dir", ics, "--accounts", cacc, "--dest",
                       ENV["ARRIVAL_RADICALE_TLS_URL"] + "{user}/calendar/", "--ca-file", ENV["ARRIVAL_RADICALE_CA"],
@@ -445,12 +445,7 @@ class private_outputs(unittest.TestCase):
         # The Carbonio stand-in (delegated auth): the admin password in a SOAP AuthRequest, then tokens. Every
         # token the stand-in issued during the run is a secret too.
         cb_user = "user148@example.test"
-        cb_ics = os.path.join(self.d.path, "cb")
-        os.mkdir(cb_ics)
-        with open(os.path.join(cb_ics, cb_user + ".ics"), "w") as f:
-            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:secure-cb-1\r\n"
-                    "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
-                    "END:VCALENDAR\r\n")
+        cb_ics = self.d.one_event_dir("cb", cb_user, "secure-cb-1")
         cbacc = self.d.file("cb.txt", cb_user + "\n")
         self.arrival(["calendars", "--dir", cb_ics, "--accounts", cbacc, "--dest",
                       "carbonio+" + ENV["ARRIVAL_CARBONIO_REST_URL"], "--admin", ENV["ARRIVAL_CARBONIO_ADMIN"],
@@ -496,12 +491,7 @@ class ca_file_replaces_the_system_store(unittest.TestCase):
 
     def test_http(self):
         user = "user561@example.test"
-        ics = os.path.join(self.d.path, "ics")
-        os.mkdir(ics)
-        with open(os.path.join(ics, user + ".ics"), "w") as f:
-            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:ca-file-1\r\n"
-                    "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n"
-                    "END:VCALENDAR\r\n")
+        ics = self.d.one_event_dir("ics", user, "ca-file-1")
         acc = self.d.file("acc.txt", user + "\n")
         report = os.path.join(self.d.path, "report.json")
         args = ["calendars", "--dir", ics, "--accounts", acc, "--dest",
