@@ -26,7 +26,7 @@ struct credential {
 };
 
 // A server the stages talk to, by role: "source" and "dest" (IMAP), "ldap" (provision), "dav" (calendars,
-// contacts), "files" (files).
+// contacts), "files" (files), "carbonio" (grants).
 struct server {
     std::string role;
     std::string url;
@@ -34,7 +34,7 @@ struct server {
     std::string login;         // an admin that acts for every user (the stage's --admin / --source-admin ...)
     std::string bind_dn;       // ldap
     std::string profile;       // dest: auto, carbonio, cyrus, generic
-    std::string admin_url;     // dav, files: Carbonio's admin SOAP URL
+    std::string admin_url;     // dav, files, carbonio: Carbonio's admin SOAP URL
     std::string carbonio_auth; // dav: delegate or basic
     std::string credentials;   // the name of a [credentials.NAME] table; empty: none (per-user passwords)
     bool insecure = false;
@@ -58,6 +58,10 @@ struct stage {
     std::string source_credentials;
     // calendars, contacts: this stage's URL instead of [servers.dav] url (CalDAV and CardDAV collections differ).
     std::string dest;
+    // `after = [...]`: stages of this plan it runs after besides those the stage table names (checked: each
+    // one is in the plan and earlier in run order).
+    std::vector<std::string> after;
+    std::vector<position> after_where;   // where each name of `after` is
     position where;
 };
 
@@ -75,6 +79,9 @@ struct run_plan {
     std::vector<stage> stages;               // in run order (stage_table.hpp)
 
     [[nodiscard]] const stage* find_stage(const std::string& name) const;
+    // The stages of this plan that `st` runs after: the stage table's (those in the plan) and its `after`, in
+    // run order, each once. `arrival run` blocks `st` when one of them did not succeed.
+    [[nodiscard]] std::vector<std::string> runs_after(const stage& st) const;
     [[nodiscard]] const server* find_server(const std::string& role) const;
 };
 

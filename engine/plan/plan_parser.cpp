@@ -182,7 +182,9 @@ private:
             error({1, 1}, "no accounts file: add accounts = \"PATH\" at the top of the plan");
         }
         if (out_.plan.stages.empty() && !root.contains("stages")) {
-            error({1, 1}, "no stages: add at least one [stages.NAME] table (provision, migrate, calendars, contacts, files, shares, verify)");
+            std::vector<std::string_view> names;
+            for (const auto& st : stage_table()) names.push_back(st.name);
+            error({1, 1}, fmt::format("no stages: add at least one [stages.NAME] table ({})", fmt::join(names, ", ")));
         }
         check_references();
     }
@@ -309,6 +311,9 @@ private:
             }
         }
         if (s.role == "ldap" && s.bind_dn.empty()) error(s.where, fmt::format("{} needs bind_dn = \"...\"", where));
+        if (s.role == "carbonio" && s.login.empty()) {
+            error(s.where, fmt::format("{} needs login = \"ADMIN\" (the Carbonio admin that acts for every owner)", where));
+        }
         if ((!s.login.empty() || s.role == "ldap") && s.credentials.empty()) {
             error(s.where, fmt::format("{} {} needs credentials = \"NAME\" (a [credentials.NAME] table)", where,
                                        s.role == "ldap" ? "bind_dn" : "login"));
@@ -332,11 +337,12 @@ private:
             st.name = name;
             st.where = at(k.source());
             // Options in the schema's order, so the argv does not depend on the order of the plan's lines.
-            std::vector<std::string_view> known;
+            std::vector<std::string_view> known{"after"};
             for (const auto* list : {&spec->options, &spec->common_options}) {
                 for (const auto& o : *list) known.push_back(o.key);
             }
             for (const auto& [ok, ov] : *s) key_allowed(ok, where, known);
+            if (const auto* after = s->get("after")) read_after(st, *after, where);
             for (const auto* list : {&spec->options, &spec->common_options}) {
                 for (const auto& o : *list) {
                     const auto* node = s->get(o.key);
@@ -355,6 +361,29 @@ private:
             return std::find_if(all.begin(), all.end(), [&](const stage_spec& x) { return x.name == s.name; }) - all.begin();
         };
         std::stable_sort(out_.plan.stages.begin(), out_.plan.stages.end(), [&](const stage& a, const stage& b) { return rank(a) < rank(b); });
+    }
+
+    // `after = "NAME"` or `after = ["NAME", ...]`: checked against the other stages in check_references().
+    void read_after(stage& st, const toml::node& n, std::string_view where) {
+        const auto what = fmt::format("{} after", where);
+        if (const auto* s = n.as_string()) {
+            st.after.push_back(s->get());
+            st.after_where.push_back(at(n.source()));
+            return;
+        }
+        const auto* arr = n.as_array();
+        if (!arr) {
+            error(at(n.source()), fmt::format("{} must be a stage name or an array of stage names", what));
+            return;
+        }
+        for (const auto& item : *arr) {
+            if (const auto* s = item.as_string()) {
+                st.after.push_back(s->get());
+                st.after_where.push_back(at(item.source()));
+            } else {
+                error(at(item.source()), fmt::format("{}: every item must be a stage name (a string)", what));
+            }
+        }
     }
 
     void add_option(stage& st, const option_spec& o, const toml::node& n, std::string_view where) {
@@ -402,6 +431,27 @@ private:
         }
     }
 
+    // Each name in a stage's `after` is a stage of this plan that runs before it. The run order is fixed (the
+    // stage table's), so `after` can only add waiting, never reorder.
+    void check_after(const stage& st) {
+        std::vector<std::string_view> names;
+        for (const auto& s : stage_table()) names.push_back(s.name);
+        const auto rank = [&](std::string_view name) { return std::find(names.begin(), names.end(), name) - names.begin(); };
+        for (std::size_t i = 0; i < st.after.size(); ++i) {
+            const auto& name = st.after[i];
+            const auto& where = st.after_where[i];
+            const auto what = fmt::format("[stages.{}] after = \"{}\"", st.name, name);
+            if (!find_stage_spec(name)) {
+                error(where, fmt::format("{}: no such stage (the stages are, in run order: {})", what, fmt::join(names, ", ")));
+            } else if (!out_.plan.find_stage(name)) {
+                error(where, fmt::format("{}: the plan has no [stages.{}]", what, name));
+            } else if (rank(name) >= rank(st.name)) {
+                error(where, fmt::format("{}: {} runs {} {}, never before it (the stages run in this order: {})", what,
+                                                  name, name == st.name ? "as" : "after", st.name, fmt::join(names, ", ")));
+            }
+        }
+    }
+
     // What the stages need from [servers] and [credentials], once everything is read.
     void check_references() {
         auto& p = out_.plan;
@@ -412,6 +462,7 @@ private:
                     error(st.where, fmt::format("stage '{}' needs a [servers.{}] table", st.name, role));
                 }
             }
+            check_after(st);
             if (!st.source_credentials.empty() && !p.credentials.count(st.source_credentials)) {
                 error(st.where, fmt::format("[stages.{}] source_credentials = \"{}\": no [credentials.{}] table", st.name,
                                             st.source_credentials, st.source_credentials));
@@ -442,6 +493,19 @@ const stage* run_plan::find_stage(const std::string& name) const {
         if (s.name == name) return &s;
     }
     return nullptr;
+}
+
+std::vector<std::string> run_plan::runs_after(const stage& st) const {
+    const auto table = find_stage_spec(st.name)->depends_on;
+    std::vector<std::string> out;
+    for (const auto& earlier : stages) {
+        if (earlier.name == st.name) break;
+        if (std::find(table.begin(), table.end(), earlier.name) != table.end() ||
+            std::find(st.after.begin(), st.after.end(), earlier.name) != st.after.end()) {
+            out.push_back(earlier.name);
+        }
+    }
+    return out;
 }
 
 const server* run_plan::find_server(const std::string& role) const {

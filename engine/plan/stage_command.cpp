@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "engine/plan/stage_table.hpp"
+
 namespace arrival::plan {
 namespace {
 
@@ -9,7 +11,7 @@ class builder {
 public:
     builder(const run_plan& plan, const stage& st, const run_settings& run) : plan_(plan), st_(st), run_(run) {
         out_.stage = st.name;
-        out_.argv.push_back(st.name);
+        out_.argv.emplace_back(find_stage_spec(st.name)->command);
         out_.report = (std::filesystem::path(run.run_dir) / (st.name + ".json")).string();
     }
 
@@ -51,8 +53,9 @@ public:
         }
     }
 
-    void web_stage(const server& s) {
-        add("--dest", st_.dest.empty() ? s.url : st_.dest);
+    // calendars, contacts, files and grants: one HTTP(S) destination and an admin acting for every user.
+    void web_stage(const server& s, const std::string& dest) {
+        add("--dest", dest);
         add("--accounts", plan_.accounts);
         add("--admin", s.login);
         credential(s.credentials, "--password-file", "ARRIVAL_PASSWORD");
@@ -60,7 +63,6 @@ public:
         flag("--insecure", s.insecure);
         add("--admin-url", s.admin_url);
         add("--carbonio-auth", s.carbonio_auth);
-        shows_progress_ = true;
     }
 
     stage_command build() {
@@ -76,10 +78,17 @@ public:
         } else if (n == "migrate" || n == "verify" || n == "shares") {
             imap_stage(n == "migrate");
         } else if (n == "calendars" || n == "contacts") {
-            web_stage(*plan_.find_server("dav"));
+            const auto& dav = *plan_.find_server("dav");
+            web_stage(dav, st_.dest.empty() ? dav.url : st_.dest);
+            shows_progress_ = true;
         } else if (n == "files") {
-            web_stage(*plan_.find_server("files"));
+            web_stage(*plan_.find_server("files"), plan_.find_server("files")->url);
             credential(st_.source_credentials, "--source-password-file", "ARRIVAL_SOURCE_PASSWORD");
+            shows_progress_ = true;
+        } else if (n == "grants") {
+            // `arrival shares --from CSV`: its --dest names the Carbonio host as carbonio+https://HOST.
+            const auto& url = plan_.find_server("carbonio")->url;
+            web_stage(*plan_.find_server("carbonio"), url.rfind("carbonio+", 0) == 0 ? url : "carbonio+" + url);
         }
         flag("--allow-cleartext", plan_.allow_cleartext);
         if (run_.shard.sharded()) add("--shard", run_.shard.str());

@@ -20,7 +20,7 @@ struct env_handover {
 
 struct stage_command {
     std::string stage;
-    std::vector<std::string> argv;   // argv[0] is the stage's name, as main() passes it
+    std::vector<std::string> argv;   // argv[0] is the command the stage runs (stage_spec::command), as main() passes it
     std::vector<env_handover> env;
     std::string report;              // the JSON report the stage writes (RUN_DIR/<stage>.json)
     // shell_line() of the argv without --progress: what the run state keeps, so a rerun skips a completed

@@ -12,6 +12,7 @@ constexpr sv imap_servers[] = {"source", "dest"};
 constexpr sv ldap_servers[] = {"ldap"};
 constexpr sv dav_servers[] = {"dav"};
 constexpr sv files_servers[] = {"files"};
+constexpr sv carbonio_servers[] = {"carbonio"};
 
 constexpr sv account_formats[] = {"detect", "imapsync", "csv", "list"};
 constexpr sv csv_formats[] = {"outlook", "google", "thunderbird", "zimbra"};
@@ -20,6 +21,8 @@ constexpr sv vcard_versions[] = {"3.0", "4.0"};
 constexpr sv after_provision[] = {"provision"};
 constexpr sv after_provision_and_migrate[] = {"provision", "migrate"};
 constexpr sv after_migrate[] = {"migrate"};
+// Carbonio grants name folders that migrate, calendars or contacts made, for grantees provision made.
+constexpr sv after_folders_exist[] = {"provision", "migrate", "calendars", "contacts"};
 
 constexpr option_spec provision_options[] = {
     {"ldif", "", vt::path_list, true},
@@ -59,9 +62,18 @@ constexpr option_spec migrate_options[] = {
     {"sync_deletes", "--sync-deletes", vt::boolean},
 };
 
-// The IMAP form of `arrival shares` (folder ACLs); its CSV form (--from, Carbonio grants) is not a plan stage.
+// The IMAP form of `arrival shares` (folder ACLs); its CSV form is the grants stage below.
 constexpr option_spec shares_options[] = {
     {"map_domain", "--map-domain", vt::text_list},
+};
+
+// The CSV form of `arrival shares` (--from: owner,folder,grantee,rights into Carbonio folder grants).
+constexpr option_spec grants_options[] = {
+    {"from", "--from", vt::path, true},
+    {"map_domain", "--map-domain", vt::text_list},
+    {"jobs", "--jobs", vt::integer},
+    {"retries", "--retries", vt::integer},
+    {"timeout", "--timeout", vt::integer},
 };
 
 constexpr option_spec verify_options[] = {
@@ -101,16 +113,18 @@ constexpr option_spec files_options[] = {
 };
 
 constexpr stage_spec stages[] = {
-    {"provision", "domains, COSes, accounts and lists into the destination's LDAP", ldap_servers, {}, provision_options},
-    {"migrate", "every mailbox of the accounts file, source IMAP to destination IMAP", imap_servers, after_provision,
+    {"provision", "provision", "domains, COSes, accounts and lists into the destination's LDAP", ldap_servers, {}, provision_options},
+    {"migrate", "migrate", "every mailbox of the accounts file, source IMAP to destination IMAP", imap_servers, after_provision,
      migrate_options, imap_options},
-    {"calendars", "ICS exports into CalDAV or Carbonio", dav_servers, after_provision, calendars_options},
-    {"contacts", "CSV exports into CardDAV or Carbonio", dav_servers, after_provision, contacts_options},
-    {"files", "private files into Carbonio Files or WebDAV", files_servers, after_provision, files_options},
+    {"calendars", "calendars", "ICS exports into CalDAV or Carbonio", dav_servers, after_provision, calendars_options},
+    {"contacts", "contacts", "CSV exports into CardDAV or Carbonio", dav_servers, after_provision, contacts_options},
+    {"files", "files", "private files into Carbonio Files or WebDAV", files_servers, after_provision, files_options},
     // After migrate: the folders must exist on the destination; after provision: the grantees must.
-    {"shares", "folder ACLs (RFC 4314), source IMAP to destination IMAP", imap_servers, after_provision_and_migrate,
+    {"shares", "shares", "folder ACLs (RFC 4314), source IMAP to destination IMAP", imap_servers, after_provision_and_migrate,
      shares_options, imap_options},
-    {"verify", "source and destination compared folder by folder", imap_servers, after_migrate, verify_options, imap_options},
+    {"grants", "shares", "a CSV of shares (owner,folder,grantee,rights) into Carbonio folder grants", carbonio_servers,
+     after_folders_exist, grants_options},
+    {"verify", "verify", "source and destination compared folder by folder", imap_servers, after_migrate, verify_options, imap_options},
 };
 
 constexpr sv imap_keys[] = {"url", "ca_file", "login", "credentials", "insecure"};
@@ -121,6 +135,7 @@ constexpr sv files_keys[] = {"url", "login", "credentials", "ca_file", "insecure
 
 constexpr server_spec servers[] = {
     {"source", imap_keys}, {"dest", dest_keys}, {"ldap", ldap_keys}, {"dav", dav_keys}, {"files", files_keys},
+    {"carbonio", files_keys},   // the grants stage's admin SOAP access: the same keys as files
 };
 
 }  // namespace

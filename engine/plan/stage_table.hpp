@@ -21,6 +21,7 @@ struct option_spec {
 
 struct stage_spec {
     std::string_view name;
+    std::string_view command;                      // the `arrival COMMAND` it runs (grants runs `shares --from`)
     std::string_view summary;
     std::span<const std::string_view> servers;     // roles it needs in [servers.*]
     std::span<const std::string_view> depends_on;  // when these are in the plan, they must have succeeded first
@@ -28,7 +29,8 @@ struct stage_spec {
     std::span<const option_spec> common_options;   // shared with other stages (migrate, shares, verify)
 };
 
-// Every stage, in run order.
+// Every stage, in run order. Besides `depends_on`, a stage may name more stages it runs after with the plan
+// key `after` (plan_parser.cpp reads it; it is no command flag).
 [[nodiscard]] std::span<const stage_spec> stage_table() noexcept;
 [[nodiscard]] const stage_spec* find_stage_spec(std::string_view name) noexcept;
 // The option `key` of `stage` (its own or a common one), or nullptr.

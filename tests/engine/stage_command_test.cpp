@@ -117,6 +117,45 @@ TEST(stage_command, shares_is_the_imap_form_with_migrates_servers_after_migrate)
     EXPECT_EQ(c.env.size(), 1u);   // the destination's env credential, handed over as for migrate
 }
 
+TEST(stage_command, grants_is_the_csv_form_of_shares_on_the_carbonio_admin_after_the_folders_exist) {
+    auto r = parse_plan(std::string(plan_text) + "[credentials.zx]\nenv = \"ZX_ADMIN_PW\"\n"
+                                                 "[servers.carbonio]\nurl = \"https://mail.new.test\"\nlogin = \"admin@new.test\"\n"
+                                                 "credentials = \"zx\"\nca_file = \"/p/ca.pem\"\n"
+                                                 "[stages.grants]\nfrom = \"shares.csv\"\nretries = 5\n",
+                        "PLAN.toml", "/p");
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front().message);
+    std::vector<std::string> order;
+    for (const auto& st : r.plan.stages) order.push_back(st.name);
+    EXPECT_EQ(order, (std::vector<std::string>{"provision", "migrate", "contacts", "grants", "verify"}));
+    const auto& grants = *r.plan.find_stage("grants");
+    EXPECT_EQ(r.plan.runs_after(grants), (std::vector<std::string>{"provision", "migrate", "contacts"}));
+    const auto c = build_stage_command(r.plan, grants, {.run_dir = "/run"});
+    // It runs `arrival shares --from`, with the host as carbonio+https:// and its report named after the stage.
+    EXPECT_EQ(c.stage, "grants");
+    EXPECT_EQ(c.argv, (std::vector<std::string>{"shares", "--dest", "carbonio+https://mail.new.test", "--accounts", "/p/accounts.csv",
+                                                "--admin", "admin@new.test", "--ca-file", "/p/ca.pem", "--allow-cleartext",
+                                                "--report", "/run/grants.json", "--from", "/p/shares.csv", "--retries", "5"}));
+    ASSERT_EQ(c.env.size(), 1u);
+    EXPECT_EQ(c.env[0].target, "ARRIVAL_PASSWORD");
+    EXPECT_EQ(c.env[0].from, "ZX_ADMIN_PW");
+}
+
+TEST(stage_command, after_adds_waiting_on_earlier_stages_of_the_plan) {
+    auto r = parse_plan(std::string(plan_text) + "[stages.files]\nsource = \"/srv/files\"\nafter = \"contacts\"\n"
+                                                 "[servers.files]\nurl = \"https://files.test\"\n",
+                        "PLAN.toml", "/p");
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front().message);
+    EXPECT_EQ(r.plan.runs_after(*r.plan.find_stage("files")), (std::vector<std::string>{"provision", "contacts"}));
+    EXPECT_EQ(r.plan.runs_after(*r.plan.find_stage("verify")), (std::vector<std::string>{"migrate"}));
+    // A list, and the stage table's own dependency named again: each once, in run order.
+    r = parse_plan(std::string(plan_text) + "after = [\"contacts\", \"migrate\", \"provision\"]\n", "PLAN.toml", "/p");
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front().message);
+    EXPECT_EQ(r.plan.runs_after(*r.plan.find_stage("verify")), (std::vector<std::string>{"provision", "migrate", "contacts"}));
+    // after is no flag of the stage command.
+    const auto c = build_stage_command(r.plan, *r.plan.find_stage("verify"), {.run_dir = "/run"});
+    EXPECT_EQ(std::count(c.argv.begin(), c.argv.end(), "contacts"), 0);
+}
+
 TEST(stage_command, a_sharded_run_hands_every_stage_its_shard) {
     const auto p = parsed();
     for (const auto& st : p.stages) {

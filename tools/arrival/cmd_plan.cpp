@@ -20,6 +20,8 @@ int run_plan_command(int argc, char** argv) {
     app.add_option("action", action, "check (the one action)")->required()->check(CLI::IsMember({"check"}));
     app.add_option("plan", file, "the plan file")->required();
     app.add_option("--run-dir", run_dir, "the run directory the command lines name (default: PLAN.run next to the plan)");
+    shard_option shard;
+    shard.add_to(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -29,9 +31,14 @@ int run_plan_command(int argc, char** argv) {
     if (!p) return exit_usage;
     std::printf("plan %s: valid\n", file.c_str());
     plan::run_settings settings;
-    if (!p->shard.empty()) settings.shard = engine::parse_shard(p->shard);
+    // --shard wins over the plan's shard = "K/N", as in `arrival run`: the command lines are that shard's.
+    if (app.count("--shard")) settings.shard = engine::parse_shard(shard.text);
+    else if (!p->shard.empty()) settings.shard = engine::parse_shard(p->shard);
     settings.run_dir = shard_state_dir(run_dir.empty() ? default_run_dir(file) : run_dir, settings.shard).string();
-    if (settings.shard.sharded()) std::printf("shard %s (arrival run --shard K/N overrides it)\n", settings.shard.str().c_str());
+    if (settings.shard.sharded()) {
+        std::printf("shard %s%s\n", settings.shard.str().c_str(),
+                    app.count("--shard") ? "" : " (arrival run --shard K/N overrides it)");
+    }
     print_stage_list(*p, settings);
     return exit_ok;
 }

@@ -90,7 +90,7 @@ int call_stage(const plan::stage_command& cmd, std::string& reason) {
     argv.push_back(nullptr);
     try {
         std::fflush(stdout);
-        const int rc = stage_function(cmd.stage)(static_cast<int>(args.size()), argv.data());
+        const int rc = stage_function(cmd.argv.front())(static_cast<int>(args.size()), argv.data());
         std::fflush(stdout);
         return rc;
     } catch (const std::exception& e) {
@@ -124,12 +124,10 @@ std::string elapsed(clock_type::time_point t0) {
     return fmt::format("{:02}:{:02}", s / 60, s % 60);
 }
 
-// What stops `st` from running: the first stage it depends on, present in the plan, that did not end ok or
-// partial. Empty when nothing does.
+// What stops `st` from running: the first stage it runs after (the stage table's, in the plan, and its `after`)
+// that did not end ok or partial. Empty when nothing does.
 std::string blocked_by(const plan::run_plan& p, const plan::stage& st, const plan::run_state& state) {
-    for (const auto d : plan::find_stage_spec(st.name)->depends_on) {
-        const std::string dep(d);
-        if (!p.find_stage(dep)) continue;
+    for (const auto& dep : p.runs_after(st)) {
         const auto* r = state.find(dep);
         if (!r) return fmt::format("{} has not run", dep);
         if (r->status != "ok" && r->status != "partial") {

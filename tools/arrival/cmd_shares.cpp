@@ -40,7 +40,7 @@ std::map<std::string, std::string> parse_domain_map(const std::vector<std::strin
 }
 
 int finish(const std::vector<shares::account_result>& results, const std::string& source, const std::string& dest,
-           bool dry_run, const std::string& report_file);
+           bool dry_run, const std::string& report_file, const engine::shard_spec& shard);
 
 void print_grants(const std::vector<shares::account_result>& results, bool dry_run) {
     for (const auto& r : results) {
@@ -103,12 +103,12 @@ int run_imap_shares(int argc, char** argv) {
                  run.job.source.url.c_str(), run.job.dest.url.c_str(), std::min(o.jobs, run.accounts.accounts.size()),
                  a.dry_run ? " (dry run)" : "");
     const auto results = shares::run_shares(o, run.accounts.accounts);
-    return finish(results, a.source_url, a.dest_url, a.dry_run, a.report_file);
+    return finish(results, a.source_url, a.dest_url, a.dry_run, a.report_file, run.shard);
 }
 
 // The grants printed, the totals on stderr, the report, the exit status: the same for both forms.
 int finish(const std::vector<shares::account_result>& results, const std::string& source, const std::string& dest,
-           bool dry_run, const std::string& report_file) {
+           bool dry_run, const std::string& report_file, const engine::shard_spec& shard) {
     print_grants(results, dry_run);
     std::size_t added = 0, unchanged = 0, refused = 0, failed = 0;
     std::vector<bool> ok;
@@ -127,7 +127,9 @@ int finish(const std::vector<shares::account_result>& results, const std::string
                  dry_run ? " (dry run)" : "", results.size(), added, dry_run ? "to be " : "", unchanged, refused, failed);
     if (!report_file.empty()) {
         auto out = engine::open_owner_only(report_file);
-        out << shares::shares_report_json(source, dest, dry_run, results).dump(2) << "\n";
+        auto report = shares::shares_report_json(source, dest, dry_run, results);
+        stamp_shard(report, shard);
+        out << report.dump(2) << "\n";
         if (!out) {
             std::fprintf(stderr, "arrival shares: cannot write report %s\n", report_file.c_str());
             return exit_partial;
@@ -145,6 +147,7 @@ int run_csv_shares(int argc, char** argv) {
     unsigned jobs = 4, retries = 3, timeout = 120;
     bool insecure = false, dry_run = false;
     credential_flags credentials;
+    shard_option shard;
     app.add_option("--from", from, "CSV with the columns owner,folder,grantee,rights (Carbonio perm letters rwidxapf)")
         ->required();
     app.add_option("--dest", dest, "carbonio+https://host")->required();
@@ -161,8 +164,10 @@ int run_csv_shares(int argc, char** argv) {
     add_credential_flags(app, credentials);
     app.add_option("--retries", retries, "retries of a transient failure (connection reset, 429, 5xx)");
     app.add_option("--timeout", timeout, "seconds allowed for each connect, write or read step")->check(CLI::Range(1u, 3600u));
+    shard.add_to(app);
     try {
         app.parse(argc, argv);
+        shard.resolve();
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
@@ -211,14 +216,19 @@ int run_csv_shares(int argc, char** argv) {
         }
     }
     if (insecure) std::fprintf(stderr, "arrival shares: WARNING: --insecure: TLS certificates are not verified\n");
-    const auto csv = shares::read_shares_csv(from);
+    auto csv = shares::read_shares_csv(from);
     for (const auto& e : csv.errors) std::fprintf(stderr, "arrival shares: %s\n", e.c_str());
+    // A shard writes the grants of the owners it owns: an owner is one account, partitioned as migrate's.
+    const auto all_rows = csv.rows.size();
+    std::erase_if(csv.rows, [&](const shares::csv_share& r) { return !shard.spec.owns(r.owner); });
     if (csv.rows.empty()) {
-        std::fprintf(stderr, "arrival shares: %s: no shares to write\n", from.c_str());
+        std::fprintf(stderr, "arrival shares: %s: no shares to write%s\n", from.c_str(),
+                     all_rows > 0 ? fmt::format(" for shard {} ({} row(s) are other shards')", shard.spec.str(), all_rows).c_str() : "");
+        if (!report.empty() && csv.errors.empty()) (void)finish({}, from, dest, dry_run, report, shard.spec);
         return csv.errors.empty() ? exit_ok : exit_nothing_ran;
     }
     const auto results = shares::run_carbonio_grants(o, csv.rows);
-    const int status = finish(results, from, dest, dry_run, report);
+    const int status = finish(results, from, dest, dry_run, report, shard.spec);
     // Rows the CSV could not give are failures too: the run is partial.
     return status == exit_ok && !csv.errors.empty() ? exit_partial : status;
 }

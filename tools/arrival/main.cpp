@@ -30,7 +30,7 @@ constexpr command commands[] = {
     {"provision", arrival::cli::run_provision, "load LDIF of domains, COSes, accounts and lists into the destination's LDAP"},
     {"migrate", arrival::cli::run_migrate, "copy every mailbox of an accounts file from one IMAP server to another"},
     {"plan", arrival::cli::run_plan_command, "check a run plan (PLAN.toml): every error with its line, then the stage list"},
-    {"run", arrival::cli::run_run, "run a plan's stages (provision, migrate, calendars, contacts, files, shares, verify) in order, resumably"},
+    {"run", arrival::cli::run_run, "run a plan's stages (provision, migrate, calendars, contacts, files, shares, grants, verify) in order, resumably"},
     {"verify", arrival::cli::run_verify, "compare source and destination mailboxes folder by folder and list every difference"},
     {"report", arrival::cli::run_report, "merge the shards' reports into one JSON and one HTML report, or render one as HTML"},
 };

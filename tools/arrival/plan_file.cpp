@@ -50,10 +50,7 @@ void print_stage_list(const plan::run_plan& p, const plan::run_settings& setting
     std::size_t i = 0;
     for (const auto& st : p.stages) {
         const auto* spec = plan::find_stage_spec(st.name);
-        std::vector<std::string_view> after;
-        for (const auto d : spec->depends_on) {
-            if (p.find_stage(std::string(d))) after.push_back(d);
-        }
+        const auto after = p.runs_after(st);
         std::printf("  %zu. %-10s %.*s%s\n", ++i, st.name.c_str(), static_cast<int>(spec->summary.size()), spec->summary.data(),
                     after.empty() ? "" : fmt::format(" (after {})", fmt::join(after, ", ")).c_str());
         const auto cmd = plan::build_stage_command(p, st, settings);

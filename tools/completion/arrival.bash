@@ -30,7 +30,7 @@ _arrival_flags() {
                      --strict-permissions --ca-file --insecure --emit --accounts-out --rename-domain --schema
                      --rules --no-default-rules --keep-server-entries --no-base-entries --check --report --window --shard" ;;
     run) echo "--run-dir --redo --dry-run --shard --metrics --progress" ;;
-    plan) echo "--run-dir" ;;
+    plan) echo "--run-dir --shard" ;;
     report) echo "--out" ;;
     probe) echo "--user --admin --master-login --password-file --ca-file --insecure --starttls --allow-cleartext
                  --strict-permissions --json --timeout" ;;
