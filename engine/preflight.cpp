@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/public_plan.hpp"
+#include "engine/run_metrics.hpp"
 #include "engine/report.hpp"
 
 namespace arrival::engine {
@@ -81,6 +82,9 @@ account_scan scan_account(const account_pair& a, const preflight_options& option
     account_scan s;
     s.source_user = a.source_user;
     s.dest_user = a.dest_user;
+    // --metrics: the account as a job, its messages as scanned, the index FETCHes' time.
+    auto* m = o.pipeline.metrics;
+    if (m) m->account_started();
     try {
         auto src = open_account_side(a, o, account_side::source);
         const auto plan = plan_personal_onto(*src, dest_ns, profile.kind, o.filter);
@@ -94,11 +98,17 @@ account_scan scan_account(const account_pair& a, const preflight_options& option
             if (!st.messages) continue;
             std::vector<std::pair<std::uint32_t, std::uint64_t>> bodies;
             permanent_flags folder_keywords({"\\*"}, profile.kind);
-            for (const auto& m : src->fetch_index(1, true)) {
+            const auto t0 = std::chrono::steady_clock::now();
+            const auto index = src->fetch_index(1, true);
+            if (m) {
+                m->observe(server_side::source, imap_operation::index, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                m->checked(check_command::preflight, index.size());
+            }
+            for (const auto& msg : index) {
                 ++s.messages;
-                s.bytes += m.size;
-                tally.add_message(profile, a.source_user, e.source_name, e.dest_name, m, &folder_keywords);
-                if (options.content) bodies.emplace_back(m.uid, m.size);
+                s.bytes += msg.size;
+                tally.add_message(profile, a.source_user, e.source_name, e.dest_name, msg, &folder_keywords);
+                if (options.content) bodies.emplace_back(msg.uid, msg.size);
             }
             if (options.content) {
                 folder_content c;
@@ -114,6 +124,10 @@ account_scan scan_account(const account_pair& a, const preflight_options& option
         s.kind = e.kind();
     } catch (const std::exception& e) {
         s.error = e.what();
+    }
+    if (m) {
+        m->account_finished();
+        if (!s.error.empty()) m->account_failed();
     }
     return s;
 }

@@ -28,12 +28,12 @@ void run_metrics::observe(server_side side, imap_operation op, double seconds) {
     latency_[static_cast<int>(side)][static_cast<int>(op)].observe(seconds);
 }
 
-const std::array<std::string_view, 10>& run_metrics::names() {
-    static const std::array<std::string_view, 10> n = {
-        "arrival_messages_copied_total", "arrival_bytes_copied_total",   "arrival_errors_total",
-        "arrival_retries_total",         "arrival_messages_in_flight",   "arrival_accounts_active",
-        "arrival_accounts_done_total",   "arrival_imap_latency_seconds", "arrival_up",
-        "arrival_concurrency_window"};
+const std::array<std::string_view, 12>& run_metrics::names() {
+    static const std::array<std::string_view, 12> n = {
+        "arrival_messages_copied_total",  "arrival_bytes_copied_total",      "arrival_errors_total",
+        "arrival_retries_total",          "arrival_messages_in_flight",      "arrival_accounts_active",
+        "arrival_accounts_done_total",    "arrival_imap_latency_seconds",    "arrival_up",
+        "arrival_concurrency_window",     "arrival_messages_checked_total", "arrival_verify_differences_total"};
     return n;
 }
 
@@ -70,6 +70,18 @@ std::string run_metrics::render() const {
     out += fmt::format("arrival_accounts_done_total {}\n", accounts_done_.load());
     header(out, "arrival_concurrency_window", "gauge", "Connection pairs the adaptive window allows now (0: no window).");
     out += fmt::format("arrival_concurrency_window {}\n", window_.load());
+
+    header(out, "arrival_messages_checked_total", "counter",
+           "Source messages read without copying: command=\"verify\" compared with the destination, command=\"preflight\" "
+           "scanned.");
+    out += fmt::format("arrival_messages_checked_total{{command=\"preflight\"}} {}\n", checked_[1].load());
+    out += fmt::format("arrival_messages_checked_total{{command=\"verify\"}} {}\n", checked_[0].load());
+    header(out, "arrival_verify_differences_total", "counter",
+           "Differences verify found: kind=\"missing\" source messages not on the destination, kind=\"flags\" messages "
+           "whose flags differ, kind=\"bytes\" messages whose bodies differ.");
+    out += fmt::format("arrival_verify_differences_total{{kind=\"bytes\"}} {}\n", differences_[2].load());
+    out += fmt::format("arrival_verify_differences_total{{kind=\"flags\"}} {}\n", differences_[1].load());
+    out += fmt::format("arrival_verify_differences_total{{kind=\"missing\"}} {}\n", differences_[0].load());
 
     header(out, "arrival_imap_latency_seconds", "histogram",
            "Duration of IMAP exchanges per server (source, destination) and operation (index: header FETCH of a folder, "

@@ -38,6 +38,11 @@ private:
 enum class server_side : std::uint8_t { source, destination };
 // What a latency observation timed: an index FETCH (headers), a body FETCH batch, an APPEND/MULTIAPPEND.
 enum class imap_operation : std::uint8_t { index, fetch, append };
+// The commands that read mail without copying it: verify compares source and destination, preflight scans the
+// source.
+enum class check_command : std::uint8_t { verify, preflight };
+// What verify found different: a source message missing on the destination, flags, bodies (--content).
+enum class difference_kind : std::uint8_t { missing, flags, bytes };
 
 class run_metrics {
 public:
@@ -61,22 +66,27 @@ public:
         ++accounts_done_;
     }
     void observe(server_side side, imap_operation op, double seconds);
+    // Source messages verify compared with the destination, or preflight scanned.
+    void checked(check_command command, std::uint64_t messages) { checked_[static_cast<int>(command)] += messages; }
+    void differences(difference_kind kind, std::uint64_t n) { differences_[static_cast<int>(kind)] += n; }
 
     // The exposition: every metric with its # HELP and # TYPE lines, labels sorted, ending in a newline.
     [[nodiscard]] std::string render() const;
 
     // The names this file exposes, for the docs test: "arrival_messages_copied_total", ...
-    static const std::array<std::string_view, 10>& names();
+    static const std::array<std::string_view, 12>& names();
 
 private:
     std::atomic<std::uint64_t> messages_copied_{0}, bytes_copied_{0}, message_errors_{0}, account_errors_{0}, retries_{0},
         accounts_done_{0};
     std::atomic<std::int64_t> in_flight_{0}, accounts_active_{0}, window_{0};
     latency_histogram latency_[2][3];   // [server_side][imap_operation]
+    std::atomic<std::uint64_t> checked_[2] = {0, 0};           // [check_command]
+    std::atomic<std::uint64_t> differences_[3] = {0, 0, 0};    // [difference_kind]
 };
 
 // `arrival run --metrics` serves one registry for the whole run, and the stage commands it calls in this
-// process count into it (migrate, when not given a --metrics of its own). Process-wide; nullptr (the
+// process count into it (migrate, verify, when not given a --metrics of their own). Process-wide; nullptr (the
 // default): nothing lent.
 void lend_run_metrics(run_metrics* registry) noexcept;
 [[nodiscard]] run_metrics* lent_run_metrics() noexcept;

@@ -1,6 +1,7 @@
 #include "engine/verify.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/public_plan.hpp"
+#include "engine/run_metrics.hpp"
 
 namespace arrival::engine {
 
@@ -121,6 +123,15 @@ account_verification verify_account(const account_pair& a, const job_options& o)
     out.source_user = a.source_user;
     out.dest_user = a.dest_user;
     out.scope = a.scope;
+    // --metrics: the account as a job, its source messages as compared, what differs, and the index FETCHes' time.
+    auto* m = o.pipeline.metrics;
+    if (m) m->account_started();
+    const auto index_of = [&](imap_session& s, server_side side) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto index = s.fetch_index(1, o.verify_flags);
+        if (m) m->observe(side, imap_operation::index, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        return index;
+    };
     try {
         // Logged in as migrate logs in, so the destination's profile maps names as migrate mapped them.
         const auto src = open_account_side(a, o, account_side::source);
@@ -129,7 +140,7 @@ account_verification verify_account(const account_pair& a, const job_options& o)
         for (const auto& e : plan.entries) {
             if (!e.copy_messages || e.source_name.empty()) continue;
             const auto ss = src->examine(e.source_name);
-            auto sidx = ss.messages ? src->fetch_index(1, o.verify_flags) : std::vector<source_message>{};
+            auto sidx = ss.messages ? index_of(*src, server_side::source) : std::vector<source_message>{};
             std::optional<folder_content> content;
             std::map<std::uint32_t, body_print> source_prints;
             if (o.verify_content) {
@@ -147,7 +158,7 @@ account_verification verify_account(const account_pair& a, const job_options& o)
                 // EXAMINE answers PERMANENTFLAGS () (read-only): every keyword counts as allowed here, but for
                 // Cyrus's keyword limit, which counts the keywords its FLAGS list names (engine/flag_map.hpp).
                 if (dst->profile().kind == dest_profile_kind::cyrus) dest_flags = permanent_flags({}, dest_profile_kind::cyrus, ds.flags);
-                if (ds.messages) didx = dst->fetch_index(1, o.verify_flags);
+                if (ds.messages) didx = index_of(*dst, server_side::destination);
             }
             auto v = compare_folder(sidx, didx);
             v.flags_compared = o.verify_flags;
@@ -160,6 +171,12 @@ account_verification verify_account(const account_pair& a, const job_options& o)
                 v.content = std::move(content);
                 if (!didx.empty()) compare_bytes(*dst, sidx, didx, source_prints, o, v);
             }
+            if (m) {
+                m->checked(check_command::verify, v.source_messages);
+                m->differences(difference_kind::missing, v.missing.size());
+                m->differences(difference_kind::flags, v.flags_differ.size());
+                m->differences(difference_kind::bytes, v.bytes_differ.size());
+            }
             out.folders.push_back(std::move(v));
         }
         src->logout();
@@ -169,6 +186,10 @@ account_verification verify_account(const account_pair& a, const job_options& o)
         out.error_kind_ = e.kind();
     } catch (const std::exception& e) {
         out.error = e.what();
+    }
+    if (m) {
+        m->account_finished();
+        if (!out.error.empty()) m->account_failed();
     }
     return out;
 }

@@ -61,6 +61,11 @@ TEST(run_metrics, counters_and_histograms_render_with_help_and_type) {
     m.in_flight(-2);
     m.observe(engine::server_side::destination, engine::imap_operation::append, 0.03);
     m.observe(engine::server_side::destination, engine::imap_operation::append, 120);
+    m.checked(engine::check_command::verify, 40);
+    m.checked(engine::check_command::preflight, 9);
+    m.checked(engine::check_command::verify, 2);
+    m.differences(engine::difference_kind::missing, 3);
+    m.differences(engine::difference_kind::flags, 1);
     const auto text = m.render();
     const auto v = samples(text);
     EXPECT_EQ(v.at("arrival_messages_copied_total"), 5);
@@ -70,6 +75,11 @@ TEST(run_metrics, counters_and_histograms_render_with_help_and_type) {
     EXPECT_EQ(v.at("arrival_messages_in_flight"), 5);
     EXPECT_EQ(v.at("arrival_accounts_active"), 1);
     EXPECT_EQ(v.at("arrival_concurrency_window"), 6);
+    EXPECT_EQ(v.at("arrival_messages_checked_total{command=\"verify\"}"), 42);
+    EXPECT_EQ(v.at("arrival_messages_checked_total{command=\"preflight\"}"), 9);
+    EXPECT_EQ(v.at("arrival_verify_differences_total{kind=\"missing\"}"), 3);
+    EXPECT_EQ(v.at("arrival_verify_differences_total{kind=\"flags\"}"), 1);
+    EXPECT_EQ(v.at("arrival_verify_differences_total{kind=\"bytes\"}"), 0);
     const std::string h = "arrival_imap_latency_seconds";
     const std::string l = "server=\"destination\",operation=\"append\"";
     EXPECT_EQ(v.at(h + "_bucket{" + l + ",le=\"0.025\"}"), 0);

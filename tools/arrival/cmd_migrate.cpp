@@ -48,8 +48,7 @@ int run_migrate(int argc, char** argv) {
                  "logs in slowly");
     app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
-    app.add_option("--metrics", a.metrics,
-                   "serve Prometheus metrics over HTTP at ADDR:PORT/metrics while the run lasts (:PORT binds 127.0.0.1; doc/metrics.md)");
+    add_metrics_option(app, a.metrics);
     add_public_options(app, a);  // resolve() adds the public job, once, after the accounts
     resolved_run run;
     if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival migrate", run)) return *stop;
@@ -68,13 +67,7 @@ int run_migrate(int argc, char** argv) {
     // Declared before the server, which reads it from its own thread until it is destroyed.
     engine::run_metrics metrics;
     std::unique_ptr<http::metrics_server> metrics_server;
-    if (!a.metrics.empty()) {
-        if (const auto stop = serve_metrics(a.metrics, metrics, "arrival migrate", metrics_server)) return *stop;
-        run.job.pipeline.metrics = &metrics;
-    } else {
-        // Under `arrival run --metrics`, the run's registry, served for the whole run.
-        run.job.pipeline.metrics = engine::lent_run_metrics();
-    }
+    if (const auto stop = attach_metrics(a.metrics, metrics, "arrival migrate", metrics_server, run.job.pipeline.metrics)) return *stop;
     engine::byte_budget budget(static_cast<std::uint64_t>(a.memory_mb) << 20);
     run.job.pipeline.budget = &budget;
     run.job.state = state.get();

@@ -17,6 +17,7 @@
 #include "engine/preflight.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/metrics_option.hpp"
 #include "tools/arrival/migrate_options.hpp"
 #include "tools/arrival/rest_check.hpp"
 
@@ -50,6 +51,7 @@ int run_preflight(int argc, char** argv) {
                  "also fetch every source body and count, per folder with UIDs, bare LF, NUL, 8-bit headers, lines over 998 "
                  "octets and malformed MIME");
     add_rest_check_options(app, rest);
+    add_metrics_option(app, a.metrics);
     resolved_run run;
     if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival preflight", run)) return *stop;
     if (run.accounts.accounts.empty()) {
@@ -63,6 +65,10 @@ int run_preflight(int argc, char** argv) {
         return exit_usage;
     }
 
+    // Declared before the server, which reads it from its own thread until it is destroyed.
+    engine::run_metrics metrics;
+    std::unique_ptr<http::metrics_server> metrics_server;
+    if (const auto stop = attach_metrics(a.metrics, metrics, "arrival preflight", metrics_server, run.job.pipeline.metrics)) return *stop;
     engine::preflight_options opt;
     opt.job = run.job;
     opt.jobs = run.sched.jobs;

@@ -16,6 +16,7 @@
 #include "engine/verify.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/metrics_option.hpp"
 #include "tools/arrival/migrate_options.hpp"
 
 namespace arrival::cli {
@@ -30,8 +31,13 @@ int run_verify(int argc, char** argv) {
     app.add_flag("--content", a.verify_content,
                  "fetch every body: scan the source's for bare LF, NUL, 8-bit headers, long lines and malformed MIME, and compare "
                  "the bytes of each matched pair (SHA-256)");
+    add_metrics_option(app, a.metrics);
     resolved_run run;
     if (const auto stop = parse_and_resolve(app, argc, argv, a, "arrival verify", run)) return *stop;
+    // Declared before the server, which reads it from its own thread until it is destroyed.
+    engine::run_metrics metrics;
+    std::unique_ptr<http::metrics_server> metrics_server;
+    if (const auto stop = attach_metrics(a.metrics, metrics, "arrival verify", metrics_server, run.job.pipeline.metrics)) return *stop;
     const auto t0 = std::chrono::steady_clock::now();
     const auto& accounts = run.accounts.accounts;
     std::vector<engine::account_verification> results(accounts.size());

@@ -23,4 +23,20 @@ std::optional<int> serve_metrics(const std::string& address, const engine::run_m
     return std::nullopt;
 }
 
+void add_metrics_option(CLI::App& app, std::string& address) {
+    app.add_option("--metrics", address,
+                   "serve Prometheus metrics over HTTP at ADDR:PORT/metrics while the run lasts (:PORT binds 127.0.0.1; doc/metrics.md)");
+}
+
+std::optional<int> attach_metrics(const std::string& address, engine::run_metrics& own, const char* command,
+                                  std::unique_ptr<http::metrics_server>& server, engine::run_metrics*& registry) {
+    if (address.empty()) {
+        registry = engine::lent_run_metrics();   // under `arrival run --metrics`: the run's, served for the whole run
+        return std::nullopt;
+    }
+    if (const auto stop = serve_metrics(address, own, command, server)) return stop;
+    registry = &own;
+    return std::nullopt;
+}
+
 }  // namespace arrival::cli

@@ -45,7 +45,7 @@ struct migrate_args {
     std::size_t memory_mb = 48;
     std::string spill_dir = "/tmp";
     std::string progress_mode = "auto";
-    std::string metrics;                                // --metrics ADDR:PORT (migrate)
+    std::string metrics;                                // --metrics ADDR:PORT (migrate, verify, preflight)
     std::size_t connections_per_account = 2;
     bool fixed_concurrency = false;                     // --fixed-concurrency (migrate): no adaptive window
 };

@@ -17,8 +17,8 @@ _arrival_flags() {
     case $1 in
     migrate) echo "$_arrival_connection_flags --state-dir --dry-run --collapse-duplicates --no-sync-flags --sync-deletes --batch --memory-mb
                    --spill-dir --connections-per-account --fixed-concurrency --progress --metrics --public --public-account --public-dest-account" ;;
-    verify) echo "$_arrival_connection_flags --public --public-account --public-dest-account --flags --content" ;;
-    preflight) echo "$_arrival_connection_flags --json --content --rest --rest-admin-url --rest-auth" ;;
+    verify) echo "$_arrival_connection_flags --public --public-account --public-dest-account --flags --content --metrics" ;;
+    preflight) echo "$_arrival_connection_flags --json --content --rest --rest-admin-url --rest-auth --metrics" ;;
     calendars) echo "$_arrival_pim_flags" ;;
     contacts) echo "$_arrival_pim_flags --csv-format --vcard-version" ;;
     files) echo "--source --accounts --dest --admin --password-file --source-admin --source-password-file --admin-url
