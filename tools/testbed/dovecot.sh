@@ -10,7 +10,8 @@
 #   LEGACY    like a Courier/Cyrus source: prefix "INBOX.", separator "."; same special-use folders
 #   public    every instance also has an RFC 2342 public namespace, "Public/" on SRC and DST, "shared." on
 #             LEGACY, one maildir shared by all users, full rights for every user (global ACL file)
-# Every instance: users user001..user600@example.test and alice, bob, carol, dave (no domain: MAIL/<name>),
+# Every instance: users user001..user600@example.test (ARRIVAL_TESTBED_USERS=N: user001..userN; bench/scale/run
+# asks for 1200) and alice, bob, carol, dave (no domain: MAIL/<name>),
 # all with one password; a master user that acts for any user via SASL PLAIN authzid or LOGIN "user*master";
 # a cleartext port (STARTTLS offered, LOGIN allowed in cleartext) and an implicit-TLS port, both with the
 # testbed certificate (CN=localhost, SAN DNS:localhost + IP:127.0.0.1) signed by the testbed CA.
@@ -209,7 +210,7 @@ CONF
   fi
   {
     local n
-    for n in $(seq -f '%03g' 1 600); do printf 'user%s@example.test:%s::::::%s\n' "$n" "$user_pw" "${extra[$n]:-}"; done
+    for n in $(seq -f '%03g' 1 "${ARRIVAL_TESTBED_USERS:-600}"); do printf 'user%s@example.test:%s::::::%s\n' "$n" "$user_pw" "${extra[$n]:-}"; done
     for n in alice bob carol dave; do printf '%s:%s::::::\n' "$n" "$user_pw"; done
   } > "$root/users"
   printf '%s:%s\n' "$master_user" "$master_pw" > "$root/masters"
