@@ -31,18 +31,6 @@ namespace net = boost::asio;
 using imap::errc;
 using imap::error_code;
 
-std::string_view to_string(error_kind k) noexcept {
-    switch (k) {
-    case error_kind::unreachable: return "unreachable";
-    case error_kind::tls: return "tls";
-    case error_kind::auth: return "auth";
-    case error_kind::transient: return "transient";
-    case error_kind::refused: return "refused";
-    case error_kind::protocol: return "protocol";
-    }
-    return "?";
-}
-
 server_endpoint server_endpoint::parse(const std::string& url) {
     std::string why;
     const auto u = imap::parse_imap_url(url, why);
@@ -57,40 +45,12 @@ server_endpoint server_endpoint::parse(const std::string& url) {
 
 namespace {
 
-bool is_tls_category(const error_code& ec) {
-    return std::string_view(ec.category().name()).substr(0, 8) == "asio.ssl";
-}
-
 bool is(const error_code& ec, errc e) { return ec == make_error_code(e); }
 
-// What a failed call means for the caller (see the table at the top of this file).
-error_kind kind_of(const error_code& ec) {
-    if (is_tls_category(ec) || is(ec, errc::tls_required) || is(ec, errc::starttls_injection)) return error_kind::tls;
-    if (is(ec, errc::authentication_failed) || is(ec, errc::authorization_failed) || is(ec, errc::expired) ||
-        is(ec, errc::privacy_required)) {
-        return error_kind::auth;
-    }
-    if (imap::is_transient(ec)) return error_kind::transient;
-    if (imap::is_fatal(ec)) return ec.category() == imap::imap_category() ? error_kind::protocol : error_kind::transient;
-    return error_kind::refused;
-}
-
-error_kind kind_of_connect(const error_code& ec) {
-    if (is_tls_category(ec) || is(ec, errc::tls_required) || is(ec, errc::starttls_injection)) return error_kind::tls;
-    if (is(ec, errc::bye) || is(ec, errc::connection_closed) || imap::is_transient(ec)) {
-        // A refused or timed-out TCP connect is the server being unreachable; a server that hangs up after
-        // accepting is busy or restarting: worth another try.
-        const auto cond = ec.default_error_condition();
-        namespace se = boost::system::errc;
-        if (is(ec, errc::timeout) || cond == se::connection_refused || cond == se::network_unreachable ||
-            cond == se::host_unreachable || cond == se::network_down) {
-            return error_kind::unreachable;
-        }
-        return error_kind::transient;
-    }
-    if (ec.category() == imap::imap_category()) return error_kind::protocol;
-    return error_kind::unreachable;   // DNS and socket errors
-}
+// What a failed call means for the caller (see the table at the top of this file): one classification for
+// every command (imap::classify).
+error_kind kind_of(const error_code& ec) { return imap::classify(ec, false); }
+error_kind kind_of_connect(const error_code& ec) { return imap::classify(ec, true); }
 
 engine::namespace_info to_engine(const imap::namespace_info::entry& e) {
     return {e.prefix, e.delimiter.value_or('\0')};

@@ -40,6 +40,7 @@
 #include "engine/dest_profile.hpp"
 #include "engine/folder_map.hpp"
 #include "engine/secret_string.hpp"
+#include "protocol/failure.hpp"
 
 namespace arrival::imap {
 class connection;
@@ -47,16 +48,8 @@ class connection;
 
 namespace arrival::engine {
 
-enum class error_kind {
-    unreachable,   // DNS, refused, connect timeout
-    tls,           // handshake or certificate verification
-    auth,          // the server refused the credentials
-    transient,     // reset, timeout, BYE, [UNAVAILABLE], [INUSE]: worth a retry on a fresh connection
-    refused,       // a tagged NO/BAD for one command (the connection stays usable)
-    protocol,      // replies we cannot understand
-};
-
-[[nodiscard]] std::string_view to_string(error_kind k) noexcept;
+// The one failure model (protocol/failure.hpp); IMAP's codes are classified by imap::classify.
+using error_kind = arrival::failure;
 
 class session_error : public std::runtime_error {
 public:

@@ -1,6 +1,7 @@
 #include "protocol/errc.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace arrival::imap {
 namespace {
@@ -119,6 +120,30 @@ bool is_transient(const error_code& ec) noexcept {
     return cond == se::connection_reset || cond == se::connection_aborted || cond == se::timed_out ||
            cond == se::broken_pipe || cond == se::connection_refused || cond == se::network_unreachable ||
            cond == se::host_unreachable || cond == se::network_down || cond == se::network_reset;
+}
+
+failure classify(const error_code& ec, bool connecting) noexcept {
+    // Asio's SSL categories are "asio.ssl" and "asio.ssl.stream"; we do not include Asio here, so by name.
+    const bool tls_category = std::string_view(ec.category().name()).substr(0, 8) == "asio.ssl";
+    if (tls_category || ec == errc::tls_required || ec == errc::starttls_injection || ec == errc::privacy_required) {
+        return failure::tls;
+    }
+    if (ec == errc::authentication_failed || ec == errc::authorization_failed || ec == errc::expired) return failure::auth;
+    if (connecting) {
+        if (ec == errc::bye || ec == errc::connection_closed || is_transient(ec)) {
+            namespace se = boost::system::errc;
+            const auto cond = ec.default_error_condition();
+            if (ec == errc::timeout || cond == se::connection_refused || cond == se::network_unreachable ||
+                cond == se::host_unreachable || cond == se::network_down) {
+                return failure::unreachable;
+            }
+            return failure::transient;   // accepted, then hung up: busy or restarting
+        }
+        return ec.category() == imap_category() ? failure::protocol : failure::unreachable;   // DNS, socket errors
+    }
+    if (is_transient(ec)) return failure::transient;
+    if (is_fatal(ec)) return ec.category() == imap_category() ? failure::protocol : failure::transient;
+    return failure::refused;
 }
 
 }  // namespace arrival::imap

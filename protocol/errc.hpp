@@ -10,6 +10,8 @@
 #pragma once
 #include <boost/system/error_code.hpp>
 
+#include "protocol/failure.hpp"
+
 #include <type_traits>
 
 namespace arrival::imap {
@@ -69,6 +71,11 @@ enum class errc : int {
 // True when retrying later (on a fresh connection) may succeed: [UNAVAILABLE], [INUSE], timeouts, BYE,
 // resets and EOF. False for permanent refusals ([AUTHENTICATIONFAILED], [OVERQUOTA], [LIMIT], BAD, ...).
 [[nodiscard]] bool is_transient(const error_code& ec) noexcept;
+
+// Which failure `ec` is (protocol/failure.hpp), for every command alike. `connecting`: `ec` ended the connect
+// (TCP, greeting, STARTTLS, TLS handshake), where a refused or timed-out connect means the server is unreachable
+// and a hang-up after accepting is transient; otherwise a command on a connection that was up failed.
+[[nodiscard]] failure classify(const error_code& ec, bool connecting) noexcept;
 
 }  // namespace arrival::imap
 

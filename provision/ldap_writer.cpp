@@ -145,11 +145,11 @@ bool same_values(std::string_view type, std::vector<std::string_view> mine, std:
 ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
     using k = ldap_failure::kind;
     if (opts.url.rfind("ldap://", 0) != 0 && opts.url.rfind("ldaps://", 0) != 0) {
-        throw ldap_failure(k::usage, fmt::format("--ldap {}: only ldap:// and ldaps:// URLs", opts.url));
+        throw ldap_failure(k::input, fmt::format("--ldap {}: only ldap:// and ldaps:// URLs", opts.url));
     }
     const bool ldaps = opts.url.rfind("ldaps://", 0) == 0;
     if (ldap_initialize(&ld_, opts.url.c_str()) != LDAP_SUCCESS || ld_ == nullptr) {
-        throw ldap_failure(k::usage, fmt::format("--ldap {}: not a valid LDAP URL", opts.url));
+        throw ldap_failure(k::input, fmt::format("--ldap {}: not a valid LDAP URL", opts.url));
     }
     int version = LDAP_VERSION3;
     ldap_set_option(ld_, LDAP_OPT_PROTOCOL_VERSION, &version);
@@ -199,7 +199,7 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
         if (ldaps) {
             ldap_unbind_ext_s(ld_, nullptr, nullptr);
             ld_ = nullptr;
-            throw ldap_failure(k::usage, "--starttls goes with ldap://, not ldaps://");
+            throw ldap_failure(k::input, "--starttls goes with ldap://, not ldaps://");
         }
     }
     // ldap:// does StartTLS unless --allow-cleartext: the bind password never crosses the network in the clear.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/failure.hpp"
 #include "provision/directory_model.hpp"
 #include "provision/problem.hpp"
 #include "provision/schema.hpp"
@@ -30,7 +31,9 @@ namespace arrival::provision {
 
 class ldap_failure : public std::runtime_error {
 public:
-    enum class kind { usage, unreachable, tls, auth, protocol };
+    // The one failure model (protocol/failure.hpp): input (a bad --ldap URL or option), unreachable, tls, auth,
+    // protocol.
+    using kind = arrival::failure;
     ldap_failure(kind k, const std::string& what) : std::runtime_error(what), kind_(k) {}
     kind which() const noexcept { return kind_; }
 

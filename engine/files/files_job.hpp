@@ -68,7 +68,7 @@ struct files_result {
     std::string source_user;
     std::string source;        // what was read: directory, archive or URL
     pim::user_status status = pim::user_status::ok;
-    pim::failure_kind kind = pim::failure_kind::none;
+    std::optional<pim::failure_kind> kind;
     std::string error;
     std::size_t files = 0;              // source files (a versioned document counts once)
     std::uint64_t bytes = 0;            // their bytes (the last revision's)

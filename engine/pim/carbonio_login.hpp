@@ -16,7 +16,7 @@ namespace arrival::pim {
 // The admin's SOAP login, done once per run before the users (delegate auth): the token, or why not.
 struct carbonio_session {
     engine::secret_string admin_token;  // a credential: prints as <redacted>, wiped when dropped
-    failure_kind kind = failure_kind::none;
+    failure_kind kind = failure_kind::protocol;   // why, when error is set
     std::string error;
 };
 
@@ -35,7 +35,7 @@ boost::asio::awaitable<void> admin_login(const import_options& o, carbonio_sessi
 
 struct delegated_login {
     engine::secret_string token;  // the user's delegated token (a credential)
-    failure_kind kind = failure_kind::none;
+    failure_kind kind = failure_kind::protocol;   // why, when error is set
     std::string error;            // "" on success
 };
 // A DelegateAuthRequest for `user` with the session's admin token; logs the admin in again once when the

@@ -198,7 +198,7 @@ public:
             if (r_.failed == 0) r_.status = user_status::ok;
             else if (r_.imported + r_.existing == 0) r_.status = user_status::failed;
             else r_.status = user_status::partial;
-            if (r_.status == user_status::failed && r_.kind == failure_kind::none) {
+            if (r_.status == user_status::failed && !r_.kind) {
                 r_.kind = failure_kind::input;
                 r_.error = "nothing could be imported; see failures";
             }
@@ -730,17 +730,7 @@ std::string_view to_string(user_status s) noexcept {
     return "?";
 }
 
-std::string_view to_string(failure_kind k) noexcept {
-    switch (k) {
-        case failure_kind::none: return "none";
-        case failure_kind::input: return "input";
-        case failure_kind::unreachable: return "unreachable";
-        case failure_kind::tls: return "tls";
-        case failure_kind::auth: return "auth";
-        case failure_kind::protocol: return "protocol";
-    }
-    return "?";
-}
+std::string_view to_string(const std::optional<failure_kind>& k) noexcept { return k ? arrival::to_string(*k) : "none"; }
 
 std::optional<destination> parse_destination(std::string_view text, std::string& error) {
     destination d;

@@ -21,6 +21,7 @@
 
 #include "engine/pim/csv_mapping.hpp"
 #include "engine/pim/vcard_writer.hpp"
+#include "protocol/failure.hpp"
 #include "protocol/http/client.hpp"
 #include "protocol/http/url.hpp"
 #include "protocol/tls_policy.hpp"
@@ -84,16 +85,18 @@ struct skipped_item {
 };
 
 enum class user_status { ok, partial, failed, no_file };
-enum class failure_kind { none, input, unreachable, tls, auth, protocol };
+// The one failure model (protocol/failure.hpp): HTTP's codes are classified into it here (import_job.cpp).
+using failure_kind = arrival::failure;
 
 [[nodiscard]] std::string_view to_string(user_status s) noexcept;
-[[nodiscard]] std::string_view to_string(failure_kind k) noexcept;
+// The report's word: the failure's, or "none".
+[[nodiscard]] std::string_view to_string(const std::optional<failure_kind>& k) noexcept;
 
 struct user_result {
     std::string user;        // destination user
     std::string file;
     user_status status = user_status::ok;
-    failure_kind kind = failure_kind::none;  // why the whole user failed
+    std::optional<failure_kind> kind;        // why the whole user failed
     std::string error;                       // the same in words (server reply included, no secrets)
     std::size_t imported = 0;
     std::size_t existing = 0;                // already present (412): reruns add nothing

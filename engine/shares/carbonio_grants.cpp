@@ -43,16 +43,6 @@ std::string map_address(const std::string& a, const carbonio_grant_options& o) {
 // FACTS.md §4, ACL l.556-585: the perm letters Carbonio knows; c is accepted with no effect.
 constexpr std::string_view carbonio_perms = "rwidxapf";
 
-// The CLI's exit statuses speak engine::error_kind.
-engine::error_kind engine_kind(pim::failure_kind k) {
-    switch (k) {
-        case pim::failure_kind::auth: return engine::error_kind::auth;
-        case pim::failure_kind::tls: return engine::error_kind::tls;
-        case pim::failure_kind::unreachable: return engine::error_kind::unreachable;
-        default: return engine::error_kind::protocol;
-    }
-}
-
 bool covers(std::string_view have, std::string_view want) {
     return std::all_of(want.begin(), want.end(), [&](char c) { return have.find(c) != std::string_view::npos; });
 }
@@ -87,7 +77,7 @@ public:
         auto login = co_await pim::delegate_login(o_.conn, session_, r.dest_user);
         if (!login.error.empty()) {
             r.error = fmt::format("{}: {}", r.dest_user, login.error);
-            r.kind = engine_kind(login.kind);
+            r.kind = login.kind;
             co_return r;
         }
         token_ = std::move(login.token);
@@ -279,7 +269,7 @@ std::vector<account_result> run_carbonio_grants(const carbonio_grant_options& o,
         for (std::size_t i = 0; i < owners.size(); ++i) {
             results[i].source_user = owners[i].first;
             results[i].error = session.error;
-            results[i].kind = engine_kind(session.kind);
+            results[i].kind = session.kind;
         }
         return results;
     }

@@ -317,6 +317,42 @@ TEST(resp_code, status_error_decides_on_codes_not_text) {
     EXPECT_FALSE(is_fatal(error_code{}));
 }
 
+// One classification for every command (protocol/failure.hpp): migrate and probe used to disagree on
+// [PRIVACYREQUIRED] (auth in one, TLS in the other), so one server got two exit statuses.
+TEST(errc, classify_is_one_failure_model_for_connect_and_commands) {
+    namespace se = boost::system::errc;
+    struct row {
+        error_code ec;
+        failure connecting, command;
+    };
+    const row rows[] = {
+        {errc::privacy_required, failure::tls, failure::tls},
+        {errc::tls_required, failure::tls, failure::tls},
+        {errc::starttls_injection, failure::tls, failure::tls},
+        {errc::authentication_failed, failure::auth, failure::auth},
+        {errc::authorization_failed, failure::auth, failure::auth},
+        {errc::expired, failure::auth, failure::auth},
+        // A refused or timed-out connect: nobody is there. The same mid-session: worth another connection.
+        {make_error_code(se::connection_refused), failure::unreachable, failure::transient},
+        {errc::timeout, failure::unreachable, failure::transient},
+        // Accepted, then hung up (BYE as greeting, reset, EOF): busy or restarting.
+        {errc::bye, failure::transient, failure::transient},
+        {make_error_code(se::connection_reset), failure::transient, failure::transient},
+        {errc::connection_closed, failure::transient, failure::transient},
+        {errc::unavailable, failure::transient, failure::transient},
+        {errc::no, failure::protocol, failure::refused},
+        {errc::over_quota, failure::protocol, failure::refused},
+        {errc::bad_syntax, failure::protocol, failure::protocol},
+        {make_error_code(se::host_unreachable), failure::unreachable, failure::transient},
+    };
+    for (const auto& r : rows) {
+        EXPECT_EQ(classify(r.ec, true), r.connecting) << r.ec.message();
+        EXPECT_EQ(classify(r.ec, false), r.command) << r.ec.message();
+    }
+    EXPECT_EQ(to_string(failure::tls), "tls");
+    EXPECT_EQ(to_string(failure::input), "input");
+}
+
 TEST(response, log_string_elides_literals_and_escapes_controls) {
     with_response("* LIST (\\Noselect \\HasChildren) \"/\" {5}\r\nab\x01" "cd\r\n", [](const response& r) {
         EXPECT_EQ(to_log_string(r), "* LIST (\\Noselect \\HasChildren) \"/\" {5}");

@@ -26,14 +26,7 @@ namespace arrival::cli {
 namespace {
 
 int exit_for(const std::optional<engine::error_kind>& kind) {
-    if (!kind) return exit_partial;
-    switch (*kind) {
-    case engine::error_kind::unreachable: return exit_unreachable;
-    case engine::error_kind::tls: return exit_tls_failed;
-    case engine::error_kind::auth: return exit_auth_failed;
-    case engine::error_kind::protocol: return exit_protocol_error;
-    default: return exit_partial;
-    }
+    return kind ? exit_status_of(*kind).value_or(exit_partial) : exit_partial;
 }
 
 }  // namespace

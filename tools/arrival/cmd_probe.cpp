@@ -70,27 +70,13 @@ struct probe_result {
     bool size_from_status = false;
 };
 
-// Which exit status a failure gets, decided on error codes (never on the server's words).
-int classify_connect_failure(const error_code& ec) {
-    if (ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category() ||
-        ec == imap::errc::tls_required || ec == imap::errc::starttls_injection) {
-        return exit_tls_failed;
-    }
-    if (ec.category() == imap::imap_category() && ec != imap::errc::timeout &&
-        ec != imap::errc::connection_closed) {
-        return exit_protocol_error;
-    }
-    return exit_unreachable;
-}
-
-int classify_login_failure(const error_code& ec) {
-    if (ec == imap::errc::authentication_failed || ec == imap::errc::authorization_failed ||
-        ec == imap::errc::expired) {
-        return exit_auth_failed;
-    }
-    if (ec == imap::errc::tls_required || ec == imap::errc::privacy_required) return exit_tls_failed;
-    if (ec.category() != imap::imap_category() || ec == imap::errc::timeout) return exit_unreachable;
-    return exit_protocol_error;
+// Which exit status a failure gets: the one classification of IMAP's codes (imap::classify, never the server's
+// words) through the one table (exit_status.hpp). A probe tries once: a server that hangs up or stalls is
+// unreachable for it, and a refusal it cannot name is the server speaking something else.
+int exit_for_failure(const error_code& ec, bool connecting) {
+    const auto f = imap::classify(ec, connecting);
+    if (f == failure::transient) return exit_unreachable;
+    return exit_status_of(f).value_or(exit_protocol_error);
 }
 
 // Sums RFC822.SIZE of every message; for servers without STATUS=SIZE.
@@ -141,7 +127,7 @@ net::awaitable<void> probe(const probe_args& a, const imap::credentials& cred,
     error_code ec;
     co_await conn->async_connect(ec);
     if (ec) {
-        out = {classify_connect_failure(ec), conn->diag().to_string()};
+        out = {exit_for_failure(ec, true), conn->diag().to_string()};
         co_return;
     }
     res.tls = conn->tls_active() ? conn->tls_description() : "none (cleartext)";
@@ -149,7 +135,7 @@ net::awaitable<void> probe(const probe_args& a, const imap::credentials& cred,
 
     co_await conn->async_login(cred, ec);
     if (ec) {
-        out = {classify_login_failure(ec), "login as " + (cred.admin.empty() ? cred.user : cred.admin + " for " + cred.user) +
+        out = {exit_for_failure(ec, false), "login as " + (cred.admin.empty() ? cred.user : cred.admin + " for " + cred.user) +
                                                " failed: " + conn->diag().to_string()};
         conn->close();
         co_return;

@@ -48,14 +48,8 @@ bool write_file(const std::string& path, const std::string& data) {
 }
 
 int exit_for(pv::ldap_failure::kind k) {
-    switch (k) {
-    case pv::ldap_failure::kind::usage: return exit_usage;
-    case pv::ldap_failure::kind::unreachable: return exit_unreachable;
-    case pv::ldap_failure::kind::tls: return exit_tls_failed;
-    case pv::ldap_failure::kind::auth: return exit_auth_failed;
-    case pv::ldap_failure::kind::protocol: return exit_protocol_error;
-    }
-    return exit_nothing_ran;
+    if (k == failure::input) return exit_usage;   // a bad --ldap URL or option
+    return exit_status_of(k).value_or(exit_nothing_ran);
 }
 
 // The destination could not be used (unreachable, TLS, bind, protocol): said on stderr and, with --report,
@@ -68,7 +62,7 @@ int connection_failed(const pv::ldap_failure& e, const std::string& report_path,
         pv::problem p;
         using k = pv::ldap_failure::kind;
         p.code = e.which() == k::tls ? "tls_failed" : e.which() == k::auth ? "bind_refused"
-               : e.which() == k::unreachable ? "unreachable" : e.which() == k::usage ? "usage" : "protocol_error";
+               : e.which() == k::unreachable ? "unreachable" : e.which() == k::input ? "usage" : "protocol_error";
         p.message = e.what();
         none.problems.push_back(std::move(p));
         pv::report_input ri;

@@ -206,13 +206,7 @@ int exit_status_for(const std::vector<bool>& account_ok, const std::vector<std::
     const bool none_ok = std::none_of(account_ok.begin(), account_ok.end(), [](bool b) { return b; });
     if (none_ok && !kinds.empty() && kinds.front() &&
         std::all_of(kinds.begin(), kinds.end(), [&](const auto& k) { return k == kinds.front(); })) {
-        switch (*kinds.front()) {
-        case engine::error_kind::unreachable: return exit_unreachable;
-        case engine::error_kind::tls: return exit_tls_failed;
-        case engine::error_kind::auth: return exit_auth_failed;
-        case engine::error_kind::protocol: return exit_protocol_error;
-        default: break;
-        }
+        if (const auto status = exit_status_of(*kinds.front())) return *status;
     }
     return exit_partial;
 }

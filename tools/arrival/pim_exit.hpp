@@ -2,6 +2,7 @@
 // nothing to move), 1 when some failed, and when every failed user failed for one reason, that reason
 // (4 unreachable, 5 TLS, 6 auth, 7 protocol).
 #pragma once
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -13,7 +14,7 @@ namespace arrival::cli {
 template <class Result>
 [[nodiscard]] int exit_for_users(const std::vector<Result>& results) {
     std::size_t good = 0, failed = 0;
-    std::set<pim::failure_kind> kinds;
+    std::set<std::optional<pim::failure_kind>> kinds;
     for (const auto& r : results) {
         if (r.status == pim::user_status::failed) {
             ++failed;
@@ -24,14 +25,8 @@ template <class Result>
         if (r.status == pim::user_status::partial) ++failed;  // partial users make the run partial
     }
     if (failed == 0) return exit_ok;
-    if (good > 0 || kinds.size() != 1) return exit_partial;
-    switch (*kinds.begin()) {
-        case pim::failure_kind::unreachable: return exit_unreachable;
-        case pim::failure_kind::tls: return exit_tls_failed;
-        case pim::failure_kind::auth: return exit_auth_failed;
-        case pim::failure_kind::protocol: return exit_protocol_error;
-        default: return exit_partial;
-    }
+    if (good > 0 || kinds.size() != 1 || !*kinds.begin()) return exit_partial;
+    return exit_status_of(**kinds.begin()).value_or(exit_partial);
 }
 
 }  // namespace arrival::cli

@@ -55,12 +55,9 @@ engine::side_check check_rest(const rest_check_args& a, const std::string& user,
     }
     const auto r = pim::check_carbonio_access(o, user);
     if (r.status == pim::user_status::failed) {
-        switch (r.kind) {
-        case pim::failure_kind::unreachable: return fail(engine::error_kind::unreachable, r.error);
-        case pim::failure_kind::tls: return fail(engine::error_kind::tls, r.error);
-        case pim::failure_kind::auth: return fail(engine::error_kind::auth, r.error);
-        default: return fail(engine::error_kind::protocol, r.error);
-        }
+        // Only the reasons that say something of the server; anything else it answered is a protocol failure.
+        const auto k = r.kind.value_or(failure::protocol);
+        return fail(exit_status_of(k) ? k : failure::protocol, r.error);
     }
     c.ok = true;
     // detail: "admin acts for user (DelegateAuthRequest); GET ...: 200, N bytes; ..."
