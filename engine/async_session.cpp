@@ -299,9 +299,11 @@ net::awaitable<std::unique_ptr<async_session>> async_session::open(const net::an
                                "to act for users over IMAP (Authenticator.isProtocolEnabled), besides the right password",
                                who.admin);
         }
-        throw session_error(is(ec, errc::capability_missing) || is(ec, errc::tls_required) || !imap::is_fatal(ec) ? error_kind::auth
-                                                                                                                 : kind_of(ec),
-                            why);
+        // The one classification (a server that wants TLS first is tls, [UNAVAILABLE] transient), where a refusal
+        // without a code, or a mechanism the server lacks, is the credentials refused.
+        auto kind = kind_of(ec);
+        if (kind == error_kind::refused || is(ec, errc::capability_missing)) kind = error_kind::auth;
+        throw session_error(kind, why);
     }
     if (dest) {
         s->profile_ = dest_profile::make(s->profile_.kind, s->append_limit(), dest->max_message_size);
