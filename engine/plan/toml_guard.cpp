@@ -1,6 +1,7 @@
 #include "engine/plan/toml_guard.hpp"
 
 #include <cstdint>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -33,9 +34,21 @@ private:
     std::size_t i_ = 0;
     std::size_t line_ = 1;
     std::size_t line_start_ = 0;
-    int depth_ = 0;                 // open '[' and '{' of values
-    bool statement_start_ = true;   // only whitespace since the last line end outside any value
-    bool in_header_ = false;        // on a [table] header's line
+    // An open '[' (an array: values) or '{' (an inline table: keys, then a value after each '=').
+    struct frame {
+        char opener;
+        bool in_value;
+    };
+    std::vector<frame> open_;
+    bool statement_in_value_ = false;   // outside any '[' or '{': after the statement's '='
+    bool statement_start_ = true;       // only whitespace since the last line end outside any value
+    bool in_header_ = false;            // on a [table] header's line
+    // Where a key or a value may begin: after a line end, '=', '[', '{', ',', or a '.' between keys (blanks
+    // and comments between do not matter). toml++ starts a string only there; elsewhere a quote belongs to a
+    // bare token (`9-05-x"y`), which it reads up to a terminator, testing each character for whitespace.
+    bool token_start_ = true;
+
+    bool in_value() const { return open_.empty() ? statement_in_value_ : open_.back().in_value; }
 
     char at(std::size_t k) const { return k < s_.size() ? s_[k] : '\0'; }
     bool starts(std::string_view w) const { return s_.substr(i_, w.size()) == w; }
@@ -82,7 +95,11 @@ private:
             newline();
             ++i_;
             in_header_ = false;
-            if (depth_ == 0) statement_start_ = true;
+            if (open_.empty()) {
+                statement_start_ = true;
+                statement_in_value_ = false;
+                token_start_ = true;
+            }
             return std::nullopt;
         }
         if (c == ' ' || c == '\t' || c == '\r') {
@@ -90,16 +107,38 @@ private:
             return std::nullopt;
         }
         if (c == '#') return comment();
-        if (c == '"') return starts(R"(""")") ? multi_line('"') : basic();
-        if (c == '\'') return starts("'''") ? multi_line('\'') : literal();
-        if (statement_start_ && depth_ == 0 && c == '[') return header();
-        statement_start_ = false;
-        if (!in_header_) {
-            if (c == '[' || c == '{') ++depth_;
-            if ((c == ']' || c == '}') && depth_ > 0) --depth_;
+        if ((c == '"' || c == '\'') && token_start_) {
+            token_start_ = false;
+            if (c == '"') return starts(R"(""")") ? multi_line('"') : basic();
+            return starts("'''") ? multi_line('\'') : literal();
         }
+        if (statement_start_ && open_.empty() && c == '[') return header();
+        statement_start_ = false;
+        token_start_ = structure(c);
         ++i_;
         return std::nullopt;
+    }
+
+    // Follows the brackets and the key/value position through one structural character; true when a key
+    // or a value may begin after it.
+    bool structure(char c) {
+        if (in_header_) return c == '.';
+        switch (c) {
+        case '[': open_.push_back({'[', true}); return true;
+        case '{': open_.push_back({'{', false}); return true;
+        case ']':
+        case '}':
+            if (!open_.empty()) open_.pop_back();
+            return false;
+        case '=':
+            (open_.empty() ? statement_in_value_ : open_.back().in_value) = true;
+            return true;
+        case ',':
+            if (!open_.empty() && open_.back().opener == '{') open_.back().in_value = false;
+            return true;
+        case '.': return !in_value();   // `a."b"` is a dotted key; `1."b"` a bare token toml++ reads on
+        default: return false;
+        }
     }
 
     // "[" or "[[", spaces, then toml++ asserts a key character or a quote (or reports a ']' itself).
@@ -113,6 +152,7 @@ private:
             ++i_;
             while (at(i_) == ' ' || at(i_) == '\t') ++i_;
         }
+        token_start_ = true;
         if (i_ >= s_.size()) return std::nullopt;
         const char c = s_[i_];
         if (is_bare_key_char(c) || c == '"' || c == '\'' || c == ']') return std::nullopt;

