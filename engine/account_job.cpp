@@ -145,10 +145,7 @@ public:
         }
         r.seconds = since(t0);
         if (o_.progress_sink) o_.progress_sink->account_finished(job_label(a_.source_user, a_.scope));
-        if (auto* m = o_.pipeline.metrics) {
-            m->account_finished();
-            if (!r.ok) m->account_failed();
-        }
+        if (auto* m = o_.pipeline.metrics) m->account_finished(r.ok);
         co_return out;
     }
 

@@ -125,10 +125,7 @@ account_scan scan_account(const account_pair& a, const preflight_options& option
     } catch (const std::exception& e) {
         s.error = e.what();
     }
-    if (m) {
-        m->account_finished();
-        if (!s.error.empty()) m->account_failed();
-    }
+    if (m) m->account_finished(s.error.empty());
     return s;
 }
 

@@ -192,14 +192,8 @@ nlohmann::json to_json(const account_report& a) {
 }
 
 nlohmann::json to_json(const run_report& r) {
-    auto j = to_json_without_accounts(r);
     nlohmann::json accounts = nlohmann::json::array();
     for (const auto& a : r.accounts) accounts.push_back(to_json(a));
-    j["accounts"] = std::move(accounts);
-    return j;
-}
-
-nlohmann::json to_json_without_accounts(const run_report& r) {
     nlohmann::json j = {
         {"command", r.command},
         {"dry_run", r.dry_run},
@@ -217,6 +211,7 @@ nlohmann::json to_json_without_accounts(const run_report& r) {
           {"deleted", r.deleted()},
           {"renamed", r.renamed()},
           {"seconds", r.seconds}}},
+        {"accounts", std::move(accounts)},
     };
     if (!r.throughput.empty()) {
         nlohmann::json samples = nlohmann::json::array();
@@ -245,59 +240,20 @@ nlohmann::json to_json_without_accounts(const run_report& r) {
     return j;
 }
 
-namespace {
+void write_report(const std::filesystem::path& file, const run_report& r) { write_report_text(file, to_json(r).dump(2) + '\n'); }
 
-// Writes into FILE.tmp with `write`, then renames it to FILE: a reader never sees half a report.
-template <class Write>
-void write_atomically(const std::filesystem::path& file, Write&& write) {
+void write_report_text(const std::filesystem::path& file, std::string_view text) {
     const auto tmp = std::filesystem::path(file.string() + ".tmp");
     {
         auto out = open_owner_only(tmp);
         if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
-        write(out);
+        out << text;
         out.flush();
         if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
     }
     std::error_code ec;
     std::filesystem::rename(tmp, file, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), ec.message()));
-}
-
-// `text` with `indent` spaces before every line (JSON text has no raw line break inside a string).
-void write_indented(std::ostream& out, const std::string& text, std::size_t indent) {
-    const std::string pad(indent, ' ');
-    for (std::size_t from = 0; from < text.size();) {
-        const auto to = text.find('\n', from);
-        out << pad << std::string_view(text).substr(from, to == std::string::npos ? std::string::npos : to + 1 - from);
-        if (to == std::string::npos) break;
-        from = to + 1;
-    }
-}
-
-}  // namespace
-
-// The same text as to_json(r).dump(2), written one account at a time, so the report is never held a second time
-// as one JSON tree and its text. bench/scale/run showed that tree was not what grows a run's peak RSS with the
-// accounts (~37 KB each, unchanged with this: bench/README.md, "Growth"); the likely holder, not measured, is
-// the in-memory account reports themselves.
-void write_report(const std::filesystem::path& file, const run_report& r) {
-    const auto rest = to_json_without_accounts(r).dump(2);   // "{\n  \"command\": ...": keys in order, "accounts" first
-    write_atomically(file, [&](std::ostream& out) {
-        if (r.accounts.empty()) {
-            out << "{\n  \"accounts\": [],\n" << std::string_view(rest).substr(2) << '\n';
-            return;
-        }
-        out << "{\n  \"accounts\": [\n";
-        for (std::size_t i = 0; i < r.accounts.size(); ++i) {
-            write_indented(out, to_json(r.accounts[i]).dump(2), 4);
-            out << (i + 1 < r.accounts.size() ? ",\n" : "\n");
-        }
-        out << "  ],\n" << std::string_view(rest).substr(2) << '\n';
-    });
-}
-
-void write_report_text(const std::filesystem::path& file, std::string_view text) {
-    write_atomically(file, [&](std::ostream& out) { out << text; });
 }
 
 std::string human_bytes(std::uint64_t b) {

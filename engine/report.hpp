@@ -190,8 +190,6 @@ struct run_report {
 
 [[nodiscard]] nlohmann::json to_json(const run_report& r);
 [[nodiscard]] nlohmann::json to_json(const account_report& a);
-// Everything but "accounts" (write_report streams them).
-[[nodiscard]] nlohmann::json to_json_without_accounts(const run_report& r);
 
 // Writes the JSON atomically (temporary file + rename), so a reader never sees half a report.
 // Throws std::runtime_error naming the file.

@@ -51,9 +51,8 @@ public:
         messages_copied_ += messages;
         bytes_copied_ += bytes;
     }
-    // A message the destination refused (or that could not be sent); an account that failed.
+    // A message the destination refused (or that could not be sent).
     void message_failed(std::uint64_t n = 1) { message_errors_ += n; }
-    void account_failed() { ++account_errors_; }
     // A connection-level error the job retried (reconnect).
     void retried() { ++retries_; }
     // Messages fetched and not yet acknowledged by the destination (the pipeline's batches in flight).
@@ -61,9 +60,11 @@ public:
     // The adaptive window of connection pairs now (engine/adaptive_concurrency.hpp).
     void concurrency_window(std::size_t pairs) { window_ = static_cast<std::int64_t>(pairs); }
     void account_started() { ++accounts_active_; }
-    void account_finished() {
+    // An account job ended (migrate, verify, preflight): done, and an error of kind "account" when not ok.
+    void account_finished(bool ok) {
         --accounts_active_;
         ++accounts_done_;
+        if (!ok) ++account_errors_;
     }
     void observe(server_side side, imap_operation op, double seconds);
     // Source messages verify compared with the destination, or preflight scanned.

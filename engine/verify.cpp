@@ -187,10 +187,7 @@ account_verification verify_account(const account_pair& a, const job_options& o)
     } catch (const std::exception& e) {
         out.error = e.what();
     }
-    if (m) {
-        m->account_finished();
-        if (!out.error.empty()) m->account_failed();
-    }
+    if (m) m->account_finished(out.error.empty());
     return out;
 }
 

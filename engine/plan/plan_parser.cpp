@@ -36,6 +36,19 @@ namespace {
 
 position at(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
 
+// The stages' names in run order ("provision, migrate, ..."), for the messages that list them.
+std::string stage_names() {
+    std::vector<std::string_view> names;
+    for (const auto& s : stage_table()) names.push_back(s.name);
+    return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// A stage's place in the run order (the stage table's); past the end for an unknown name.
+std::ptrdiff_t run_rank(std::string_view name) {
+    const auto all = stage_table();
+    return std::find_if(all.begin(), all.end(), [&](const stage_spec& x) { return x.name == name; }) - all.begin();
+}
+
 // The line on which toml++ fails a check of its own: the first line whose prefix of `text` fails it too
 // (the parser reads forward, so a prefix ending after the failing place fails the same way). Found by
 // bisection over the line ends; the last line when no prefix fails alone.
@@ -182,9 +195,7 @@ private:
             error({1, 1}, "no accounts file: add accounts = \"PATH\" at the top of the plan");
         }
         if (out_.plan.stages.empty() && !root.contains("stages")) {
-            std::vector<std::string_view> names;
-            for (const auto& st : stage_table()) names.push_back(st.name);
-            error({1, 1}, fmt::format("no stages: add at least one [stages.NAME] table ({})", fmt::join(names, ", ")));
+            error({1, 1}, fmt::format("no stages: add at least one [stages.NAME] table ({})", stage_names()));
         }
         check_references();
     }
@@ -325,9 +336,7 @@ private:
             const std::string name(k.str());
             const auto* spec = find_stage_spec(name);
             if (!spec) {
-                std::vector<std::string_view> names;
-                for (const auto& s : stage_table()) names.push_back(s.name);
-                error(at(k.source()), fmt::format("unknown stage [stages.{}] (the stages are, in run order: {})", name, fmt::join(names, ", ")));
+                error(at(k.source()), fmt::format("unknown stage [stages.{}] (the stages are, in run order: {})", name, stage_names()));
                 continue;
             }
             const auto where = fmt::format("[stages.{}]", name);
@@ -356,11 +365,8 @@ private:
             out_.plan.stages.push_back(std::move(st));
         }
         // Run order is the table's, whatever the plan's order.
-        const auto rank = [](const stage& s) {
-            const auto all = stage_table();
-            return std::find_if(all.begin(), all.end(), [&](const stage_spec& x) { return x.name == s.name; }) - all.begin();
-        };
-        std::stable_sort(out_.plan.stages.begin(), out_.plan.stages.end(), [&](const stage& a, const stage& b) { return rank(a) < rank(b); });
+        std::stable_sort(out_.plan.stages.begin(), out_.plan.stages.end(),
+                         [](const stage& a, const stage& b) { return run_rank(a.name) < run_rank(b.name); });
     }
 
     // `after = "NAME"` or `after = ["NAME", ...]`: checked against the other stages in check_references().
@@ -434,20 +440,17 @@ private:
     // Each name in a stage's `after` is a stage of this plan that runs before it. The run order is fixed (the
     // stage table's), so `after` can only add waiting, never reorder.
     void check_after(const stage& st) {
-        std::vector<std::string_view> names;
-        for (const auto& s : stage_table()) names.push_back(s.name);
-        const auto rank = [&](std::string_view name) { return std::find(names.begin(), names.end(), name) - names.begin(); };
         for (std::size_t i = 0; i < st.after.size(); ++i) {
             const auto& name = st.after[i];
             const auto& where = st.after_where[i];
             const auto what = fmt::format("[stages.{}] after = \"{}\"", st.name, name);
             if (!find_stage_spec(name)) {
-                error(where, fmt::format("{}: no such stage (the stages are, in run order: {})", what, fmt::join(names, ", ")));
+                error(where, fmt::format("{}: no such stage (the stages are, in run order: {})", what, stage_names()));
             } else if (!out_.plan.find_stage(name)) {
                 error(where, fmt::format("{}: the plan has no [stages.{}]", what, name));
-            } else if (rank(name) >= rank(st.name)) {
+            } else if (run_rank(name) >= run_rank(st.name)) {
                 error(where, fmt::format("{}: {} runs {} {}, never before it (the stages run in this order: {})", what,
-                                                  name, name == st.name ? "as" : "after", st.name, fmt::join(names, ", ")));
+                                                  name, name == st.name ? "as" : "after", st.name, stage_names()));
             }
         }
     }

@@ -82,13 +82,14 @@ public:
             web_stage(dav, st_.dest.empty() ? dav.url : st_.dest);
             shows_progress_ = true;
         } else if (n == "files") {
-            web_stage(*plan_.find_server("files"), plan_.find_server("files")->url);
+            const auto& files = *plan_.find_server("files");
+            web_stage(files, files.url);
             credential(st_.source_credentials, "--source-password-file", "ARRIVAL_SOURCE_PASSWORD");
             shows_progress_ = true;
         } else if (n == "grants") {
             // `arrival shares --from CSV`: its --dest names the Carbonio host as carbonio+https://HOST.
-            const auto& url = plan_.find_server("carbonio")->url;
-            web_stage(*plan_.find_server("carbonio"), url.rfind("carbonio+", 0) == 0 ? url : "carbonio+" + url);
+            const auto& carbonio = *plan_.find_server("carbonio");
+            web_stage(carbonio, carbonio.url.rfind("carbonio+", 0) == 0 ? carbonio.url : "carbonio+" + carbonio.url);
         }
         flag("--allow-cleartext", plan_.allow_cleartext);
         if (run_.shard.sharded()) add("--shard", run_.shard.str());

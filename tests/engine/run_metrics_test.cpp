@@ -95,9 +95,10 @@ TEST(run_metrics, counters_and_histograms_render_with_help_and_type) {
         ASSERT_NE(help, std::string::npos) << name;
         EXPECT_LT(help, type) << name;
     }
-    m.account_finished();
+    m.account_finished(false);
     EXPECT_EQ(samples(m.render()).at("arrival_accounts_active"), 0);
     EXPECT_EQ(samples(m.render()).at("arrival_accounts_done_total"), 1);
+    EXPECT_EQ(samples(m.render()).at("arrival_errors_total{kind=\"account\"}"), 1);   // it ended not ok
 }
 
 TEST(metrics_server, listen_address_defaults_to_loopback_and_rejects_nonsense) {
