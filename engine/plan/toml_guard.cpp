@@ -45,8 +45,15 @@ private:
     bool in_header_ = false;            // on a [table] header's line
     // Where a key or a value may begin: after a line end, '=', '[', '{', ',', or a '.' between keys (blanks
     // and comments between do not matter). toml++ starts a string only there; elsewhere a quote belongs to a
-    // bare token (`9-05-x"y`), which it reads up to a terminator, testing each character for whitespace.
+    // bare token (`9-05-x"y`, `5=5='''x`), which it reads up to a terminator, testing each character for
+    // whitespace.
     bool token_start_ = true;
+    bool in_bare_value_ = false;   // in a value that is not a string, array or table, up to ends_a_value
+
+    // toml++'s is_value_terminator, for ASCII.
+    static bool ends_a_value(char c) {
+        return c == ' ' || c == '\t' || (c >= '\n' && c <= '\r') || c == ']' || c == '}' || c == ',' || c == '#';
+    }
 
     bool in_value() const { return open_.empty() ? statement_in_value_ : open_.back().in_value; }
 
@@ -91,6 +98,13 @@ private:
             return hazard(i_, "a non-ASCII character outside a quoted string or a comment (TOML allows it only "
                               "there; quote the value)");
         }
+        if (in_bare_value_) {
+            if (!ends_a_value(c)) {
+                ++i_;
+                return std::nullopt;
+            }
+            in_bare_value_ = false;
+        }
         if (c == '\n') {
             newline();
             ++i_;
@@ -114,6 +128,12 @@ private:
         }
         if (statement_start_ && open_.empty() && c == '[') return header();
         statement_start_ = false;
+        if (token_start_ && !in_header_ && in_value() && c != '[' && c != '{' && !ends_a_value(c)) {
+            in_bare_value_ = true;   // a number, a date, true/false, or a mistake: toml++ reads it to a terminator
+            token_start_ = false;
+            ++i_;
+            return std::nullopt;
+        }
         token_start_ = structure(c);
         ++i_;
         return std::nullopt;

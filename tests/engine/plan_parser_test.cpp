@@ -183,6 +183,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"quote_inside_a_bare_value_then_non_ascii",
                  "a = [1, {b = \"c\"},9-05-credenti\"7T07:32:009-05-credent+:727iT32:0\xd0\xab\n",
                  {{1, "non-ASCII character outside a quoted string"}}},
+        bad_case{"equals_and_quotes_inside_a_bare_value", "5=5='''9=<\xcf\xb9\xce\x8f=", {{1, "non-ASCII character outside"}}},
         bad_case{"quote_after_a_dot_in_a_value", minimal + "since = 1.\"\xc3\xa9\"\n", {{6, "non-ASCII character outside"}}},
         bad_case{"date_time_with_a_letter_for_the_hour", minimal + "[stages.verify]\nsince = 0989-05-27Tu07:32:00Z\n",
                  {{7, "the TOML library stopped at its own check"}}}),
