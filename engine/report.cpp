@@ -191,9 +191,10 @@ nlohmann::json to_json(const account_report& a) {
     return j;
 }
 
-nlohmann::json to_json(const run_report& r) {
-    nlohmann::json accounts = nlohmann::json::array();
-    for (const auto& a : r.accounts) accounts.push_back(to_json(a));
+namespace {
+
+// The run's members but "accounts": to_json adds them to this tree, write_report streams them beside it.
+nlohmann::json run_fields(const run_report& r) {
     nlohmann::json j = {
         {"command", r.command},
         {"dry_run", r.dry_run},
@@ -211,7 +212,6 @@ nlohmann::json to_json(const run_report& r) {
           {"deleted", r.deleted()},
           {"renamed", r.renamed()},
           {"seconds", r.seconds}}},
-        {"accounts", std::move(accounts)},
     };
     if (!r.throughput.empty()) {
         nlohmann::json samples = nlohmann::json::array();
@@ -240,20 +240,85 @@ nlohmann::json to_json(const run_report& r) {
     return j;
 }
 
-void write_report(const std::filesystem::path& file, const run_report& r) { write_report_text(file, to_json(r).dump(2) + '\n'); }
-
-void write_report_text(const std::filesystem::path& file, std::string_view text) {
+// Writes into FILE.tmp with `write`, then renames it to FILE: a reader never sees half a report.
+template <class Write>
+void write_atomically(const std::filesystem::path& file, Write&& write) {
     const auto tmp = std::filesystem::path(file.string() + ".tmp");
     {
         auto out = open_owner_only(tmp);
         if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
-        out << text;
+        write(out);
         out.flush();
         if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", tmp.string(), std::strerror(errno)));
     }
     std::error_code ec;
     std::filesystem::rename(tmp, file, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), ec.message()));
+}
+
+// A value's dump(2) as the member of an object nested `depth` levels deep: every line after the first
+// indented by 2 x depth more (JSON text has no raw line break inside a string).
+void write_nested(std::ostream& out, std::string_view text, std::size_t depth) {
+    const std::string pad(2 * depth, ' ');
+    for (std::size_t from = 0;;) {
+        const auto to = text.find('\n', from);
+        out << text.substr(from, to == std::string_view::npos ? to : to + 1 - from);
+        if (to == std::string_view::npos) return;
+        out << pad;
+        from = to + 1;
+    }
+}
+
+}  // namespace
+
+nlohmann::json to_json(const run_report& r) {
+    auto j = run_fields(r);
+    nlohmann::json accounts = nlohmann::json::array();
+    for (const auto& a : r.accounts) accounts.push_back(to_json(a));
+    j["accounts"] = std::move(accounts);
+    return j;
+}
+
+// The same text as to_json(r).dump(2), written one account at a time: the whole tree and its text were the
+// largest part of a run's peak memory, ~25 KB per account (heaptrack at 500 accounts of 15 folders: 21 MB of
+// heap, 13 MB of it here). The members go in the tree's (sorted) key order, "accounts" in its place.
+void write_report(const std::filesystem::path& file, const run_report& r) {
+    const auto fields = run_fields(r);
+    write_atomically(file, [&](std::ostream& out) {
+        const char* separator = "{\n  ";
+        const auto member = [&](const std::string& key) {
+            out << separator << nlohmann::json(key).dump() << ": ";
+            separator = ",\n  ";
+        };
+        const auto accounts = [&] {
+            member("accounts");
+            if (r.accounts.empty()) {
+                out << "[]";
+                return;
+            }
+            out << '[';
+            for (std::size_t i = 0; i < r.accounts.size(); ++i) {
+                out << (i ? ",\n    " : "\n    ");
+                write_nested(out, to_json(r.accounts[i]).dump(2), 2);
+            }
+            out << "\n  ]";
+        };
+        bool accounts_written = false;
+        for (auto it = fields.begin(); it != fields.end(); ++it) {
+            if (!accounts_written && it.key() > "accounts") {
+                accounts();
+                accounts_written = true;
+            }
+            member(it.key());
+            write_nested(out, it.value().dump(2), 1);
+        }
+        if (!accounts_written) accounts();
+        out << "\n}\n";
+    });
+}
+
+void write_report_text(const std::filesystem::path& file, std::string_view text) {
+    write_atomically(file, [&](std::ostream& out) { out << text; });
 }
 
 std::string human_bytes(std::uint64_t b) {

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -83,6 +85,29 @@ TEST(report, write_is_atomic_and_readable) {
     EXPECT_EQ(j["accounts"].size(), 2u);
     EXPECT_FALSE(std::filesystem::exists(dir / "r.json.tmp"));
     EXPECT_THROW(write_report(dir / "missing" / "r.json", sample()), std::runtime_error);
+    std::filesystem::remove_all(dir);
+}
+
+// write_report streams the accounts one at a time: the file must be exactly the tree's dump, for no account,
+// one, and several, with text that JSON escapes and members that sort before and after "accounts".
+TEST(report, streamed_file_is_the_trees_dump_byte_for_byte) {
+    char tmpl[] = "/tmp/arrival-report-test.XXXXXX";
+    const std::filesystem::path dir = mkdtemp(tmpl);
+    auto r = sample();
+    r.accounts[1].error = "line one\nline \"two\"\ttab \xc3\xa9";
+    r.throughput = {{1.0, 3, 3000}, {2.0, 5, 5000}};
+    r.concurrency = {.cap = 8, .initial = 4, .final_window = 8, .smallest = 4, .largest = 8, .increases = 1, .decreases = 1,
+                     .last_decrease = "a reset"};
+    const auto file_text = [&](const run_report& rep) {
+        write_report(dir / "r.json", rep);
+        std::ifstream in(dir / "r.json");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    EXPECT_EQ(file_text(r), to_json(r).dump(2) + "\n");
+    r.accounts.pop_back();
+    EXPECT_EQ(file_text(r), to_json(r).dump(2) + "\n");
+    r.accounts.clear();
+    EXPECT_EQ(file_text(r), to_json(r).dump(2) + "\n");
     std::filesystem::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/pim/import_job.hpp"
+#include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
 
 namespace arrival::cli {
