@@ -2,6 +2,7 @@
 
 #include "engine/owner_only.hpp"
 #include "engine/public_folders.hpp"
+#include "engine/report_spool.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -20,85 +21,56 @@ namespace arrival::engine {
 namespace {
 
 template <class F>
-std::uint64_t sum_folders(const std::vector<folder_report>& folders, F f) {
-    std::uint64_t n = 0;
-    for (const auto& x : folders) n += f(x);
-    return n;
-}
-
-template <class F>
 std::uint64_t sum_accounts(const std::vector<account_report>& accounts, F f) {
     std::uint64_t n = 0;
-    for (const auto& a : accounts) n += f(a);
+    for (const auto& a : accounts) n += f(a.totals());
     return n;
 }
 
 }  // namespace
 
-std::uint64_t account_report::copied() const { return sum_folders(folders, [](const auto& f) { return f.copied; }); }
-std::uint64_t account_report::skipped_duplicate() const {
-    return sum_folders(folders, [](const auto& f) { return f.skipped_duplicate; });
+account_totals account_report::totals() const {
+    if (spooled) return spooled->totals;
+    account_totals t;
+    for (const auto& f : folders) {
+        t.copied += f.copied;
+        t.skipped_duplicate += f.skipped_duplicate;
+        t.failed += f.failed.size();
+        t.bytes += f.bytes;
+        t.flags_updated += f.flags_updated;
+        t.deleted += f.deleted;
+        t.renamed += f.renamed_from.empty() ? 0 : 1;
+        t.too_large += f.too_large.size();
+        for (const auto& m : f.too_large) {
+            if (m.size > t.largest_too_large) t.largest_too_large = m.size, t.largest_too_large_limit = m.limit;
+        }
+        t.date_dropped += f.date_dropped.size();
+        t.date_from_header += static_cast<std::uint64_t>(std::count_if(
+            f.date_dropped.begin(), f.date_dropped.end(), [](const auto& d) { return d.used == append_date::source::date_header; }));
+        t.keywords_dropped += f.keywords_dropped.size();
+    }
+    return t;
 }
-std::uint64_t account_report::failed() const { return sum_folders(folders, [](const auto& f) { return f.failed.size(); }); }
-std::uint64_t account_report::bytes() const { return sum_folders(folders, [](const auto& f) { return f.bytes; }); }
 
-std::uint64_t account_report::flags_updated() const { return sum_folders(folders, [](const auto& f) { return f.flags_updated; }); }
-std::uint64_t account_report::deleted() const { return sum_folders(folders, [](const auto& f) { return f.deleted; }); }
-std::uint64_t account_report::renamed() const {
-    return sum_folders(folders, [](const auto& f) { return std::uint64_t{f.renamed_from.empty() ? 0u : 1u}; });
-}
-std::uint64_t run_report::flags_updated() const { return sum_accounts(accounts, [](const auto& a) { return a.flags_updated(); }); }
-std::uint64_t run_report::deleted() const { return sum_accounts(accounts, [](const auto& a) { return a.deleted(); }); }
-std::uint64_t run_report::renamed() const { return sum_accounts(accounts, [](const auto& a) { return a.renamed(); }); }
-
-std::uint64_t run_report::copied() const { return sum_accounts(accounts, [](const auto& a) { return a.copied(); }); }
-std::uint64_t run_report::skipped_duplicate() const {
-    return sum_accounts(accounts, [](const auto& a) { return a.skipped_duplicate(); });
-}
-std::uint64_t run_report::failed() const { return sum_accounts(accounts, [](const auto& a) { return a.failed(); }); }
-std::uint64_t run_report::bytes() const { return sum_accounts(accounts, [](const auto& a) { return a.bytes(); }); }
+std::uint64_t run_report::copied() const { return sum_accounts(accounts, [](const auto& t) { return t.copied; }); }
+std::uint64_t run_report::skipped_duplicate() const { return sum_accounts(accounts, [](const auto& t) { return t.skipped_duplicate; }); }
+std::uint64_t run_report::failed() const { return sum_accounts(accounts, [](const auto& t) { return t.failed; }); }
+std::uint64_t run_report::bytes() const { return sum_accounts(accounts, [](const auto& t) { return t.bytes; }); }
+std::uint64_t run_report::flags_updated() const { return sum_accounts(accounts, [](const auto& t) { return t.flags_updated; }); }
+std::uint64_t run_report::deleted() const { return sum_accounts(accounts, [](const auto& t) { return t.deleted; }); }
+std::uint64_t run_report::renamed() const { return sum_accounts(accounts, [](const auto& t) { return t.renamed; }); }
+std::uint64_t run_report::too_large() const { return sum_accounts(accounts, [](const auto& t) { return t.too_large; }); }
+std::uint64_t run_report::date_dropped() const { return sum_accounts(accounts, [](const auto& t) { return t.date_dropped; }); }
+std::uint64_t run_report::date_from_header() const { return sum_accounts(accounts, [](const auto& t) { return t.date_from_header; }); }
+std::uint64_t run_report::keywords_dropped() const { return sum_accounts(accounts, [](const auto& t) { return t.keywords_dropped; }); }
 std::size_t run_report::accounts_failed() const {
     std::size_t n = 0;
     for (const auto& a : accounts) n += a.ok ? 0 : 1;
     return n;
 }
-
-std::uint64_t run_report::too_large() const {
-    std::uint64_t n = 0;
-    for (const auto& a : accounts) n += sum_folders(a.folders, [](const auto& f) { return f.too_large.size(); });
-    return n;
-}
-
-std::uint64_t run_report::date_dropped() const {
-    std::uint64_t n = 0;
-    for (const auto& a : accounts) n += sum_folders(a.folders, [](const auto& f) { return f.date_dropped.size(); });
-    return n;
-}
-
-std::uint64_t run_report::keywords_dropped() const {
-    std::uint64_t n = 0;
-    for (const auto& a : accounts) n += sum_folders(a.folders, [](const auto& f) { return f.keywords_dropped.size(); });
-    return n;
-}
-
-std::uint64_t run_report::date_from_header() const {
-    std::uint64_t n = 0;
-    for (const auto& a : accounts) {
-        n += sum_folders(a.folders, [](const auto& f) {
-            return static_cast<std::uint64_t>(std::count_if(f.date_dropped.begin(), f.date_dropped.end(),
-                                                            [](const auto& d) { return d.used == append_date::source::date_header; }));
-        });
-    }
-    return n;
-}
-
 std::uint64_t run_report::largest_too_large() const {
     std::uint64_t n = 0;
-    for (const auto& a : accounts) {
-        for (const auto& f : a.folders) {
-            for (const auto& m : f.too_large) n = std::max(n, m.size);
-        }
-    }
+    for (const auto& a : accounts) n = std::max(n, a.totals().largest_too_large);
     return n;
 }
 
@@ -271,10 +243,16 @@ void write_nested(std::ostream& out, std::string_view text, std::size_t depth) {
 
 }  // namespace
 
+nlohmann::json account_json(const run_report& r, const account_report& a) {
+    if (!a.spooled) return to_json(a);
+    if (!r.spool) throw std::logic_error("account_json: a folded account in a run without a spool");
+    return r.spool->read(a);
+}
+
 nlohmann::json to_json(const run_report& r) {
     auto j = run_fields(r);
     nlohmann::json accounts = nlohmann::json::array();
-    for (const auto& a : r.accounts) accounts.push_back(to_json(a));
+    for (const auto& a : r.accounts) accounts.push_back(account_json(r, a));
     j["accounts"] = std::move(accounts);
     return j;
 }
@@ -299,7 +277,7 @@ void write_report(const std::filesystem::path& file, const run_report& r) {
             out << '[';
             for (std::size_t i = 0; i < r.accounts.size(); ++i) {
                 out << (i ? ",\n    " : "\n    ");
-                write_nested(out, to_json(r.accounts[i]).dump(2), 2);
+                write_nested(out, account_json(r, r.accounts[i]).dump(2), 2);
             }
             out << "\n  ]";
         };
@@ -352,11 +330,10 @@ std::string summary_table(const run_report& r) {
                        r.skipped_duplicate(), r.failed(), human_bytes(r.bytes()), r.seconds, r.flags_updated(), r.deleted(), r.renamed());
     out += fmt::format("{:.0f} messages/s, {:.1f} MB/s{}\n", mps, mbs, r.dry_run ? " (dry run: nothing was written)" : "");
     if (const auto n = r.too_large()) {
+        const auto largest = r.largest_too_large();
         std::uint64_t limit = 0;
         for (const auto& a : r.accounts) {
-            for (const auto& f : a.folders) {
-                for (const auto& m : f.too_large) limit = m.size == r.largest_too_large() ? m.limit : limit;
-            }
+            if (const auto t = a.totals(); t.largest_too_large == largest) limit = t.largest_too_large_limit;
         }
         out += fmt::format("too large for the destination: {} message(s) not sent, the largest {} bytes over a limit of {} bytes; "
                            "raise the destination's limit (Carbonio: zimbraMtaMaxMessageSize) to at least {} and run again\n",

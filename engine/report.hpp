@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,6 +115,24 @@ struct folder_report {
     bool deleted_on_source = false;        // the folder is gone from the source (its destination copy is kept)
 };
 
+// What an account adds to the run's totals: all the end of a run reads of its folders once they are in a
+// report_spool (engine/report_spool.hpp).
+struct account_totals {
+    std::uint64_t copied = 0;
+    std::uint64_t skipped_duplicate = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t flags_updated = 0;
+    std::uint64_t deleted = 0;
+    std::uint64_t renamed = 0;
+    std::uint64_t too_large = 0;
+    std::uint64_t largest_too_large = 0;         // its size, and the limit it was over
+    std::uint64_t largest_too_large_limit = 0;
+    std::uint64_t date_dropped = 0;
+    std::uint64_t date_from_header = 0;
+    std::uint64_t keywords_dropped = 0;
+};
+
 struct account_report {
     std::string source_user;
     std::string dest_user;
@@ -127,15 +146,26 @@ struct account_report {
     std::string dest_profile;                      // the destination profile followed; empty: never connected
     std::string dest_profile_evidence;             // what decided it
     std::optional<std::uint64_t> max_message_size; // the size limit it applied
+    // Set when a report_spool holds the whole account: then `folders` keeps only the folders with failed
+    // messages (their names and failures), and the totals are these.
+    struct spooled_detail {
+        account_totals totals;
+        std::uint64_t offset = 0;
+        std::uint64_t length = 0;
+    };
+    std::optional<spooled_detail> spooled;
 
-    [[nodiscard]] std::uint64_t copied() const;
-    [[nodiscard]] std::uint64_t skipped_duplicate() const;
-    [[nodiscard]] std::uint64_t failed() const;
-    [[nodiscard]] std::uint64_t bytes() const;
-    [[nodiscard]] std::uint64_t flags_updated() const;
-    [[nodiscard]] std::uint64_t deleted() const;
-    [[nodiscard]] std::uint64_t renamed() const;   // folders renamed on the source and on the destination
+    [[nodiscard]] account_totals totals() const;
+    [[nodiscard]] std::uint64_t copied() const { return totals().copied; }
+    [[nodiscard]] std::uint64_t skipped_duplicate() const { return totals().skipped_duplicate; }
+    [[nodiscard]] std::uint64_t failed() const { return totals().failed; }
+    [[nodiscard]] std::uint64_t bytes() const { return totals().bytes; }
+    [[nodiscard]] std::uint64_t flags_updated() const { return totals().flags_updated; }
+    [[nodiscard]] std::uint64_t deleted() const { return totals().deleted; }
+    [[nodiscard]] std::uint64_t renamed() const { return totals().renamed; }   // folders renamed on the source and the destination
 };
+
+class report_spool;
 
 // One point of the throughput series: seconds since the run started, messages and bytes done by then.
 struct throughput_sample {
@@ -167,6 +197,8 @@ struct run_report {
     std::vector<throughput_sample> throughput;
     double throughput_every = 0;   // seconds between samples
     concurrency_report concurrency;
+    // Where the folded accounts are (scheduler_options::spool); null when every account is whole in memory.
+    std::shared_ptr<const report_spool> spool;
 
     [[nodiscard]] std::uint64_t copied() const;
     [[nodiscard]] std::uint64_t skipped_duplicate() const;
@@ -189,7 +221,9 @@ struct run_report {
 };
 
 [[nodiscard]] nlohmann::json to_json(const run_report& r);
+// One account's report; for a folded one, use the run's account_json, which reads it back from the spool.
 [[nodiscard]] nlohmann::json to_json(const account_report& a);
+[[nodiscard]] nlohmann::json account_json(const run_report& r, const account_report& a);
 
 // Writes the JSON atomically (temporary file + rename), so a reader never sees half a report.
 // Throws std::runtime_error naming the file.

@@ -30,6 +30,7 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
     run_outcome out;
     out.report.started = iso8601_utc_now();
     out.report.dry_run = job.dry_run;
+    out.report.spool = options.spool;
     out.report.accounts.resize(accounts.size());
     out.fatal_kinds.resize(accounts.size());
 
@@ -87,6 +88,7 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
             while (const auto i = take()) {
                 auto r = co_await migrate_account(accounts[*i], o);
                 out.report.accounts[*i] = std::move(r.report);   // each worker writes only its own slot
+                if (options.spool) options.spool->fold(out.report.accounts[*i]);
                 out.fatal_kinds[*i] = r.fatal_kind;
             }
             // The check and the wait of the ticker run on its strand: the cancel posted there cannot fall

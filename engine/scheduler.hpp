@@ -5,10 +5,12 @@
 // (engine/adaptive_concurrency.hpp) follows what the servers take. One account's failure never stops the others.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "engine/account_job.hpp"
+#include "engine/report_spool.hpp"
 
 namespace arrival::engine {
 
@@ -18,6 +20,8 @@ struct scheduler_options {
     std::size_t max_dest_connections = 0;
     // --fixed-concurrency: every pair the caps allow from the start, no adaptive window.
     bool fixed_concurrency = false;
+    // Where each account's report goes as it finishes (engine/report_spool.hpp); null keeps them whole in memory.
+    std::shared_ptr<report_spool> spool;
 };
 
 struct run_outcome {

@@ -1,4 +1,5 @@
 #include "engine/report.hpp"
+#include "engine/report_spool.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,56 @@ TEST(report, streamed_file_is_the_trees_dump_byte_for_byte) {
     EXPECT_EQ(file_text(r), to_json(r).dump(2) + "\n");
     r.accounts.clear();
     EXPECT_EQ(file_text(r), to_json(r).dump(2) + "\n");
+    std::filesystem::remove_all(dir);
+}
+
+// A folded account (engine/report_spool.hpp) keeps its totals and its failures in memory and reads back as
+// it was: the report file is the same text, the summary table the same lines, and the spool leaves no file.
+TEST(report, spooled_accounts_read_back_as_they_were) {
+    char tmpl[] = "/tmp/arrival-report-test.XXXXXX";
+    const std::filesystem::path dir = mkdtemp(tmpl);
+    auto whole = sample();
+    auto& f = whole.accounts[0].folders[0];
+    f.too_large = {{21, 50'000'000, 25'000'000}, {22, 60'000'000, 25'000'000}};
+    f.date_dropped = {{23, "", append_date::source::date_header, "Tue, 2 Jan 2024 10:00:00 +0100", "no INTERNALDATE"}};
+    f.keywords_dropped = {{24, {"$k1", "$k2"}, "the folder holds 100 keywords"}};
+    f.renamed_from = "Old Sent";
+    folder_report quiet;
+    quiet.source_folder = "Archive";
+    quiet.dest_folder = "Archive";
+    quiet.copied = 40;
+    quiet.bytes = 40'000;
+    whole.accounts[0].folders.push_back(quiet);
+    whole.accounts[0].other_users_folders = {"Other Users/bob"};
+
+    auto folded = whole;
+    folded.spool = [&] {
+        auto spool = std::make_shared<report_spool>(dir);
+        for (auto& a : folded.accounts) EXPECT_TRUE(spool->fold(a));
+        return spool;
+    }();
+    const auto& a = folded.accounts[0];
+    ASSERT_TRUE(a.spooled);
+    ASSERT_EQ(a.folders.size(), 1u);   // only the folder with a failed message, for the "not copied" lines
+    EXPECT_EQ(a.folders[0].source_folder, "INBOX.Sent");
+    EXPECT_EQ(a.folders[0].failed.size(), 1u);
+    EXPECT_TRUE(a.folders[0].too_large.empty());
+    EXPECT_EQ(a.copied(), 43u);
+    EXPECT_EQ(folded.too_large(), 2u);
+    EXPECT_EQ(folded.largest_too_large(), 60'000'000u);
+    EXPECT_EQ(folded.date_from_header(), 1u);
+    EXPECT_EQ(folded.keywords_dropped(), 1u);
+    EXPECT_EQ(folded.renamed(), 1u);
+    EXPECT_EQ(summary_table(folded), summary_table(whole));
+    EXPECT_EQ(to_json(folded), to_json(whole));
+    const auto file_text = [&](const run_report& rep) {
+        write_report(dir / "r.json", rep);
+        std::ifstream in(dir / "r.json");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    EXPECT_EQ(file_text(folded), file_text(whole));
+    std::filesystem::remove(dir / "r.json");
+    EXPECT_TRUE(std::filesystem::is_empty(dir));   // the spool has no name
     std::filesystem::remove_all(dir);
 }
 

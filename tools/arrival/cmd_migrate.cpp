@@ -12,6 +12,7 @@
 #include "engine/byte_budget.hpp"
 #include "engine/progress.hpp"
 #include "engine/report.hpp"
+#include "engine/report_spool.hpp"
 #include "engine/run_metrics.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/state_store.hpp"
@@ -86,6 +87,12 @@ int run_migrate(int argc, char** argv) {
     std::fprintf(stderr, "arrival migrate: %zu account(s) from %s to %s, %zu at a time%s%s\n", run.accounts.accounts.size(),
                  run.job.source.url.c_str(), run.job.dest.url.c_str(), std::min(run.sched.jobs, run.accounts.accounts.size()),
                  a.dry_run ? " (dry run)" : "", run.shard.sharded() ? fmt::format(" (shard {})", run.shard.str()).c_str() : "");
+    // Each finished account's report waits on disk, not in memory (engine/report_spool.hpp), beside the state.
+    try {
+        run.sched.spool = std::make_shared<engine::report_spool>(state ? run.state_dir : std::filesystem::temp_directory_path());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "arrival migrate: %s; the accounts' reports stay in memory\n", e.what());
+    }
     auto outcome = engine::run_accounts(run.accounts.accounts, run.job, run.sched);
     outcome.report.shard = run.shard.str();
     prog.stop();
