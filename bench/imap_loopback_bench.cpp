@@ -27,7 +27,7 @@
 #include <vector>
 #include <unistd.h>
 
-#include "protocol/connection.hpp"
+#include "protocol/imap/connection.hpp"
 #include "protocol/tls_policy.hpp"
 
 namespace net = boost::asio;

@@ -16,8 +16,8 @@
 
 #include <fmt/format.h>
 
-#include "protocol/fetch_decoder.hpp"
-#include "protocol/response_parser.hpp"
+#include "protocol/imap/fetch_decoder.hpp"
+#include "protocol/imap/response_parser.hpp"
 
 namespace {
 std::atomic<std::uint64_t> allocations{0};

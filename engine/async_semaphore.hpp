@@ -5,7 +5,7 @@
 // engine/adaptive_concurrency.hpp): a smaller one takes effect as units come back, nobody is interrupted.
 //
 // Each waiter sleeps on a steady_timer of its own that never expires (the timer-as-condition-variable of
-// protocol/connection's writer); release() grants it the units under the lock and posts the timer's cancel to
+// protocol/imap/connection's writer); release() grants it the units under the lock and posts the timer's cancel to
 // the waiter's executor, so the wake-up runs where the waiter lives. Waiters must run on a strand or a
 // single-threaded executor (the cancel is posted after the wait began, on the same executor). Thread-safe:
 // the coroutines of different strands, on different threads, share one semaphore.

@@ -20,9 +20,9 @@
 #include "engine/header_meaning.hpp"
 #include "engine/io_runtime.hpp"
 #include "engine/when_all.hpp"
-#include "protocol/connection.hpp"
-#include "protocol/internal_date.hpp"
-#include "protocol/sequence_set.hpp"
+#include "protocol/imap/connection.hpp"
+#include "protocol/imap/internal_date.hpp"
+#include "protocol/imap/sequence_set.hpp"
 #include "protocol/ascii.hpp"
 
 namespace arrival::engine {

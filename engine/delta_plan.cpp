@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "engine/dest_profile.hpp"
-#include "protocol/sequence_set.hpp"
+#include "protocol/imap/sequence_set.hpp"
 
 namespace arrival::engine {
 

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "protocol/connection.hpp"
-#include "protocol/sequence_set.hpp"
+#include "protocol/imap/connection.hpp"
+#include "protocol/imap/sequence_set.hpp"
 
 namespace arrival::engine {
 

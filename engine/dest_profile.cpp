@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "protocol/internal_date.hpp"
+#include "protocol/imap/internal_date.hpp"
 #include "protocol/ascii.hpp"
 
 namespace arrival::engine {

@@ -19,7 +19,7 @@
 
 #include <unicode/utf8.h>
 
-#include "protocol/internal_date.hpp"
+#include "protocol/imap/internal_date.hpp"
 #include "protocol/ascii.hpp"
 #include "protocol/unicode.hpp"
 

@@ -126,7 +126,7 @@ side_view read_side(imap_session& s) {
     return v;
 }
 
-// One command after the other: with NAMESPACE and LIST in flight together, protocol/connection.cpp (at
+// One command after the other: with NAMESPACE and LIST in flight together, protocol/imap/connection.cpp (at
 // 1bfedd7) failed the NAMESPACE with "tagged reply for a tag we never sent or already completed".
 boost::asio::awaitable<side_view> read_side(async_session& s) {
     side_view v;

@@ -50,7 +50,7 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
     if (!options.fixed_concurrency && !job.dry_run) o.concurrency = &window;
 
     // The work per byte is a memcpy and a parse, and the CPU stage runs on oneTBB: two io threads suffice.
-    // One io_context per thread, jobs dealt round robin: protocol/connection.cpp (at 1bfedd7) loses track of
+    // One io_context per thread, jobs dealt round robin: protocol/imap/connection.cpp (at 1bfedd7) loses track of
     // its tags when its strand's io_context is run by two threads ("tagged reply for a tag we never sent").
     const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
     std::vector<std::unique_ptr<net::io_context>> contexts;

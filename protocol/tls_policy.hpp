@@ -1,4 +1,4 @@
-// The one client TLS policy of arrival: IMAP (protocol/transport), HTTP (protocol/http/client: CalDAV/CardDAV,
+// The one client TLS policy of arrival: IMAP (protocol/imap/transport), HTTP (protocol/http/client: CalDAV/CardDAV,
 // Carbonio SOAP/REST, WebDAV files) and, as far as libldap lets it, LDAP (provision/ldap_writer) build their
 // TLS from these rules, so a flag means the same on every protocol.
 //

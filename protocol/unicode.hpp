@@ -1,5 +1,5 @@
 // UTF-8 input (strict) and output, and UTF-16 surrogate arithmetic, shared by the decoders that produce UTF-8 from UTF-16 code
-// units: modified UTF-7 mailbox names (protocol/mutf7.cpp) and UTF-16 contact exports
+// units: modified UTF-7 mailbox names (protocol/imap/mutf7.cpp) and UTF-16 contact exports
 // (engine/pim/text_decode.cpp). Header-only and std-only, so fuzz builds of either have it.
 #pragma once
 #include <cstdint>

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "protocol/acl.hpp"
+#include "protocol/imap/acl.hpp"
 
 namespace arrival::shares {
 namespace {

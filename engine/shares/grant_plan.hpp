@@ -15,7 +15,7 @@
 //                           group name without a domain gets the folder owner's destination domain.
 //   "-" prefix              a negative right (§2): the identifier after it is mapped, the prefix kept.
 //
-// Rights: the source's letters, normalised (protocol/acl.hpp: obsolete c/d never widen), are granted only as
+// Rights: the source's letters, normalised (protocol/imap/acl.hpp: obsolete c/d never widen), are granted only as
 // far as the destination's LISTRIGHTS allows: a letter it does not offer is refused; a set it ties together
 // ("ick" on Carbonio) is granted only when the source had every letter of it; letters it always grants to
 // this identifier (LISTRIGHTS' required rights) that the source did not grant refuse the whole grant. So the

@@ -17,8 +17,8 @@
 #include "engine/io_runtime.hpp"
 #include "engine/public_plan.hpp"
 #include "engine/shares/grant_plan.hpp"
-#include "protocol/acl.hpp"
-#include "protocol/connection.hpp"
+#include "protocol/imap/acl.hpp"
+#include "protocol/imap/connection.hpp"
 
 namespace arrival::shares {
 

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/client_fsm.hpp"
-#include "protocol/client_ops.hpp"
+#include "protocol/imap/client_fsm.hpp"
+#include "protocol/imap/client_ops.hpp"
 
 namespace {
 

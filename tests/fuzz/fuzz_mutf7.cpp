@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/diagnostics.hpp"
-#include "protocol/mutf7.hpp"
+#include "protocol/imap/diagnostics.hpp"
+#include "protocol/imap/mutf7.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace arrival::imap;

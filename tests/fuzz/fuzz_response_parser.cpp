@@ -9,12 +9,12 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/data_decoder.hpp"
-#include "protocol/fetch_decoder.hpp"
-#include "protocol/list_decoder.hpp"
-#include "protocol/mutf7.hpp"
-#include "protocol/resp_code.hpp"
-#include "protocol/response_parser.hpp"
+#include "protocol/imap/data_decoder.hpp"
+#include "protocol/imap/fetch_decoder.hpp"
+#include "protocol/imap/list_decoder.hpp"
+#include "protocol/imap/mutf7.hpp"
+#include "protocol/imap/resp_code.hpp"
+#include "protocol/imap/response_parser.hpp"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "protocol/connection.hpp"
+#include "protocol/imap/connection.hpp"
 #include "protocol/tls_policy.hpp"
 
 // gtest's ASSERT_* expand to `return`, which a coroutine cannot use.

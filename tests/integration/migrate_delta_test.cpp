@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol/sequence_set.hpp"
+#include "protocol/imap/sequence_set.hpp"
 #include "tests/integration/migrate_cli_support.hpp"
 
 namespace imap_test {

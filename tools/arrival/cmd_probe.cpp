@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "protocol/connection.hpp"
-#include "protocol/errc.hpp"
+#include "protocol/imap/connection.hpp"
+#include "protocol/imap/errc.hpp"
 #include "protocol/tls_policy.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
