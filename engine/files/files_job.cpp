@@ -198,7 +198,7 @@ private:
         auto req = http::propfind_request(target, 1, listing_props());
         error_code ec;
         auto resp = co_await pim::send_retrying(c, o_.conn, req, ec);
-        if (ec) stop(pim::transport_kind(ec), fmt::format("PROPFIND {}{} ({}): {}", c.origin().origin(), target, side,
+        if (ec) stop(http::classify(ec, 0), fmt::format("PROPFIND {}{} ({}): {}", c.origin().origin(), target, side,
                                                           ec.message()));
         if (resp.status == 404) co_return std::nullopt;
         if (resp.status != 207) {
@@ -277,7 +277,7 @@ private:
                                         const std::string& body_file = {}) {
         error_code ec;
         auto resp = co_await pim::send_retrying(*dest_, o_.conn, req, ec, false, body_file);
-        if (ec) stop(pim::transport_kind(ec), fmt::format("{}: {}", what, ec.message()));
+        if (ec) stop(http::classify(ec, 0), fmt::format("{}: {}", what, ec.message()));
         co_return resp;
     }
 
@@ -410,7 +410,7 @@ private:
         const http::request req{"GET", f.origin, {}, {}};
         auto resp = co_await source_->async_download(req, spool_, ec);
         if (ec) {
-            stop(pim::transport_kind(ec), fmt::format("GET {}{} (source): {}", source_->origin().origin(), f.origin,
+            stop(http::classify(ec, 0), fmt::format("GET {}{} (source): {}", source_->origin().origin(), f.origin,
                                                       ec.message()));
         }
         if (resp.status != 200) {

@@ -27,9 +27,6 @@ boost::asio::awaitable<http::response> send_retrying(http::client& c, const impo
                                                      const http::request& req, boost::system::error_code& ec,
                                                      bool soap = false, const std::string& body_file = {});
 
-// A failed connection as a failure_kind: tls or unreachable.
-[[nodiscard]] failure_kind transport_kind(const boost::system::error_code& ec);
-
 // o.admin's AuthRequest on o.admin_url into `s` (s.error set on failure). Never throws.
 boost::asio::awaitable<void> admin_login(const import_options& o, carbonio_session& s);
 

@@ -67,10 +67,6 @@ net::awaitable<http::response> send_retrying(http::client& c, const import_optio
     }
 }
 
-failure_kind transport_kind(const error_code& ec) {
-    return http::is_tls_error(ec) ? failure_kind::tls : failure_kind::unreachable;
-}
-
 // POSTs one SOAP envelope to `endpoint` (an absolute URL with its path) on a connection of its own.
 net::awaitable<http::response> soap_call(const import_options& o, const http::url& endpoint, std::string body,
                                          error_code& ec) {
@@ -92,7 +88,7 @@ net::awaitable<void> admin_login(const import_options& o, carbonio_session& s) {
         auto body = admin_auth_request(o.admin, o.admin_password);  // named: see carbonio_calendars
         auto resp = co_await soap_call(o, o.admin_url, std::move(body), ec);
         if (ec) {
-            s.kind = transport_kind(ec);
+            s.kind = http::classify(ec, 0);
             s.error = fmt::format("admin AuthRequest at {}: {}", o.admin_url.str(), ec.message());
             co_return;
         }
@@ -126,7 +122,7 @@ net::awaitable<delegated_login> delegate_login(const import_options& o, carbonio
         auto body = delegate_auth_request(session.admin_token.reveal(), user);
         auto resp = co_await soap_call(o, o.admin_url, std::move(body), ec);
         if (ec) {
-            out.kind = transport_kind(ec);
+            out.kind = http::classify(ec, 0);
             out.error = fmt::format("{}: {}", what, ec.message());
             co_return out;
         }
@@ -165,12 +161,6 @@ read_result read_file(const std::string& path, std::string& out, std::string& er
     }
     out = std::move(ss).str();
     return read_result::ok;
-}
-
-failure_kind classify(const http::dav_failure& f) {
-    if (f.ec) return http::is_tls_error(f.ec) ? failure_kind::tls : failure_kind::unreachable;
-    if (f.status == 401 || f.status == 403) return failure_kind::auth;
-    return failure_kind::protocol;
 }
 
 class user_job {
@@ -270,7 +260,7 @@ private:
             if (!err) co_return col;
             const bool transient = err.ec ? http::is_transient(err.ec) : http::is_transient_status(err.status);
             if (!transient || attempt >= o_.retries) {
-                fail_user(classify(err), err.what);
+                fail_user(http::classify(err.ec, err.status), err.what);
                 co_return std::nullopt;
             }
             net::steady_timer t(co_await net::this_coro::executor);
@@ -282,7 +272,7 @@ private:
 
     // The connection failed (after retries): the user stops here.
     void fail_transport(std::string_view method, const std::string& target, const error_code& ec) {
-        fail_user(transport_kind(ec),
+        fail_user(http::classify(ec, 0),
                   fmt::format("{} {}{}: {}", method, origin_.origin(), target, ec.message()));
     }
 

@@ -338,6 +338,21 @@ bool is_transient(const error_code& ec) noexcept {
            ec == net::error::try_again || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
 }
 
+failure classify(const error_code& ec, int status) noexcept {
+    if (ec) {
+        if (ec == net::ssl::error::stream_truncated || ec == net::error::connection_reset || ec == net::error::connection_aborted ||
+            ec == net::error::broken_pipe || ec == net::error::eof || ec == bhttp::error::end_of_stream ||
+            ec == bhttp::error::partial_message) {
+            return failure::transient;
+        }
+        return is_tls_error(ec) ? failure::tls : failure::unreachable;
+    }
+    if (status == 401 || status == 403) return failure::auth;
+    if (is_transient_status(status)) return failure::transient;
+    if (status >= 400 && status < 500) return failure::refused;
+    return failure::protocol;
+}
+
 bool is_transient_status(int status) noexcept {
     return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }

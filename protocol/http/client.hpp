@@ -22,6 +22,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "protocol/failure.hpp"
 #include "protocol/http/url.hpp"
 
 namespace arrival::http {
@@ -89,5 +90,13 @@ private:
 [[nodiscard]] bool is_transient(const boost::system::error_code& ec) noexcept;
 // 408, 429, 500, 502, 503, 504: the server asks us to come back later.
 [[nodiscard]] bool is_transient_status(int status) noexcept;
+
+// The one classification of HTTP's failures into the failure model (protocol/failure.hpp), for every caller
+// of a REST, WebDAV or file exchange that gave up: the error code when there is one, else the status.
+//   TLS errors -> tls; a connection lost mid-exchange (reset, EOF, truncated TLS) -> transient; any other error
+//   (refused, DNS, unreachable, timeout) -> unreachable; 401/403 -> auth; 408/429/5xx -> transient;
+//   other 4xx -> refused; anything else (a 2xx/3xx the caller could not use) -> protocol.
+// SOAP answers are not classified here: their faults come with status 500 and say more (engine/pim).
+[[nodiscard]] failure classify(const boost::system::error_code& ec, int status) noexcept;
 
 }  // namespace arrival::http

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include "protocol/http/client.hpp"
@@ -122,6 +123,26 @@ TEST(client, basic_auth_and_classification) {
     EXPECT_TRUE(is_transient(boost::beast::error::timeout));
     EXPECT_FALSE(is_transient(boost::asio::error::host_not_found));
     EXPECT_FALSE(is_transient({}));
+}
+
+// The one classification of an HTTP exchange that gave up (protocol/failure.hpp): the error code first, then
+// the status.
+TEST(client, classify_is_the_failure_model) {
+    namespace ae = boost::asio::error;
+    EXPECT_EQ(classify(ae::connection_refused, 0), failure::unreachable);
+    EXPECT_EQ(classify(ae::host_not_found, 0), failure::unreachable);
+    EXPECT_EQ(classify(boost::beast::error::timeout, 0), failure::unreachable);
+    EXPECT_EQ(classify(ae::connection_reset, 0), failure::transient);
+    EXPECT_EQ(classify(ae::eof, 200), failure::transient);   // the code wins over a status
+    EXPECT_EQ(classify(boost::asio::ssl::error::stream_truncated, 0), failure::transient);
+    EXPECT_EQ(classify(boost::system::error_code(336134278, boost::asio::error::get_ssl_category()), 0), failure::tls);
+    EXPECT_EQ(classify({}, 401), failure::auth);
+    EXPECT_EQ(classify({}, 403), failure::auth);
+    EXPECT_EQ(classify({}, 503), failure::transient);
+    EXPECT_EQ(classify({}, 429), failure::transient);
+    EXPECT_EQ(classify({}, 404), failure::refused);
+    EXPECT_EQ(classify({}, 507), failure::protocol);
+    EXPECT_EQ(classify({}, 207), failure::protocol);
 }
 
 }  // namespace
