@@ -18,16 +18,23 @@
 
 namespace arrival::engine {
 
-namespace {
-
-template <class F>
-std::uint64_t sum_accounts(const std::vector<account_report>& accounts, F f) {
-    std::uint64_t n = 0;
-    for (const auto& a : accounts) n += f(a.totals());
-    return n;
+void account_totals::add(const account_totals& o) {
+    copied += o.copied;
+    skipped_duplicate += o.skipped_duplicate;
+    failed += o.failed;
+    bytes += o.bytes;
+    flags_updated += o.flags_updated;
+    deleted += o.deleted;
+    renamed += o.renamed;
+    if (o.too_large && o.largest_too_large >= largest_too_large) {
+        largest_too_large = o.largest_too_large;
+        largest_too_large_limit = o.largest_too_large_limit;
+    }
+    too_large += o.too_large;
+    date_dropped += o.date_dropped;
+    date_from_header += o.date_from_header;
+    keywords_dropped += o.keywords_dropped;
 }
-
-}  // namespace
 
 account_totals account_report::totals() const {
     if (spooled) return spooled->totals;
@@ -42,7 +49,7 @@ account_totals account_report::totals() const {
         t.renamed += f.renamed_from.empty() ? 0 : 1;
         t.too_large += f.too_large.size();
         for (const auto& m : f.too_large) {
-            if (m.size > t.largest_too_large) t.largest_too_large = m.size, t.largest_too_large_limit = m.limit;
+            if (m.size >= t.largest_too_large) t.largest_too_large = m.size, t.largest_too_large_limit = m.limit;
         }
         t.date_dropped += f.date_dropped.size();
         t.date_from_header += static_cast<std::uint64_t>(std::count_if(
@@ -52,25 +59,15 @@ account_totals account_report::totals() const {
     return t;
 }
 
-std::uint64_t run_report::copied() const { return sum_accounts(accounts, [](const auto& t) { return t.copied; }); }
-std::uint64_t run_report::skipped_duplicate() const { return sum_accounts(accounts, [](const auto& t) { return t.skipped_duplicate; }); }
-std::uint64_t run_report::failed() const { return sum_accounts(accounts, [](const auto& t) { return t.failed; }); }
-std::uint64_t run_report::bytes() const { return sum_accounts(accounts, [](const auto& t) { return t.bytes; }); }
-std::uint64_t run_report::flags_updated() const { return sum_accounts(accounts, [](const auto& t) { return t.flags_updated; }); }
-std::uint64_t run_report::deleted() const { return sum_accounts(accounts, [](const auto& t) { return t.deleted; }); }
-std::uint64_t run_report::renamed() const { return sum_accounts(accounts, [](const auto& t) { return t.renamed; }); }
-std::uint64_t run_report::too_large() const { return sum_accounts(accounts, [](const auto& t) { return t.too_large; }); }
-std::uint64_t run_report::date_dropped() const { return sum_accounts(accounts, [](const auto& t) { return t.date_dropped; }); }
-std::uint64_t run_report::date_from_header() const { return sum_accounts(accounts, [](const auto& t) { return t.date_from_header; }); }
-std::uint64_t run_report::keywords_dropped() const { return sum_accounts(accounts, [](const auto& t) { return t.keywords_dropped; }); }
+account_totals run_report::totals() const {
+    account_totals t;
+    for (const auto& a : accounts) t.add(a.totals());
+    return t;
+}
+
 std::size_t run_report::accounts_failed() const {
     std::size_t n = 0;
     for (const auto& a : accounts) n += a.ok ? 0 : 1;
-    return n;
-}
-std::uint64_t run_report::largest_too_large() const {
-    std::uint64_t n = 0;
-    for (const auto& a : accounts) n = std::max(n, a.totals().largest_too_large);
     return n;
 }
 
@@ -167,6 +164,7 @@ namespace {
 
 // The run's members but "accounts": to_json adds them to this tree, write_report streams them beside it.
 nlohmann::json run_fields(const run_report& r) {
+    const auto t = r.totals();
     nlohmann::json j = {
         {"command", r.command},
         {"dry_run", r.dry_run},
@@ -176,13 +174,13 @@ nlohmann::json run_fields(const run_report& r) {
         {"totals",
          {{"accounts", r.accounts.size()},
           {"accounts_failed", r.accounts_failed()},
-          {"copied", r.copied()},
-          {"skipped_duplicate", r.skipped_duplicate()},
-          {"failed", r.failed()},
-          {"bytes", r.bytes()},
-          {"flags_updated", r.flags_updated()},
-          {"deleted", r.deleted()},
-          {"renamed", r.renamed()},
+          {"copied", t.copied},
+          {"skipped_duplicate", t.skipped_duplicate},
+          {"failed", t.failed},
+          {"bytes", t.bytes},
+          {"flags_updated", t.flags_updated},
+          {"deleted", t.deleted},
+          {"renamed", t.renamed},
           {"seconds", r.seconds}}},
     };
     if (!r.throughput.empty()) {
@@ -200,15 +198,15 @@ nlohmann::json run_fields(const run_report& r) {
                             {"decreases", c.decreases}};
         if (!c.last_decrease.empty()) j["concurrency"]["last_decrease"] = c.last_decrease;
     }
-    if (const auto n = r.too_large()) {
-        j["totals"]["too_large"] = n;
-        j["totals"]["largest_too_large"] = r.largest_too_large();
+    if (t.too_large) {
+        j["totals"]["too_large"] = t.too_large;
+        j["totals"]["largest_too_large"] = t.largest_too_large;
     }
-    if (const auto n = r.date_dropped()) {
-        j["totals"]["date_dropped"] = n;
-        j["totals"]["date_from_header"] = r.date_from_header();
+    if (t.date_dropped) {
+        j["totals"]["date_dropped"] = t.date_dropped;
+        j["totals"]["date_from_header"] = t.date_from_header;
     }
-    if (const auto n = r.keywords_dropped()) j["totals"]["keywords_dropped"] = n;
+    if (t.keywords_dropped) j["totals"]["keywords_dropped"] = t.keywords_dropped;
     return j;
 }
 
@@ -316,36 +314,34 @@ std::string summary_table(const run_report& r) {
     w = std::min<std::size_t>(w, 40);
     std::string out = fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}\n", "account", w, "status",
                                   "copied", "dup-skip", "failed", "bytes", "seconds", "flags", "deleted", "renamed");
+    account_totals run;
     for (const auto& a : r.accounts) {
         const auto name = job_label(a.source_user, a.scope);
+        const auto t = a.totals();
+        run.add(t);
         out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}  {:>7}  {:>7}  {:>7}\n", name, w, a.ok ? "ok" : "FAILED",
-                           a.copied(), a.skipped_duplicate(), a.failed(), human_bytes(a.bytes()), a.seconds, a.flags_updated(),
-                           a.deleted(), a.renamed());
+                           t.copied, t.skipped_duplicate, t.failed, human_bytes(t.bytes), a.seconds, t.flags_updated, t.deleted,
+                           t.renamed);
         if (!a.ok) out += fmt::format("  error: {}\n", a.error);
     }
-    const double mps = r.seconds > 0 ? static_cast<double>(r.copied()) / r.seconds : 0.0;
-    const double mbs = r.seconds > 0 ? static_cast<double>(r.bytes()) / 1e6 / r.seconds : 0.0;
+    const double mps = r.seconds > 0 ? static_cast<double>(run.copied) / r.seconds : 0.0;
+    const double mbs = r.seconds > 0 ? static_cast<double>(run.bytes) / 1e6 / r.seconds : 0.0;
     out += fmt::format("{:<{}}  {:>6}  {:>8}  {:>8}  {:>6}  {:>10}  {:>7.1f}  {:>7}  {:>7}  {:>7}\n", "total", w,
-                       fmt::format("{}/{}", r.accounts.size() - r.accounts_failed(), r.accounts.size()), r.copied(),
-                       r.skipped_duplicate(), r.failed(), human_bytes(r.bytes()), r.seconds, r.flags_updated(), r.deleted(), r.renamed());
+                       fmt::format("{}/{}", r.accounts.size() - r.accounts_failed(), r.accounts.size()), run.copied,
+                       run.skipped_duplicate, run.failed, human_bytes(run.bytes), r.seconds, run.flags_updated, run.deleted, run.renamed);
     out += fmt::format("{:.0f} messages/s, {:.1f} MB/s{}\n", mps, mbs, r.dry_run ? " (dry run: nothing was written)" : "");
-    if (const auto n = r.too_large()) {
-        const auto largest = r.largest_too_large();
-        std::uint64_t limit = 0;
-        for (const auto& a : r.accounts) {
-            if (const auto t = a.totals(); t.largest_too_large == largest) limit = t.largest_too_large_limit;
-        }
+    if (const auto n = run.too_large) {
         out += fmt::format("too large for the destination: {} message(s) not sent, the largest {} bytes over a limit of {} bytes; "
                            "raise the destination's limit (Carbonio: zimbraMtaMaxMessageSize) to at least {} and run again\n",
-                           n, r.largest_too_large(), limit, r.largest_too_large());
+                           n, run.largest_too_large, run.largest_too_large_limit, run.largest_too_large);
     }
-    if (const auto n = r.date_dropped()) {
-        const auto header = r.date_from_header();
+    if (const auto n = run.date_dropped) {
+        const auto header = run.date_from_header;
         out += fmt::format("dates: {} message(s) not sent with their INTERNALDATE (lost, implausible or refused by the destination): "
                            "{} with their own Date field instead, {} with none (the destination's arrival time); UIDs in the report\n",
                            n, header, n - header);
     }
-    if (const auto n = r.keywords_dropped()) {
+    if (const auto n = run.keywords_dropped) {
         out += fmt::format("keywords: {} message(s) copied without some of their keywords: the destination folder had no room for "
                            "more (Cyrus: 100 per folder); accounts, folders, UIDs and keywords under keywords_dropped in the report\n", n);
     }

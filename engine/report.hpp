@@ -131,6 +131,9 @@ struct account_totals {
     std::uint64_t date_dropped = 0;
     std::uint64_t date_from_header = 0;
     std::uint64_t keywords_dropped = 0;
+
+    // Adds `o` in: sums, and the largest too-large message with its limit (the later one on a tie).
+    void add(const account_totals& o);
 };
 
 struct account_report {
@@ -200,22 +203,24 @@ struct run_report {
     // Where the folded accounts are (scheduler_options::spool); null when every account is whole in memory.
     std::shared_ptr<const report_spool> spool;
 
-    [[nodiscard]] std::uint64_t copied() const;
-    [[nodiscard]] std::uint64_t skipped_duplicate() const;
-    [[nodiscard]] std::uint64_t failed() const;
-    [[nodiscard]] std::uint64_t bytes() const;
+    // Every account's totals added up: one pass over the accounts (each folded one costs no folder).
+    [[nodiscard]] account_totals totals() const;
+    [[nodiscard]] std::uint64_t copied() const { return totals().copied; }
+    [[nodiscard]] std::uint64_t skipped_duplicate() const { return totals().skipped_duplicate; }
+    [[nodiscard]] std::uint64_t failed() const { return totals().failed; }
+    [[nodiscard]] std::uint64_t bytes() const { return totals().bytes; }
     [[nodiscard]] std::size_t accounts_failed() const;
-    [[nodiscard]] std::uint64_t flags_updated() const;
-    [[nodiscard]] std::uint64_t deleted() const;
-    [[nodiscard]] std::uint64_t renamed() const;
+    [[nodiscard]] std::uint64_t flags_updated() const { return totals().flags_updated; }
+    [[nodiscard]] std::uint64_t deleted() const { return totals().deleted; }
+    [[nodiscard]] std::uint64_t renamed() const { return totals().renamed; }
     // Messages over the destination's size limit, and the largest of them (0 when none).
-    [[nodiscard]] std::uint64_t too_large() const;
-    [[nodiscard]] std::uint64_t largest_too_large() const;
+    [[nodiscard]] std::uint64_t too_large() const { return totals().too_large; }
+    [[nodiscard]] std::uint64_t largest_too_large() const { return totals().largest_too_large; }
     // Messages not sent with their INTERNALDATE, and those of them sent with their Date field instead.
-    [[nodiscard]] std::uint64_t date_dropped() const;
-    [[nodiscard]] std::uint64_t date_from_header() const;
+    [[nodiscard]] std::uint64_t date_dropped() const { return totals().date_dropped; }
+    [[nodiscard]] std::uint64_t date_from_header() const { return totals().date_from_header; }
     // Messages copied without some of their keywords (the destination folder's keyword limit).
-    [[nodiscard]] std::uint64_t keywords_dropped() const;
+    [[nodiscard]] std::uint64_t keywords_dropped() const { return totals().keywords_dropped; }
     // Every account ok and no message failed.
     [[nodiscard]] bool complete() const { return accounts_failed() == 0 && failed() == 0; }
 };

@@ -19,6 +19,7 @@
 
 #include "engine/adaptive_concurrency.hpp"
 #include "engine/async_semaphore.hpp"
+#include "engine/report_spool.hpp"
 #include "engine/stop_request.hpp"
 
 namespace arrival::engine {

@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "engine/account_job.hpp"
-#include "engine/report_spool.hpp"
 
 namespace arrival::engine {
+
+class report_spool;   // engine/report_spool.hpp
 
 struct scheduler_options {
     std::size_t jobs = 4;
