@@ -21,7 +21,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/dedupe_key.hpp"
+#include "engine/mail/dedupe_key.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/public_folders.hpp"
+#include "engine/mail/public_folders.hpp"
 #include "engine/secret_string.hpp"
 
 namespace arrival::engine {

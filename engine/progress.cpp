@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "engine/report.hpp"
+#include "engine/mail/report.hpp"
 
 namespace arrival::engine {
 
@@ -37,7 +37,7 @@ std::string format_eta(std::optional<double> seconds) {
 void set_progress_listener(progress_listener* listener) { listener_now = listener; }
 
 namespace {
-// The adaptive window of connection pairs (engine/adaptive_concurrency.hpp), e.g. " | window 6/8"; empty
+// The adaptive window of connection pairs (engine/mail/adaptive_concurrency.hpp), e.g. " | window 6/8"; empty
 // when the run has none.
 std::string window_text(const progress_snapshot& s, std::string_view lead) {
     return s.window_cap ? fmt::format("{}{}/{}", lead, s.window, s.window_cap) : std::string();

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/report.hpp"
+#include "engine/mail/report.hpp"
 #include "engine/ticker.hpp"
 
 namespace arrival::engine {
@@ -41,7 +41,7 @@ struct progress_snapshot {
     std::uint64_t accounts_done = 0;
     std::uint64_t accounts_total = 0;
     double seconds = 0;
-    std::size_t window = 0;       // connection pairs the adaptive window allows now (engine/adaptive_concurrency.hpp)
+    std::size_t window = 0;       // connection pairs the adaptive window allows now (engine/mail/adaptive_concurrency.hpp)
     std::size_t window_cap = 0;   // its cap; 0: no window (not shown)
     std::string active;   // active account names, truncated
     progress_units units;

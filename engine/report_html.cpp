@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
-#include "engine/report.hpp"
+#include "engine/mail/report.hpp"
 #include "protocol/markup_escape.hpp"
 
 namespace arrival::engine {

@@ -57,7 +57,7 @@ public:
     void retried() { ++retries_; }
     // Messages fetched and not yet acknowledged by the destination (the pipeline's batches in flight).
     void in_flight(std::int64_t delta) { in_flight_ += delta; }
-    // The adaptive window of connection pairs now (engine/adaptive_concurrency.hpp).
+    // The adaptive window of connection pairs now (engine/mail/adaptive_concurrency.hpp).
     void concurrency_window(std::size_t pairs) { window_ = static_cast<std::int64_t>(pairs); }
     void account_started() { ++accounts_active_; }
     // An account job ended (migrate, verify, preflight): done, and an error of kind "account" when not ok.

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/report.hpp"
+#include "engine/mail/report.hpp"
 
 namespace arrival::engine {
 

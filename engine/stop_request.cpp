@@ -8,7 +8,6 @@ namespace {
 
 // Lock-free atomics only: they are written from a signal handler.
 std::atomic<bool> stop_flag{false};
-std::atomic<int> stop_sig{0};
 static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
 extern "C" void on_stop_signal(int sig) {
@@ -18,7 +17,6 @@ extern "C" void on_stop_signal(int sig) {
         std::raise(sig);
         return;
     }
-    stop_sig.store(sig);
 }
 
 }  // namespace
@@ -34,11 +32,5 @@ void stop_on_signals() {
 
 void request_stop() noexcept { stop_flag.store(true); }
 bool stop_requested() noexcept { return stop_flag.load(std::memory_order_relaxed); }
-int stop_signal() noexcept { return stop_sig.load(); }
-
-void clear_stop_request() noexcept {
-    stop_flag.store(false);
-    stop_sig.store(0);
-}
 
 }  // namespace arrival::engine

@@ -16,10 +16,5 @@ inline constexpr const char* interrupted_reason = "interrupted";
 
 void request_stop() noexcept;
 [[nodiscard]] bool stop_requested() noexcept;
-// The signal that asked to stop (SIGINT, SIGTERM), or 0 when none did (request_stop, or not asked).
-[[nodiscard]] int stop_signal() noexcept;
-
-// For tests and for a run that goes on after an interrupted stage was reported: clears the flag.
-void clear_stop_request() noexcept;
 
 }  // namespace arrival::engine

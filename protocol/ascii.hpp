@@ -29,10 +29,5 @@ inline std::string to_lower(std::string_view s) {
     return out;
 }
 
-inline std::string to_upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = upper(c);
-    return out;
-}
 
 }  // namespace arrival::ascii

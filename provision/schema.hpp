@@ -47,8 +47,6 @@ public:
     void add_slapd_system_schema();
 
     bool empty() const noexcept { return attrs_.empty(); }
-    std::size_t attribute_count() const noexcept { return attr_list_.size(); }
-    std::size_t class_count() const noexcept { return class_list_.size(); }
 
     bool knows_attribute(std::string_view name) const;  // options ignored ("cn;lang-de" -> cn)
     bool knows_class(std::string_view name) const;

@@ -161,15 +161,6 @@ const stage_spec* find_stage_spec(std::string_view name) noexcept {
     return nullptr;
 }
 
-const option_spec* find_option(const stage_spec& stage, std::string_view key) noexcept {
-    for (const auto* list : {&stage.options, &stage.common_options}) {
-        for (const auto& o : *list) {
-            if (o.key == key) return &o;
-        }
-    }
-    return nullptr;
-}
-
 std::span<const server_spec> server_table() noexcept { return servers; }
 
 const server_spec* find_server_spec(std::string_view role) noexcept {

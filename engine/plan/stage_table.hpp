@@ -33,8 +33,6 @@ struct stage_spec {
 // key `after` (plan_parser.cpp reads it; it is no command flag).
 [[nodiscard]] std::span<const stage_spec> stage_table() noexcept;
 [[nodiscard]] const stage_spec* find_stage_spec(std::string_view name) noexcept;
-// The option `key` of `stage` (its own or a common one), or nullptr.
-[[nodiscard]] const option_spec* find_option(const stage_spec& stage, std::string_view key) noexcept;
 
 // Server roles and the keys each accepts in [servers.ROLE].
 struct server_spec {

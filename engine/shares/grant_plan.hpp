@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/dest_profile_kind.hpp"
+#include "engine/mail/dest_profile_kind.hpp"
 
 namespace arrival::shares {
 

@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
-#include "engine/io_runtime.hpp"
-#include "engine/public_plan.hpp"
+#include "engine/mail/io_runtime.hpp"
+#include "engine/mail/public_plan.hpp"
 #include "engine/shares/grant_plan.hpp"
 #include "protocol/imap/acl.hpp"
 #include "protocol/imap/connection.hpp"

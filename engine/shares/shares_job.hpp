@@ -1,5 +1,5 @@
 // `arrival shares` for mail folders: each account's folder ACLs (RFC 4314) read on the source and written on
-// the destination, under the names `arrival migrate` gives the folders (engine/public_plan: plan_scope, so
+// the destination, under the names `arrival migrate` gives the folders (engine/mail/public_plan: plan_scope, so
 // personal folders, the --public job's shared folders, special-use renames and the destination profile's
 // name rules all agree with migrate).
 //
@@ -19,9 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/account_job.hpp"
+#include "engine/mail/account_job.hpp"
 #include "engine/account_list.hpp"
-#include "engine/async_session.hpp"
+#include "engine/mail/async_session.hpp"
 
 namespace arrival::shares {
 

@@ -29,9 +29,6 @@ constexpr bool is_astring_char(unsigned char c) noexcept { return is_atom_char(c
 // list-char = ATOM-CHAR / list-wildcards / resp-specials
 constexpr bool is_list_char(unsigned char c) noexcept { return is_astring_char(c) || is_list_wildcard(c); }
 
-// TEXT-CHAR = <any CHAR except CR and LF>   (quoted strings hold TEXT-CHARs, quoted-specials escaped)
-constexpr bool is_text_char(unsigned char c) noexcept { return c != 0 && c != '\r' && c != '\n' && c < 0x80; }
-
 constexpr bool is_digit(unsigned char c) noexcept { return c >= '0' && c <= '9'; }
 
 // What the response tokenizer accepts inside an atom. Wider than ATOM-CHAR on purpose: flags ("\Seen", "\*"),

@@ -160,7 +160,6 @@ public:
     [[nodiscard]] const session_state& session() const noexcept { return session_; }
     [[nodiscard]] encoder_options encoder() const noexcept;
     [[nodiscard]] const std::string& greeting() const noexcept { return greeting_; }
-    [[nodiscard]] bool got_greeting() const noexcept { return got_greeting_; }
     [[nodiscard]] const std::vector<std::string>& alerts() const noexcept { return alerts_; }
     [[nodiscard]] bool bye() const noexcept { return bye_; }
     [[nodiscard]] const std::string& bye_text() const noexcept { return bye_text_; }

@@ -209,11 +209,6 @@ net::awaitable<void> connection::async_login(const credentials& cred, error_code
     co_await run(op, ec);
 }
 
-net::awaitable<void> connection::async_capability(error_code& ec) {
-    simple_op op(encode_simple("CAPABILITY"));
-    co_await run(op, ec);
-}
-
 net::awaitable<void> connection::async_noop(error_code& ec) {
     simple_op op(encode_simple("NOOP"));
     co_await run(op, ec);
@@ -245,13 +240,6 @@ net::awaitable<namespace_info> connection::async_namespace(error_code& ec) {
 net::awaitable<std::vector<mailbox_info>> connection::async_list(std::string_view reference, std::string_view pattern,
                                                                  error_code& ec) {
     list_op op(reference, pattern, false);
-    co_await run(op, ec);
-    co_return std::move(op.out);
-}
-
-net::awaitable<std::vector<mailbox_info>> connection::async_lsub(std::string_view reference, std::string_view pattern,
-                                                                 error_code& ec) {
-    list_op op(reference, pattern, true);
     co_await run(op, ec);
     co_return std::move(op.out);
 }
@@ -413,12 +401,6 @@ net::awaitable<void> connection::async_setacl(std::string_view mailbox, std::str
                                               std::string_view rights, error_code& ec) {
     auto op = acl_op<simple_op>(
         [&](command& c, diagnostics* d) { return encode_setacl(mailbox, identifier, rights, fsm_.encoder(), c, d); });
-    co_await run(op, ec);
-}
-
-net::awaitable<void> connection::async_deleteacl(std::string_view mailbox, std::string_view identifier, error_code& ec) {
-    auto op = acl_op<simple_op>(
-        [&](command& c, diagnostics* d) { return encode_deleteacl(mailbox, identifier, fsm_.encoder(), c, d); });
     co_await run(op, ec);
 }
 

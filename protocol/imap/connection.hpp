@@ -94,15 +94,12 @@ public:
     awaitable<void> async_login(const credentials& cred, error_code& ec);
     // ID (RFC 2971) with our name and version, when the server has ID; returns the server's fields.
     awaitable<std::vector<std::pair<std::string, std::string>>> async_id(error_code& ec);
-    awaitable<void> async_capability(error_code& ec);
     awaitable<void> async_noop(error_code& ec);
 
     awaitable<namespace_info> async_namespace(error_code& ec);
     // LIST reference pattern; with LIST-EXTENDED + SPECIAL-USE the server is asked for RETURN (SPECIAL-USE
     // SUBSCRIBED), else subscriptions come from an LSUB of the same pattern. Names are UTF-8 both ways.
     awaitable<std::vector<mailbox_info>> async_list(std::string_view reference, std::string_view pattern,
-                                                    error_code& ec);
-    awaitable<std::vector<mailbox_info>> async_lsub(std::string_view reference, std::string_view pattern,
                                                     error_code& ec);
     // STATUS with the items given (default MESSAGES UIDNEXT UIDVALIDITY, + SIZE when STATUS=SIZE is offered).
     awaitable<mailbox_status> async_status(std::string_view mailbox, error_code& ec);
@@ -150,7 +147,6 @@ public:
     // rights: "lr" replaces the identifier's rights, "+lr"/"-lr" add/remove.
     awaitable<void> async_setacl(std::string_view mailbox, std::string_view identifier, std::string_view rights,
                                  error_code& ec);
-    awaitable<void> async_deleteacl(std::string_view mailbox, std::string_view identifier, error_code& ec);
     awaitable<std::string> async_myrights(std::string_view mailbox, error_code& ec);
     awaitable<listrights_info> async_listrights(std::string_view mailbox, std::string_view identifier, error_code& ec);
     // LOGOUT, then TLS close_notify and close.

@@ -4,7 +4,7 @@
 #include "engine/report_html.hpp"
 #include "engine/report_merge.hpp"
 #include "engine/progress.hpp"
-#include "engine/report.hpp"
+#include "engine/mail/report.hpp"
 
 #include <filesystem>
 #include <fstream>

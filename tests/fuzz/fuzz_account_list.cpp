@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "engine/account_list.hpp"
-#include "engine/dedupe_key.hpp"
+#include "engine/mail/dedupe_key.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,10 +1,10 @@
-// Fuzzes engine/content_scan: any bytes, fed whole and in two chunks at a point the input chooses. The scanner
+// Fuzzes engine/mail/content_scan: any bytes, fed whole and in two chunks at a point the input chooses. The scanner
 // sees FETCH literals in arbitrary pieces, so the findings must not depend on where the bytes were split.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "engine/content_scan.hpp"
+#include "engine/mail/content_scan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace arrival::engine;

@@ -1,4 +1,4 @@
-// Fuzzes the mimetic-backed header reading (engine/header_meaning.hpp) and the dedupe key's fallback that
+// Fuzzes the mimetic-backed header reading (engine/mail/header_meaning.hpp) and the dedupe key's fallback that
 // uses it: every field function on the raw bytes as one unfolded value, and the key of the bytes as a header
 // block. Headers come from any server; none of this may crash, hang or throw.
 // Invariants checked: the meaning functions are stable (same input, same output), unstructured_meaning's
@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/dedupe_key.hpp"
-#include "engine/header_meaning.hpp"
+#include "engine/mail/dedupe_key.hpp"
+#include "engine/mail/header_meaning.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace arrival::engine;

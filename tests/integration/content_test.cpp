@@ -5,7 +5,7 @@
 //
 // What Dovecot serves is what the scan can see: Dovecot 2.3 sends a bare LF or a bare CR as CRLF and a NUL as
 // 0x80 in BODY[] (checked below), so bare_lf, bare_cr and nul never reach a client from it; those traits are
-// tested on bytes (tests/engine/content_scan_test.cpp, fuzz_content_scan). 8-bit header bytes, long lines and
+// tested on bytes (tests/engine/mail/content_scan_test.cpp, fuzz_content_scan). 8-bit header bytes, long lines and
 // broken MIME structure pass through unchanged, and are what this file finds through the servers.
 #include <algorithm>
 #include <fstream>
@@ -227,7 +227,7 @@ TEST(content, internaldate_fallback_into_carbonio) {
     EXPECT_EQ(dd[0]["used"], "date_header");
     EXPECT_EQ(dd[0]["sent"], "03-Mar-2015 09:00:00 +0000");   // RFC 3501 date-day-fixed, 2DIGIT
     // 2040 is first of all in the future (the Carbonio limit alone decides only once the clock is past 2038:
-    // tests/engine/dest_profile_test.cpp); the stand-in would refuse it (FACTS.md §6), and refused nothing.
+    // tests/engine/mail/dest_profile_test.cpp); the stand-in would refuse it (FACTS.md §6), and refused nothing.
     EXPECT_NE(dd[0]["reason"].get<std::string>().find("is in the future"), std::string::npos) << dd.dump(2);
     EXPECT_EQ(dd[1]["uid"], 2);
     EXPECT_EQ(dd[1]["used"], "none");

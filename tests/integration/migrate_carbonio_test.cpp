@@ -1,12 +1,12 @@
 // arrival migrate/verify into the Carbonio stand-in (tools/testbed/carbonio.sh: test infrastructure built from
-// /work/shared/carbonio/FACTS.md §6, not Carbonio) with the destination profile (engine/dest_profile.hpp).
+// /work/shared/carbonio/FACTS.md §6, not Carbonio) with the destination profile (engine/mail/dest_profile.hpp).
 // The source mailbox is seeded through the SRC Dovecot; what the stand-in accepted lands in the DST Dovecot,
 // where it is read back; the stand-in's events file records every refused command and dropped connection.
 //
 // Users 160-165 are this file's. Limits of the testbed's Dovecot (maildir++) that shape the mailbox below: a
 // folder's whole path is one directory name, so it holds at most 254 characters, and a 0-byte message cannot
 // be stored. The 255-character cut and the empty-message rule are therefore covered by the unit tests
-// (tests/engine/dest_profile_test.cpp), not here.
+// (tests/engine/mail/dest_profile_test.cpp), not here.
 #include <cstdlib>
 #include <fstream>
 #include <set>

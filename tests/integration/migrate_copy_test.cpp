@@ -257,10 +257,10 @@ TEST(migrate_copy, admin_acts_for_every_user_with_sasl_plain_authzid) {
 // The facade maps the connection's errors to the kinds the scheduler retries and the CLI turns into exit
 // statuses, keeps the server's words, never the password, and a refused command leaves the session usable.
 TEST(migrate_session, failures_are_classified_and_a_refusal_keeps_the_session) {
-    credentials c;
+    login_identity c;
     c.user = user(113);
     c.password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
-    auto kind_of_open = [&](const server_endpoint& where, const credentials& who) -> std::pair<error_kind, std::string> {
+    auto kind_of_open = [&](const server_endpoint& where, const login_identity& who) -> std::pair<error_kind, std::string> {
         try {
             (void)imap_session::open(where, who);
         } catch (const session_error& e) {

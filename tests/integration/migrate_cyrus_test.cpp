@@ -50,7 +50,7 @@ void cyrus_admin(const cyrus_mode& m, const std::string& args) {
 
 // A user's session: the admin acts for them (SASL PLAIN authzid), as arrival does.
 std::unique_ptr<imap_session> cyrus_as(const cyrus_mode& m, const std::string& u) {
-    credentials c;
+    login_identity c;
     c.user = u;
     c.admin = env("ARRIVAL_CYRUS_ADMIN");
     c.password = secret_string(env("ARRIVAL_CYRUS_ADMIN_PASSWORD"));

@@ -26,7 +26,7 @@ namespace migrate_faults_test {
 
 // ---- the tests ----------------------------------------------------------------------------------------
 
-// Found against a0af755 (blocking engine/imap_session.cpp): a reset killed `arrival` with SIGPIPE (exit 141,
+// Found against a0af755 (blocking engine/mail/imap_session.cpp): a reset killed `arrival` with SIGPIPE (exit 141,
 // no report). Passes since the port to protocol/'s Asio client (MSG_NOSIGNAL) and SIGPIPE ignored (2308e7a).
 
 // A connection reset in the middle of the source's UID FETCH stream, on the first two connections:
@@ -54,7 +54,7 @@ TEST(migrate_faults, reset_mid_fetch_on_source_retries_and_copies_each_message_o
     expect_copied_exactly_once(before, dst);
     EXPECT_EQ(total_messages(dst), total_messages(before));
     EXPECT_EQ((*a)["copied"], total_messages(before)) << a->dump(2);
-    // The resets are the adaptive window's congestion signal (engine/adaptive_concurrency.hpp): one account,
+    // The resets are the adaptive window's congestion signal (engine/mail/adaptive_concurrency.hpp): one account,
     // two pairs, cut to one, and the pair that failed waited for the other to finish before it went on.
     const auto& c = r.report["concurrency"];
     ASSERT_TRUE(c.is_object()) << r.report.dump(2);

@@ -19,10 +19,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "engine/account_job.hpp"
-#include "engine/imap_session.hpp"
-#include "engine/scheduler.hpp"
-#include "engine/state_store.hpp"
+#include "engine/mail/account_job.hpp"
+#include "engine/mail/imap_session.hpp"
+#include "engine/mail/scheduler.hpp"
+#include "engine/mail/state_store.hpp"
 
 namespace migrate_test {
 
@@ -83,7 +83,7 @@ inline void reset_public_root(const char* public_var) {
 }
 
 inline std::unique_ptr<imap_session> login(const char* port_var, const std::string& u) {
-    credentials c;
+    login_identity c;
     c.user = u;
     c.password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
     return imap_session::open(endpoint(port_var), c);

@@ -15,7 +15,7 @@
 #include "tests/integration/migrate_fixture.hpp"
 #include "tests/support/proxy_process.hpp"
 
-#include "engine/verify.hpp"
+#include "engine/mail/verify.hpp"
 
 // Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
 namespace migrate_kill_test {

@@ -3,7 +3,7 @@
 // name), non-ASCII names arrive as the same names. Also a 50 MB message, and verify's view of the result.
 #include "tests/integration/migrate_fixture.hpp"
 
-#include "engine/verify.hpp"
+#include "engine/mail/verify.hpp"
 
 // Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
 namespace migrate_legacy_test {

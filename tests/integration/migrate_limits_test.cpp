@@ -85,7 +85,7 @@ TEST(migrate_limits, connection_caps_are_never_exceeded) {
         EXPECT_LE(at_src, src_cap) << src_log;
         EXPECT_LE(at_dst, dst_cap) << dst_log;
     }
-    // Without caps the adaptive window bounds the pairs (engine/adaptive_concurrency.hpp): it starts at 4 of
+    // Without caps the adaptive window bounds the pairs (engine/mail/adaptive_concurrency.hpp): it starts at 4 of
     // the 8 that --jobs 4 x 2 per account allow, and grows only as the run goes; at no moment were more
     // connections open than its largest. --fixed-concurrency has no window in the report.
     for (const bool fixed : {false, true}) {

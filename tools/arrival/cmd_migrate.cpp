@@ -9,13 +9,13 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "engine/byte_budget.hpp"
+#include "engine/mail/byte_budget.hpp"
 #include "engine/progress.hpp"
-#include "engine/report.hpp"
-#include "engine/report_spool.hpp"
+#include "engine/mail/report.hpp"
+#include "engine/mail/report_spool.hpp"
 #include "engine/run_metrics.hpp"
-#include "engine/scheduler.hpp"
-#include "engine/state_store.hpp"
+#include "engine/mail/scheduler.hpp"
+#include "engine/mail/state_store.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/metrics_option.hpp"
@@ -87,7 +87,7 @@ int run_migrate(int argc, char** argv) {
     std::fprintf(stderr, "arrival migrate: %zu account(s) from %s to %s, %zu at a time%s%s\n", run.accounts.accounts.size(),
                  run.job.source.url.c_str(), run.job.dest.url.c_str(), std::min(run.sched.jobs, run.accounts.accounts.size()),
                  a.dry_run ? " (dry run)" : "", run.shard.sharded() ? fmt::format(" (shard {})", run.shard.str()).c_str() : "");
-    // Each finished account's report waits on disk, not in memory (engine/report_spool.hpp), beside the state.
+    // Each finished account's report waits on disk, not in memory (engine/mail/report_spool.hpp), beside the state.
     try {
         run.sched.spool = std::make_shared<engine::report_spool>(state ? run.state_dir : std::filesystem::temp_directory_path());
     } catch (const std::exception& e) {

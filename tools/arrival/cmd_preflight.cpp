@@ -1,4 +1,4 @@
-// `arrival preflight`: one read-only command against the real servers, before the night (engine/preflight.hpp).
+// `arrival preflight`: one read-only command against the real servers, before the night (engine/mail/preflight.hpp).
 // Reaches both sides with verified TLS, has the admin act for the first account on each, detects the
 // destination's profile and the limits it will apply, and scans every account's source folders, keywords,
 // sizes and dates without fetching a body. With --rest, the Carbonio REST side is checked too: admin SOAP
@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/owner_only.hpp"
-#include "engine/preflight.hpp"
+#include "engine/mail/preflight.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/metrics_option.hpp"

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/owner_only.hpp"
-#include "engine/report.hpp"
+#include "engine/mail/report.hpp"
 #include "engine/report_html.hpp"
 #include "engine/report_merge.hpp"
 #include "tools/arrival/commands.hpp"

@@ -25,7 +25,7 @@
 #include "engine/plan/stage_command.hpp"
 #include "engine/plan/stage_table.hpp"
 #include "engine/run_progress.hpp"
-#include "engine/report.hpp"
+#include "engine/mail/report.hpp"
 #include "engine/run_metrics.hpp"
 #include "engine/stop_request.hpp"
 #include "tools/arrival/commands.hpp"

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/owner_only.hpp"
-#include "engine/verify.hpp"
+#include "engine/mail/verify.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/metrics_option.hpp"

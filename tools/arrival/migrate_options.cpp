@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "engine/folder_map.hpp"
-#include "engine/public_plan.hpp"
+#include "engine/mail/folder_map.hpp"
+#include "engine/mail/public_plan.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/secret.hpp"
@@ -113,7 +113,7 @@ resolved_run resolve(const migrate_args& a) {
     j.source.require_starttls = j.dest.require_starttls = a.starttls;
     j.source.allow_cleartext = j.dest.allow_cleartext = a.credentials.allow_cleartext;
     if (a.no_starttls && !a.credentials.allow_cleartext)
-        throw usage_error("--no-starttls sends credentials in cleartext: it needs --allow-cleartext as well");
+        throw usage_error("--no-starttls sends login_identity in cleartext: it needs --allow-cleartext as well");
     j.source.never_starttls = j.dest.never_starttls = a.no_starttls;
     j.source.timeout = j.dest.timeout = std::chrono::seconds(a.timeout);
     j.connections_per_account = a.connections_per_account;

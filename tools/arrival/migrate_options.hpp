@@ -11,8 +11,8 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/account_list.hpp"
-#include "engine/account_job.hpp"
-#include "engine/scheduler.hpp"
+#include "engine/mail/account_job.hpp"
+#include "engine/mail/scheduler.hpp"
 #include "tools/arrival/secret.hpp"
 #include "tools/arrival/shard_option.hpp"
 
@@ -38,7 +38,7 @@ struct migrate_args {
     // migrate only
     std::string state_dir = "arrival-state";
     bool dry_run = false, collapse_duplicates = false;
-    bool no_sync_flags = false, sync_deletes = false;   // a rerun's changes (engine/delta_sync.hpp)
+    bool no_sync_flags = false, sync_deletes = false;   // a rerun's changes (engine/mail/delta_sync.hpp)
     bool verify_flags = false;                          // verify --flags
     bool verify_content = false;                        // verify --content
     std::size_t batch = 50;
@@ -54,7 +54,7 @@ struct migrate_args {
 void add_connection_options(CLI::App& app, migrate_args& a);
 
 // Registers --public and --public-account; resolve() then appends the public entry after the accounts
-// (engine/public_plan.hpp: public_job_account), so verify plans it exactly as migrate does.
+// (engine/mail/public_plan.hpp: public_job_account), so verify plans it exactly as migrate does.
 void add_public_options(CLI::App& app, migrate_args& a);
 
 // Everything a run needs, resolved and validated. Throws usage_error (exit 2) for bad values and

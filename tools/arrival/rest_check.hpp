@@ -7,8 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "engine/account_job.hpp"
-#include "engine/preflight.hpp"
+#include "engine/mail/account_job.hpp"
+#include "engine/mail/preflight.hpp"
 
 namespace arrival::cli {
 

@@ -54,14 +54,14 @@ std::optional<std::string> read_secret(const std::string& file, const char* env_
 
 void add_credential_flags(CLI::App& app, credential_flags& flags) {
     app.add_flag("--allow-cleartext", flags.allow_cleartext,
-                 "allow sending credentials without TLS (imap:// without STARTTLS, http://, ldap:// without "
+                 "allow sending login_identity without TLS (imap:// without STARTTLS, http://, ldap:// without "
                  "StartTLS), loopback included");
     app.add_flag("--strict-permissions", strict_permissions,
                  "refuse a password file readable by group or others (default: a warning)");
 }
 
 std::string cleartext_refusal(const std::string& server, const std::string& lacking) {
-    return fmt::format("{} {}: refusing to send credentials in cleartext (--allow-cleartext allows it)", server,
+    return fmt::format("{} {}: refusing to send login_identity in cleartext (--allow-cleartext allows it)", server,
                        lacking);
 }
 

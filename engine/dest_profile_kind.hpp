@@ -1,8 +1,0 @@
-// The destination profiles (engine/dest_profile.hpp describes them); apart so flag_map.hpp can name them.
-#pragma once
-
-namespace arrival::engine {
-
-enum class dest_profile_kind { generic, carbonio, cyrus };
-
-}  // namespace arrival::engine

@@ -1,0 +1,701 @@
+#include "engine/mail/account_job.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <exception>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/mail/adaptive_concurrency.hpp"
+#include "engine/mail/delta_sync.hpp"
+#include "engine/mail/public_plan.hpp"
+#include "engine/mail/when_all.hpp"
+#include "engine/stop_request.hpp"
+
+namespace arrival::engine {
+
+namespace net = boost::asio;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
+
+login_identity credentials_for(const std::string& user, const secret_string& own, const std::string& admin, const secret_string& shared) {
+    login_identity c;
+    c.user = user;
+    if (!own.empty()) {
+        c.password = own;             // the accounts file named this user's own password
+    } else {
+        c.admin = admin;              // admin acting for the user, or the user with the shared password
+        c.password = shared;
+    }
+    return c;
+}
+
+server_endpoint with_host(server_endpoint e, const std::string& host) {
+    if (!host.empty()) e.host = host;
+    return e;
+}
+
+// What open_account_side and its coroutine twin share: whom to log in as where, and how a failure reads.
+struct side_login {
+    bool source;
+    login_identity who;
+    server_endpoint where;
+    std::string what() const { return source ? "source" : "destination"; }
+};
+
+side_login login_for(const account_pair& a, const job_options& o, account_side side) {
+    const bool source = side == account_side::source;
+    return {source,
+            source ? credentials_for(a.source_user, a.source_password, o.source_admin, o.source_password)
+                   : credentials_for(a.dest_user, a.dest_password, o.dest_admin, o.dest_password),
+            with_host(source ? o.source : o.dest, source ? a.source_host : a.dest_host)};
+}
+
+session_error named(const side_login& l, const job_options& o, const session_error& e) {
+    return session_error(e.kind(), fmt::format("{} {} as {}: {}", l.what(), l.source ? o.source.url : o.dest.url, l.who.user, e.what()));
+}
+
+// One source and one destination connection of the job, with the slots it holds under the run's caps.
+struct connection_pair {
+    std::unique_ptr<async_session> source;
+    std::unique_ptr<async_session> dest;
+    bool has_slots = false;
+
+    // After an error: the sockets are closed, nothing more is said on them.
+    void drop() noexcept {
+        source.reset();
+        dest.reset();
+    }
+    net::awaitable<void> logout() {
+        if (source) co_await source->logout();
+        if (dest) co_await dest->logout();
+        drop();
+    }
+};
+
+class job {
+public:
+    job(const account_pair& a, const job_options& o) : a_(a), o_(o) {}
+
+    net::awaitable<account_outcome> run() {
+        account_outcome out;
+        auto& r = out.report;
+        r.source_user = a_.source_user;
+        r.dest_user = a_.dest_user;
+        r.scope = a_.scope;
+        const auto t0 = clock_type::now();
+        if (o_.progress_sink) o_.progress_sink->account_started(job_label(a_.source_user, a_.scope));
+        if (auto* m = o_.pipeline.metrics) m->account_started();
+        // The job's pairs: the first one plans, each copies folders. Dry runs print the plan in order: one pair.
+        pairs_.resize(o_.dry_run ? 1 : std::max<std::size_t>(1, o_.connections_per_account));
+        co_await take_slots(pairs_.front());
+        bool done = false;
+        try {
+            // An account the state knows nothing of cannot be unchanged: no source login and LIST ahead of
+            // the real ones (the first run over a WAN).
+            // (Named first: g++ 12 fails on a temporary with a destructor in a co_await expression.)
+            const bool known = o_.state && !o_.dry_run && !o_.state->load_account(state_key_).empty();
+            if (known && co_await unchanged_since_last_run(r)) done = true;
+        } catch (const std::exception&) {
+            // Whatever went wrong is met again, and reported, on the full path below.
+            pairs_.front().drop();
+            r.folders.clear();
+        }
+        if (!done && co_await prepare(out)) {
+            co_await for_each_concurrently(pairs_.size(), [this, &out](std::size_t k) -> net::awaitable<void> {
+                co_await folder_worker(k, out);
+            });
+            r.folders.clear();
+            for (auto& f : folders_) {
+                if (f) r.folders.push_back(std::move(*f));
+            }
+            for (auto& g : gone_) r.folders.push_back(std::move(g));   // folders gone from the source (delta_sync)
+        }
+        for (auto& p : pairs_) {
+            if (r.ok) co_await p.logout();
+            else p.drop();
+            give_back_slots(p);
+        }
+        if (r.ok && (!plan_.errors.empty() || folder_refused_)) {
+            r.ok = false;
+            r.error = r.errors.empty() ? "some folders were not migrated" : r.errors.front();
+        }
+        // Messages the destination refused ([OVERQUOTA], APPENDLIMIT, a rejected message) leave the account
+        // incomplete: the issue's contract says such an account failed, in the server's words, not "ok".
+        if (r.ok && r.failed() > 0) {
+            r.ok = false;
+            for (const auto& f : r.folders) {
+                if (f.failed.empty()) continue;
+                r.error = fmt::format("{} message(s) not copied; first: folder '{}' UID {}: {}", r.failed(),
+                                      f.source_folder, f.failed.front().uid, f.failed.front().reason);
+                break;
+            }
+        }
+        r.seconds = since(t0);
+        if (o_.progress_sink) o_.progress_sink->account_finished(job_label(a_.source_user, a_.scope));
+        if (auto* m = o_.pipeline.metrics) m->account_finished(r.ok);
+        co_return out;
+    }
+
+private:
+    // Slots are taken in one order everywhere (the run's window, then source, then destination), so two jobs
+    // never wait on each other.
+    net::awaitable<void> take_slots(connection_pair& p) {
+        if (o_.concurrency) (void)co_await o_.concurrency->pairs().acquire(1);
+        if (o_.source_connections) (void)co_await o_.source_connections->acquire(1);
+        if (o_.dest_connections) (void)co_await o_.dest_connections->acquire(1);
+        p.has_slots = true;
+    }
+    // A further pair only when the window and both servers have room now: it never holds up another
+    // account's first pair.
+    bool try_take_slots(connection_pair& p) {
+        if (o_.concurrency && !o_.concurrency->pairs().try_acquire(1)) return false;
+        if (o_.source_connections && !o_.source_connections->try_acquire(1)) {
+            if (o_.concurrency) o_.concurrency->pairs().release(1);
+            return false;
+        }
+        if (o_.dest_connections && !o_.dest_connections->try_acquire(1)) {
+            if (o_.source_connections) o_.source_connections->release(1);
+            if (o_.concurrency) o_.concurrency->pairs().release(1);
+            return false;
+        }
+        p.has_slots = true;
+        return true;
+    }
+    void give_back_slots(connection_pair& p) {
+        if (!p.has_slots) return;
+        if (o_.dest_connections) o_.dest_connections->release(1);
+        if (o_.source_connections) o_.source_connections->release(1);
+        if (o_.concurrency) o_.concurrency->pairs().release(1);
+        p.has_slots = false;
+    }
+    // A transient failure of pair `p` (reset, stall, BYE, [UNAVAILABLE], [INUSE]) is the adaptive window's
+    // congestion signal; the pair gives its slot back, and takes one again after the back-off, so a smaller
+    // window takes effect here.
+    void congested(connection_pair& p, const session_error& e) {
+        if (!o_.concurrency) return;
+        o_.concurrency->note_congestion(e.what());
+        give_back_slots(p);
+    }
+
+    net::awaitable<std::unique_ptr<async_session>> open_side(bool source) {
+        const auto t0 = clock_type::now();
+        auto session = co_await async_open_account_side(a_, o_, source ? account_side::source : account_side::destination, &guard_);
+        if (o_.concurrency) o_.concurrency->note_open(since(t0));   // logging in slowly is a sign of load
+        co_return session;
+    }
+
+    // Both sides at once (each login is a few round trips); the source may still be open from the rerun
+    // check. When both fail, the source's error is the one thrown, as when they were opened in turn.
+    net::awaitable<void> connect(connection_pair& p) {
+        std::exception_ptr source_failed, dest_failed;
+        co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) source_failed = co_await open_if_closed(p.source, true);
+            else dest_failed = co_await open_if_closed(p.dest, false);
+        });
+        if (source_failed) std::rethrow_exception(source_failed);
+        if (dest_failed) std::rethrow_exception(dest_failed);
+    }
+    // The failure, returned rather than thrown, so the other side's open is not cut short.
+    net::awaitable<std::exception_ptr> open_if_closed(std::unique_ptr<async_session>& side, bool source) {
+        std::exception_ptr failed;
+        if (side) co_return failed;
+        try {
+            side = co_await open_side(source);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        co_return failed;
+    }
+
+    void fail_account(account_outcome& out, const std::string& what, std::optional<error_kind> kind) {
+        stop_ = true;
+        if (!out.report.ok) return;   // the first failure is the account's
+        out.report.ok = false;
+        out.report.error = what;
+        out.fatal_kind = kind;
+    }
+
+    net::awaitable<void> backoff(int attempt) {
+        if (auto* m = o_.pipeline.metrics) m->retried();
+        co_await pause(o_.backoff * (1 << (attempt - 1)));
+    }
+    static net::awaitable<void> pause(std::chrono::milliseconds d) {
+        const auto ex = co_await net::this_coro::executor;   // named: g++ 12 destroys temporaries in co_await expressions twice
+        net::steady_timer t(ex, d);
+        boost::system::error_code ec;
+        co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+
+    // A rerun with nothing new: every selectable source folder (after --include/--exclude) completed before
+    // with the UIDVALIDITY and UIDNEXT it has now. Costs one login, a LIST and one pipelined round of STATUS
+    // on the source, and nothing on the destination.
+    net::awaitable<bool> unchanged_since_last_run(account_report& r) {
+        auto& p = pairs_.front();
+        p.source = co_await open_side(true);
+        const auto view = co_await read_side(*p.source);
+        const auto plan = plan_scope(view, nullptr, o_.filter, a_.scope);   // only the selection matters here
+        if (!plan.errors.empty() || state_has_unlisted_folders(*o_.state, state_key_, plan)) co_return false;
+        std::vector<std::string> names;
+        std::vector<folder_state> saved;
+        for (const auto& e : plan.entries) {
+            if (e.source_name.empty() || !e.copy_messages) continue;
+            auto s = o_.state->load(state_key_, e.source_name);
+            if (!s || s->completed_uidnext == 0 || s->dest_folder.empty() || !s->has_map) co_return false;
+            names.push_back(e.source_name);
+            saved.push_back(std::move(*s));
+        }
+        // Every STATUS in one round trip: on a WAN this is the whole cost of an unchanged account.
+        const auto now = co_await p.source->status(names);
+        std::vector<folder_report> folders;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (now[i].uidvalidity != saved[i].uidvalidity || now[i].uidnext != saved[i].completed_uidnext) co_return false;
+            // Flag changes and expunges: HIGHESTMODSEQ moved (CONDSTORE), or unknowable from STATUS (without it).
+            if ((o_.sync_flags || o_.sync_deletes) && (now[i].highestmodseq == 0 || now[i].highestmodseq != saved[i].highestmodseq)) co_return false;
+            if (o_.sync_deletes && saved[i].vanished > 0) co_return false;   // expunges an earlier run left for --sync-deletes
+            folder_report f;
+            f.source_folder = names[i];
+            f.dest_folder = saved[i].dest_folder;
+            f.note = "unchanged since the last run";
+            folders.push_back(std::move(f));
+        }
+        r.folders = std::move(folders);
+        co_return true;
+    }
+
+    // The first pair: connect, plan, create the destination folders in plan order (parents first). Retries
+    // transient errors. False when the account failed.
+    net::awaitable<bool> prepare(account_outcome& out) {
+        auto& p = pairs_.front();
+        for (int attempt = 0;;) {
+            std::optional<session_error> transient;
+            try {
+                co_await connect(p);
+                if (!planned_) {
+                    co_await plan(out.report);
+                    planned_ = true;
+                }
+                co_await create_folders(p, out.report);
+                co_return true;
+            } catch (const session_error& e) {
+                p.drop();
+                if (e.kind() != error_kind::transient || ++attempt >= o_.max_attempts) {
+                    fail_account(out, e.what(), e.kind());
+                    co_return false;
+                }
+                congested(p, e);
+            } catch (const std::exception& e) {
+                p.drop();
+                fail_account(out, e.what(), std::nullopt);
+                co_return false;
+            }
+            co_await backoff(attempt);
+            if (!p.has_slots) co_await take_slots(p);
+        }
+    }
+
+    net::awaitable<void> plan(account_report& r) {
+        auto& p = pairs_.front();
+        side_view src, dst;
+        co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) src = co_await read_side(*p.source);
+            else dst = co_await read_side(*p.dest);
+        });
+        // The account's own folders, or the public namespace's for the --public job (engine/mail/public_plan.hpp).
+        plan_ = plan_scope(src, &dst, o_.filter, a_.scope);
+        for (const auto& e : plan_.errors) r.errors.push_back(e);
+        r.other_users_folders = plan_.other_users;
+        if (o_.state) {   // folders renamed or gone on the source since the last run (engine/mail/delta_sync.hpp)
+            auto moved = co_await sync_folders(*p.source, *p.dest, plan_, delta(), *o_.state, state_key_);
+            renamed_from_ = std::move(moved.renamed_from);
+            gone_ = std::move(moved.gone);
+        }
+        const auto& profile = p.dest->profile();
+        r.dest_profile = to_string(profile.kind);
+        r.dest_profile_evidence = p.dest->profile_evidence();
+        r.max_message_size = profile.max_message_size;
+        folders_.assign(plan_.entries.size(), std::nullopt);
+        skip_.assign(plan_.entries.size(), false);
+        if (o_.plan_out) {
+            std::fprintf(o_.plan_out, "account %s -> %s: %zu folder(s), %zu excluded\n", a_.source_user.c_str(),
+                         a_.dest_user.c_str(), plan_.entries.size(), plan_.excluded.size());
+        }
+    }
+
+    // CREATE and SUBSCRIBE before any copy, in plan order, so a child never goes before its parent while the
+    // folders are copied in parallel.
+    net::awaitable<void> create_folders(connection_pair& p, account_report& r) {
+        if (o_.dry_run) co_return;
+        // Every CREATE in one round trip, then every SUBSCRIBE in another: pipelined on one connection, whose
+        // commands the server executes in the order sent, so a parent still comes before its child. Over a
+        // WAN this was two round trips per folder before the first message moved. Under carbonio one at a
+        // time: its guard places NOOPs between commands by the answers before them (engine/mail/dest_profile.hpp).
+        const bool pipelined = p.dest->profile().kind != dest_profile_kind::carbonio;
+        // Named, not temporaries in the co_await expressions (g++ 12).
+        const auto to_create = still_to(&folder_plan_entry::create, created_);
+        co_await each_folder(to_create, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
+            co_await p.dest->create(plan_.entries[i].dest_name, plan_.entries[i].use);
+            created_.insert(plan_.entries[i].dest_name);
+        });
+        // After the CREATEs: a folder whose CREATE was refused is skipped by now.
+        const auto to_subscribe = still_to(&folder_plan_entry::subscribe, subscribed_);
+        co_await each_folder(to_subscribe, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
+            co_await p.dest->subscribe(plan_.entries[i].dest_name);
+            subscribed_.insert(plan_.entries[i].dest_name);
+        });
+    }
+
+    // The plan entries not skipped whose `wants` is set and whose destination name is not in `done`, each name
+    // once, in plan order.
+    std::vector<std::size_t> still_to(bool folder_plan_entry::*wants, const std::set<std::string>& done) const {
+        std::vector<std::size_t> out;
+        std::set<std::string> named;
+        for (std::size_t i = 0; i < plan_.entries.size(); ++i) {
+            const auto& e = plan_.entries[i];
+            if (!skip_[i] && e.*wants && !done.count(e.dest_name) && named.insert(e.dest_name).second) out.push_back(i);
+        }
+        return out;
+    }
+
+    // `step` for each plan entry in `entries`, all at once (their commands share the connection's pipeline)
+    // or one after another. A refusal concerns that folder only: recorded in the server's words, the folder
+    // skipped, the account not complete. Anything else is thrown (the first, once all are done).
+    template <class Step>
+    net::awaitable<void> each_folder(const std::vector<std::size_t>& entries, bool at_once, account_report& r, Step step) {
+        std::vector<std::optional<session_error>> refused(entries.size());
+        auto one = [&](std::size_t k) -> net::awaitable<void> {
+            try {
+                co_await step(entries[k]);
+            } catch (const session_error& e) {
+                if (e.kind() != error_kind::refused) throw;
+                refused[k] = e;
+            }
+        };
+        if (at_once) {
+            co_await for_each_concurrently(entries.size(), one);
+        } else {
+            for (std::size_t k = 0; k < entries.size(); ++k) co_await one(k);
+        }
+        for (std::size_t k = 0; k < entries.size(); ++k) {
+            if (refused[k]) refuse_folder(entries[k], *refused[k], r);
+        }
+    }
+
+    void refuse_folder(std::size_t i, const session_error& e, account_report& r) {
+        if (folders_[i]) folders_[i]->note = e.what();
+        r.errors.push_back(fmt::format("folder '{}': {}", plan_.entries[i].source_name, e.what()));
+        folder_refused_ = true;
+        skip_[i] = true;
+    }
+
+    // Worker k copies folders over pair k until none is left. Pair 0 is already connected; a further pair
+    // connects when it takes its first folder, once the window and the run's caps have room.
+    net::awaitable<void> folder_worker(std::size_t k, account_outcome& out) {
+        auto& p = pairs_[k];
+        int attempt = 0;
+        std::optional<std::size_t> current;
+        while (!stop_) {
+            if (!current) {
+                if (!interrupted_ && next_folder_ >= plan_.entries.size()) break;
+                if (interrupted_ || stop_requested()) {
+                    fail_account(out, interrupted_reason, std::nullopt);
+                    break;
+                }
+                if (!p.has_slots && !try_take_slots(p)) {
+                    // No room now (the window, a cap): look again shortly while folders are left, so an
+                    // account that started under a small window still gets its further pairs once it grows.
+                    // Pairs that wait in the semaphores' queues (a job's first, one back from a failure) go first.
+                    co_await pause(std::chrono::milliseconds(200));
+                    continue;
+                }
+                current = next_folder_++;
+                if (skip_[*current]) {
+                    current.reset();
+                    continue;
+                }
+            }
+            try {
+                co_await connect(p);
+                co_await migrate_folder(p, *current);
+                current.reset();
+                continue;
+            } catch (const session_error& e) {
+                if (e.kind() == error_kind::refused) {
+                    // The server refused something about this folder only (SELECT, ...): its words go into the
+                    // folder's report and the other folders go on.
+                    refuse_folder(*current, e, out.report);
+                    current.reset();
+                    continue;
+                }
+                // Half-done folder reports are rebuilt when the folder is retried.
+                folders_[*current].reset();
+                p.drop();
+                if (e.kind() != error_kind::transient || ++attempt >= o_.max_attempts) {
+                    fail_account(out, e.what(), e.kind());
+                    break;
+                }
+                congested(p, e);
+            } catch (const std::exception& e) {
+                folders_[*current].reset();
+                p.drop();
+                fail_account(out, e.what(), std::nullopt);
+                break;
+            }
+            co_await backoff(attempt);
+            if (!p.has_slots) co_await take_slots(p);
+        }
+        // A pair done with its folders gives its slots back now, not when the whole account is done: another
+        // pair of this account may wait for one (after a failure, under a smaller window).
+        if (out.report.ok && !stop_) co_await p.logout();
+        else p.drop();
+        give_back_slots(p);
+    }
+
+    net::awaitable<void> migrate_folder(connection_pair& p, std::size_t index) {
+        const auto& e = plan_.entries[index];
+        const auto t0 = clock_type::now();
+        folder_report f;
+        f.source_folder = e.source_name;
+        f.dest_folder = e.dest_name;
+        f.note = e.note;
+        f.renamed = e.renamed_by_profile;
+        if (const auto it = renamed_from_.find(e.source_name); it != renamed_from_.end()) f.renamed_from = it->second;
+        f.created = e.create && created_.count(e.dest_name) > 0;
+        const bool dest_exists = !e.create || !o_.dry_run;
+        if (!e.copy_messages || e.source_name.empty()) {
+            if (o_.plan_out && e.create) std::fprintf(o_.plan_out, "  create %s\n", e.dest_name.c_str());
+            if (!e.source_name.empty()) folders_[index] = std::move(f);
+            co_return;
+        }
+        folders_[index] = std::move(f);
+        auto& fr = *folders_[index];
+
+        // The source's EXAMINE and the destination's SELECT in one round trip: over a WAN the folder's setup is
+        // a chain of round trips before its first message moves. The SELECT is wasted only on a folder found
+        // unchanged below, a one-command cost in the same round trip.
+        folder_status st;
+        std::optional<folder_status> dst;
+        co_await for_each_concurrently(dest_exists ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) st = co_await p.source->examine(e.source_name);
+            else dst = co_await p.dest->select(e.dest_name);
+        });
+        if (o_.state && !o_.dry_run) {
+            const auto saved = o_.state->load(state_key_, e.source_name);
+            if (saved && saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 &&
+                saved->completed_uidnext == st.uidnext && saved->has_map) {
+                // Nothing arrived since this folder was completed: no index fetch, only what changed (cheap reruns).
+                co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
+                fr.seconds = since(t0);
+                co_return;
+            }
+            o_.state->begin_folder(state_key_, e.source_name, st.uidvalidity);
+            // Before the index is read: the HIGHESTMODSEQ it records is not newer than the flags the copy sends.
+            co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
+        }
+        if (o_.state && o_.dry_run && !e.create) co_await preview_changes(p, e, fr);
+        // Both indexes at once, each on its own connection.
+        std::vector<source_message> src_index;
+        key_multiset dest_keys;
+        permanent_flags dest_flags;
+        std::vector<source_message> dest_index;
+        co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) {
+                const auto ti = clock_type::now();
+                if (st.messages) src_index = co_await p.source->fetch_index(1, true);
+                if (auto* m = o_.pipeline.metrics; m && st.messages) m->observe(server_side::source, imap_operation::index, since(ti));
+            } else if (dst) {
+                // Still selected: the changes applied above (engine/mail/delta_sync.cpp) select the same folder, and
+                // its PERMANENTFLAGS do not change; a folder that was empty then is empty now.
+                dest_flags = permanent_flags(dst->permanent_flags, p.dest->profile().kind);
+                const auto ti = clock_type::now();
+                if (dst->messages) dest_index = co_await p.dest->fetch_index(1, false);
+                if (auto* m = o_.pipeline.metrics; m && dst->messages) m->observe(server_side::destination, imap_operation::index, since(ti));
+                for (const auto& m : dest_index) dest_keys.add(m.key);
+            }
+        });
+        if (o_.state && !o_.dry_run) record_map_gaps(*o_.state, state_key_, e.source_name, src_index, dest_index);
+        std::vector<source_message> src_index_copy;   // kept only when the destination has no UIDPLUS (see below)
+        if (o_.state && !o_.dry_run && !p.dest->has_capability("UIDPLUS")) src_index_copy = src_index;
+        auto plan = plan_copies(std::move(src_index), std::move(dest_keys), o_.collapse_duplicates);
+        fr.skipped_duplicate = plan.skipped_duplicate;
+
+        // What the destination profile keeps back or changes (engine/mail/dest_profile.hpp), before any body is read.
+        const auto not_sent = apply_profile(p.dest->profile(), plan, fr);
+        if (o_.plan_out) {
+            std::fprintf(o_.plan_out, "  %s%s -> %s: %zu to copy (%s), %llu already there%s\n", e.create ? "create, " : "",
+                         e.source_name.c_str(), e.dest_name.c_str(), plan.to_copy.size(), human_bytes(plan.bytes_to_copy).c_str(),
+                         static_cast<unsigned long long>(plan.skipped_duplicate),
+                         not_sent == 0 ? "" : fmt::format(", {} kept back by the destination profile", not_sent).c_str());
+        }
+        if (o_.dry_run) {
+            fr.seconds = since(t0);
+            co_return;
+        }
+        if (o_.progress_sink) o_.progress_sink->add_expected(plan.to_copy.size(), plan.bytes_to_copy);
+        if (o_.state && plan.skipped_duplicate) {
+            o_.state->record(state_key_, e.source_name, {.highest_uid = 0, .copied = 0, .skipped_duplicate = plan.skipped_duplicate, .failed = 0, .bytes = 0});
+        }
+        if (!plan.to_copy.empty()) {
+            const std::function<void(const batch_outcome&)> on_batch = [&](const batch_outcome& b) {
+                if (o_.state) {
+                    o_.state->record(state_key_, e.source_name,
+                                     {.highest_uid = b.highest_uid, .copied = b.copied, .skipped_duplicate = 0, .failed = b.failed, .bytes = b.bytes,
+                                      .mapped = b.mapped});
+                }
+                if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
+                if (o_.concurrency) o_.concurrency->note_work(b.bytes);
+            };
+            co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch);
+        }
+        // Without UIDPLUS the copies' destination UIDs come from their keys.
+        if (o_.state && !plan.to_copy.empty() && !p.dest->has_capability("UIDPLUS")) {
+            const auto after = co_await p.dest->fetch_index(1, false);
+            record_map_gaps(*o_.state, state_key_, e.source_name, src_index_copy, after);
+        }
+        // Stopped mid-folder: what was appended is committed batch by batch above; the folder stays incomplete
+        // for the rerun, and the account says why.
+        if (stop_requested()) {
+            fr.note = interrupted_reason;
+            fr.seconds = since(t0);
+            interrupted_ = true;
+            co_return;
+        }
+        // A folder with refused or kept-back messages is not complete: the next run looks at them again (and
+        // sends them once the destination's limit allows).
+        if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(state_key_, e.source_name, st.uidnext, e.dest_name);
+        fr.seconds = since(t0);
+    }
+
+    delta_settings delta() const { return {o_.sync_flags, o_.sync_deletes, o_.dry_run}; }
+
+    // --dry-run with a state: what a rerun would delete and update, printed before the folder's copy plan.
+    net::awaitable<void> preview_changes(connection_pair& p, const folder_plan_entry& e, folder_report& fr) {
+        const auto saved = o_.state->load(state_key_, e.source_name);
+        if (!saved || !saved->has_map) co_return;
+        co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
+        if (!o_.plan_out) co_return;
+        if (!fr.deletions.empty()) {
+            std::string uids;
+            for (const auto& d : fr.deletions) uids += fmt::format("{}{}", uids.empty() ? "" : ",", d.dest_uid);
+            std::fprintf(o_.plan_out, "  delete in %s: %zu message(s) the source expunged (destination UIDs %s)\n", e.dest_name.c_str(),
+                         fr.deletions.size(), uids.c_str());
+        } else if (fr.vanished) {
+            std::fprintf(o_.plan_out, "  %s: %llu message(s) expunged on the source stay (no --sync-deletes)\n", e.dest_name.c_str(),
+                         static_cast<unsigned long long>(fr.vanished));
+        }
+        if (fr.flags_updated) {
+            std::fprintf(o_.plan_out, "  update flags in %s: %llu message(s)\n", e.dest_name.c_str(),
+                         static_cast<unsigned long long>(fr.flags_updated));
+        }
+    }
+
+    // Takes out of plan.to_copy what the profile does not send (too large, empty), replaces an INTERNALDATE
+    // that is unusable or that it would refuse by the message's Date field (or none: choose_append_date), and
+    // reports both. Under generic, a message over the server's APPENDLIMIT also stays a
+    // failure, as it always was. Returns how many messages were kept back.
+    static std::size_t apply_profile(const dest_profile& profile, copy_plan& plan, folder_report& fr) {
+        std::vector<source_message> send;
+        std::size_t kept_back = 0;
+        const std::int64_t now = std::time(nullptr);
+        for (auto& m : plan.to_copy) {
+            const auto d = decide_message(profile, m.size, m.internaldate);
+            if (d.what != message_decision::action::send) {
+                ++kept_back;
+                plan.bytes_to_copy -= m.size;
+                if (d.what == message_decision::action::empty) {
+                    fr.empty_skipped.push_back(m.uid);
+                    continue;
+                }
+                fr.too_large.push_back({m.uid, m.size, *profile.max_message_size});
+                if (profile.kind != dest_profile_kind::carbonio) {
+                    fr.failed.push_back({m.uid, fmt::format("{} bytes is over the destination's {} of {} bytes; not attempted", m.size,
+                                                            profile.max_from_appendlimit ? "APPENDLIMIT" : "--max-message-size",
+                                                            *profile.max_message_size)});
+                }
+                continue;
+            }
+            // issue 16: an INTERNALDATE the source lost or the destination refuses gives way to the Date field.
+            if (auto when = choose_append_date(profile, m.internaldate, m.header_date, now); when.from != append_date::source::internaldate) {
+                fr.date_dropped.push_back({m.uid, std::move(m.internaldate), when.from, when.date, std::move(when.reason)});
+                m.internaldate = std::move(when.date);
+            }
+            send.push_back(std::move(m));
+        }
+        plan.to_copy = std::move(send);
+        return kept_back;
+    }
+
+    const account_pair& a_;
+    // The state's account key. The --public job's folders are its own: under the user's key they would be
+    // the personal job's "folders the source no longer lists" (renamed, or gone) and the other way round.
+    const std::string state_key_ = job_label(a_.source_user, a_.scope);
+    const job_options& o_;
+    std::vector<connection_pair> pairs_;
+    folder_plan plan_;
+    bool planned_ = false;
+    std::vector<std::optional<folder_report>> folders_;   // per plan entry, in plan order
+    std::map<std::string, std::string> renamed_from_;    // source folders renamed since the last run: new -> old
+    std::vector<folder_report> gone_;                    // source folders gone since the last run
+    std::vector<bool> skip_;                              // per plan entry: refused, not copied
+    std::size_t next_folder_ = 0;                         // the next plan entry a worker takes
+    std::set<std::string> created_, subscribed_;
+    bool folder_refused_ = false;
+    bool interrupted_ = false;                            // a folder stopped early (stop_request.hpp)
+    bool stop_ = false;                                   // the account failed: workers take no more folders
+    append_guard guard_;   // the destination account's refusal policy, across reconnects and pairs
+};
+
+}  // namespace
+
+net::awaitable<account_outcome> migrate_account(const account_pair& account, const job_options& options) {
+    try {
+        job j(account, options);
+        co_return co_await j.run();
+    } catch (const std::exception& e) {   // bad_alloc and the like: still one account's problem
+        account_outcome out;
+        out.report.source_user = account.source_user;
+        out.report.dest_user = account.dest_user;
+        out.report.ok = false;
+        out.report.error = e.what();
+        co_return out;
+    }
+}
+
+std::unique_ptr<imap_session> open_account_side(const account_pair& a, const job_options& o, account_side side, append_guard* guard) {
+    const auto l = login_for(a, o, side);
+    try {
+        const dest_options dest{o.dest_profile, o.max_message_size, guard};
+        return imap_session::open(l.where, l.who, l.source ? nullptr : &dest);
+    } catch (const session_error& e) {
+        throw named(l, o, e);
+    }
+}
+
+net::awaitable<std::unique_ptr<async_session>> async_open_account_side(const account_pair& a, const job_options& o, account_side side,
+                                                                       append_guard* guard) {
+    const auto l = login_for(a, o, side);
+    std::optional<dest_options> dest;
+    if (!l.source) dest = dest_options{o.dest_profile, o.max_message_size, guard};
+    std::optional<session_error> failed;
+    try {
+        const auto ex = co_await net::this_coro::executor;
+        co_return co_await async_session::open(ex, l.where, l.who, dest);
+    } catch (const session_error& e) {
+        failed = named(l, o, e);
+    }
+    throw *failed;
+}
+
+}  // namespace arrival::engine
