@@ -1,7 +1,7 @@
 // One failure model for every command (issue 11, REVIEW-ENGINE P5): what went wrong, in the words the reports
 // print and with the exit status tools/arrival/exit_status.hpp gives it. Each side classifies its own codes into
 // it once: IMAP's error codes (imap::classify, protocol/imap/errc.hpp), HTTP's (http::classify,
-// protocol/http/client.hpp), LDAP's (provision/ldap_writer.hpp). Before this, migrate called [PRIVACYREQUIRED] an auth failure and probe a TLS
+// protocol/http/client.hpp), LDAP's and LDIF's (provision/ldap_failure.hpp). Before this, migrate called [PRIVACYREQUIRED] an auth failure and probe a TLS
 // one, so one server got two exit statuses.
 #pragma once
 #include <cstdint>

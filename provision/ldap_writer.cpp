@@ -33,6 +33,13 @@ std::string server_says(LDAP* ld, int rc) {
     return d.empty() ? std::string(ldap_err2string(rc)) : fmt::format("{} ({})", ldap_err2string(rc), d);
 }
 
+// A read the writer needs before it can write (the schema, the directory, one entry) that failed: classified as
+// any request, except that a refusal is no longer one entry's problem, the destination cannot be used.
+failure read_failure(int rc) {
+    const failure f = classify_ldap(rc, ldap_step::request);
+    return f == failure::refused ? failure::protocol : f;
+}
+
 // Whether a plain TCP connection to the URL's host:port succeeds: tells "TLS failed" from "unreachable"
 // when libldap reports both as "can't contact LDAP server".
 bool tcp_reachable(const std::string& url) {
@@ -143,7 +150,7 @@ bool same_values(std::string_view type, std::vector<std::string_view> mine, std:
 }  // namespace
 
 ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
-    using k = ldap_failure::kind;
+    using k = failure;
     if (opts.url.rfind("ldap://", 0) != 0 && opts.url.rfind("ldaps://", 0) != 0) {
         throw ldap_failure(k::input, fmt::format("--ldap {}: only ldap:// and ldaps:// URLs", opts.url));
     }
@@ -183,17 +190,16 @@ ldap_writer::ldap_writer(const ldap_options& opts) : opts_(opts) {
         }
         ldap_unbind_ext_s(ld_, nullptr, nullptr);
         ld_ = nullptr;
-        if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT) {
-            if (tls_phase && tcp_reachable(opts.url)) {
-                throw ldap_failure(k::tls, fmt::format("TLS with {} failed: {}", opts.url, why));
-            }
-            throw ldap_failure(k::unreachable, fmt::format("cannot reach {}: {}", opts.url, why));
+        // A TLS step that failed on a server that accepts TCP failed in the handshake, not in reaching it.
+        const bool gone = rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT;
+        const ldap_step step = !gone ? ldap_step::bind
+                             : tls_phase && tcp_reachable(opts.url) ? ldap_step::tls : ldap_step::connect;
+        switch (const failure f = classify_ldap(rc, step)) {
+        case failure::tls: throw ldap_failure(f, fmt::format("TLS with {} failed: {}", opts.url, why));
+        case failure::unreachable: throw ldap_failure(f, fmt::format("cannot reach {}: {}", opts.url, why));
+        case failure::auth: throw ldap_failure(f, fmt::format("bind as {} refused by {}: {}", opts.bind_dn, opts.url, why));
+        default: throw ldap_failure(f, fmt::format("{}: {}", opts.url, why));
         }
-        if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH || rc == LDAP_STRONG_AUTH_REQUIRED ||
-            rc == LDAP_CONFIDENTIALITY_REQUIRED || rc == LDAP_UNWILLING_TO_PERFORM) {
-            throw ldap_failure(k::auth, fmt::format("bind as {} refused by {}: {}", opts.bind_dn, opts.url, why));
-        }
-        throw ldap_failure(k::protocol, fmt::format("{}: {}", opts.url, why));
     };
     if (opts.starttls) {
         if (ldaps) {
@@ -246,7 +252,7 @@ void ldap_writer::read_schema(schema& out) {
                            0, nullptr, nullptr, nullptr, 0, &res);
     if (rc != LDAP_SUCCESS) {
         ldap_msgfree(res);
-        throw ldap_failure(ldap_failure::kind::protocol,
+        throw ldap_failure(read_failure(rc),
                            fmt::format("reading the schema ({}) from {}: {}", sub, opts_.url, server_says(ld_, rc)));
     }
     if (LDAPMessage* e = ldap_first_entry(ld_, res)) {
@@ -257,7 +263,7 @@ void ldap_writer::read_schema(schema& out) {
     }
     ldap_msgfree(res);
     if (out.empty()) {
-        throw ldap_failure(ldap_failure::kind::protocol, fmt::format("{} published no schema at {}", opts_.url, sub));
+        throw ldap_failure(failure::protocol, fmt::format("{} published no schema at {}", opts_.url, sub));
     }
 }
 
@@ -271,7 +277,7 @@ void ldap_writer::read_index(destination_index& out) {
     int rc = ldap_search_ext(ld_, "", LDAP_SCOPE_SUBTREE, "(objectClass=*)", const_cast<char**>(attrs), 0, nullptr,
                              nullptr, nullptr, 0, &id);
     auto failed = [&](int code) {
-        return ldap_failure(ldap_failure::kind::protocol,
+        return ldap_failure(read_failure(code),
                             fmt::format("reading the directory of {}: {}", opts_.url, server_says(ld_, code)));
     };
     if (rc != LDAP_SUCCESS) throw failed(rc);
@@ -281,7 +287,7 @@ void ldap_writer::read_index(destination_index& out) {
         const int t = ldap_result(ld_, id, LDAP_MSG_ONE, &tv, &msg);
         if (t <= 0) {
             if (msg) ldap_msgfree(msg);
-            throw t == 0 ? ldap_failure(ldap_failure::kind::protocol,
+            throw t == 0 ? ldap_failure(read_failure(LDAP_TIMEOUT),
                                         fmt::format("reading the directory of {}: timed out", opts_.url))
                          : failed(LDAP_SERVER_DOWN);
         }
@@ -336,7 +342,7 @@ bool ldap_writer::read_entry(const std::string& dn_text, entry& out) {
     }
     if (rc != LDAP_SUCCESS) {
         ldap_msgfree(res);
-        throw ldap_failure(ldap_failure::kind::protocol,
+        throw ldap_failure(read_failure(rc),
                            fmt::format("reading {} from {}: {}", dn_text, opts_.url, server_says(ld_, rc)));
     }
     bool found = false;

@@ -15,12 +15,11 @@
 // is only in memory.
 #pragma once
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "protocol/failure.hpp"
 #include "provision/directory_model.hpp"
+#include "provision/ldap_failure.hpp"
 #include "provision/problem.hpp"
 #include "provision/schema.hpp"
 #include "provision/validator.hpp"
@@ -28,18 +27,6 @@
 typedef struct ldap LDAP;
 
 namespace arrival::provision {
-
-class ldap_failure : public std::runtime_error {
-public:
-    // The one failure model (protocol/failure.hpp): input (a bad --ldap URL or option), unreachable, tls, auth,
-    // protocol.
-    using kind = arrival::failure;
-    ldap_failure(kind k, const std::string& what) : std::runtime_error(what), kind_(k) {}
-    kind which() const noexcept { return kind_; }
-
-private:
-    kind kind_;
-};
 
 struct ldap_options {
     std::string url;        // ldap://host:port or ldaps://host:port

@@ -38,7 +38,7 @@ constexpr const char* description =
     "                            directly: run it ONLY while slapd is STOPPED (slapadd -f slapd.conf -l FILE)\n"
     "  --check                   validate and print the plan; with --ldap, also compare with the destination\n"
     "Exit status: 0 done; 1 some entries failed to write; 2 usage; 3 the input was refused (nothing written);\n"
-    "4 LDAP server unreachable; 5 TLS failed; 6 bind refused; 7 unexpected server reply.";
+    "4 LDAP server unreachable or lost; 5 TLS failed; 6 bind refused; 7 unexpected server reply.";
 
 bool write_file(const std::string& path, const std::string& data) {
     auto out = arrival::engine::open_owner_only(path);
@@ -47,8 +47,9 @@ bool write_file(const std::string& path, const std::string& data) {
     return static_cast<bool>(out);
 }
 
-int exit_for(pv::ldap_failure::kind k) {
+int exit_for(failure k) {
     if (k == failure::input) return exit_usage;   // a bad --ldap URL or option
+    if (k == failure::transient) return exit_unreachable;  // the one server went away mid-read
     return exit_status_of(k).value_or(exit_nothing_ran);
 }
 
@@ -60,9 +61,10 @@ int connection_failed(const pv::ldap_failure& e, const std::string& report_path,
     if (!report_path.empty()) {
         pv::plan_result none;
         pv::problem p;
-        using k = pv::ldap_failure::kind;
+        using k = failure;
         p.code = e.which() == k::tls ? "tls_failed" : e.which() == k::auth ? "bind_refused"
-               : e.which() == k::unreachable ? "unreachable" : e.which() == k::input ? "usage" : "protocol_error";
+               : e.which() == k::unreachable ? "unreachable" : e.which() == k::transient ? "connection_lost"
+               : e.which() == k::input ? "usage" : "protocol_error";
         p.message = e.what();
         none.problems.push_back(std::move(p));
         pv::report_input ri;
