@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include "protocol/ascii.hpp"
 #include "protocol/csv.hpp"
+#include "protocol/take_line.hpp"
 
 namespace arrival::engine {
 
@@ -44,12 +45,7 @@ std::vector<line_view> split_lines(std::string_view text) {
     std::size_t n = 0;
     while (!text.empty()) {
         ++n;
-        const auto nl = text.find('\n');
-        auto l = text.substr(0, nl);
-        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-        lines.push_back({n, l});
-        if (nl == std::string_view::npos) break;
-        text.remove_prefix(nl + 1);
+        lines.push_back({n, take_line(text)});
     }
     // A UTF-8 byte order mark (spreadsheets write one) is not part of the first field.
     if (!lines.empty() && lines.front().text.substr(0, 3) == "\xEF\xBB\xBF") lines.front().text.remove_prefix(3);

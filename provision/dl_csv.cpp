@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "protocol/csv.hpp"
+#include "protocol/take_line.hpp"
 #include "provision/directory_model.hpp"
 #include "provision/dn.hpp"
 #include "provision/uuid.hpp"
@@ -24,10 +25,7 @@ void parse_dl_csv(std::string_view text, std::uint32_t file_index, const std::st
     };
     while (!text.empty()) {
         ++line_no;
-        const auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const std::string_view line = take_line(text);
         if (line.empty() || line[0] == '#') continue;
         if (!csv::split_line(line, f, {',', true})) {
             report("csv_syntax", "unterminated quote");

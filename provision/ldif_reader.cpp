@@ -155,11 +155,7 @@ read_status ldif_reader::next(ldif_record& out, ldif_error& err) {
             }
             // End of input: complete the pending logical line, then the record.
             if (logical_line_ != 0) {
-                const std::size_t ln = logical_line_;
-                logical_line_ = 0;
-                const std::string text = std::move(logical_);
-                logical_.clear();
-                if (!logical_is_comment_ && handle_logical(text, ln, out, err)) return read_status::error;
+                if (complete_logical(out, err)) return read_status::error;
             }
             read_status st;
             if (end_record(out, err, st)) return st;
@@ -190,11 +186,7 @@ read_status ldif_reader::next(ldif_record& out, ldif_error& err) {
         // This physical line starts something new, so the pending logical line is complete. Handle it
         // before consuming this line, so an error there leaves this line for the next call.
         if (logical_line_ != 0) {
-            const std::size_t ln = logical_line_;
-            logical_line_ = 0;
-            const std::string text = std::move(logical_);
-            logical_.clear();
-            if (!logical_is_comment_ && handle_logical(text, ln, out, err)) return read_status::error;
+            if (complete_logical(out, err)) return read_status::error;
             continue;
         }
         consume(next_pos);
@@ -278,6 +270,14 @@ bool ldif_reader::parse_attrval(std::string_view text, std::size_t line, ldif_va
     v.kind = value_kind::text;
     v.value.assign(rest);
     return false;
+}
+
+bool ldif_reader::complete_logical(ldif_record& out, ldif_error& err) {
+    const std::size_t ln = logical_line_;
+    logical_line_ = 0;
+    const std::string text = std::move(logical_);
+    logical_.clear();
+    return !logical_is_comment_ && handle_logical(text, ln, out, err);
 }
 
 bool ldif_reader::handle_logical(std::string_view text, std::size_t line, ldif_record& /*out*/, ldif_error& err) {

@@ -110,6 +110,9 @@ private:
     // Handles a complete logical line. Returns true when `out` holds a finished record (only on blank lines,
     // which handle_blank covers) or when an error was produced.
     [[nodiscard]] bool handle_logical(std::string_view text, std::size_t line, ldif_record& out, ldif_error& err);
+    // The pending logical line is complete: hands it to handle_logical (unless it is a comment) and clears it.
+    // true on an error, as handle_logical.
+    [[nodiscard]] bool complete_logical(ldif_record& out, ldif_error& err);
     [[nodiscard]] bool end_record(ldif_record& out, ldif_error& err, read_status& st);
     [[nodiscard]] bool fail(ldif_error& err, ldif_errc code, std::size_t line, std::string detail = {});
     [[nodiscard]] bool parse_attrval(std::string_view text, std::size_t line, ldif_value& v, ldif_error& err);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/take_line.hpp"
 #include "provision/dn.hpp"
 
 namespace arrival::provision {
@@ -165,9 +166,7 @@ rewrite_rules::rewrite_rules(bool use_defaults) {
     std::string error;
     std::string_view text = default_rules_text();
     while (!text.empty()) {
-        const auto nl = text.find('\n');
-        (void)add_line(text.substr(0, nl), "built-in", false, error);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        (void)add_line(take_line(text), "built-in", false, error);
     }
 }
 
@@ -220,9 +219,7 @@ bool rewrite_rules::parse(std::string_view text, std::string_view file, std::str
     std::size_t n = 0;
     while (!text.empty()) {
         ++n;
-        const auto nl = text.find('\n');
-        if (!add_line(text.substr(0, nl), fmt::format("{}:{}", file, n), true, error)) return false;
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        if (!add_line(take_line(text), fmt::format("{}:{}", file, n), true, error)) return false;
     }
     return true;
 }

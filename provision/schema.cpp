@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "protocol/take_line.hpp"
 #include "provision/entry.hpp"
 
 namespace arrival::provision {
@@ -187,10 +188,7 @@ bool schema::add_schema_file(std::string_view text, schema_error& err) {
     };
     while (!text.empty()) {
         ++line_no;
-        const auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const std::string_view line = take_line(text);
         if (!line.empty() && line[0] == '#') continue;
         if (line.empty()) {
             if (!flush()) return false;

@@ -22,6 +22,7 @@
 #include "engine/files/carbonio_files.hpp"
 #include "engine/files/dav_listing.hpp"
 #include "engine/pim/carbonio_login.hpp"
+#include "engine/pim/user_pool.hpp"
 #include "engine/stop_request.hpp"
 #include "protocol/http/webdav.hpp"
 #include "protocol/percent.hpp"
@@ -569,21 +570,11 @@ private:
 net::awaitable<void> worker(const files_options& o, const std::vector<files_user>& users,
                             std::vector<files_result>& results, std::size_t& next, std::size_t& done,
                             files_observer& observer, pim::carbonio_session& session, const std::string& spool) {
-    while (next < users.size() && !engine::stop_requested()) {
-        const auto i = next++;
-        observer.user_started(users[i]);
-        user_job job(o, users[i], observer, session, fmt::format("{}/{}.part", spool, i));
-        results[i] = co_await job.run();
-        ++done;
-        observer.user_finished(results[i], done, users.size());
-    }
-    // Asked to stop (engine/stop_request.hpp): the users not started are reported as such, never as done.
-    while (next < users.size()) {
-        auto& r = results[next];
-        r.user = users[next++].dest_user;
-        r.status = pim::user_status::failed;
-        r.error = engine::interrupted_reason;
-    }
+    co_await pim::work_through_users(users, results, next, done, observer,
+                                     [&](std::size_t i) -> net::awaitable<files_result> {
+                                         user_job job(o, users[i], observer, session, fmt::format("{}/{}.part", spool, i));
+                                         co_return co_await job.run();
+                                     });
 }
 
 // A private directory for spooled files, removed when the run ends.

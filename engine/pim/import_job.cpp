@@ -21,6 +21,7 @@
 #include "engine/pim/carbonio_soap.hpp"
 #include "engine/pim/csv_reader.hpp"
 #include "engine/pim/ics_file.hpp"
+#include "engine/pim/user_pool.hpp"
 #include "engine/secret_string.hpp"
 #include "engine/stop_request.hpp"
 #include "protocol/http/webdav.hpp"
@@ -224,6 +225,14 @@ public:
     }
 
 private:
+    // Object i of the file, or nullptr when it cannot be read (the user then failed with the reason: input).
+    const ics_calendar* load_object(ics_file& file, std::size_t i, calendar_object& obj) {
+        std::string error;
+        const auto* part = file.load(i, obj, error);
+        if (part == nullptr) fail_user(failure_kind::input, error);
+        return part;
+    }
+
     void fail_user(failure_kind k, std::string what) {
         r_.status = user_status::failed;
         r_.kind = k;
@@ -386,11 +395,8 @@ private:
         r_.collection = origin_.origin() + col->target;
         for (std::size_t i = 0; i < groups.objects.size(); ++i) {
             calendar_object obj;
-            const auto* part = file.load(i, obj, error);
-            if (part == nullptr) {
-                fail_user(failure_kind::input, error);
-                co_return;
-            }
+            const auto* part = load_object(file, i, obj);
+            if (part == nullptr) co_return;
             auto item = fmt::format("UID {} ({}:{})", obj.uid, u_.file, obj.line);
             auto name = resource_name(obj.uid, ".ics");
             auto body = make_caldav_resource(*part, obj);
@@ -412,14 +418,10 @@ private:
         const auto& groups = file.groups();
         carbonio_calendar_batch batch(u_.dest_user, file.head(), o_.rest_batch_bytes, target_folder());
         std::uint64_t batch_bytes = 0;
-        std::string error;
         for (std::size_t i = 0; i < groups.objects.size(); ++i) {
             calendar_object obj;
-            const auto* part = file.load(i, obj, error);
-            if (part == nullptr) {
-                fail_user(failure_kind::input, error);
-                co_return;
-            }
+            const auto* part = load_object(file, i, obj);
+            if (part == nullptr) co_return;
             const auto verdict = judge_calendar_object(*part, obj, inventory, target_folder());
             if (verdict.what != calendar_verdict::action::post) {
                 if (verdict.what == calendar_verdict::action::todo) ++r_.todo_skipped;
@@ -679,21 +681,10 @@ private:
 net::awaitable<void> worker(const import_options& o, const std::vector<import_user>& users,
                             std::vector<user_result>& results, std::size_t& next, std::size_t& done,
                             import_observer& observer, carbonio_session& session) {
-    while (next < users.size() && !engine::stop_requested()) {
-        const auto i = next++;
-        observer.user_started(users[i]);
+    co_await work_through_users(users, results, next, done, observer, [&](std::size_t i) -> net::awaitable<user_result> {
         user_job job(o, users[i], observer, session);
-        results[i] = co_await job.run();
-        ++done;
-        observer.user_finished(results[i], done, users.size());
-    }
-    // Asked to stop (engine/stop_request.hpp): the users not started are reported as such, never as done.
-    while (next < users.size()) {
-        auto& r = results[next];
-        r.user = users[next++].dest_user;
-        r.status = pim::user_status::failed;
-        r.error = engine::interrupted_reason;
-    }
+        co_return co_await job.run();
+    });
 }
 
 // The per-user callback of the simpler run_import overload.

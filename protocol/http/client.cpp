@@ -193,6 +193,15 @@ struct client::impl {
         }
     }
 
+    // The request with its body in memory (everything but an upload from a file).
+    bhttp::request<bhttp::string_body> string_request(const request& r) const {
+        bhttp::request<bhttp::string_body> req;
+        prepare(req, r);
+        req.body() = r.body;
+        req.prepare_payload();
+        return req;
+    }
+
     void prepare(bhttp::request_header<>& req, const request& r) const {
         const auto verb = bhttp::string_to_verb(r.method);
         if (verb == bhttp::verb::unknown) req.method_string(r.method);
@@ -262,13 +271,7 @@ client::~client() { impl_->reset(); }
 
 net::awaitable<response> client::async_send(const request& r, error_code& ec) {
     auto& m = *impl_;
-    auto make_request = [&](error_code&) {
-        bhttp::request<bhttp::string_body> req;
-        m.prepare(req, r);
-        req.body() = r.body;
-        req.prepare_payload();
-        return req;
-    };
+    auto make_request = [&](error_code&) { return m.string_request(r); };
     auto out = co_await m.send(make_request, string_response_parser, keep_string_body, ec);
     co_await m.close_if_asked(*this);
     co_return out;
@@ -292,13 +295,7 @@ net::awaitable<response> client::async_upload(const request& r, const std::strin
 net::awaitable<response> client::async_download(const request& r, const std::string& response_file,
                                                 error_code& ec) {
     auto& m = *impl_;
-    auto make_request = [&](error_code&) {
-        bhttp::request<bhttp::string_body> req;
-        m.prepare(req, r);
-        req.body() = r.body;
-        req.prepare_payload();
-        return req;
-    };
+    auto make_request = [&](error_code&) { return m.string_request(r); };
     auto make_parser = [&](error_code& e) {
         auto p = std::make_unique<bhttp::response_parser<bhttp::file_body>>();
         // No limit: a file of any size. Not boost::none: Beast 1.74 compares the length with the optional, and

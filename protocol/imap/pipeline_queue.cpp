@@ -61,14 +61,18 @@ bool pipeline_queue::can_start(const entry& e) const noexcept {
     return in_flight_ < limits_.max_in_flight;
 }
 
-std::string_view pipeline_queue::prepare_write() {
-    if (staging_sent_ < staging_.size()) return std::string_view(staging_).substr(staging_sent_);
+void pipeline_queue::reset_staging() {
     staging_.clear();
     staging_sent_ = 0;
     segments_.clear();
     segment_index_ = 0;
     segment_sent_ = 0;
     direct_ = false;
+}
+
+std::string_view pipeline_queue::prepare_write() {
+    if (staging_sent_ < staging_.size()) return std::string_view(staging_).substr(staging_sent_);
+    reset_staging();
 
     for (std::size_t i = write_cursor_; i < entries_.size(); ++i) {
         entry& e = entries_[i];
@@ -242,12 +246,7 @@ std::vector<command_id> pipeline_queue::clear() {
     entries_.clear();
     write_cursor_ = 0;
     in_flight_ = 0;
-    staging_.clear();
-    staging_sent_ = 0;
-    segments_.clear();
-    segment_index_ = 0;
-    segment_sent_ = 0;
-    direct_ = false;
+    reset_staging();
     finished_.clear();
     return ids;
 }

@@ -138,6 +138,7 @@ private:
     void advance(entry& e, std::size_t n);
     void finish_piece(entry& e);
     void pop_done();
+    void reset_staging();   // nothing staged, no segment, no direct piece
 
     limits limits_;
     std::deque<entry> entries_;

@@ -196,12 +196,7 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     auto list = engine::load_account_list(accounts);
     keep_shard_accounts(list.accounts, shard.spec);
     std::vector<pim::import_user> users;
-    for (const auto& a : list.accounts) {
-        if (!a.dest_password.empty()) {
-            check_secret_file_mode(accounts);  // a password column makes it a password file
-            break;
-        }
-    }
+    check_accounts_file_mode(accounts, list.accounts);
     for (const auto& a : list.accounts) {
         pim::import_user u;
         u.source_user = a.source_user;

@@ -183,12 +183,7 @@ int run_files(int argc, char** argv) {
     auto list = engine::load_account_list(accounts);
     keep_shard_accounts(list.accounts, shard.spec);
     std::vector<files::files_user> users;
-    for (const auto& a : list.accounts) {
-        if (!a.dest_password.empty() || !a.source_password.empty()) {
-            check_secret_file_mode(accounts);  // a password column makes it a password file
-            break;
-        }
-    }
+    check_accounts_file_mode(accounts, list.accounts);
     for (const auto& a : list.accounts) {
         files::files_user u;
         u.source_user = a.source_user;

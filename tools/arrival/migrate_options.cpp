@@ -163,12 +163,7 @@ resolved_run resolve(const migrate_args& a) {
         }
     }
     keep_shard_accounts(r.accounts.accounts, r.shard);
-    for (const auto& acc : r.accounts.accounts) {
-        if (!acc.source_password.empty() || !acc.dest_password.empty()) {
-            check_secret_file_mode(a.accounts_file);  // a password column makes it a password file
-            break;
-        }
-    }
+    check_accounts_file_mode(a.accounts_file, r.accounts.accounts);
     // Every account needs a password on each side: its own, or the shared one.
     for (const auto& acc : r.accounts.accounts) {
         if (acc.source_password.empty() && j.source_password.empty()) {

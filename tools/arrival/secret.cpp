@@ -34,6 +34,12 @@ void check_secret_file_mode(const std::string& file) {
                  mode, file.c_str());
 }
 
+void check_accounts_file_mode(const std::string& file, const std::vector<engine::account_pair>& accounts) {
+    for (const auto& a : accounts) {
+        if (!a.source_password.empty() || !a.dest_password.empty()) return check_secret_file_mode(file);
+    }
+}
+
 std::optional<std::string> read_secret(const std::string& file, const char* env_var) {
     if (!file.empty()) {
         std::ifstream in(file, std::ios::binary);

@@ -4,6 +4,9 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "engine/account_list.hpp"
 
 namespace CLI {
 class App;
@@ -20,6 +23,9 @@ std::optional<std::string> read_secret(const std::string& file, const char* env_
 // The same check for any other file that holds passwords (e.g. an accounts file with a password column):
 // warns, or throws std::runtime_error under --strict-permissions. Does nothing when the file is private.
 void check_secret_file_mode(const std::string& file);
+// An accounts file with a password column (any account with a source or destination password) is a password
+// file: checked as check_secret_file_mode does.
+void check_accounts_file_mode(const std::string& file, const std::vector<engine::account_pair>& accounts);
 
 struct credential_flags {
     // --allow-cleartext: send credentials over a connection without TLS (imap:// without STARTTLS, http://,
