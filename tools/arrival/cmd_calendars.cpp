@@ -23,6 +23,7 @@
 #include "engine/progress.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/http_flags.hpp"
 #include "tools/arrival/pim_exit.hpp"
 #include "tools/arrival/secret.hpp"
 #include "tools/arrival/shard_option.hpp"
@@ -182,12 +183,8 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     } else if (password) {
         o.default_password = *password;
     }
-    o.tls.ca_file = ca_file;
-    o.tls.insecure = insecure;
-    o.timeouts.io = std::chrono::seconds(timeout);
-    o.timeouts.connect = std::chrono::seconds(std::min(timeout, 30u));
+    apply_http_flags(o, ca_file, insecure, timeout, retries);
     o.jobs = jobs;
-    o.retries = retries;
     o.collection_name = collection.empty() ? (calendars ? "calendar" : "contacts") : collection;
     if (!csv_format.empty()) o.forced_format = pim::parse_csv_format(csv_format);
     if (!vcard.empty()) o.forced_vcard = vcard == "4.0" ? pim::vcard_version::v4 : pim::vcard_version::v3;

@@ -22,6 +22,7 @@
 #include "engine/progress.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/http_flags.hpp"
 #include "tools/arrival/pim_exit.hpp"
 #include "tools/arrival/secret.hpp"
 #include "tools/arrival/shard_option.hpp"
@@ -170,11 +171,7 @@ int run_files(int argc, char** argv) {
         o.source_admin = source_admin;
         o.source_password = source_password.value_or("");
     }
-    o.conn.tls.ca_file = ca_file;
-    o.conn.tls.insecure = insecure;
-    o.conn.timeouts.io = std::chrono::seconds(timeout);
-    o.conn.timeouts.connect = std::chrono::seconds(std::min(timeout, 30u));
-    o.conn.retries = retries;
+    apply_http_flags(o.conn, ca_file, insecure, timeout, retries);
     o.jobs = jobs;
     o.dry_run = dry_run;
     o.spool_dir = spool_dir;

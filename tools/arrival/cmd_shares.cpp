@@ -19,6 +19,7 @@
 #include "engine/shares/shares_job.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
+#include "tools/arrival/http_flags.hpp"
 #include "tools/arrival/migrate_options.hpp"
 #include "tools/arrival/secret.hpp"
 
@@ -198,11 +199,7 @@ int run_csv_shares(int argc, char** argv) {
     if (!password) return usage("--admin needs --password-file or ARRIVAL_PASSWORD");
     o.conn.admin = admin;
     o.conn.admin_password = *password;
-    o.conn.tls.ca_file = ca_file;
-    o.conn.tls.insecure = insecure;
-    o.conn.timeouts.io = std::chrono::seconds(timeout);
-    o.conn.timeouts.connect = std::chrono::seconds(std::min(timeout, 30u));
-    o.conn.retries = retries;
+    apply_http_flags(o.conn, ca_file, insecure, timeout, retries);
     o.jobs = jobs;
     o.dry_run = dry_run;
     try {
