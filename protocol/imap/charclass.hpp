@@ -38,6 +38,4 @@ constexpr bool is_lenient_atom_char(unsigned char c) noexcept {
     return !(c == '(' || c == ')' || c == '{' || c == '"' || c == ' ' || is_ctl(c));
 }
 
-constexpr unsigned char ascii_upper(unsigned char c) noexcept { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
-
 }  // namespace arrival::imap::detail

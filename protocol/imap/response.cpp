@@ -4,14 +4,6 @@
 
 namespace arrival::imap {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (detail::ascii_upper(static_cast<unsigned char>(a[i])) != detail::ascii_upper(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
 bool response::is(std::string_view upper_name) const noexcept { return iequals(name, upper_name); }
 
 std::string_view to_string(response_status s) noexcept {

@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/ascii.hpp"
+
 namespace arrival::imap {
 
 enum class response_kind : std::uint8_t { tagged, untagged, continuation };
@@ -78,7 +80,7 @@ struct response {
 // max_len bytes with "...". Never used for commands, so it cannot leak our credentials.
 [[nodiscard]] std::string to_log_string(const response& r, std::size_t max_len = 200);
 
-// ASCII case-insensitive equality, the comparison IMAP uses for every keyword.
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+// ASCII case-insensitive equality, the comparison IMAP uses for every keyword (protocol/ascii.hpp's).
+using ascii::iequals;
 
 }  // namespace arrival::imap
