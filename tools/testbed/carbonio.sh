@@ -29,24 +29,12 @@
 #                                     nodes and versions, whose bytes are in files/<node>.<version> beside it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cmd=${1:?usage: carbonio.sh start|stop|reset-user DIR ...}
-dir=${2:?usage: carbonio.sh start|stop|reset-user DIR ...}
-dir=$(cd "$dir" && pwd)
-base=$dir/carbonio
+# shellcheck source=lib/common.bash
+. "$here/lib/common.bash"
+component_args carbonio "start|stop|reset-user DIR ..." "$@"
 
 stop() {
-  local f pid
-  for f in "$base"/*.pid; do
-    [ -f "$f" ] || continue
-    pid=$(cat "$f")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-      kill -9 "$pid" 2>/dev/null || true
-      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    fi
-    rm -f "$f"
-  done
+  stop_by_pid_file 5 "$base"/*.pid
 }
 
 # Waits until every port accepts a TLS handshake (the IMAP port: its greeting) or a process died (~10 s).
@@ -79,7 +67,7 @@ start() {
   local imap_port imaps_port rest_port admin_port
   read -r imap_port imaps_port rest_port admin_port < <(python3 "$here/free-port" 4)
   local admin=admin@example.test noimap_admin=noimap-admin@example.test admin_pw
-  admin_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  admin_pw=$(random_password)
   # The Dovecot secrets reach python through the environment of this one command, never its argv.
   (
     set -a; . "$dir/dovecot.env"; set +a
@@ -149,9 +137,4 @@ with db:
 PY
 }
 
-case "$cmd" in
-  start) start ;;
-  stop) stop ;;
-  reset-user) reset_user "${3:-}" ;;
-  *) echo "usage: carbonio.sh start|stop|reset-user DIR ..." >&2; exit 2 ;;
-esac
+run_component "$@"

@@ -31,30 +31,18 @@
 #   ARRIVAL_TESTBED_CA                     CA certificate that signed the servers' certificate
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cmd=${1:?usage: cyrus.sh start|stop DIR}
-dir=${2:?usage: cyrus.sh start|stop DIR}
-dir=$(cd "$dir" && pwd)
-base=$dir/cyrus
+# shellcheck source=lib/common.bash
+. "$here/lib/common.bash"
+component_args cyrus "start|stop DIR" "$@"
 instances=(classic alt)
 cyrus_root=${ARRIVAL_CYRUS_ROOT:-/var/cache/arrival/cyrus-imapd}
 imapd=$cyrus_root/usr/lib/cyrus/bin/imapd
 bin=/usr/lib/cyrus/bin
 
-stop_instance() {
-  local pidfile=$base/$1/run/master.pid
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"   # SIGTERM: the master stops its services first
-    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-  fi
-  rm -f "$pidfile"
-}
-
 stop() {
   local i
-  for i in "${instances[@]}"; do stop_instance "$i"; done
+  # SIGTERM: each master stops its services first.
+  for i in "${instances[@]}"; do stop_by_pid_file 10 "$base/$i/run/master.pid"; done
 }
 
 write_conf() {  # instance port tls_port
@@ -139,8 +127,8 @@ start() {
   mkdir -p "$base"
   # The cyrus user must traverse DIR (mktemp makes it 0700) to reach its instance.
   chmod o+x "$dir" "$base"
-  user_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-  admin_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  user_pw=$(random_password)
+  admin_pw=$(random_password)
   # One sasldb for both instances (saslpasswd2 takes ~0.4 s a user).
   local u
   for u in alice bob carol $(seq -f 'user%03g' 261 290); do
@@ -173,8 +161,4 @@ start() {
   } > "$dir/cyrus.env"
 }
 
-case "$cmd" in
-  start) start ;;
-  stop) stop ;;
-  *) echo "usage: cyrus.sh start|stop DIR" >&2; exit 2 ;;
-esac
+run_component "$@"

@@ -19,22 +19,12 @@
 #   ARRIVAL_RADICALE_STORAGE          the collections root (tests may inspect or reset it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cmd=${1:?usage: radicale.sh start|stop DIR}
-dir=${2:?usage: radicale.sh start|stop DIR}
-base="$dir/radicale"
+# shellcheck source=lib/common.bash
+. "$here/lib/common.bash"
+component_args radicale "start|stop DIR" "$@"
 
 stop() {
-  local f pid
-  for f in "$base"/*.pid; do
-    [ -f "$f" ] || continue
-    pid=$(cat "$f")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$f"
-  done
+  stop_by_pid_file 5 "$base"/*.pid
 }
 
 # Waits until the server answers an authenticated PROPFIND (207) or gives up after ~10 s.
@@ -57,8 +47,8 @@ wait_ready() {
 start() {
   mkdir -p "$base/collections"
   local password admin_password port tls_port
-  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-  admin_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  password=$(random_password)
+  admin_password=$(random_password)
   read -r port tls_port < <(python3 "$here/free-port" 2)
 
   umask 077
@@ -152,8 +142,4 @@ ARRIVAL_RADICALE_STORAGE=$base/collections
 EOF
 }
 
-case "$cmd" in
-  start) start ;;
-  stop) stop ;;
-  *) echo "usage: radicale.sh start|stop DIR" >&2; exit 2 ;;
-esac
+run_component "$@"

@@ -14,21 +14,12 @@
 # The database is empty: tests create Carbonio's base entries themselves (that is part of what they test).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cmd=${1:?usage: slapd.sh start|stop DIR}
-dir=${2:?usage: slapd.sh start|stop DIR}
-dir=$(cd "$dir" && pwd)
-base=$dir/slapd
+# shellcheck source=lib/common.bash
+. "$here/lib/common.bash"
+component_args slapd "start|stop DIR" "$@"
 
 stop() {
-  local pidfile=$base/slapd.pid
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-  fi
-  rm -f "$pidfile"
+  stop_by_pid_file 5 "$base/slapd.pid"
 }
 
 start() {
@@ -37,7 +28,7 @@ start() {
   [ -x "$slapd" ] || { echo "slapd.sh: $slapd missing (apt-get install slapd ldap-utils)" >&2; exit 1; }
   read -r port tls_port < <(python3 "$here/free-port" 2)
   local schema=$here/slapd/schema
-  local password; password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  local password; password=$(random_password)
 
   # A throwaway CA and a server certificate for localhost / 127.0.0.1 (EC keys: fast to make).
   local tls=$base/tls
@@ -119,8 +110,4 @@ ARRIVAL_SLAPD_SUFFIX=
 ENV
 }
 
-case "$cmd" in
-  start) start ;;
-  stop) stop ;;
-  *) echo "usage: slapd.sh start|stop DIR" >&2; exit 2 ;;
-esac
+run_component "$@"

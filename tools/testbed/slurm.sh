@@ -19,24 +19,11 @@
 #   ARRIVAL_SLURM_LOG_DIR     slurmctld.log and slurmd.log (read them when a job does not start)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cmd=${1:?usage: slurm.sh start|stop DIR}
-dir=${2:?usage: slurm.sh start|stop DIR}
-dir=$(cd "$dir" && pwd)
-base=$dir/slurm
+# shellcheck source=lib/common.bash
+. "$here/lib/common.bash"
+component_args slurm "start|stop DIR" "$@"
 node=arrivalnode
 cpus=4
-
-stop_pidfile() {
-  local f=$1 pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
-}
 
 stop() {
   [ -d "$base" ] || return 0
@@ -48,9 +35,7 @@ stop() {
       sleep 0.1
     done
   fi
-  stop_pidfile "$base/slurmd.pid"
-  stop_pidfile "$base/slurmctld.pid"
-  stop_pidfile "$base/munge/munged.pid"
+  stop_by_pid_file 10 "$base/slurmd.pid" "$base/slurmctld.pid" "$base/munge/munged.pid"
 }
 
 wait_ready() {
@@ -133,8 +118,4 @@ ARRIVAL_SLURM_LOG_DIR=$base/log
 ENV
 }
 
-case "$cmd" in
-  start) start ;;
-  stop) stop ;;
-  *) echo "usage: slurm.sh start|stop DIR" >&2; exit 2 ;;
-esac
+run_component "$@"

@@ -17,21 +17,12 @@
 #   ARRIVAL_WEBDAV_ROOT             the directory /dav/ serves (tests read what landed, or seed a source tree)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cmd=${1:?usage: webdav.sh start|stop DIR}
-dir=${2:?usage: webdav.sh start|stop DIR}
-dir=$(cd "$dir" && pwd)
-base=$dir/webdav
+# shellcheck source=lib/common.bash
+. "$here/lib/common.bash"
+component_args webdav "start|stop DIR" "$@"
 
 stop() {
-  [ -f "$base/httpd.pid" ] || return 0
-  local pid
-  pid=$(cat "$base/httpd.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$base/httpd.pid"
+  stop_by_pid_file 5 "$base/httpd.pid"
 }
 
 start() {
@@ -40,8 +31,8 @@ start() {
   chmod 700 "$base"
   local port password admin_password run_as=""
   read -r port < <(python3 "$here/free-port" 1)
-  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-  admin_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  password=$(random_password)
+  admin_password=$(random_password)
   (umask 077; printf '%s\n' "$password" > "$base/password"; printf '%s\n' "$admin_password" > "$base/admin-password")
   # {SHA} entries: one digest per password, so 600 users cost nothing (bcrypt would take seconds).
   local sha admin_sha
@@ -142,8 +133,4 @@ ARRIVAL_WEBDAV_ROOT=$base/dav
 EOF
 }
 
-case "$cmd" in
-  start) start ;;
-  stop) stop ;;
-  *) echo "usage: webdav.sh start|stop DIR" >&2; exit 2 ;;
-esac
+run_component "$@"
