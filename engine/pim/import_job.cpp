@@ -737,6 +737,14 @@ http::url default_carbonio_admin_url(const http::url& rest) {
     return u;
 }
 
+std::optional<http::url> carbonio_admin_url(const http::url& rest, const std::string& admin_url_option,
+                                           std::string& error) {
+    if (admin_url_option.empty()) return default_carbonio_admin_url(rest);
+    auto u = http::parse_url(admin_url_option, error);
+    if (u && u->target == "/") u->target = "/service/admin/soap";
+    return u;
+}
+
 user_result check_carbonio_access(const import_options& o, const std::string& dest_user) {
     net::io_context ioc(1);
     carbonio_session session;

@@ -42,6 +42,10 @@ enum class carbonio_auth { delegate, basic };
 
 // The admin SOAP URL Carbonio listens on for a REST origin: https://HOST:7071/service/admin/soap.
 [[nodiscard]] http::url default_carbonio_admin_url(const http::url& rest);
+// The admin SOAP URL a command uses: `--admin-url` when one is given (a URL without a path gets
+// /service/admin/soap), else the default above; nullopt with `error` set when the option is not a URL.
+[[nodiscard]] std::optional<http::url> carbonio_admin_url(const http::url& rest, const std::string& admin_url_option,
+                                                          std::string& error);
 
 struct import_options {
     pim_kind kind = pim_kind::calendars;

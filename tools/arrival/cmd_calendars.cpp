@@ -139,16 +139,12 @@ int run_pim_stage(pim::pim_kind kind, int argc, char** argv) {
     if (o.dest.kind == pim::destination::type::carbonio) {
         o.rest_auth = carbonio_auth_mode == "basic" ? pim::carbonio_auth::basic : pim::carbonio_auth::delegate;
         o.carbonio_folder = folder;
-        o.admin_url = pim::default_carbonio_admin_url(o.dest.url);
-        if (!admin_url.empty()) {
-            auto u = http::parse_url(admin_url, error);
-            if (!u) {
-                std::fprintf(stderr, "arrival %s: --admin-url %s: %s\n", stage, admin_url.c_str(), error.c_str());
-                return exit_usage;
-            }
-            if (u->target == "/") u->target = "/service/admin/soap";
-            o.admin_url = std::move(*u);
+        auto u = pim::carbonio_admin_url(o.dest.url, admin_url, error);
+        if (!u) {
+            std::fprintf(stderr, "arrival %s: --admin-url %s: %s\n", stage, admin_url.c_str(), error.c_str());
+            return exit_usage;
         }
+        o.admin_url = std::move(*u);
     } else if (!admin_url.empty() || carbonio_auth_mode != "delegate" || !folder.empty()) {
         std::fprintf(stderr,
                      "arrival %s: --admin-url, --carbonio-auth and --folder are for a carbonio+https destination\n",

@@ -128,13 +128,9 @@ int run_files(int argc, char** argv) {
     if (o.conn.dest.kind == pim::destination::type::carbonio) {
         o.dest = files::dest_kind::carbonio;
         if (admin.empty()) return usage("a carbonio+https destination needs --admin (DelegateAuthRequest per user)");
-        o.conn.admin_url = pim::default_carbonio_admin_url(o.conn.dest.url);
-        if (!admin_url.empty()) {
-            auto u = http::parse_url(admin_url, error);
-            if (!u) return usage("--admin-url " + admin_url + ": " + error);
-            if (u->target == "/") u->target = "/service/admin/soap";
-            o.conn.admin_url = std::move(*u);
-        }
+        auto u = pim::carbonio_admin_url(o.conn.dest.url, admin_url, error);
+        if (!u) return usage("--admin-url " + admin_url + ": " + error);
+        o.conn.admin_url = std::move(*u);
     } else {
         o.dest = files::dest_kind::webdav;
         if (o.conn.dest.url.target.find("{user}") == std::string::npos) {

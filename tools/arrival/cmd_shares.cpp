@@ -182,13 +182,9 @@ int run_csv_shares(int argc, char** argv) {
     if (!d) return usage("--dest " + dest + ": " + error);
     if (d->kind != pim::destination::type::carbonio) return usage("--from writes Carbonio grants: --dest carbonio+https://host");
     o.conn.dest = std::move(*d);
-    o.conn.admin_url = pim::default_carbonio_admin_url(o.conn.dest.url);
-    if (!admin_url.empty()) {
-        auto u = http::parse_url(admin_url, error);
-        if (!u) return usage("--admin-url " + admin_url + ": " + error);
-        if (u->target == "/") u->target = "/service/admin/soap";
-        o.conn.admin_url = std::move(*u);
-    }
+    auto soap_url = pim::carbonio_admin_url(o.conn.dest.url, admin_url, error);
+    if (!soap_url) return usage("--admin-url " + admin_url + ": " + error);
+    o.conn.admin_url = std::move(*soap_url);
     for (const auto* u : {&o.conn.dest.url, &o.conn.admin_url}) {
         if (!u->tls && !credentials.allow_cleartext) {
             std::fprintf(stderr, "arrival shares: %s\n", cleartext_refusal(u->origin(), "is plain http:// (no TLS)").c_str());
