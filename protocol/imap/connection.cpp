@@ -66,6 +66,18 @@ net::awaitable<void> connection::run_simple(error_code encode_error, std::string
     co_await run(op, ec);
 }
 
+template <class Op, class Encode>
+Op connection::encoded_op(Encode encode, std::string_view capability, std::string_view missing_message) {
+    command cmd;
+    diagnostics enc;
+    error_code e = encode(cmd, &enc);
+    if (!e && !capability.empty() && !fsm_.session().has(capability)) {
+        enc.set_client_message(std::string(missing_message));
+        e = errc::capability_missing;
+    }
+    return e ? Op(e, enc) : Op(std::move(cmd));
+}
+
 // ---- the three loops ----
 
 // Only when there is something to write: waking an idle writer after every read of a long FETCH, to find
@@ -333,18 +345,12 @@ net::awaitable<void> connection::async_uid_expunge(std::string_view uid_set, err
 }
 
 net::awaitable<void> connection::async_rename(std::string_view from, std::string_view to, error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = encode_rename(from, to, fsm_.encoder(), cmd, &enc);
-    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
+    auto op = encoded_op<simple_op>([&](command& c, diagnostics* d) { return encode_rename(from, to, fsm_.encoder(), c, d); });
     co_await run(op, ec);
 }
 
 net::awaitable<void> connection::async_delete(std::string_view mailbox, error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = encode_delete(mailbox, fsm_.encoder(), cmd, &enc);
-    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
+    auto op = encoded_op<simple_op>([&](command& c, diagnostics* d) { return encode_delete(mailbox, fsm_.encoder(), c, d); });
     co_await run(op, ec);
 }
 
@@ -355,18 +361,12 @@ net::awaitable<void> connection::async_create(std::string_view mailbox, error_co
 net::awaitable<void> connection::async_create(std::string_view mailbox, special_use use, error_code& ec) {
     std::optional<std::string_view> attr;
     if (use != special_use::none && fsm_.session().has("CREATE-SPECIAL-USE")) attr = to_string(use);
-    command cmd;
-    diagnostics enc;
-    const error_code e = encode_create(mailbox, attr, fsm_.encoder(), cmd, &enc);
-    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
+    auto op = encoded_op<simple_op>([&](command& c, diagnostics* d) { return encode_create(mailbox, attr, fsm_.encoder(), c, d); });
     co_await run(op, ec);
 }
 
 net::awaitable<void> connection::async_subscribe(std::string_view mailbox, error_code& ec) {
-    command cmd;
-    diagnostics enc;
-    const error_code e = encode_subscribe(mailbox, true, fsm_.encoder(), cmd, &enc);
-    simple_op op = e ? simple_op(e, enc) : simple_op(std::move(cmd));
+    auto op = encoded_op<simple_op>([&](command& c, diagnostics* d) { return encode_subscribe(mailbox, true, fsm_.encoder(), c, d); });
     co_await run(op, ec);
 }
 
@@ -379,17 +379,6 @@ net::awaitable<append_result> connection::async_append(std::string_view mailbox,
 
 // ---- RFC 4314 ACL: the bytes are protocol/imap/acl's; these only run them ----
 
-template <class Op, class Encode>
-Op connection::acl_op(Encode encode) {
-    command cmd;
-    diagnostics enc;
-    error_code e = encode(cmd, &enc);
-    if (!e && !fsm_.session().has("ACL")) {
-        enc.set_client_message("the server does not advertise ACL (RFC 4314)");
-        e = errc::capability_missing;
-    }
-    return e ? Op(e, enc) : Op(std::move(cmd));
-}
 
 net::awaitable<std::vector<acl_grant>> connection::async_getacl(std::string_view mailbox, error_code& ec) {
     auto op = acl_op<getacl_op>([&](command& c, diagnostics* d) { return encode_getacl(mailbox, fsm_.encoder(), c, d); });

@@ -173,10 +173,15 @@ private:
     awaitable<void> run(operation& op, error_code& ec);
     // One command with no data of interest; a non-zero encode_error fails it with `why` before sending.
     awaitable<void> run_simple(error_code encode_error, std::string why, command cmd, error_code& ec);
-    // An ACL command's op: the bytes `encode(command&, diagnostics*)` writes (protocol/imap/acl), or, before
-    // anything is sent, the encoder's failure or errc::capability_missing without ACL (RFC 4314).
+    // A command's op from the bytes `encode(command&, diagnostics*)` writes, or, before anything is sent, the
+    // encoder's failure; with `capability` set, errc::capability_missing when the server does not offer it.
     template <class Op, class Encode>
-    Op acl_op(Encode encode);
+    Op encoded_op(Encode encode, std::string_view capability = {}, std::string_view missing_message = {});
+    // An ACL command's op: encoded_op that needs ACL (RFC 4314); the bytes are protocol/imap/acl's.
+    template <class Op, class Encode>
+    Op acl_op(Encode encode) {
+        return encoded_op<Op>(encode, "ACL", "the server does not advertise ACL (RFC 4314)");
+    }
     awaitable<void> wait(operation& op, boost::asio::steady_timer& done, error_code& ec);
     awaitable<void> reader();
     awaitable<void> writer();
