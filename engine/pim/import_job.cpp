@@ -54,7 +54,7 @@ net::awaitable<http::response> send_retrying(http::client& c, const import_optio
         http::response resp;
         if (body_file.empty()) resp = co_await c.async_send(req, ec);
         else resp = co_await c.async_upload(req, body_file, ec);
-        bool transient = ec ? http::is_transient(ec) : http::is_transient_status(resp.status);
+        bool transient = http::is_transient(ec, resp.status);
         if (soap && !ec && resp.body.find("Fault>") != std::string::npos) transient = false;
         if (!transient || attempt >= o.retries) co_return resp;
         auto wait = delay;
@@ -267,7 +267,7 @@ private:
             http::dav_failure err;
             auto col = co_await http::async_find_collection(*client_, o_.dest.url.target, d, err);
             if (!err) co_return col;
-            const bool transient = err.ec ? http::is_transient(err.ec) : http::is_transient_status(err.status);
+            const bool transient = http::is_transient(err.ec, err.status);
             if (!transient || attempt >= o_.retries) {
                 fail_user(http::classify(err.ec, err.status), err.what);
                 co_return std::nullopt;

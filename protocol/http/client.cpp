@@ -327,21 +327,33 @@ bool is_tls_error(const error_code& ec) noexcept {
            ec.category() == tls::verify_category();
 }
 
+namespace {
+
+// The connection went away in the middle of an exchange: reset, aborted, closed before the whole response, or
+// TLS cut short. Worth a retry, and transient after the retries (the server was there).
+bool lost_mid_exchange(const error_code& ec) noexcept {
+    return ec == net::ssl::error::stream_truncated || ec == net::error::connection_reset ||
+           ec == net::error::connection_aborted || ec == net::error::broken_pipe || ec == net::error::eof ||
+           ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+}
+
+}  // namespace
+
 bool is_transient(const error_code& ec) noexcept {
-    if (!ec || is_tls_error(ec)) return ec == net::ssl::error::stream_truncated;
-    return ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::connection_aborted ||
-           ec == net::error::connection_refused || ec == net::error::broken_pipe || ec == net::error::eof ||
-           ec == net::error::timed_out || ec == net::error::network_unreachable || ec == net::error::host_unreachable ||
-           ec == net::error::try_again || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message;
+    if (!ec) return false;
+    if (lost_mid_exchange(ec)) return true;
+    if (is_tls_error(ec)) return false;
+    return ec == beast::error::timeout || ec == net::error::connection_refused || ec == net::error::timed_out ||
+           ec == net::error::network_unreachable || ec == net::error::host_unreachable || ec == net::error::try_again;
+}
+
+bool is_transient(const error_code& ec, int status) noexcept {
+    return ec ? is_transient(ec) : is_transient_status(status);
 }
 
 failure classify(const error_code& ec, int status) noexcept {
     if (ec) {
-        if (ec == net::ssl::error::stream_truncated || ec == net::error::connection_reset || ec == net::error::connection_aborted ||
-            ec == net::error::broken_pipe || ec == net::error::eof || ec == bhttp::error::end_of_stream ||
-            ec == bhttp::error::partial_message) {
-            return failure::transient;
-        }
+        if (lost_mid_exchange(ec)) return failure::transient;
         return is_tls_error(ec) ? failure::tls : failure::unreachable;
     }
     if (status == 401 || status == 403) return failure::auth;

@@ -90,6 +90,8 @@ private:
 [[nodiscard]] bool is_transient(const boost::system::error_code& ec) noexcept;
 // 408, 429, 500, 502, 503, 504: the server asks us to come back later.
 [[nodiscard]] bool is_transient_status(int status) noexcept;
+// An exchange's outcome worth retrying: the error code when there is one, else the status.
+[[nodiscard]] bool is_transient(const boost::system::error_code& ec, int status) noexcept;
 
 // The one classification of HTTP's failures into the failure model (protocol/failure.hpp), for every caller
 // of a REST, WebDAV or file exchange that gave up: the error code when there is one, else the status.
