@@ -26,9 +26,9 @@
 #include "engine/mail/folder_map.hpp"
 #include "engine/mail/imap_session.hpp"
 #include "engine/mail/message_pipeline.hpp"
-#include "engine/progress.hpp"
 #include "engine/mail/report.hpp"
 #include "engine/mail/state_store.hpp"
+#include "engine/progress.hpp"
 
 namespace arrival::engine {
 

@@ -20,10 +20,10 @@
 #include "engine/mail/header_meaning.hpp"
 #include "engine/mail/io_runtime.hpp"
 #include "engine/mail/when_all.hpp"
+#include "protocol/ascii.hpp"
 #include "protocol/imap/connection.hpp"
 #include "protocol/imap/internal_date.hpp"
 #include "protocol/imap/sequence_set.hpp"
-#include "protocol/ascii.hpp"
 
 namespace arrival::engine {
 

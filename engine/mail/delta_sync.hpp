@@ -33,9 +33,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/mail/async_session.hpp"
 #include "engine/mail/delta_plan.hpp"
 #include "engine/mail/folder_map.hpp"
-#include "engine/mail/async_session.hpp"
 #include "engine/mail/report.hpp"
 #include "engine/mail/state_store.hpp"
 

@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "protocol/imap/internal_date.hpp"
 #include "protocol/ascii.hpp"
+#include "protocol/imap/internal_date.hpp"
 
 namespace arrival::engine {
 

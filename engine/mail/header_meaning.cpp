@@ -19,8 +19,8 @@
 
 #include <unicode/utf8.h>
 
-#include "protocol/imap/internal_date.hpp"
 #include "protocol/ascii.hpp"
+#include "protocol/imap/internal_date.hpp"
 #include "protocol/unicode.hpp"
 
 namespace arrival::engine {

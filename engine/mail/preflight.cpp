@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/mail/public_plan.hpp"
-#include "engine/run_metrics.hpp"
 #include "engine/mail/report.hpp"
+#include "engine/run_metrics.hpp"
 
 namespace arrival::engine {
 

@@ -1,8 +1,8 @@
 #include "engine/mail/report.hpp"
 
-#include "engine/owner_only.hpp"
 #include "engine/mail/public_folders.hpp"
 #include "engine/mail/report_spool.hpp"
+#include "engine/owner_only.hpp"
 
 #include <algorithm>
 #include <cerrno>

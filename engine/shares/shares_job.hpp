@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/mail/account_job.hpp"
 #include "engine/account_list.hpp"
+#include "engine/mail/account_job.hpp"
 #include "engine/mail/async_session.hpp"
 
 namespace arrival::shares {

@@ -1,10 +1,10 @@
 // The HTML run report (engine/report_html.hpp), the shard merge (engine/report_merge.hpp) and the throughput
 // series migrate's report carries (engine/progress.hpp): values in, text out. Headless Chromium runs the page
 // for real in tests/integration/report_html_test.py.
+#include "engine/mail/report.hpp"
+#include "engine/progress.hpp"
 #include "engine/report_html.hpp"
 #include "engine/report_merge.hpp"
-#include "engine/progress.hpp"
-#include "engine/mail/report.hpp"
 
 #include <filesystem>
 #include <fstream>

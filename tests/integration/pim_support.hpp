@@ -22,8 +22,8 @@
 #include "engine/pim/import_job.hpp"
 #include "protocol/http/client.hpp"
 #include "protocol/http/url.hpp"
-#include "protocol/percent.hpp"
 #include "protocol/http/webdav.hpp"
+#include "protocol/percent.hpp"
 
 namespace arrival::pim::test {
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "provision/directory_model.hpp"
-#include "provision/ldif_file.hpp"
 #include "provision/dn.hpp"
+#include "provision/ldif_file.hpp"
 #include "provision/problem.hpp"
 
 namespace arrival::provision::test {

@@ -10,12 +10,12 @@
 #include <fmt/format.h>
 
 #include "engine/mail/byte_budget.hpp"
-#include "engine/progress.hpp"
 #include "engine/mail/report.hpp"
 #include "engine/mail/report_spool.hpp"
-#include "engine/run_metrics.hpp"
 #include "engine/mail/scheduler.hpp"
 #include "engine/mail/state_store.hpp"
+#include "engine/progress.hpp"
+#include "engine/run_metrics.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/metrics_option.hpp"

@@ -12,8 +12,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "engine/owner_only.hpp"
 #include "engine/mail/report.hpp"
+#include "engine/owner_only.hpp"
 #include "engine/report_html.hpp"
 #include "engine/report_merge.hpp"
 #include "tools/arrival/commands.hpp"

@@ -20,20 +20,20 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "engine/mail/report.hpp"
 #include "engine/owner_only.hpp"
 #include "engine/plan/run_state.hpp"
 #include "engine/plan/stage_command.hpp"
 #include "engine/plan/stage_table.hpp"
-#include "engine/run_progress.hpp"
-#include "engine/mail/report.hpp"
+#include "engine/report_html.hpp"
 #include "engine/run_metrics.hpp"
+#include "engine/run_progress.hpp"
 #include "engine/stop_request.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/metrics_option.hpp"
 #include "tools/arrival/plan_file.hpp"
 #include "tools/arrival/shard_option.hpp"
-#include "engine/report_html.hpp"
 
 namespace arrival::cli {
 namespace {

@@ -12,8 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/owner_only.hpp"
 #include "engine/mail/verify.hpp"
+#include "engine/owner_only.hpp"
 #include "tools/arrival/commands.hpp"
 #include "tools/arrival/exit_status.hpp"
 #include "tools/arrival/metrics_option.hpp"
