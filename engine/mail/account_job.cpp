@@ -482,19 +482,37 @@ private:
         folders_[index] = std::move(f);
         auto& fr = *folders_[index];
 
+        // A folder the state has never seen (or a run without state) is copied from its first message: its
+        // index is asked for behind the EXAMINE, without waiting for the answer (async_session::examine_with_index).
+        const std::optional<folder_state> saved = o_.state && !o_.dry_run ? o_.state->load(state_key_, e.source_name) : std::nullopt;
+        const bool first_copy = !o_.dry_run && !saved;
         // The source's EXAMINE and the destination's SELECT in one round trip: over a WAN the folder's setup is
         // a chain of round trips before its first message moves. The SELECT is wasted only on a folder found
         // unchanged below, a one-command cost in the same round trip.
         folder_status st;
         std::optional<folder_status> dst;
+        std::vector<source_message> src_index;
         co_await for_each_concurrently(dest_exists ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
-            if (k == 0) st = co_await p.source->examine(e.source_name);
-            else dst = co_await p.dest->select(e.dest_name);
+            if (k == 1) {
+                dst = co_await p.dest->select(e.dest_name);
+            } else if (first_copy) {
+                const auto ti = clock_type::now();
+                auto opened = co_await p.source->examine_with_index(e.source_name, o_.state != nullptr);
+                st = std::move(opened.status);
+                src_index = std::move(opened.index);
+                if (auto* m = o_.pipeline.metrics; m && st.messages) m->observe(server_side::source, imap_operation::index, since(ti));
+            } else {
+                st = co_await p.source->examine(e.source_name);
+            }
         });
-        if (o_.state && !o_.dry_run) {
-            const auto saved = o_.state->load(state_key_, e.source_name);
-            if (saved && saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 &&
-                saved->completed_uidnext == st.uidnext && saved->has_map) {
+        if (o_.state && first_copy) {
+            o_.state->begin_folder(state_key_, e.source_name, st.uidvalidity);
+            // What sync_folder_changes records for a folder with nothing mapped: the HIGHESTMODSEQ the next run
+            // reads changes from.
+            if (st.highestmodseq) o_.state->apply_delta(state_key_, e.source_name, {}, {}, st.highestmodseq);
+        } else if (o_.state && !o_.dry_run) {
+            if (saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 && saved->completed_uidnext == st.uidnext &&
+                saved->has_map) {
                 // Nothing arrived since this folder was completed: no index fetch, only what changed (cheap reruns).
                 co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
                 fr.seconds = since(t0);
@@ -506,15 +524,15 @@ private:
         }
         if (o_.state && o_.dry_run && !e.create) co_await preview_changes(p, e, fr);
         // Both indexes at once, each on its own connection.
-        std::vector<source_message> src_index;
         key_multiset dest_keys;
         permanent_flags dest_flags;
         std::vector<source_message> dest_index;
         co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
             if (k == 0) {
+                if (first_copy || !st.messages) co_return;   // read above, or nothing to read
                 const auto ti = clock_type::now();
-                if (st.messages) src_index = co_await p.source->fetch_index(1, true);
-                if (auto* m = o_.pipeline.metrics; m && st.messages) m->observe(server_side::source, imap_operation::index, since(ti));
+                src_index = co_await p.source->fetch_index(1, true);
+                if (auto* m = o_.pipeline.metrics) m->observe(server_side::source, imap_operation::index, since(ti));
             } else if (dst) {
                 // Still selected: the changes applied above (engine/mail/delta_sync.cpp) select the same folder, and
                 // its PERMANENTFLAGS do not change; a folder that was empty then is empty now.

@@ -267,30 +267,52 @@ net::awaitable<std::unique_ptr<async_session>> async_session::open(const net::an
     error_code ec;
     co_await conn.async_connect(ec);
     if (ec) throw session_error(kind_of_connect(ec), conn.diag().to_string());
-    if (dest) {
-        // Which profile the destination gets. The greeting and capabilities are free; ID costs a round trip,
-        // so it is asked only under `automatic` and only when they did not decide.
-        server_identity id;
-        id.greeting = conn.greeting();
-        for (const auto& c : conn.session().capabilities()) id.capabilities.push_back(c);
-        auto d = resolve_dest_profile(dest->choice, id);
-        if (dest->choice == dest_profile_choice::automatic && d.kind == dest_profile_kind::generic && conn.has_capability("ID")) {
-            id.id_fields = co_await conn.async_id(ec);
-            if (ec && (imap::is_fatal(ec) || imap::is_transient(ec))) fail(conn, ec, "ID");
-            d = resolve_dest_profile(dest->choice, id);
-        }
-        s->profile_.kind = d.kind;
-        s->evidence_ = d.evidence;
-    }
     imap::credentials c;
     c.user = who.user;
     c.admin = who.admin;
     c.password = who.password.reveal();
-    // Carbonio: PLAIN, never LOGIN (FACTS.md §6 Admin impersonation; LOGIN cannot act for a user).
-    if (s->profile_.kind == dest_profile_kind::carbonio) c.how = imap::credentials::method::plain;
+    struct wipe_on_exit {   // also when the ID or the login throws
+        std::string& secret;
+        ~wipe_on_exit() { std::fill(secret.begin(), secret.end(), '\0'); }
+    } wipe{c.password};
+    // Which profile the destination gets. The greeting and capabilities are free; ID costs a round trip, so it
+    // is asked only under `automatic` and only when they did not decide.
+    server_identity id;
+    std::optional<profile_detection> decided;
+    bool ask_id = false;
+    if (dest) {
+        id.greeting = conn.greeting();
+        for (const auto& cap : conn.session().capabilities()) id.capabilities.push_back(cap);
+        decided = resolve_dest_profile(dest->choice, id);
+        ask_id = dest->choice == dest_profile_choice::automatic && decided->kind == dest_profile_kind::generic && conn.has_capability("ID");
+    }
+    const auto take_profile = [&] {
+        if (!decided) return;
+        s->profile_.kind = decided->kind;
+        s->evidence_ = decided->evidence;
+        // Carbonio: PLAIN, never LOGIN (FACTS.md §6 Admin impersonation; LOGIN cannot act for a user).
+        if (decided->kind == dest_profile_kind::carbonio) c.how = imap::credentials::method::plain;
+    };
+    error_code id_ec;
+    const auto read_id = [&]() -> net::awaitable<void> {
+        id.id_fields = co_await conn.async_id(id_ec);
+        if (id_ec && (imap::is_fatal(id_ec) || imap::is_transient(id_ec))) fail(conn, id_ec, "ID");
+        decided = resolve_dest_profile(dest->choice, id);
+    };
     ec = {};
-    co_await conn.async_login(c, ec);
-    std::fill(c.password.begin(), c.password.end(), '\0');
+    if (ask_id && !who.admin.empty()) {
+        // An admin acting for the user logs in with AUTHENTICATE PLAIN under every profile, so the login does
+        // not wait for the ID's answer: both in one round trip.
+        co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) co_await read_id();
+            else co_await conn.async_login(c, ec);
+        });
+        take_profile();
+    } else {
+        if (ask_id) co_await read_id();
+        take_profile();
+        co_await conn.async_login(c, ec);
+    }
     if (ec) {
         std::string why = fmt::format("login refused: {}", conn.diag().to_string());
         if (s->profile_.kind == dest_profile_kind::carbonio && !who.admin.empty()) {
@@ -411,6 +433,37 @@ net::awaitable<std::vector<source_message>> async_session::fetch_index(std::uint
     error_code ec;
     co_await s_->conn->async_uid_fetch(set, items, sink, ec);
     if (ec) fail(*s_->conn, ec, "UID FETCH (index)");
+    co_return out;
+}
+
+net::awaitable<async_session::examined_folder> async_session::examine_with_index(const std::string& mailbox, bool with_modseq) {
+    examined_folder out;
+    auto& conn = *s_->conn;
+    const bool modseq = with_modseq && conn.has_capability("CONDSTORE");
+    std::uint64_t highestmodseq = 0;
+    std::optional<session_error> status_failed, index_failed;   // kept: the EXAMINE's failure explains first
+    // Started in this order, so sent in this order: STATUS, EXAMINE, UID FETCH.
+    co_await for_each_concurrently(modseq ? 3 : 2, [&](std::size_t k) -> net::awaitable<void> {
+        const std::size_t step = modseq ? k : k + 1;
+        if (step == 0) {
+            const std::string_view items[] = {"HIGHESTMODSEQ"};
+            error_code ec;
+            const auto st = co_await conn.async_status(mailbox, items, ec);
+            if (ec) status_failed = session_error(kind_of(ec), fmt::format("STATUS '{}' failed: {}", mailbox, conn.diag().to_string()));
+            highestmodseq = st.highestmodseq.value_or(0);
+        } else if (step == 1) {
+            out.status = co_await s_->open_mailbox(mailbox, true);
+        } else {
+            try {
+                out.index = co_await fetch_index(1, true);
+            } catch (const session_error& e) {
+                index_failed = e;
+            }
+        }
+    });
+    if (status_failed) throw *status_failed;
+    if (index_failed && (out.status.messages > 0 || index_failed->kind() != error_kind::refused)) throw *index_failed;
+    out.status.highestmodseq = highestmodseq;
     co_return out;
 }
 

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/mail/when_all.hpp"
+
 
 namespace arrival::engine {
 
@@ -130,10 +132,16 @@ side_view read_side(imap_session& s) {
 // 1bfedd7) failed the NAMESPACE with "tagged reply for a tag we never sent or already completed".
 boost::asio::awaitable<side_view> read_side(async_session& s) {
     side_view v;
-    v.personal = co_await s.personal_namespace();
-    v.shared = co_await s.shared_namespaces();
-    v.other_users = co_await s.other_users_namespaces();
-    v.boxes = co_await s.list();
+    // NAMESPACE (asked once, kept by the session) and LIST in one round trip.
+    co_await for_each_concurrently(2, [&](std::size_t k) -> boost::asio::awaitable<void> {
+        if (k == 1) {
+            v.boxes = co_await s.list();
+            co_return;
+        }
+        v.personal = co_await s.personal_namespace();
+        v.shared = co_await s.shared_namespaces();
+        v.other_users = co_await s.other_users_namespaces();
+    });
     v.profile = s.profile().kind;
     co_return v;
 }
