@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -67,16 +69,28 @@ session_error named(const side_login& l, const job_options& o, const session_err
     return session_error(e.kind(), fmt::format("{} {} as {}: {}", l.what(), l.source ? o.source.url : o.dest.url, l.who.user, e.what()));
 }
 
+// A pair's next folder, opened while the current one's last batches were appended (job::open_ahead).
+struct folder_ahead {
+    std::size_t index = 0;                                  // the plan entry
+    std::optional<async_session::examined_folder> source;   // its STATUS, EXAMINE and index
+    std::optional<folder_status> dest;                      // its SELECT
+    std::exception_ptr failed;                              // thrown when the folder's turn comes
+};
+
 // One source and one destination connection of the job, with the slots it holds under the run's caps.
 struct connection_pair {
     std::unique_ptr<async_session> source;
     std::unique_ptr<async_session> dest;
     bool has_slots = false;
+    std::optional<std::size_t> upcoming;   // the plan entry this pair copies next (claimed by open_ahead)
+    std::optional<folder_ahead> ahead;     // what these two sessions already answered about it
 
-    // After an error: the sockets are closed, nothing more is said on them.
+    // After an error: the sockets are closed, nothing more is said on them (the upcoming folder stays this
+    // pair's, opened again in its turn).
     void drop() noexcept {
         source.reset();
         dest.reset();
+        ahead.reset();
     }
     net::awaitable<void> logout() {
         if (source) co_await source->logout();
@@ -408,7 +422,7 @@ private:
         std::optional<std::size_t> current;
         while (!stop_) {
             if (!current) {
-                if (!interrupted_ && next_folder_ >= plan_.entries.size()) break;
+                if (!interrupted_ && !p.upcoming && next_folder_ >= plan_.entries.size()) break;
                 if (interrupted_ || stop_requested()) {
                     fail_account(out, interrupted_reason, std::nullopt);
                     break;
@@ -420,7 +434,8 @@ private:
                     co_await pause(std::chrono::milliseconds(200));
                     continue;
                 }
-                current = next_folder_++;
+                if (p.upcoming) current = std::exchange(p.upcoming, std::nullopt);
+                else current = next_folder_++;
                 if (skip_[*current]) {
                     current.reset();
                     continue;
@@ -486,15 +501,27 @@ private:
         // index is asked for behind the EXAMINE, without waiting for the answer (async_session::examine_with_index).
         const std::optional<folder_state> saved = o_.state && !o_.dry_run ? o_.state->load(state_key_, e.source_name) : std::nullopt;
         const bool first_copy = !o_.dry_run && !saved;
+        // What open_ahead already asked about this folder on these sessions, while the last one was appended.
+        std::optional<folder_ahead> ahead = std::exchange(p.ahead, std::nullopt);
+        if (ahead && ahead->index != index) ahead.reset();
+        if (ahead && ahead->failed) std::rethrow_exception(ahead->failed);
         // The source's EXAMINE and the destination's SELECT in one round trip: over a WAN the folder's setup is
         // a chain of round trips before its first message moves. The SELECT is wasted only on a folder found
         // unchanged below, a one-command cost in the same round trip.
         folder_status st;
         std::optional<folder_status> dst;
         std::vector<source_message> src_index;
-        co_await for_each_concurrently(dest_exists ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
+        const bool source_open = ahead && ahead->source;
+        if (source_open) {
+            st = std::move(ahead->source->status);
+            src_index = std::move(ahead->source->index);
+        }
+        if (ahead && ahead->dest) dst = std::move(ahead->dest);
+        co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
             if (k == 1) {
-                dst = co_await p.dest->select(e.dest_name);
+                if (dest_exists && !dst) dst = co_await p.dest->select(e.dest_name);
+            } else if (source_open) {
+                co_return;
             } else if (first_copy) {
                 const auto ti = clock_type::now();
                 auto opened = co_await p.source->examine_with_index(e.source_name, o_.state != nullptr);
@@ -575,7 +602,33 @@ private:
                 if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
                 if (o_.concurrency) o_.concurrency->note_work(b.bytes);
             };
-            co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch);
+            // Once every body is read, the pair's next folder is opened beside the last APPENDs (open_ahead).
+            const auto ex = co_await net::this_coro::executor;
+            net::steady_timer changed(ex, net::steady_timer::time_point::max());   // a condition variable
+            bool source_read = false, copy_over = false;
+            const std::function<void()> on_source_read = [&] {
+                source_read = true;
+                changed.cancel();
+            };
+            co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+                if (k == 1) {
+                    while (!source_read && !copy_over) {
+                        boost::system::error_code ec;
+                        co_await changed.async_wait(net::redirect_error(net::use_awaitable, ec));
+                    }
+                    if (source_read) co_await open_ahead(p, index);
+                    co_return;
+                }
+                try {
+                    co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch, on_source_read);
+                } catch (...) {
+                    copy_over = true;
+                    changed.cancel();
+                    throw;
+                }
+                copy_over = true;
+                changed.cancel();
+            });
         }
         // Without UIDPLUS the copies' destination UIDs come from their keys.
         if (o_.state && !plan.to_copy.empty() && !p.dest->has_capability("UIDPLUS")) {
@@ -594,6 +647,43 @@ private:
         // sends them once the destination's limit allows).
         if (o_.state && fr.failed.empty() && not_sent == 0) o_.state->complete_folder(state_key_, e.source_name, st.uidnext, e.dest_name);
         fr.seconds = since(t0);
+    }
+
+    // While folder `current` has its last batches appended, the source is idle: the pair claims its next
+    // folder and, when that one is copied from its first message, opens it on both sessions (STATUS, EXAMINE
+    // and index on the source; SELECT on the destination), so its copy starts one round trip sooner; over a
+    // WAN each folder was otherwise a chain of open, fetch and append with one side idle in each. The
+    // destination's SELECT only where the current folder needs its own selection no more: with UIDPLUS (else
+    // its destination UIDs are read from the selected folder afterwards), into another folder, and not under
+    // carbonio, whose refusal policy places NOOPs by the commands before them. A failure is kept for the
+    // folder's turn, so it is reported as that folder's.
+    net::awaitable<void> open_ahead(connection_pair& p, std::size_t current) {
+        if (o_.dry_run || stop_ || interrupted_ || stop_requested() || p.upcoming) co_return;
+        while (next_folder_ < plan_.entries.size() && skip_[next_folder_]) ++next_folder_;
+        if (next_folder_ >= plan_.entries.size()) co_return;
+        const std::size_t next = next_folder_++;
+        p.upcoming = next;
+        const auto& e = plan_.entries[next];
+        if (!e.copy_messages || e.source_name.empty()) co_return;
+        if (o_.state && o_.state->load(state_key_, e.source_name)) co_return;   // not a first copy: opened in its turn
+        const bool dest_too = p.dest->has_capability("UIDPLUS") && p.dest->profile().kind != dest_profile_kind::carbonio &&
+                              e.dest_name != plan_.entries[current].dest_name;
+        folder_ahead a;
+        a.index = next;
+        try {
+            co_await for_each_concurrently(dest_too ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
+                if (k == 1) {
+                    a.dest = co_await p.dest->select(e.dest_name);
+                    co_return;
+                }
+                const auto ti = clock_type::now();
+                a.source = co_await p.source->examine_with_index(e.source_name, o_.state != nullptr);
+                if (auto* m = o_.pipeline.metrics; m && a.source->status.messages) m->observe(server_side::source, imap_operation::index, since(ti));
+            });
+        } catch (...) {
+            a.failed = std::current_exception();
+        }
+        p.ahead = std::move(a);
     }
 
     delta_settings delta() const { return {o_.sync_flags, o_.sync_deletes, o_.dry_run}; }

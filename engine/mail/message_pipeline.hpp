@@ -70,10 +70,13 @@ struct batch_outcome {
 
 // Copies `messages` (UID order) from the mailbox selected on `source` into `dest_mailbox`, selected on
 // `dest`. Fills report.copied/bytes/failed/flags_changed. Both sessions must live on the calling coroutine's
-// strand.
+// strand. `on_source_read`, when set, is called once every body has been fetched (not after a failure or a
+// stop request): from then on the copy says nothing more on `source` and only APPENDs on `dest`, so the
+// caller may open its next folder there while the last batches are appended (engine/mail/account_job.cpp).
 [[nodiscard]] boost::asio::awaitable<void> copy_messages(async_session& source, async_session& dest, const std::string& dest_mailbox,
                                                          const std::vector<source_message>& messages, const permanent_flags& dest_flags,
                                                          const pipeline_config& config, folder_report& report,
-                                                         const std::function<void(const batch_outcome&)>& on_batch);
+                                                         const std::function<void(const batch_outcome&)>& on_batch,
+                                                         const std::function<void()>& on_source_read = {});
 
 }  // namespace arrival::engine
