@@ -83,7 +83,7 @@ TEST(migrate_legacy, prefix_and_separator_translated_special_use_mapped) {
     d->logout();
 
     // verify agrees: nothing missing.
-    const auto v = verify_account(pair_of(user(n), user(n)), o);
+    const auto v = verify_accounts({pair_of(user(n), user(n))}, o, 1).front();
     EXPECT_TRUE(v.ok()) << v.error << describe_differences({v});
     EXPECT_EQ(v.folders.size(), a.folders.size());  // every folder the run copied, each checked
 }
@@ -133,7 +133,7 @@ TEST(migrate_verify, lists_missing_messages) {
     auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
     seed(*d, "INBOX", {{make_message("v1@x", "one", 300), {}, ""}});
     d->logout();
-    const auto v = verify_account(pair_of(user(n), user(n)), options());
+    const auto v = verify_accounts({pair_of(user(n), user(n))}, options(), 1).front();
     ASSERT_TRUE(v.error.empty()) << v.error;
     EXPECT_EQ(v.missing(), 1u);
     const auto text = describe_differences({v});
