@@ -1,5 +1,5 @@
-// The per-account runs of `arrival verify` and `arrival preflight`: work(i) for every i in [0, count), at
-// most `jobs` at once, as coroutines that await the servers and never hold a thread. They run
+// The per-account runs of `arrival verify`, `arrival preflight` and `arrival shares`: work(i) for every i in
+// [0, count), at most `jobs` at once, as coroutines that await the servers and never hold a thread. They run
 // the way the scheduler runs migrate's account jobs (engine/mail/scheduler.hpp): `jobs` workers, each taking
 // the next account when it is done with one, dealt round robin over at most two io_contexts of one thread
 // each, the calling thread running the first. One io_context per thread because a connection's
