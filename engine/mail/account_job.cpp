@@ -49,7 +49,7 @@ server_endpoint with_host(server_endpoint e, const std::string& host) {
     return e;
 }
 
-// What open_account_side and its coroutine twin share: whom to log in as where, and how a failure reads.
+// What async_open_account_side needs: whom to log in as where, and how a failure reads.
 struct side_login {
     bool source;
     login_identity who;
@@ -778,16 +778,6 @@ net::awaitable<account_outcome> migrate_account(const account_pair& account, con
         out.report.ok = false;
         out.report.error = e.what();
         co_return out;
-    }
-}
-
-std::unique_ptr<imap_session> open_account_side(const account_pair& a, const job_options& o, account_side side, append_guard* guard) {
-    const auto l = login_for(a, o, side);
-    try {
-        const dest_options dest{o.dest_profile, o.max_message_size, guard};
-        return imap_session::open(l.where, l.who, l.source ? nullptr : &dest);
-    } catch (const session_error& e) {
-        throw named(l, o, e);
     }
 }
 

@@ -23,8 +23,8 @@
 
 #include "engine/account_list.hpp"
 #include "engine/mail/async_semaphore.hpp"
+#include "engine/mail/async_session.hpp"
 #include "engine/mail/folder_map.hpp"
-#include "engine/mail/imap_session.hpp"
 #include "engine/mail/message_pipeline.hpp"
 #include "engine/mail/report.hpp"
 #include "engine/mail/state_store.hpp"
@@ -71,10 +71,8 @@ enum class account_side { source, destination };
 // Connects and logs in to one side of the pair as every job does: the admin acting for the user (SASL PLAIN
 // authzid), or the user's own password from the accounts file. The destination resolves its profile
 // (--dest-profile, --max-message-size) with `guard` as its refusal policy (null: the session's own).
-// Throws session_error naming the side, the URL and the user.
-[[nodiscard]] std::unique_ptr<imap_session> open_account_side(const account_pair& a, const job_options& o, account_side side,
-                                                              append_guard* guard = nullptr);
-// The same, as a coroutine: the session lives on the calling coroutine's executor.
+// Throws session_error naming the side, the URL and the user. The session lives on the calling coroutine's
+// executor.
 [[nodiscard]] boost::asio::awaitable<std::unique_ptr<async_session>> async_open_account_side(const account_pair& a, const job_options& o,
                                                                                             account_side side, append_guard* guard = nullptr);
 

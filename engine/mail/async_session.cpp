@@ -18,7 +18,7 @@
 
 #include "engine/mail/byte_budget.hpp"
 #include "engine/mail/header_meaning.hpp"
-#include "engine/mail/io_runtime.hpp"
+#include "engine/mail/tls_contexts.hpp"
 #include "engine/mail/when_all.hpp"
 #include "protocol/ascii.hpp"
 #include "protocol/imap/connection.hpp"

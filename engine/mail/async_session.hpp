@@ -18,7 +18,8 @@
 //               NO/BAD -> refused, with the server's words (diagnostics::to_string(), never a credential).
 //
 // Names crossing this interface are UTF-8; modified UTF-7 (RFC 3501 §5.1.3) is handled inside.
-// engine/mail/imap_session.hpp is the blocking face of the same operations, for verify, preflight and tests.
+// Every command awaits these operations from coroutines; the integration tests have a blocking face of them
+// (tests/integration/blocking_session.hpp).
 #pragma once
 #include <utility>
 

@@ -32,8 +32,8 @@ scanned_body scan_one(std::uint32_t uid, const body_buffer& body) {
 
 }  // namespace
 
-void scan_bodies(imap_session& session, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& messages,
-                 const body_batch_limits& limits, const std::function<void(scanned_body&&)>& each) {
+boost::asio::awaitable<void> scan_bodies(async_session& session, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& messages,
+                                         const body_batch_limits& limits, const std::function<void(scanned_body&&)>& each) {
     for (std::size_t i = 0; i < messages.size();) {
         // One batch: at least one message, then while both limits hold.
         std::vector<std::uint32_t> uids;
@@ -45,12 +45,14 @@ void scan_bodies(imap_session& session, const std::vector<std::pair<std::uint32_
         }
         // UID -> its buffer, in the order the server delivers them (a UID that vanished is never asked for).
         std::map<std::uint32_t, body_buffer> bodies;
-        session.fetch_bodies(uids, [&](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
+        // Named: g++ 12 destroys a temporary in a co_await expression twice.
+        const async_session::body_target into_bodies = [&](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
             auto [it, fresh] = bodies.try_emplace(uid, limits.spill_threshold, limits.spill_dir);
             if (!fresh) it->second = body_buffer(limits.spill_threshold, limits.spill_dir);   // sent twice: the last copy counts
             it->second.begin(size);   // a body past the threshold goes straight to its spill file
             return it->second;
-        });
+        };
+        co_await session.fetch_bodies(uids, into_bodies);
         for (auto& [uid, body] : bodies) each(scan_one(uid, body));
     }
 }

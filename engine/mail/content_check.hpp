@@ -7,6 +7,10 @@
 // bounded by one batch however large the folder or its messages are. The hash is what verify compares: the
 // destination's bytes are identical to the source's exactly when the digests and the sizes match.
 #pragma once
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -17,7 +21,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "engine/mail/content_scan.hpp"
-#include "engine/mail/imap_session.hpp"
+#include "engine/mail/async_session.hpp"
 #include "engine/mail/message_pipeline.hpp"
 
 namespace arrival::engine {
@@ -41,8 +45,9 @@ struct body_batch_limits {
 
 // On the selected (EXAMINEd) mailbox: fetches, scans and hashes the bodies of `messages` (uid, RFC822.SIZE),
 // calling `each` once per body the server delivered, in batches. Throws session_error as the session does.
-void scan_bodies(imap_session& session, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& messages,
-                 const body_batch_limits& limits, const std::function<void(scanned_body&&)>& each);
+// The arguments must outlive the await.
+[[nodiscard]] boost::asio::awaitable<void> scan_bodies(async_session& session, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& messages,
+                                                       const body_batch_limits& limits, const std::function<void(scanned_body&&)>& each);
 
 // One folder's traits: the UIDs of the messages carrying each, and the first few messages' full description.
 struct folder_content {

@@ -1,20 +1,22 @@
 #include "engine/mail/preflight.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/mail/account_workers.hpp"
 #include "engine/mail/public_plan.hpp"
 #include "engine/mail/report.hpp"
 #include "engine/run_metrics.hpp"
 
 namespace arrival::engine {
+
+namespace net = boost::asio;
 
 void finding_tally::add(const std::string& kind, finding_example example, std::uint64_t size) {
     auto& f = findings_[kind];
@@ -74,51 +76,60 @@ bool preflight_report::blocks() const {
 
 namespace {
 
-// Step 2 for one account: plan its folders onto the destination's namespace and profile, and read every
-// message's index (no bodies).
-account_scan scan_account(const account_pair& a, const preflight_options& options, const folder_namespace& dest_ns,
-                          const dest_profile& profile, finding_tally& tally) {
+// Step 2 for one account, into `s` and the account's `tally`: plan its folders onto the destination's
+// namespace and profile, and read every message's index (no bodies). Throws what the session throws.
+net::awaitable<void> scan_folders(const account_pair& a, const preflight_options& options, const folder_namespace& dest_ns,
+                                  const dest_profile& profile, account_scan& s, finding_tally& tally) {
     const auto& o = options.job;
+    // --metrics: its messages as scanned, the index FETCHes' time.
+    auto* m = o.pipeline.metrics;
+    const auto src = co_await async_open_account_side(a, o, account_side::source);
+    const auto view = co_await read_side(*src);
+    const auto plan = plan_personal_onto(view, dest_ns, profile.kind, o.filter);
+    for (const auto& e : plan.errors) tally.add("folder_clash", {a.source_user, "", 0, e});
+    for (const auto& n : plan.other_users) tally.add("other_users_folder", {a.source_user, n, 0, "another user's folder: its owner's job copies it"});
+    for (const auto& e : plan.entries) {
+        if (e.renamed_by_profile) tally.add("folder_renamed", {a.source_user, e.source_name, 0, fmt::format("-> '{}': {}", e.dest_name, e.note)});
+        if (!e.copy_messages || e.source_name.empty()) continue;
+        ++s.folders;
+        const auto st = co_await src->examine(e.source_name);
+        if (!st.messages) continue;
+        std::vector<std::pair<std::uint32_t, std::uint64_t>> bodies;
+        permanent_flags folder_keywords({"\\*"}, profile.kind);
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto index = co_await src->fetch_index(1, true);
+        if (m) {
+            m->observe(server_side::source, imap_operation::index, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            m->checked(check_command::preflight, index.size());
+        }
+        for (const auto& msg : index) {
+            ++s.messages;
+            s.bytes += msg.size;
+            tally.add_message(profile, a.source_user, e.source_name, e.dest_name, msg, &folder_keywords);
+            if (options.content) bodies.emplace_back(msg.uid, msg.size);
+        }
+        if (options.content) {
+            folder_content c;
+            c.account = a.source_user;
+            c.folder = e.source_name;
+            const std::function<void(scanned_body&&)> count = [&](scanned_body&& b) { c.add(b.uid, b.findings); };
+            co_await scan_bodies(*src, bodies, body_batch_limits::from(o.pipeline), count);
+            s.content.push_back(std::move(c));
+        }
+    }
+    co_await src->logout();
+}
+
+net::awaitable<account_scan> scan_account(const account_pair& a, const preflight_options& options, const folder_namespace& dest_ns,
+                                          const dest_profile& profile, finding_tally& tally) {
     account_scan s;
     s.source_user = a.source_user;
     s.dest_user = a.dest_user;
-    // --metrics: the account as a job, its messages as scanned, the index FETCHes' time.
-    auto* m = o.pipeline.metrics;
+    // --metrics: the account as a job.
+    auto* m = options.job.pipeline.metrics;
     if (m) m->account_started();
     try {
-        auto src = open_account_side(a, o, account_side::source);
-        const auto plan = plan_personal_onto(*src, dest_ns, profile.kind, o.filter);
-        for (const auto& e : plan.errors) tally.add("folder_clash", {a.source_user, "", 0, e});
-        for (const auto& n : plan.other_users) tally.add("other_users_folder", {a.source_user, n, 0, "another user's folder: its owner's job copies it"});
-        for (const auto& e : plan.entries) {
-            if (e.renamed_by_profile) tally.add("folder_renamed", {a.source_user, e.source_name, 0, fmt::format("-> '{}': {}", e.dest_name, e.note)});
-            if (!e.copy_messages || e.source_name.empty()) continue;
-            ++s.folders;
-            const auto st = src->examine(e.source_name);
-            if (!st.messages) continue;
-            std::vector<std::pair<std::uint32_t, std::uint64_t>> bodies;
-            permanent_flags folder_keywords({"\\*"}, profile.kind);
-            const auto t0 = std::chrono::steady_clock::now();
-            const auto index = src->fetch_index(1, true);
-            if (m) {
-                m->observe(server_side::source, imap_operation::index, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-                m->checked(check_command::preflight, index.size());
-            }
-            for (const auto& msg : index) {
-                ++s.messages;
-                s.bytes += msg.size;
-                tally.add_message(profile, a.source_user, e.source_name, e.dest_name, msg, &folder_keywords);
-                if (options.content) bodies.emplace_back(msg.uid, msg.size);
-            }
-            if (options.content) {
-                folder_content c;
-                c.account = a.source_user;
-                c.folder = e.source_name;
-                scan_bodies(*src, bodies, body_batch_limits::from(o.pipeline), [&](scanned_body&& b) { c.add(b.uid, b.findings); });
-                s.content.push_back(std::move(c));
-            }
-        }
-        src->logout();
+        co_await scan_folders(a, options, dest_ns, profile, s, tally);
     } catch (const session_error& e) {
         s.error = e.what();
         s.kind = e.kind();
@@ -126,10 +137,10 @@ account_scan scan_account(const account_pair& a, const preflight_options& option
         s.error = e.what();
     }
     if (m) m->account_finished(s.error.empty());
-    return s;
+    co_return s;
 }
 
-side_check check_side(const account_pair& a, const job_options& o, account_side side, std::unique_ptr<imap_session>& session) {
+net::awaitable<side_check> check_side(const account_pair& a, const job_options& o, account_side side, std::unique_ptr<async_session>& session) {
     side_check c;
     c.role = side == account_side::source ? "source" : "destination";
     c.url = side == account_side::source ? o.source.url : o.dest.url;
@@ -137,7 +148,7 @@ side_check check_side(const account_pair& a, const job_options& o, account_side 
     const auto& ep = side == account_side::source ? o.source : o.dest;
     const auto& admin = side == account_side::source ? o.source_admin : o.dest_admin;
     try {
-        session = open_account_side(a, o, side);
+        session = co_await async_open_account_side(a, o, side);
         c.ok = true;
         c.details.push_back(!session->tls_active() ? "NO TLS: the server offers no STARTTLS; the password went in cleartext"
                             : ep.insecure                ? "TLS, but certificate and host name NOT verified (--insecure)"
@@ -150,7 +161,22 @@ side_check check_side(const account_pair& a, const job_options& o, account_side 
     } catch (const std::exception& e) {
         c.error = e.what();
     }
-    return c;
+    co_return c;
+}
+
+// Step 1: both sides reached as the first account, the destination's profile and personal namespace read.
+// False when a side failed (the report says which).
+net::awaitable<bool> check_sides(const account_pair& first, const job_options& o, preflight_report& r, folder_namespace& dest_ns) {
+    std::unique_ptr<async_session> src, dst;
+    r.source = co_await check_side(first, o, account_side::source, src);
+    r.dest = co_await check_side(first, o, account_side::destination, dst);
+    if (src) co_await src->logout();
+    if (!dst) co_return false;
+    r.profile = dst->profile();
+    r.profile_evidence = dst->profile_evidence();
+    dest_ns = co_await dst->personal_namespace();
+    co_await dst->logout();
+    co_return r.source.ok;
 }
 
 }  // namespace
@@ -158,37 +184,26 @@ side_check check_side(const account_pair& a, const job_options& o, account_side 
 preflight_report run_preflight(const std::vector<account_pair>& accounts, const preflight_options& options) {
     preflight_report r;
     const auto t0 = std::chrono::steady_clock::now();
-    const auto& o = options.job;
     if (accounts.empty()) return r;
-    std::unique_ptr<imap_session> src, dst;
-    r.source = check_side(accounts.front(), o, account_side::source, src);
-    r.dest = check_side(accounts.front(), o, account_side::destination, dst);
-    if (src) src->logout();
-    if (!dst) {
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        return r;
-    }
-    r.profile = dst->profile();
-    r.profile_evidence = dst->profile_evidence();
-    const auto dest_ns = dst->personal_namespace();
-    dst->logout();
-    if (!r.source.ok) {
+    folder_namespace dest_ns;
+    bool sides_ok = false;
+    run_account_workers(1, 1, [&](std::size_t) -> net::awaitable<void> { sides_ok = co_await check_sides(accounts.front(), options.job, r, dest_ns); });
+    if (!sides_ok) {
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return r;
     }
 
     r.content_scanned = options.content;
     r.accounts.resize(accounts.size());
-    std::vector<finding_tally> tallies(std::max<std::size_t>(1, std::min(options.jobs, accounts.size())));
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> workers;
-    for (auto& tally : tallies) {
-        workers.emplace_back([&] {
-            for (std::size_t i; (i = next++) < accounts.size();) r.accounts[i] = scan_account(accounts[i], options, dest_ns, r.profile, tally);
-        });
-    }
-    for (auto& w : workers) w.join();
-    for (const auto& t : tallies) r.tally.merge(t);
+    // Each account tallies apart and its tally joins the run's as it finishes (the accounts run on two
+    // threads), so memory holds the run's examples, not every account's.
+    std::mutex tally_mu;
+    run_account_workers(accounts.size(), options.jobs, [&](std::size_t i) -> net::awaitable<void> {
+        finding_tally tally;
+        r.accounts[i] = co_await scan_account(accounts[i], options, dest_ns, r.profile, tally);   // each account writes only its own slot
+        const std::lock_guard lock(tally_mu);
+        r.tally.merge(tally);
+    });
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }

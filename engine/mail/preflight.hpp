@@ -106,7 +106,9 @@ struct preflight_options {
     bool content = false;
 };
 
-// Steps 1 and 2 for the IMAP sides (the REST check is the CLI's: it speaks HTTP). Never throws.
+// Steps 1 and 2 for the IMAP sides (the REST check is the CLI's: it speaks HTTP): the accounts are scanned as
+// coroutines, options.jobs at once (engine/mail/account_workers.hpp). An account that cannot be read is
+// reported in its account_scan and never stops the others.
 [[nodiscard]] preflight_report run_preflight(const std::vector<account_pair>& accounts, const preflight_options& options);
 
 [[nodiscard]] nlohmann::json to_json(const preflight_report& r);

@@ -7,7 +7,6 @@
 
 #include "engine/mail/when_all.hpp"
 
-
 namespace arrival::engine {
 
 namespace {
@@ -46,10 +45,9 @@ folder_plan plan_personal(const side_view& source, const side_view* dest, const 
 
 }  // namespace
 
-folder_plan plan_personal_onto(imap_session& source, const folder_namespace& dest_ns, dest_profile_kind profile,
+folder_plan plan_personal_onto(const side_view& source, const folder_namespace& dest_ns, dest_profile_kind profile,
                                const folder_filter& filter) {
-    const auto src = read_side(source);
-    return plan_personal_boxes(src.boxes, namespaces_of(src), {}, dest_ns, filter, profile);
+    return plan_personal_boxes(source.boxes, namespaces_of(source), {}, dest_ns, filter, profile);
 }
 
 namespace {
@@ -109,23 +107,6 @@ account_pair public_job_account(const std::vector<account_pair>& accounts, const
 
 folder_plan plan_scope(const side_view& source, const side_view* dest, const folder_filter& filter, folder_scope scope) {
     return scope == folder_scope::shared ? plan_shared(source, dest, filter) : plan_personal(source, dest, filter);
-}
-
-folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope) {
-    const auto src = read_side(source);
-    if (!dest) return plan_scope(src, nullptr, filter, scope);
-    const auto dst = read_side(*dest);
-    return plan_scope(src, &dst, filter, scope);
-}
-
-side_view read_side(imap_session& s) {
-    side_view v;
-    v.personal = s.personal_namespace();
-    v.shared = s.shared_namespaces();
-    v.other_users = s.other_users_namespaces();
-    v.boxes = s.list();
-    v.profile = s.profile().kind;
-    return v;
 }
 
 // One command after the other: with NAMESPACE and LIST in flight together, protocol/imap/connection.cpp (at

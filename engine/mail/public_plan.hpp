@@ -7,16 +7,20 @@
 //   shared    the source's shared/public namespace onto the destination's, relative hierarchy kept, whatever
 //             its prefix (an empty one included)
 //
-// The account job, verify and the rerun check all plan through here, so the three agree on which folders
+// The account job, verify, preflight, shares and the rerun check all plan through here, so the three agree on which folders
 // belong to a job. Throws std::runtime_error (the job's entry fails with it, the other accounts go on) when
 // the shared scope has nothing to map: no shared namespace on the source, or none on the destination.
 #pragma once
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+
 #include <string>
 #include <vector>
 
 #include "engine/account_list.hpp"
 #include "engine/mail/folder_map.hpp"
-#include "engine/mail/imap_session.hpp"
+#include "engine/mail/async_session.hpp"
 #include "engine/mail/public_folders.hpp"
 
 namespace arrival::engine {
@@ -32,17 +36,14 @@ struct side_view {
 
 // Reads a side's view: NAMESPACE (once per session), then LIST.
 [[nodiscard]] boost::asio::awaitable<side_view> read_side(async_session& s);
-[[nodiscard]] side_view read_side(imap_session& s);
-
-[[nodiscard]] folder_plan plan_scope(const side_view& source, const side_view* dest, const folder_filter& filter, folder_scope scope);
 
 // `dest` null: only the source side is planned (which folders the job would take; the destination is
 // treated as empty, its namespace as the source's), as the rerun check needs.
-[[nodiscard]] folder_plan plan_scope(imap_session& source, imap_session* dest, const folder_filter& filter, folder_scope scope);
+[[nodiscard]] folder_plan plan_scope(const side_view& source, const side_view* dest, const folder_filter& filter, folder_scope scope);
 
 // The personal plan onto a destination known only by its namespace and profile, whose folders are not read
 // (arrival preflight: what the names become, not what exists already).
-[[nodiscard]] folder_plan plan_personal_onto(imap_session& source, const folder_namespace& dest_ns, dest_profile_kind profile,
+[[nodiscard]] folder_plan plan_personal_onto(const side_view& source, const folder_namespace& dest_ns, dest_profile_kind profile,
                                              const folder_filter& filter);
 
 // The account pair of the run's --public job (scope shared): `acting` as listed in `accounts` (its hosts and

@@ -2,16 +2,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/mail/account_workers.hpp"
 #include "engine/mail/public_plan.hpp"
 #include "engine/run_metrics.hpp"
 
 namespace arrival::engine {
+
+namespace net = boost::asio;
 
 std::uint64_t account_verification::missing() const {
     std::uint64_t n = 0;
@@ -82,20 +86,22 @@ std::vector<std::pair<std::uint32_t, std::uint64_t>> uids_and_sizes(const std::v
 }
 
 // --content, source side (its folder selected): every body scanned into `content`, its digest kept by UID.
-std::map<std::uint32_t, body_print> scan_source(imap_session& src, const std::vector<source_message>& index, const job_options& o,
-                                                folder_content& content) {
+net::awaitable<std::map<std::uint32_t, body_print>> scan_source(async_session& src, const std::vector<source_message>& index,
+                                                                const job_options& o, folder_content& content) {
     std::map<std::uint32_t, body_print> out;
-    scan_bodies(src, uids_and_sizes(index), body_batch_limits::from(o.pipeline), [&](scanned_body&& b) {
+    const auto messages = uids_and_sizes(index);
+    const std::function<void(scanned_body&&)> keep = [&](scanned_body&& b) {
         content.add(b.uid, b.findings);
         out[b.uid] = {b.size, b.digest, b.findings.describe()};
-    });
-    return out;
+    };
+    co_await scan_bodies(src, messages, body_batch_limits::from(o.pipeline), keep);
+    co_return out;
 }
 
 // --content, destination side (its folder selected): the bodies of the messages matched by key, compared with
 // the source's.
-void compare_bytes(imap_session& dst, const std::vector<source_message>& sidx, const std::vector<source_message>& didx,
-                   const std::map<std::uint32_t, body_print>& source_prints, const job_options& o, folder_verification& v) {
+net::awaitable<void> compare_bytes(async_session& dst, const std::vector<source_message>& sidx, const std::vector<source_message>& didx,
+                                   const std::map<std::uint32_t, body_print>& source_prints, const job_options& o, folder_verification& v) {
     std::vector<keyed_uid> s, d;
     for (const auto& m : sidx) s.push_back({m.uid, m.key});
     for (const auto& m : didx) d.push_back({m.uid, m.key});
@@ -107,80 +113,91 @@ void compare_bytes(imap_session& dst, const std::vector<source_message>& sidx, c
     for (const auto& m : didx) {
         if (source_of.count(m.uid)) wanted.emplace_back(m.uid, m.size);
     }
-    scan_bodies(dst, wanted, body_batch_limits::from(o.pipeline), [&](scanned_body&& b) {
+    const std::function<void(scanned_body&&)> compare = [&](scanned_body&& b) {
         const auto su = source_of.at(b.uid);
         const auto& sp = source_prints.at(su);
         ++v.bytes_compared;
         if (sp.size != b.size || sp.digest != b.digest) v.bytes_differ.push_back({su, b.uid, sp.size, b.size, sp.traits, b.findings.describe()});
-    });
+    };
+    co_await scan_bodies(dst, wanted, body_batch_limits::from(o.pipeline), compare);
     std::sort(v.bytes_differ.begin(), v.bytes_differ.end(), [](const auto& a, const auto& b) { return a.source_uid < b.source_uid; });
+}
+
+// The account's folders compared one after the other; throws what the sessions throw.
+net::awaitable<void> compare_account(const account_pair& a, const job_options& o, account_verification& out) {
+    // --metrics: its source messages as compared, what differs, and the index FETCHes' time.
+    auto* m = o.pipeline.metrics;
+    const auto index_of = [&](async_session& s, server_side side) -> net::awaitable<std::vector<source_message>> {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto index = co_await s.fetch_index(1, o.verify_flags);
+        if (m) m->observe(side, imap_operation::index, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        co_return index;
+    };
+    // Logged in as migrate logs in, so the destination's profile maps names as migrate mapped them.
+    const auto src = co_await async_open_account_side(a, o, account_side::source);
+    const auto dst = co_await async_open_account_side(a, o, account_side::destination);
+    const auto source_view = co_await read_side(*src);
+    const auto dest_view = co_await read_side(*dst);
+    const auto plan = plan_scope(source_view, &dest_view, o.filter, a.scope);
+    for (const auto& e : plan.entries) {
+        if (!e.copy_messages || e.source_name.empty()) continue;
+        const auto ss = co_await src->examine(e.source_name);
+        std::vector<source_message> sidx;
+        if (ss.messages) sidx = co_await index_of(*src, server_side::source);
+        std::optional<folder_content> content;
+        std::map<std::uint32_t, body_print> source_prints;
+        if (o.verify_content) {
+            content.emplace();
+            content->account = job_label(a.source_user, a.scope);
+            content->folder = e.source_name;
+            source_prints = co_await scan_source(*src, sidx, o, *content);
+        }
+        const auto not_sent = kept_back_by_profile(dst->profile(), sidx);
+        std::vector<source_message> didx;
+        bool missing_folder = e.create;
+        permanent_flags dest_flags;
+        if (!missing_folder) {
+            const auto ds = co_await dst->examine(e.dest_name);
+            // EXAMINE answers PERMANENTFLAGS () (read-only): every keyword counts as allowed here, but for
+            // Cyrus's keyword limit, which counts the keywords its FLAGS list names (engine/mail/flag_map.hpp).
+            if (dst->profile().kind == dest_profile_kind::cyrus) dest_flags = permanent_flags({}, dest_profile_kind::cyrus, ds.flags);
+            if (ds.messages) didx = co_await index_of(*dst, server_side::destination);
+        }
+        auto v = compare_folder(sidx, didx);
+        v.flags_compared = o.verify_flags;
+        if (o.verify_flags) v.flags_differ = flag_differences(sidx, didx, dest_flags, dst->profile().kind, e.dest_name);
+        v.source_folder = e.source_name;
+        v.dest_folder = e.dest_name;
+        v.dest_missing = missing_folder;
+        v.not_sent = not_sent;
+        if (o.verify_content) {
+            v.content = std::move(content);
+            if (!didx.empty()) co_await compare_bytes(*dst, sidx, didx, source_prints, o, v);
+        }
+        if (m) {
+            m->checked(check_command::verify, v.source_messages);
+            m->differences(difference_kind::missing, v.missing.size());
+            m->differences(difference_kind::flags, v.flags_differ.size());
+            m->differences(difference_kind::bytes, v.bytes_differ.size());
+        }
+        out.folders.push_back(std::move(v));
+    }
+    co_await src->logout();
+    co_await dst->logout();
 }
 
 }  // namespace
 
-account_verification verify_account(const account_pair& a, const job_options& o) noexcept {
+net::awaitable<account_verification> verify_account(const account_pair& a, const job_options& o) {
     account_verification out;
     out.source_user = a.source_user;
     out.dest_user = a.dest_user;
     out.scope = a.scope;
-    // --metrics: the account as a job, its source messages as compared, what differs, and the index FETCHes' time.
+    // --metrics: the account as a job.
     auto* m = o.pipeline.metrics;
     if (m) m->account_started();
-    const auto index_of = [&](imap_session& s, server_side side) {
-        const auto t0 = std::chrono::steady_clock::now();
-        auto index = s.fetch_index(1, o.verify_flags);
-        if (m) m->observe(side, imap_operation::index, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        return index;
-    };
     try {
-        // Logged in as migrate logs in, so the destination's profile maps names as migrate mapped them.
-        const auto src = open_account_side(a, o, account_side::source);
-        const auto dst = open_account_side(a, o, account_side::destination);
-        const auto plan = plan_scope(*src, dst.get(), o.filter, a.scope);
-        for (const auto& e : plan.entries) {
-            if (!e.copy_messages || e.source_name.empty()) continue;
-            const auto ss = src->examine(e.source_name);
-            auto sidx = ss.messages ? index_of(*src, server_side::source) : std::vector<source_message>{};
-            std::optional<folder_content> content;
-            std::map<std::uint32_t, body_print> source_prints;
-            if (o.verify_content) {
-                content.emplace();
-                content->account = job_label(a.source_user, a.scope);
-                content->folder = e.source_name;
-                source_prints = scan_source(*src, sidx, o, *content);
-            }
-            const auto not_sent = kept_back_by_profile(dst->profile(), sidx);
-            std::vector<source_message> didx;
-            bool missing_folder = e.create;
-            permanent_flags dest_flags;
-            if (!missing_folder) {
-                const auto ds = dst->examine(e.dest_name);
-                // EXAMINE answers PERMANENTFLAGS () (read-only): every keyword counts as allowed here, but for
-                // Cyrus's keyword limit, which counts the keywords its FLAGS list names (engine/mail/flag_map.hpp).
-                if (dst->profile().kind == dest_profile_kind::cyrus) dest_flags = permanent_flags({}, dest_profile_kind::cyrus, ds.flags);
-                if (ds.messages) didx = index_of(*dst, server_side::destination);
-            }
-            auto v = compare_folder(sidx, didx);
-            v.flags_compared = o.verify_flags;
-            if (o.verify_flags) v.flags_differ = flag_differences(sidx, didx, dest_flags, dst->profile().kind, e.dest_name);
-            v.source_folder = e.source_name;
-            v.dest_folder = e.dest_name;
-            v.dest_missing = missing_folder;
-            v.not_sent = not_sent;
-            if (o.verify_content) {
-                v.content = std::move(content);
-                if (!didx.empty()) compare_bytes(*dst, sidx, didx, source_prints, o, v);
-            }
-            if (m) {
-                m->checked(check_command::verify, v.source_messages);
-                m->differences(difference_kind::missing, v.missing.size());
-                m->differences(difference_kind::flags, v.flags_differ.size());
-                m->differences(difference_kind::bytes, v.bytes_differ.size());
-            }
-            out.folders.push_back(std::move(v));
-        }
-        src->logout();
-        dst->logout();
+        co_await compare_account(a, o, out);
     } catch (const session_error& e) {
         out.error = e.what();
         out.error_kind_ = e.kind();
@@ -188,7 +205,15 @@ account_verification verify_account(const account_pair& a, const job_options& o)
         out.error = e.what();
     }
     if (m) m->account_finished(out.error.empty());
-    return out;
+    co_return out;
+}
+
+std::vector<account_verification> verify_accounts(const std::vector<account_pair>& accounts, const job_options& options, std::size_t jobs) {
+    std::vector<account_verification> results(accounts.size());
+    run_account_workers(accounts.size(), jobs, [&](std::size_t i) -> net::awaitable<void> {
+        results[i] = co_await verify_account(accounts[i], options);   // each account writes only its own slot
+    });
+    return results;
 }
 
 nlohmann::json to_json(const std::vector<account_verification>& v, double seconds) {

@@ -16,6 +16,11 @@
 // key (match_by_key) compares the bytes: SHA-256 and size of both bodies, streamed in bounded batches. Nothing
 // may be rewritten on the way, so any difference is listed (with the traits of both sides) and fails the account.
 #pragma once
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,7 +86,13 @@ struct account_verification {
 [[nodiscard]] folder_verification compare_folder(const std::vector<source_message>& source,
                                                  const std::vector<source_message>& dest);
 
-[[nodiscard]] account_verification verify_account(const account_pair& account, const job_options& options) noexcept;
+// One account compared, as a coroutine on the caller's executor (its two sessions live there). Never throws:
+// what stopped it is in the result's error, with the server's words.
+[[nodiscard]] boost::asio::awaitable<account_verification> verify_account(const account_pair& account, const job_options& options);
+// Every account compared, `jobs` at once (engine/mail/account_workers.hpp); results in input order. One
+// account that cannot be compared never stops the others.
+[[nodiscard]] std::vector<account_verification> verify_accounts(const std::vector<account_pair>& accounts, const job_options& options,
+                                                              std::size_t jobs);
 
 [[nodiscard]] nlohmann::json to_json(const std::vector<account_verification>& v, double seconds);
 // Human-readable list of every difference (empty string when none).

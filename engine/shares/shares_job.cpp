@@ -2,19 +2,15 @@
 
 #include <utility>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_future.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <algorithm>
 #include <cctype>
-#include <atomic>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 
-#include "engine/mail/io_runtime.hpp"
+#include "engine/mail/account_workers.hpp"
 #include "engine/mail/public_plan.hpp"
 #include "engine/shares/grant_plan.hpp"
 #include "protocol/imap/acl.hpp"
@@ -79,7 +75,7 @@ public:
                 else if (g.status == grant_status::failed) ++r.failed;
             }
         }
-        // Closed here, on the strand the connections live on.
+        // Closed here, on the executor the connections live on.
         if (src_) co_await src_->logout();
         if (dst_) co_await dst_->logout();
         src_.reset();
@@ -209,27 +205,17 @@ std::vector<account_result> run_shares(const shares_options& o, const std::vecto
     }
     rules.domains = o.domains;
     std::vector<account_result> results(accounts.size());
-    const auto rt = engine::io_runtime::acquire();
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-        for (std::size_t i = next++; i < accounts.size(); i = next++) {
-            const auto strand = net::make_strand(rt->context());
-            auto job = std::make_shared<account_run>(o, accounts[i], rules);
-            // Each account's coroutines run on its own strand; this thread only waits for the result.
-            auto fut = net::co_spawn(strand, [job]() { return job->run(); }, net::use_future);
-            try {
-                results[i] = fut.get();
-            } catch (const std::exception& e) {
-                results[i].source_user = accounts[i].source_user;
-                results[i].dest_user = accounts[i].dest_user;
-                results[i].error = e.what();
-            }
+    // Each account on its own pair of connections, as a coroutine (engine/mail/account_workers.hpp).
+    engine::run_account_workers(accounts.size(), o.jobs, [&](std::size_t i) -> net::awaitable<void> {
+        try {
+            account_run job(o, accounts[i], rules);
+            results[i] = co_await job.run();
+        } catch (const std::exception& e) {   // bad_alloc and the like: still one account's problem
+            results[i].source_user = accounts[i].source_user;
+            results[i].dest_user = accounts[i].dest_user;
+            results[i].error = e.what();
         }
-    };
-    std::vector<std::thread> threads;
-    const std::size_t n = std::max<std::size_t>(1, std::min(o.jobs, accounts.size()));
-    for (std::size_t t = 0; t < n; ++t) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+    });
     return results;
 }
 

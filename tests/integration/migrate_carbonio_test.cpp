@@ -96,7 +96,7 @@ seed_message plain(const std::string& id, std::vector<std::string> flags = {}, s
     return {make_message(id, "msg " + id, size), std::move(flags), std::move(date)};
 }
 
-std::size_t count_in(imap_session& s, const std::string& folder) { return s.status(folder).messages; }
+std::size_t count_in(blocking_session& s, const std::string& folder) { return s.status(folder).messages; }
 
 }  // namespace
 

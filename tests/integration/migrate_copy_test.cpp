@@ -262,7 +262,7 @@ TEST(migrate_session, failures_are_classified_and_a_refusal_keeps_the_session) {
     c.password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
     auto kind_of_open = [&](const server_endpoint& where, const login_identity& who) -> std::pair<error_kind, std::string> {
         try {
-            (void)imap_session::open(where, who);
+            (void)blocking_session::open(where, who);
         } catch (const session_error& e) {
             return {e.kind(), e.what()};
         }
@@ -282,7 +282,7 @@ TEST(migrate_session, failures_are_classified_and_a_refusal_keeps_the_session) {
     EXPECT_NE(refused.second.find("AUTHENTICATIONFAILED"), std::string::npos) << refused.second;
     EXPECT_EQ(refused.second.find("definitely-wrong"), std::string::npos) << refused.second;
 
-    auto s = imap_session::open(endpoint("ARRIVAL_DOVECOT_SRC_PORT"), c);
+    auto s = blocking_session::open(endpoint("ARRIVAL_DOVECOT_SRC_PORT"), c);
     try {
         (void)s->examine("No such folder 113");
         ADD_FAILURE() << "EXAMINE of a missing folder succeeded";

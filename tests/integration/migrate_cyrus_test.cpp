@@ -49,15 +49,15 @@ void cyrus_admin(const cyrus_mode& m, const std::string& args) {
 }
 
 // A user's session: the admin acts for them (SASL PLAIN authzid), as arrival does.
-std::unique_ptr<imap_session> cyrus_as(const cyrus_mode& m, const std::string& u) {
+std::unique_ptr<blocking_session> cyrus_as(const cyrus_mode& m, const std::string& u) {
     login_identity c;
     c.user = u;
     c.admin = env("ARRIVAL_CYRUS_ADMIN");
     c.password = secret_string(env("ARRIVAL_CYRUS_ADMIN_PASSWORD"));
-    return imap_session::open(endpoint(port_var(m).c_str()), c);
+    return blocking_session::open(endpoint(port_var(m).c_str()), c);
 }
 
-std::unique_ptr<imap_session> cyrus_admin_session(const cyrus_mode& m) { return cyrus_as(m, env("ARRIVAL_CYRUS_ADMIN")); }
+std::unique_ptr<blocking_session> cyrus_admin_session(const cyrus_mode& m) { return cyrus_as(m, env("ARRIVAL_CYRUS_ADMIN")); }
 
 std::string join(const cyrus_mode& m, std::initializer_list<std::string_view> levels) {
     std::string out;
@@ -100,7 +100,7 @@ std::vector<std::string> session_lines(const std::filesystem::path& d) {
 }
 
 // Message-ID -> every folder holding it, over the folders of `s` whose name `take` accepts.
-std::map<std::string, std::vector<std::string>> where(imap_session& s, const std::function<bool(const std::string&)>& take) {
+std::map<std::string, std::vector<std::string>> where(blocking_session& s, const std::function<bool(const std::string&)>& take) {
     std::map<std::string, std::vector<std::string>> out;
     for (const auto& e : s.list()) {
         if (!take(e.name)) continue;

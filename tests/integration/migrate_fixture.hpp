@@ -20,13 +20,14 @@
 #include <gtest/gtest.h>
 
 #include "engine/mail/account_job.hpp"
-#include "engine/mail/imap_session.hpp"
 #include "engine/mail/scheduler.hpp"
 #include "engine/mail/state_store.hpp"
+#include "tests/integration/blocking_session.hpp"
 
 namespace migrate_test {
 
 using namespace arrival::engine;
+using arrival::test::blocking_session;
 
 inline std::string env(const char* name) {
     const char* v = std::getenv(name);
@@ -82,11 +83,11 @@ inline void reset_public_root(const char* public_var) {
     for (const auto& e : std::filesystem::directory_iterator(root)) remove_beside_dovecot(e.path(), above(root + "/"));
 }
 
-inline std::unique_ptr<imap_session> login(const char* port_var, const std::string& u) {
+inline std::unique_ptr<blocking_session> login(const char* port_var, const std::string& u) {
     login_identity c;
     c.user = u;
     c.password = secret_string(env("ARRIVAL_DOVECOT_USER_PASSWORD"));
-    return imap_session::open(endpoint(port_var), c);
+    return blocking_session::open(endpoint(port_var), c);
 }
 
 struct seed_message {
@@ -107,7 +108,7 @@ inline std::string make_message(const std::string& id, const std::string& subjec
 }
 
 // Creates `folder` (unless INBOX) and APPENDs the messages, one command each.
-inline void seed(imap_session& s, const std::string& folder, const std::vector<seed_message>& msgs) {
+inline void seed(blocking_session& s, const std::string& folder, const std::vector<seed_message>& msgs) {
     if (folder != "INBOX") s.create(folder);
     std::vector<body_buffer> bodies;
     bodies.reserve(msgs.size());
@@ -154,7 +155,7 @@ struct stored_message {
 };
 
 // Reads a folder back: bytes, flags (sorted, \Recent removed), INTERNALDATE, in UID order.
-inline std::vector<stored_message> read_folder(imap_session& s, const std::string& folder) {
+inline std::vector<stored_message> read_folder(blocking_session& s, const std::string& folder) {
     std::vector<stored_message> out;
     const auto st = s.examine(folder);
     if (!st.messages) return out;

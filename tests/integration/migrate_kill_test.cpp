@@ -102,7 +102,7 @@ TEST(migrate_kill, sigkill_mid_run_then_rerun_loses_and_doubles_nothing) {
     auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
     EXPECT_EQ(d->examine("INBOX").messages, static_cast<std::uint32_t>(total + 2));
     d->logout();
-    const auto v = verify_account(pair_of(user(n), user(n)), options());
+    const auto v = verify_accounts({pair_of(user(n), user(n))}, options(), 1).front();
     EXPECT_TRUE(v.ok()) << describe_differences({v});
     for (const auto& f : v.folders) EXPECT_EQ(f.extra, 0u) << f.dest_folder;   // nothing doubled
 }
@@ -240,7 +240,7 @@ TEST(migrate_kill, sigkill_while_folders_copy_in_parallel_then_rerun_loses_and_d
     auto run = run_accounts({pair_of(user(n), user(n))}, o, {.jobs = 1});
     ASSERT_TRUE(run.report.accounts[0].ok) << run.report.accounts[0].error;
     EXPECT_EQ(run.report.copied() + partial, total);
-    const auto v = verify_account(pair_of(user(n), user(n)), options());
+    const auto v = verify_accounts({pair_of(user(n), user(n))}, options(), 1).front();
     EXPECT_TRUE(v.ok()) << describe_differences({v});
     for (const auto& f : v.folders) EXPECT_EQ(f.extra, 0u) << f.dest_folder;   // nothing doubled
 

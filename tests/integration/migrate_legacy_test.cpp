@@ -3,6 +3,8 @@
 // name), non-ASCII names arrive as the same names. Also a 50 MB message, and verify's view of the result.
 #include "tests/integration/migrate_fixture.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "engine/mail/verify.hpp"
 
 // Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
@@ -83,7 +85,7 @@ TEST(migrate_legacy, prefix_and_separator_translated_special_use_mapped) {
     d->logout();
 
     // verify agrees: nothing missing.
-    const auto v = verify_account(pair_of(user(n), user(n)), o);
+    const auto v = verify_accounts({pair_of(user(n), user(n))}, o, 1).front();
     EXPECT_TRUE(v.ok()) << v.error << describe_differences({v});
     EXPECT_EQ(v.folders.size(), a.folders.size());  // every folder the run copied, each checked
 }
@@ -133,11 +135,58 @@ TEST(migrate_verify, lists_missing_messages) {
     auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
     seed(*d, "INBOX", {{make_message("v1@x", "one", 300), {}, ""}});
     d->logout();
-    const auto v = verify_account(pair_of(user(n), user(n)), options());
+    const auto v = verify_accounts({pair_of(user(n), user(n))}, options(), 1).front();
     ASSERT_TRUE(v.error.empty()) << v.error;
     EXPECT_EQ(v.missing(), 1u);
     const auto text = describe_differences({v});
     EXPECT_NE(text.find("UID 2"), std::string::npos) << text;
+}
+
+// Several accounts at once (verify runs them as coroutines, --jobs at a time), the middle one refused at
+// login: it alone fails, with the server's words and never the password; the others are compared, bytes too.
+// Users 464-466 are this test's.
+TEST(migrate_verify, an_account_that_cannot_log_in_fails_alone) {
+    std::vector<account_pair> accounts;
+    for (int n : {464, 465, 466}) {
+        reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
+        reset_user("ARRIVAL_DOVECOT_DST_MAIL", user(n));
+        const seed_message one{make_message(fmt::format("va{}@x", n), "one", 300), {}, ""};
+        const seed_message two{make_message(fmt::format("vb{}@x", n), "two", 300), {}, ""};
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
+        seed(*s, "INBOX", {one, two});
+        s->logout();
+        auto d = login("ARRIVAL_DOVECOT_DST_PORT", user(n));
+        if (n == 464) seed(*d, "INBOX", {one});   // one message missing
+        else seed(*d, "INBOX", {one, two});
+        d->logout();
+        accounts.push_back(pair_of(user(n), user(n)));
+    }
+    accounts[1].dest_password = secret_string("definitely-wrong");
+    auto o = options();
+    o.verify_content = true;
+    const auto v = verify_accounts(accounts, o, 3);
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_TRUE(v[0].error.empty()) << v[0].error;
+    EXPECT_EQ(v[0].missing(), 1u);
+    EXPECT_FALSE(v[1].ok());
+    EXPECT_EQ(v[1].error_kind_, error_kind::auth);
+    EXPECT_NE(v[1].error.find("AUTHENTICATIONFAILED"), std::string::npos) << v[1].error;   // the server's words
+    EXPECT_EQ(v[1].error.find("definitely-wrong"), std::string::npos);                     // never the password
+    EXPECT_TRUE(v[2].ok()) << v[2].error;
+    const auto* inbox = v[2].folders.empty() ? nullptr : &v[2].folders.front();
+    for (const auto& f : v[2].folders) {
+        if (f.source_folder == "INBOX") inbox = &f;
+    }
+    ASSERT_NE(inbox, nullptr);
+    EXPECT_EQ(inbox->source_messages, 2u);
+    EXPECT_EQ(inbox->bytes_compared, 2u);
+    EXPECT_TRUE(inbox->bytes_differ.empty());
+    // The report keeps the input order and says which account failed.
+    const auto j = to_json(v, 0);
+    EXPECT_EQ(j["totals"]["accounts_failed"], 2) << j.dump(2);   // the refused one, and the one missing mail
+    EXPECT_EQ(j["accounts"][1]["status"], "failed");
+    EXPECT_EQ(j["accounts"][2]["status"], "ok");
+    EXPECT_EQ(j["accounts"][2]["source_user"], user(466));
 }
 
 }  // namespace migrate_legacy_test

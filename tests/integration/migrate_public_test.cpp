@@ -42,7 +42,7 @@ void reset_both(int n) {
 }
 
 // Source and destination folder hold the same messages: bytes, flags, INTERNALDATE, in order.
-void expect_same(imap_session& src, const std::string& src_folder, imap_session& dst, const std::string& dst_folder,
+void expect_same(blocking_session& src, const std::string& src_folder, blocking_session& dst, const std::string& dst_folder,
                  std::size_t expected) {
     const auto a = read_folder(src, src_folder);
     const auto b = read_folder(dst, dst_folder);

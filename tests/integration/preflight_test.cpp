@@ -1,12 +1,13 @@
 // `arrival preflight` against the testbed: the Carbonio stand-in (tools/testbed/carbonio.sh, test
 // infrastructure built from FACTS.md, not Carbonio) and the plain DST Dovecot as destinations, the SRC Dovecot
 // as source. What preflight predicts is then compared with what `arrival migrate` does to the same mailbox.
-// Users 146 and 147 are this file's.
+// Users 146, 147 and 461-463 are this file's.
 #include <algorithm>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/mail/preflight.hpp"
 #include "migrate_fixture.hpp"
 
 // Named, not anonymous: the integration tests build in shared unity chunks (meson.build).
@@ -166,6 +167,48 @@ TEST(preflight, a_side_that_fails_blocks_with_its_exit_status) {
     r = run_cli("preflight " + unreachable, dir);
     EXPECT_EQ(r.status, 4) << r.output;
     EXPECT_NE(r.output.find("BLOCKED"), std::string::npos) << r.output;
+}
+
+// Several accounts at once (preflight scans them as coroutines, --jobs at a time), the middle one refused at
+// login on the source: the report names it, with the server's words and never the password, and still scans
+// the others, bodies included (--content).
+TEST(preflight, an_account_that_cannot_log_in_is_reported_and_the_others_scanned) {
+    std::vector<account_pair> accounts;
+    for (int n : {461, 462, 463}) {
+        reset_user("ARRIVAL_DOVECOT_SRC_MAIL", user(n));
+        auto s = login("ARRIVAL_DOVECOT_SRC_PORT", user(n));
+        std::vector<seed_message> msgs;
+        for (int k = 0; k < n - 460; ++k) msgs.push_back({make_message(fmt::format("pa{}-{}@x", n, k), "scan", 300), {"Name:FLAG3"}, ""});
+        seed(*s, "INBOX", msgs);
+        s->logout();
+        accounts.push_back(pair_of(user(n), user(n)));
+    }
+    accounts[1].source_password = secret_string("definitely-wrong");
+    preflight_options opt;
+    opt.job = options("ARRIVAL_DOVECOT_SRC_PORT", "ARRIVAL_CARBONIO_IMAP_PORT");
+    opt.jobs = 3;
+    opt.content = true;
+    const auto r = run_preflight(accounts, opt);
+    ASSERT_TRUE(r.source.ok) << r.source.error;
+    ASSERT_TRUE(r.dest.ok) << r.dest.error;
+    ASSERT_EQ(r.accounts.size(), 3u);
+    EXPECT_TRUE(r.accounts[0].error.empty()) << r.accounts[0].error;
+    EXPECT_EQ(r.accounts[0].messages, 1u);
+    EXPECT_EQ(r.accounts[1].kind, error_kind::auth);
+    EXPECT_NE(r.accounts[1].error.find("AUTHENTICATIONFAILED"), std::string::npos) << r.accounts[1].error;
+    EXPECT_EQ(r.accounts[1].error.find("definitely-wrong"), std::string::npos);
+    EXPECT_TRUE(r.accounts[2].error.empty()) << r.accounts[2].error;
+    EXPECT_EQ(r.accounts[2].messages, 3u);
+    EXPECT_TRUE(r.blocks());
+    // Both scanned accounts' keywords counted (Name:FLAG3 -> Name under carbonio), their bodies scanned.
+    const auto j = to_json(r);
+    EXPECT_EQ(count_of(j, "keyword_rewritten"), 4u) << j.dump(2);
+    EXPECT_EQ(j["content"]["scanned"], 4) << j.dump(2);
+    EXPECT_EQ(j["accounts"][1]["source_user"], user(462));
+    EXPECT_FALSE(j["accounts"][1]["error"].is_null());
+    const auto text = describe(r);
+    EXPECT_NE(text.find(fmt::format("account {}: NOT scanned", user(462))), std::string::npos) << text;
+    EXPECT_NE(text.find("preflight: BLOCKED"), std::string::npos) << text;
 }
 
 // --rest: the Carbonio REST side as `arrival calendars/contacts` will use it, as the admin acting for the first

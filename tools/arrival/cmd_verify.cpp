@@ -2,11 +2,9 @@
 // same connection and account options as migrate, and lists every difference. Exit status 0 when nothing
 // is missing, 1 when mail is missing or an account could not be compared. With --public, the source's
 // shared namespace is compared once more, as one entry, as `migrate --public` maps it.
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -39,17 +37,7 @@ int run_verify(int argc, char** argv) {
     std::unique_ptr<http::metrics_server> metrics_server;
     if (const auto stop = attach_metrics(a.metrics, metrics, "arrival verify", metrics_server, run.job.pipeline.metrics)) return *stop;
     const auto t0 = std::chrono::steady_clock::now();
-    const auto& accounts = run.accounts.accounts;
-    std::vector<engine::account_verification> results(accounts.size());
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> threads;
-    const std::size_t jobs = std::max<std::size_t>(1, std::min(run.sched.jobs, accounts.size()));
-    for (std::size_t t = 0; t < jobs; ++t) {
-        threads.emplace_back([&] {
-            for (std::size_t i; (i = next++) < accounts.size();) results[i] = engine::verify_account(accounts[i], run.job);
-        });
-    }
-    for (auto& t : threads) t.join();
+    const auto results = engine::verify_accounts(run.accounts.accounts, run.job, run.sched.jobs);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     std::uint64_t missing = 0, failed = 0, folders = 0, messages = 0, flags_differ = 0, bytes_differ = 0, bytes_compared = 0, with_traits = 0;

@@ -1,20 +1,79 @@
-// imap_session: each call co_spawns the async_session operation on the session's strand and waits on a
-// future. Only the threads of verify, preflight and the tests block here; io threads never do.
-#include "engine/mail/imap_session.hpp"
+// blocking_session: each call co_spawns the async_session operation on the session's strand and waits on a
+// future. Only test threads block here; io threads never do.
+#include "tests/integration/blocking_session.hpp"
+
+#include <utility>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
 
-#include "engine/mail/io_runtime.hpp"
-
-namespace arrival::engine {
+namespace arrival::test {
 
 namespace net = boost::asio;
+using namespace arrival::engine;
 
 namespace {
+
+// The io_context the sessions run their connections on. Reference-counted: every session holds a reference;
+// the first one starts a small pool of io threads (at most two), the last one stops and joins them. So no
+// thread outlives the sessions (a forked child, as in the kill -9 test, never inherits a runtime whose threads
+// it does not have), and a test's sessions share one pool. Each connection lives on its own strand of one
+// worker's io_context, which a single thread runs (protocol/imap/connection.cpp needs that).
+class io_runtime {
+public:
+    // The live runtime, or a new one when none is alive.
+    static std::shared_ptr<io_runtime> acquire() {
+        static std::mutex live_mu;
+        static std::weak_ptr<io_runtime> live;
+        std::lock_guard lock(live_mu);
+        if (auto r = live.lock()) return r;
+        std::shared_ptr<io_runtime> r(new io_runtime());
+        live = r;
+        return r;
+    }
+    ~io_runtime() {
+        // Every session is gone, so every connection was closed; what may remain are their background
+        // coroutines finishing. stop() abandons them (their frames are destroyed with the context), so a stuck
+        // timer cannot hang the test.
+        for (auto& w : workers_) {
+            w->guard.reset();
+            w->io.stop();
+            w->thread.join();
+        }
+    }
+    io_runtime(const io_runtime&) = delete;
+    io_runtime& operator=(const io_runtime&) = delete;
+
+    // The context for a new connection (round robin over the pool); all of that connection's work stays there.
+    net::io_context& context() noexcept { return workers_[next_++ % workers_.size()]->io; }
+
+private:
+    io_runtime() {
+        const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
+        for (unsigned i = 0; i < n; ++i) {
+            workers_.push_back(std::make_unique<worker>());
+            auto* w = workers_.back().get();
+            w->thread = std::thread([w] { w->io.run(); });
+        }
+    }
+    struct worker {
+        net::io_context io;
+        net::executor_work_guard<net::io_context::executor_type> guard{io.get_executor()};
+        std::thread thread;
+    };
+    std::vector<std::unique_ptr<worker>> workers_;
+    std::atomic<std::size_t> next_{0};
+};
 
 using strand_type = net::strand<net::io_context::executor_type>;
 
@@ -39,16 +98,16 @@ auto run_and_wait(const strand_type& strand, Make&& make) {
     return fut.get();
 }
 
-class blocking_session final : public imap_session {
+class session_on_strand final : public blocking_session {
 public:
-    blocking_session(const server_endpoint& ep, const login_identity& who, const dest_options* dest)
+    session_on_strand(const server_endpoint& ep, const login_identity& who, const dest_options* dest)
         : rt_(io_runtime::acquire()), strand_(net::make_strand(rt_->context())) {
         std::optional<dest_options> d;
         if (dest) d = *dest;
         const net::any_io_executor ex = strand_;
         s_ = run_and_wait(strand_, [&]() { return async_session::open(ex, ep, who, d); });
     }
-    ~blocking_session() override {
+    ~session_on_strand() override {
         // The connection is closed on its strand; nothing of ours may run after this returns.
         try {
             run_and_wait(strand_, [this]() -> net::awaitable<void> {
@@ -58,8 +117,8 @@ public:
         } catch (...) {
         }
     }
-    blocking_session(const blocking_session&) = delete;
-    blocking_session& operator=(const blocking_session&) = delete;
+    session_on_strand(const session_on_strand&) = delete;
+    session_on_strand& operator=(const session_on_strand&) = delete;
 
     const dest_profile& profile() const override { return s_->profile(); }
     const std::string& profile_evidence() const override { return s_->profile_evidence(); }
@@ -121,8 +180,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<imap_session> imap_session::open(const server_endpoint& where, const login_identity& who, const dest_options* dest) {
-    return std::make_unique<blocking_session>(where, who, dest);
+std::unique_ptr<blocking_session> blocking_session::open(const server_endpoint& where, const login_identity& who, const dest_options* dest) {
+    return std::make_unique<session_on_strand>(where, who, dest);
 }
 
-}  // namespace arrival::engine
+}  // namespace arrival::test
