@@ -1,5 +1,7 @@
 #include "engine/mail/account_job.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -92,11 +94,6 @@ struct connection_pair {
         dest.reset();
         ahead.reset();
     }
-    net::awaitable<void> logout() {
-        if (source) co_await source->logout();
-        if (dest) co_await dest->logout();
-        drop();
-    }
 };
 
 class job {
@@ -138,9 +135,12 @@ public:
             for (auto& g : gone_) r.folders.push_back(std::move(g));   // folders gone from the source (delta_sync)
         }
         for (auto& p : pairs_) {
-            if (r.ok) co_await p.logout();
-            else p.drop();
-            give_back_slots(p);
+            if (r.ok) {
+                co_await log_out_behind(p);
+            } else {
+                p.drop();
+                give_back_slots(p);
+            }
         }
         if (r.ok && (!plan_.errors.empty() || folder_refused_)) {
             r.ok = false;
@@ -189,11 +189,30 @@ private:
         return true;
     }
     void give_back_slots(connection_pair& p) {
-        if (!p.has_slots) return;
-        if (o_.dest_connections) o_.dest_connections->release(1);
-        if (o_.source_connections) o_.source_connections->release(1);
-        if (o_.concurrency) o_.concurrency->pairs().release(1);
-        p.has_slots = false;
+        if (std::exchange(p.has_slots, false)) release_slots(o_);
+    }
+    static void release_slots(const job_options& o) {
+        if (o.dest_connections) o.dest_connections->release(1);
+        if (o.source_connections) o.source_connections->release(1);
+        if (o.concurrency) o.concurrency->pairs().release(1);
+    }
+    // LOGOUT on both sessions of a pair done with its work, awaited by nobody: over a WAN the account's result
+    // (and the next account) no longer waits a round trip per pair for the server's BYE. The slots go back
+    // once both have answered, so no cap is ever exceeded; the run's io_context runs until this is done.
+    net::awaitable<void> log_out_behind(connection_pair& p) {
+        const auto ex = co_await net::this_coro::executor;   // named: g++ 12 and temporaries in co_await expressions
+        const bool slots = std::exchange(p.has_slots, false);
+        net::co_spawn(ex, log_out(std::move(p.source), std::move(p.dest), slots ? &o_ : nullptr), net::detached);
+        p.drop();
+    }
+    static net::awaitable<void> log_out(std::unique_ptr<async_session> source, std::unique_ptr<async_session> dest, const job_options* slots_of) {
+        co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {   // errors ignored (async_session::logout)
+            auto& s = k == 0 ? source : dest;
+            if (s) co_await s->logout();
+        });
+        source.reset();   // closed before the slots go back
+        dest.reset();
+        if (slots_of) release_slots(*slots_of);
     }
     // A transient failure of pair `p` (reset, stall, BYE, [UNAVAILABLE], [INUSE]) is the adaptive window's
     // congestion signal; the pair gives its slot back, and takes one again after the back-off, so a smaller
@@ -289,6 +308,24 @@ private:
         co_return true;
     }
 
+    // Pairs 1.. that the plan gives work to (one folder each at least), when the window and the run's caps
+    // have room now. A failure is left to the pair's worker, which connects again and reports it.
+    net::awaitable<void> connect_further_pairs() {
+        std::size_t copied = 0;
+        for (const auto& e : plan_.entries) copied += e.copy_messages && !e.source_name.empty();
+        const std::size_t further = std::min(pairs_.size(), copied);
+        if (further < 2) co_return;
+        co_await for_each_concurrently(further - 1, [&](std::size_t k) -> net::awaitable<void> {
+            auto& q = pairs_[k + 1];
+            if (!q.has_slots && !try_take_slots(q)) co_return;
+            try {
+                co_await connect(q);
+            } catch (const std::exception&) {
+                q.drop();
+            }
+        });
+    }
+
     // The first pair: connect, plan, create the destination folders in plan order (parents first). Retries
     // transient errors. False when the account failed.
     net::awaitable<bool> prepare(account_outcome& out) {
@@ -301,7 +338,12 @@ private:
                     co_await plan(out.report);
                     planned_ = true;
                 }
-                co_await create_folders(p, out.report);
+                // The further pairs log in while the first creates the folders: over a WAN a login is a few
+                // round trips, which the second pair's first folder otherwise waited for after the CREATEs.
+                co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+                    if (k == 0) co_await create_folders(p, out.report);
+                    else co_await connect_further_pairs();
+                });
                 co_return true;
             } catch (const session_error& e) {
                 p.drop();
@@ -473,9 +515,12 @@ private:
         }
         // A pair done with its folders gives its slots back now, not when the whole account is done: another
         // pair of this account may wait for one (after a failure, under a smaller window).
-        if (out.report.ok && !stop_) co_await p.logout();
-        else p.drop();
-        give_back_slots(p);
+        if (out.report.ok && !stop_) {
+            co_await log_out_behind(p);
+        } else {
+            p.drop();
+            give_back_slots(p);
+        }
     }
 
     net::awaitable<void> migrate_folder(connection_pair& p, std::size_t index) {
