@@ -568,11 +568,9 @@ private:
             } else if (source_open) {
                 co_return;
             } else if (first_copy) {
-                const auto ti = clock_type::now();
-                auto opened = co_await p.source->examine_with_index(e.source_name, o_.state != nullptr);
+                auto opened = co_await examine_first_copy(p, e.source_name);
                 st = std::move(opened.status);
                 src_index = std::move(opened.index);
-                if (auto* m = o_.pipeline.metrics; m && st.messages) m->observe(server_side::source, imap_operation::index, since(ti));
             } else {
                 st = co_await p.source->examine(e.source_name);
             }
@@ -648,32 +646,8 @@ private:
                 if (o_.concurrency) o_.concurrency->note_work(b.bytes);
             };
             // Once every body is read, the pair's next folder is opened beside the last APPENDs (open_ahead).
-            const auto ex = co_await net::this_coro::executor;
-            net::steady_timer changed(ex, net::steady_timer::time_point::max());   // a condition variable
-            bool source_read = false, copy_over = false;
-            const std::function<void()> on_source_read = [&] {
-                source_read = true;
-                changed.cancel();
-            };
-            co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
-                if (k == 1) {
-                    while (!source_read && !copy_over) {
-                        boost::system::error_code ec;
-                        co_await changed.async_wait(net::redirect_error(net::use_awaitable, ec));
-                    }
-                    if (source_read) co_await open_ahead(p, index);
-                    co_return;
-                }
-                try {
-                    co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch, on_source_read);
-                } catch (...) {
-                    copy_over = true;
-                    changed.cancel();
-                    throw;
-                }
-                copy_over = true;
-                changed.cancel();
-            });
+            const std::function<net::awaitable<void>()> open_next = [&] { return open_ahead(p, index); };
+            co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch, open_next);
         }
         // Without UIDPLUS the copies' destination UIDs come from their keys.
         if (o_.state && !plan.to_copy.empty() && !p.dest->has_capability("UIDPLUS")) {
@@ -721,14 +695,21 @@ private:
                     a.dest = co_await p.dest->select(e.dest_name);
                     co_return;
                 }
-                const auto ti = clock_type::now();
-                a.source = co_await p.source->examine_with_index(e.source_name, o_.state != nullptr);
-                if (auto* m = o_.pipeline.metrics; m && a.source->status.messages) m->observe(server_side::source, imap_operation::index, since(ti));
+                a.source = co_await examine_first_copy(p, e.source_name);
             });
         } catch (...) {
             a.failed = std::current_exception();
         }
         p.ahead = std::move(a);
+    }
+
+    // A folder copied from its first message opened on pair `p`'s source (async_session::examine_with_index),
+    // timed as the folder's index read (--metrics).
+    net::awaitable<async_session::examined_folder> examine_first_copy(connection_pair& p, const std::string& folder) {
+        const auto ti = clock_type::now();
+        auto opened = co_await p.source->examine_with_index(folder, o_.state != nullptr);
+        if (auto* m = o_.pipeline.metrics; m && opened.status.messages) m->observe(server_side::source, imap_operation::index, since(ti));
+        co_return opened;
     }
 
     delta_settings delta() const { return {o_.sync_flags, o_.sync_deletes, o_.dry_run}; }

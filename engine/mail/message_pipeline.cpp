@@ -65,10 +65,10 @@ class folder_copy {
 public:
     folder_copy(async_session& source, async_session& dest, const std::string& dest_mailbox, const std::vector<source_message>& messages,
                 const permanent_flags& dest_flags, const pipeline_config& config, folder_report& report,
-                const std::function<void(const batch_outcome&)>& on_batch, const std::function<void()>& on_source_read,
+                const std::function<void(const batch_outcome&)>& on_batch, const std::function<net::awaitable<void>()>& after_source_read,
                 net::any_io_executor ex)
         : source_(source), dest_(dest), mailbox_(dest_mailbox), messages_(messages), folder_flags_(dest_flags), config_(config),
-          report_(report), on_batch_(on_batch), on_source_read_(on_source_read), ex_(ex), cv_(ex, net::steady_timer::time_point::max()),
+          report_(report), on_batch_(on_batch), after_source_read_(after_source_read), ex_(ex), cv_(ex, net::steady_timer::time_point::max()),
           profile_(dest.profile().kind),
           // The carbonio refusal policy plans each APPEND against the ones before it (identical-command
           // limit): one batch at a time there.
@@ -168,7 +168,7 @@ private:
         }
         fetch_done_ = true;
         notify();
-        if (on_source_read_ && next_ == messages_.size() && !failure_) on_source_read_();
+        if (after_source_read_ && next_ == messages_.size() && !failure_) co_await after_source_read_();
     }
 
     // Runs on a oneTBB worker: reads the batch and the (const) folder inputs, and keeps folder_flags_ (the
@@ -276,7 +276,7 @@ private:
     const pipeline_config& config_;
     folder_report& report_;
     const std::function<void(const batch_outcome&)>& on_batch_;
-    const std::function<void()>& on_source_read_;
+    const std::function<net::awaitable<void>()>& after_source_read_;
     net::any_io_executor ex_;
     net::steady_timer cv_;   // a condition variable: never expires, cancelled on every change of the state below
     dest_profile_kind profile_;
@@ -296,9 +296,9 @@ private:
 net::awaitable<void> copy_messages(async_session& source, async_session& dest, const std::string& dest_mailbox,
                                    const std::vector<source_message>& messages, const permanent_flags& dest_flags,
                                    const pipeline_config& config, folder_report& report,
-                                   const std::function<void(const batch_outcome&)>& on_batch, const std::function<void()>& on_source_read) {
+                                   const std::function<void(const batch_outcome&)>& on_batch, const std::function<net::awaitable<void>()>& after_source_read) {
     const auto ex = co_await net::this_coro::executor;   // named: g++ 12 destroys temporaries in co_await expressions twice
-    folder_copy c(source, dest, dest_mailbox, messages, dest_flags, config, report, on_batch, on_source_read, ex);
+    folder_copy c(source, dest, dest_mailbox, messages, dest_flags, config, report, on_batch, after_source_read, ex);
     co_await c.run();
 }
 

@@ -70,13 +70,14 @@ struct batch_outcome {
 
 // Copies `messages` (UID order) from the mailbox selected on `source` into `dest_mailbox`, selected on
 // `dest`. Fills report.copied/bytes/failed/flags_changed. Both sessions must live on the calling coroutine's
-// strand. `on_source_read`, when set, is called once every body has been fetched (not after a failure or a
-// stop request): from then on the copy says nothing more on `source` and only APPENDs on `dest`, so the
-// caller may open its next folder there while the last batches are appended (engine/mail/account_job.cpp).
+// strand. `after_source_read`, when set, is awaited once every body has been fetched (not after a failure or
+// a stop request) while the last batches are appended: from then on the copy says nothing more on `source`
+// and only APPENDs on `dest`, so the caller may open its next folder there (engine/mail/account_job.cpp). It
+// must not throw; copy_messages returns when it is done too.
 [[nodiscard]] boost::asio::awaitable<void> copy_messages(async_session& source, async_session& dest, const std::string& dest_mailbox,
                                                          const std::vector<source_message>& messages, const permanent_flags& dest_flags,
                                                          const pipeline_config& config, folder_report& report,
                                                          const std::function<void(const batch_outcome&)>& on_batch,
-                                                         const std::function<void()>& on_source_read = {});
+                                                         const std::function<boost::asio::awaitable<void>()>& after_source_read = {});
 
 }  // namespace arrival::engine

@@ -109,11 +109,11 @@ folder_plan plan_scope(const side_view& source, const side_view* dest, const fol
     return scope == folder_scope::shared ? plan_shared(source, dest, filter) : plan_personal(source, dest, filter);
 }
 
-// One command after the other: with NAMESPACE and LIST in flight together, protocol/imap/connection.cpp (at
-// 1bfedd7) failed the NAMESPACE with "tagged reply for a tag we never sent or already completed".
 boost::asio::awaitable<side_view> read_side(async_session& s) {
     side_view v;
-    // NAMESPACE (asked once, kept by the session) and LIST in one round trip.
+    // NAMESPACE (asked once, kept by the session) and LIST in one round trip. (At 1bfedd7 the two in flight
+    // together failed with "tagged reply for a tag we never sent": an io_context run by two threads, see
+    // engine/mail/scheduler.cpp; each has one thread now.)
     co_await for_each_concurrently(2, [&](std::size_t k) -> boost::asio::awaitable<void> {
         if (k == 1) {
             v.boxes = co_await s.list();
