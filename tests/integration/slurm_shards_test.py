@@ -127,6 +127,15 @@ class SlurmShards(unittest.TestCase):
         self.assertEqual(p.returncode, 0, f"{' '.join(argv)}: {p.stderr}")
         return p.stdout
 
+    def controller_log(self, element):
+        """slurmctld's lines about array element `element` (why a task failed to start is only written there)."""
+        path = os.path.join(ENV.get("ARRIVAL_SLURM_LOG_DIR", ""), "slurmctld.log")
+        try:
+            with open(path) as f:
+                return "".join(line for line in f if element in line)[-4000:]
+        except OSError as e:
+            return f"({e})"
+
     def task_states(self, job):
         out = self.slurm("squeue", "-h", "-j", job, "-t", "all", "-o", "%K %T")
         return {int(k): s for k, s in (line.split() for line in out.splitlines() if line.strip() and line.split()[0].isdigit())}
@@ -180,9 +189,11 @@ class SlurmShards(unittest.TestCase):
         at_cancel = sum(count_stored(dst_mail, u) for u in by_shard[victim])
         self.assertLess(at_cancel, total[victim], f"shard {victim} had finished before the cancel: the test proves nothing")
 
-        # Requeued as a node failure would; Slurm holds a requeued job ~2 minutes (BeginTime): release it now.
+        # Requeued as a node failure would; Slurm holds a requeued job ~2 minutes (BeginTime): release it in 2 s.
+        # Not "now": the kill revoked the job's credential on slurmd, and a credential created in the same second
+        # is refused as revoked ("Job credential revoked", the task then ends FAILED, seen on a loaded box).
         self.slurm("scontrol", "requeue", element)
-        self.slurm("scontrol", "update", f"jobid={element}", "StartTime=now")
+        self.slurm("scontrol", "update", f"jobid={element}", "StartTime=now+2")
         deadline = time.monotonic() + 120
         while True:
             states = self.task_states(job)
@@ -194,7 +205,8 @@ class SlurmShards(unittest.TestCase):
         for k in range(SHARDS):
             with open(os.path.join(self.tmp, f"slurm-{job}_{k}.out")) as f:
                 logs[k] = f.read()
-        self.assertEqual(states, {k: "COMPLETED" for k in range(SHARDS)}, "\n".join(logs.values()))
+        self.assertEqual(states, {k: "COMPLETED" for k in range(SHARDS)},
+                         f"states {states}; slurmctld on the victim: {self.controller_log(element)}\n" + "\n".join(logs.values()))
         self.assertIn("restart 1", logs[victim], "the victim ran again after the requeue")
 
         # Each shard's reports: its own accounts exactly (the partition computed above), its "shard" field.
