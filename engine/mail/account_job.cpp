@@ -7,9 +7,12 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <list>
 #include <map>
 #include <optional>
 #include <set>
@@ -94,6 +97,15 @@ struct connection_pair {
         dest.reset();
         ahead.reset();
     }
+};
+
+// A folder being copied on a pair (job::folder_worker): a coroutine of its own, so the pair's next folder can
+// start while this one's last batches are appended.
+struct folder_task {
+    std::size_t index = 0;      // the plan entry
+    bool source_done = false;   // every body read and the next folder opened: the source is free
+    bool finished = false;
+    std::exception_ptr error;   // how it ended, when it did not finish its folder
 };
 
 class job {
@@ -309,7 +321,8 @@ private:
     }
 
     // Pairs 1.. that the plan gives work to (one folder each at least), when the window and the run's caps
-    // have room now. A failure is left to the pair's worker, which connects again and reports it.
+    // have room now, each opening its first folder on the source. A failure is left to the pair's worker,
+    // which connects again and reports it.
     net::awaitable<void> connect_further_pairs() {
         std::size_t copied = 0;
         for (const auto& e : plan_.entries) copied += e.copy_messages && !e.source_name.empty();
@@ -322,6 +335,14 @@ private:
                 co_await connect(q);
             } catch (const std::exception&) {
                 q.drop();
+                co_return;
+            }
+            // Its first folder opened on the source while the destination's are still being created.
+            if (const auto f = claim_next(q)) {
+                folder_ahead a;
+                a.index = *f;
+                co_await open_before_turn(q, a, false);
+                q.ahead = std::move(a);
             }
         });
     }
@@ -340,10 +361,19 @@ private:
                 }
                 // The further pairs log in while the first creates the folders: over a WAN a login is a few
                 // round trips, which the second pair's first folder otherwise waited for after the CREATEs.
-                co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
-                    if (k == 0) co_await create_folders(p, out.report);
-                    else co_await connect_further_pairs();
+                // And the first pair opens its first folder meanwhile: on the source now, on the destination
+                // behind the CREATEs (create_folders).
+                std::optional<folder_ahead> first;
+                if (const auto f = claim_next(p)) {
+                    first.emplace();
+                    first->index = *f;
+                }
+                co_await for_each_concurrently(3, [&](std::size_t k) -> net::awaitable<void> {
+                    if (k == 0) co_await create_folders(p, out.report, first ? &*first : nullptr);
+                    else if (k == 1) co_await connect_further_pairs();
+                    else if (first) co_await open_before_turn(p, *first, false);
                 });
+                if (first) p.ahead = std::move(first);
                 co_return true;
             } catch (const session_error& e) {
                 p.drop();
@@ -391,25 +421,79 @@ private:
     }
 
     // CREATE and SUBSCRIBE before any copy, in plan order, so a child never goes before its parent while the
-    // folders are copied in parallel.
-    net::awaitable<void> create_folders(connection_pair& p, account_report& r) {
+    // folders are copied in parallel. `first`, when set, is the first pair's first folder, selected behind them.
+    net::awaitable<void> create_folders(connection_pair& p, account_report& r, folder_ahead* first) {
         if (o_.dry_run) co_return;
-        // Every CREATE in one round trip, then every SUBSCRIBE in another: pipelined on one connection, whose
-        // commands the server executes in the order sent, so a parent still comes before its child. Over a
-        // WAN this was two round trips per folder before the first message moved. Under carbonio one at a
-        // time: its guard places NOOPs between commands by the answers before them (engine/mail/dest_profile.hpp).
-        const bool pipelined = p.dest->profile().kind != dest_profile_kind::carbonio;
         // Named, not temporaries in the co_await expressions (g++ 12).
         const auto to_create = still_to(&folder_plan_entry::create, created_);
-        co_await each_folder(to_create, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
-            co_await p.dest->create(plan_.entries[i].dest_name, plan_.entries[i].use);
-            created_.insert(plan_.entries[i].dest_name);
-        });
-        // After the CREATEs: a folder whose CREATE was refused is skipped by now.
+        if (p.dest->profile().kind == dest_profile_kind::carbonio) {
+            // One at a time under carbonio: its guard places NOOPs between commands by the answers before them
+            // (engine/mail/dest_profile.hpp). The SUBSCRIBEs after the CREATEs: a refused folder is skipped by then.
+            co_await each_folder(to_create, r, [&](std::size_t i) -> net::awaitable<void> {
+                co_await p.dest->create(plan_.entries[i].dest_name, plan_.entries[i].use);
+                created_.insert(plan_.entries[i].dest_name);
+            });
+            const auto to_subscribe = still_to(&folder_plan_entry::subscribe, subscribed_);
+            co_await each_folder(to_subscribe, r, [&](std::size_t i) -> net::awaitable<void> {
+                co_await p.dest->subscribe(plan_.entries[i].dest_name);
+                subscribed_.insert(plan_.entries[i].dest_name);
+            });
+            co_return;
+        }
+        // Every CREATE, every SUBSCRIBE and the first folder's SELECT in one round trip: pipelined on one
+        // connection, whose commands the server executes in the order sent, so a parent still comes before its
+        // child and a folder exists before it is subscribed or selected. Over a WAN this was two round trips
+        // per folder, then two per account, before the first message moved.
         const auto to_subscribe = still_to(&folder_plan_entry::subscribe, subscribed_);
-        co_await each_folder(to_subscribe, pipelined, r, [&](std::size_t i) -> net::awaitable<void> {
-            co_await p.dest->subscribe(plan_.entries[i].dest_name);
-            subscribed_.insert(plan_.entries[i].dest_name);
+        std::vector<std::optional<session_error>> create_refused(to_create.size()), subscribe_refused(to_subscribe.size());
+        std::vector<char> subscribed(to_subscribe.size(), 0);
+        const std::size_t creates = to_create.size(), subscribes = to_subscribe.size();
+        co_await for_each_concurrently(creates + subscribes + (first ? 1 : 0), [&](std::size_t k) -> net::awaitable<void> {
+            if (k >= creates + subscribes) {
+                try {
+                    first->dest = co_await p.dest->select(plan_.entries[first->index].dest_name);
+                } catch (...) {
+                    if (!first->failed) first->failed = std::current_exception();
+                }
+                co_return;
+            }
+            const bool create = k < creates;
+            const std::size_t i = create ? to_create[k] : to_subscribe[k - creates];
+            try {
+                if (create) {
+                    co_await p.dest->create(plan_.entries[i].dest_name, plan_.entries[i].use);
+                    created_.insert(plan_.entries[i].dest_name);
+                } else {
+                    co_await p.dest->subscribe(plan_.entries[i].dest_name);
+                    subscribed[k - creates] = 1;
+                }
+            } catch (const session_error& e) {
+                if (e.kind() != error_kind::refused) throw;
+                (create ? create_refused[k] : subscribe_refused[k - creates]) = e;
+            }
+        });
+        for (std::size_t k = 0; k < creates; ++k) {
+            if (create_refused[k]) refuse_folder(to_create[k], *create_refused[k], r);
+        }
+        // A folder whose CREATE was refused is not left subscribed (the server may allow subscribing a name that
+        // does not exist); its SUBSCRIBE's answer says nothing more about it.
+        std::vector<std::string> unsubscribe;
+        for (std::size_t k = 0; k < subscribes; ++k) {
+            const std::size_t i = to_subscribe[k];
+            if (skip_[i]) {
+                if (subscribed[k]) unsubscribe.push_back(plan_.entries[i].dest_name);
+            } else if (subscribe_refused[k]) {
+                refuse_folder(i, *subscribe_refused[k], r);
+            } else {
+                subscribed_.insert(plan_.entries[i].dest_name);
+            }
+        }
+        co_await for_each_concurrently(unsubscribe.size(), [&](std::size_t k) -> net::awaitable<void> {
+            try {
+                co_await p.dest->subscribe(unsubscribe[k], false);
+            } catch (const session_error& e) {
+                if (e.kind() != error_kind::refused) throw;
+            }
         });
     }
 
@@ -425,27 +509,19 @@ private:
         return out;
     }
 
-    // `step` for each plan entry in `entries`, all at once (their commands share the connection's pipeline)
-    // or one after another. A refusal concerns that folder only: recorded in the server's words, the folder
-    // skipped, the account not complete. Anything else is thrown (the first, once all are done).
+    // `step` for each plan entry in `entries`, one after another. A refusal concerns that folder only: recorded
+    // in the server's words, the folder skipped, the account not complete. Anything else is thrown.
     template <class Step>
-    net::awaitable<void> each_folder(const std::vector<std::size_t>& entries, bool at_once, account_report& r, Step step) {
-        std::vector<std::optional<session_error>> refused(entries.size());
-        auto one = [&](std::size_t k) -> net::awaitable<void> {
+    net::awaitable<void> each_folder(const std::vector<std::size_t>& entries, account_report& r, Step step) {
+        for (const std::size_t i : entries) {
+            std::optional<session_error> refused;
             try {
-                co_await step(entries[k]);
+                co_await step(i);
             } catch (const session_error& e) {
                 if (e.kind() != error_kind::refused) throw;
-                refused[k] = e;
+                refused = e;
             }
-        };
-        if (at_once) {
-            co_await for_each_concurrently(entries.size(), one);
-        } else {
-            for (std::size_t k = 0; k < entries.size(); ++k) co_await one(k);
-        }
-        for (std::size_t k = 0; k < entries.size(); ++k) {
-            if (refused[k]) refuse_folder(entries[k], *refused[k], r);
+            if (refused) refuse_folder(i, *refused, r);
         }
     }
 
@@ -458,60 +534,108 @@ private:
 
     // Worker k copies folders over pair k until none is left. Pair 0 is already connected; a further pair
     // connects when it takes its first folder, once the window and the run's caps have room.
+    //
+    // Each folder is a task of its own on the pair, and the next one starts as soon as the current one has read
+    // its last body (and opened the next one: open_ahead), where the two may share the destination connection
+    // (may_overlap): over a WAN a pair then spends one round trip per folder, its FETCH while the folder before
+    // is appended, not two. A connection failure ends the tasks on that pair; once both have ended, the pair
+    // reconnects and copies them again (the state and the dedupe index make that safe).
     net::awaitable<void> folder_worker(std::size_t k, account_outcome& out) {
         auto& p = pairs_[k];
+        const auto ex = co_await net::this_coro::executor;   // named: g++ 12 and temporaries in co_await expressions
+        net::steady_timer news(ex, net::steady_timer::time_point::max());   // a condition variable, cancelled by the tasks
+        std::list<folder_task> running;                      // in start order (may_join)
+        std::deque<std::size_t> again;                       // this pair's folders to copy again after a failure
+        std::optional<session_error> lost;                   // why the pair's connection failed
+        std::exception_ptr broken;                           // anything else that ended a task
         int attempt = 0;
-        std::optional<std::size_t> current;
-        while (!stop_) {
-            if (!current) {
-                if (!interrupted_ && !p.upcoming && next_folder_ >= plan_.entries.size()) break;
-                if (interrupted_ || stop_requested()) {
-                    fail_account(out, interrupted_reason, std::nullopt);
+        while (true) {
+            for (auto it = running.begin(); it != running.end();) {
+                if (!it->finished) {
+                    ++it;
+                    continue;
+                }
+                if (it->error) settle(*it, out, again, lost, broken);
+                it = running.erase(it);
+            }
+            if (lost || broken) {
+                if (!running.empty()) {   // the other task ends too (same connection), or finishes its folder
+                    co_await wait_for(news);
+                    continue;
+                }
+                p.drop();
+                if (broken) {
+                    fail_account(out, what_of(broken), std::nullopt);
                     break;
                 }
-                if (!p.has_slots && !try_take_slots(p)) {
-                    // No room now (the window, a cap): look again shortly while folders are left, so an
-                    // account that started under a small window still gets its further pairs once it grows.
-                    // Pairs that wait in the semaphores' queues (a job's first, one back from a failure) go first.
-                    co_await pause(std::chrono::milliseconds(200));
-                    continue;
-                }
-                if (p.upcoming) current = std::exchange(p.upcoming, std::nullopt);
-                else current = next_folder_++;
-                if (skip_[*current]) {
-                    current.reset();
-                    continue;
-                }
-            }
-            try {
-                co_await connect(p);
-                co_await migrate_folder(p, *current);
-                current.reset();
-                continue;
-            } catch (const session_error& e) {
-                if (e.kind() == error_kind::refused) {
-                    // The server refused something about this folder only (SELECT, ...): its words go into the
-                    // folder's report and the other folders go on.
-                    refuse_folder(*current, e, out.report);
-                    current.reset();
-                    continue;
-                }
-                // Half-done folder reports are rebuilt when the folder is retried.
-                folders_[*current].reset();
-                p.drop();
+                const auto e = *std::exchange(lost, std::nullopt);
                 if (e.kind() != error_kind::transient || ++attempt >= o_.max_attempts) {
                     fail_account(out, e.what(), e.kind());
                     break;
                 }
                 congested(p, e);
-            } catch (const std::exception& e) {
-                folders_[*current].reset();
-                p.drop();
-                fail_account(out, e.what(), std::nullopt);
+                co_await backoff(attempt);
+                if (!p.has_slots) co_await take_slots(p);
+                continue;
+            }
+            if (stop_) {
+                if (running.empty()) break;
+                co_await wait_for(news);
+                continue;
+            }
+            // The next folder now: on an idle pair, or beside those still appending once their source side is done.
+            const bool idle = running.empty();
+            if (!idle && !(again.empty() && p.upcoming && may_join(p, running, *p.upcoming))) {
+                co_await wait_for(news);
+                continue;
+            }
+            if (again.empty() && !p.upcoming && next_folder_ >= plan_.entries.size() && !interrupted_) {
+                if (idle) break;
+                co_await wait_for(news);
+                continue;
+            }
+            if (interrupted_ || stop_requested()) {
+                if (!idle) {
+                    co_await wait_for(news);
+                    continue;
+                }
+                fail_account(out, interrupted_reason, std::nullopt);
                 break;
             }
-            co_await backoff(attempt);
-            if (!p.has_slots) co_await take_slots(p);
+            if (!p.has_slots && !try_take_slots(p)) {
+                // No room now (the window, a cap): look again shortly while folders are left, so an account
+                // that started under a small window still gets its further pairs once it grows. Pairs that wait
+                // in the semaphores' queues (a job's first, one back from a failure) go first.
+                co_await pause(std::chrono::milliseconds(200));
+                continue;
+            }
+            std::size_t next;
+            if (!again.empty()) {
+                next = again.front();
+                again.pop_front();
+            } else if (p.upcoming) {
+                next = *std::exchange(p.upcoming, std::nullopt);
+            } else {
+                next = next_folder_++;
+            }
+            if (skip_[next]) continue;
+            try {
+                co_await connect(p);
+            } catch (const session_error& e) {
+                again.push_front(next);
+                lost = e;
+                continue;
+            } catch (const std::exception&) {
+                broken = std::current_exception();
+                continue;
+            }
+            auto& t = running.emplace_back();
+            t.index = next;
+            net::co_spawn(ex, run_folder(p, t, news), [&t, &news](std::exception_ptr e) {
+                t.finished = true;
+                t.error = e;
+                news.cancel();
+            });
         }
         // A pair done with its folders gives its slots back now, not when the whole account is done: another
         // pair of this account may wait for one (after a failure, under a smaller window).
@@ -523,7 +647,71 @@ private:
         }
     }
 
-    net::awaitable<void> migrate_folder(connection_pair& p, std::size_t index) {
+    // A task's failure: a refusal concerns its folder only (the server's words go into the folder's report and
+    // the other folders go on); a connection failure hands the folder back to the pair, to copy again once it
+    // has reconnected; anything else fails the account.
+    void settle(const folder_task& t, account_outcome& out, std::deque<std::size_t>& again, std::optional<session_error>& lost,
+                std::exception_ptr& broken) {
+        try {
+            std::rethrow_exception(t.error);
+        } catch (const session_error& e) {
+            if (e.kind() == error_kind::refused) {
+                refuse_folder(t.index, e, out.report);
+                return;
+            }
+            folders_[t.index].reset();   // half-done folder reports are rebuilt when the folder is retried
+            again.push_back(t.index);
+            if (!lost) lost = e;
+        } catch (...) {
+            folders_[t.index].reset();
+            if (!broken) broken = std::current_exception();
+        }
+    }
+
+    static std::string what_of(const std::exception_ptr& e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            return x.what();
+        } catch (...) {
+            return "unknown error";
+        }
+    }
+
+    static net::awaitable<void> wait_for(net::steady_timer& news) {
+        boost::system::error_code ec;
+        co_await news.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+
+    net::awaitable<void> run_folder(connection_pair& p, folder_task& t, net::steady_timer& news) {
+        const std::function<void()> source_done = [&t, &news] {
+            t.source_done = true;
+            news.cancel();
+        };
+        co_await migrate_folder(p, t.index, source_done);
+    }
+
+    // Whether folder `next` may start on pair `p` beside `running`: each of them has read its last body, may
+    // share the destination with it (may_overlap), and a few at most (each holds batches in memory).
+    bool may_join(const connection_pair& p, const std::list<folder_task>& running, std::size_t next) const {
+        if (running.size() >= max_folders_per_pair) return false;
+        return std::all_of(running.begin(), running.end(),
+                           [&](const folder_task& t) { return t.source_done && may_overlap(p, t.index, next); });
+    }
+    static constexpr std::size_t max_folders_per_pair = 3;
+
+    // Whether folder `next` may start on pair `p` while `current` still has APPENDs in flight there. Only into
+    // another destination folder (the next one's dedupe index must not miss what is still being appended), with
+    // UIDPLUS (without it the current one reads its destination UIDs from its selected folder afterwards), and
+    // not under carbonio (its refusal policy places NOOPs by the commands before them, one batch at a time).
+    bool may_overlap(const connection_pair& p, std::size_t current, std::size_t next) const {
+        return !o_.dry_run && p.dest && p.dest->has_capability("UIDPLUS") && p.dest->profile().kind != dest_profile_kind::carbonio &&
+               plan_.entries[current].dest_name != plan_.entries[next].dest_name;
+    }
+
+    // `source_done` is called once the folder's copy has read its last body and opened the pair's next folder
+    // (open_ahead): from then on it says nothing more on the source, and only APPENDs on the destination.
+    net::awaitable<void> migrate_folder(connection_pair& p, std::size_t index, const std::function<void()>& source_done) {
         const auto& e = plan_.entries[index];
         const auto t0 = clock_type::now();
         folder_report f;
@@ -646,7 +834,7 @@ private:
                 if (o_.concurrency) o_.concurrency->note_work(b.bytes);
             };
             // Once every body is read, the pair's next folder is opened beside the last APPENDs (open_ahead).
-            const std::function<net::awaitable<void>()> open_next = [&] { return open_ahead(p, index); };
+            const std::function<net::awaitable<void>()> open_next = [&] { return open_ahead(p, index, source_done); };
             co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch, open_next);
         }
         // Without UIDPLUS the copies' destination UIDs come from their keys.
@@ -668,27 +856,44 @@ private:
         fr.seconds = since(t0);
     }
 
-    // While folder `current` has its last batches appended, the source is idle: the pair claims its next
-    // folder and, when that one is copied from its first message, opens it on both sessions (STATUS, EXAMINE
-    // and index on the source; SELECT on the destination), so its copy starts one round trip sooner; over a
-    // WAN each folder was otherwise a chain of open, fetch and append with one side idle in each. The
-    // destination's SELECT only where the current folder needs its own selection no more: with UIDPLUS (else
-    // its destination UIDs are read from the selected folder afterwards), into another folder, and not under
-    // carbonio, whose refusal policy places NOOPs by the commands before them. A failure is kept for the
-    // folder's turn, so it is reported as that folder's.
-    net::awaitable<void> open_ahead(connection_pair& p, std::size_t current) {
-        if (o_.dry_run || stop_ || interrupted_ || stop_requested() || p.upcoming) co_return;
+    // With folder `current`'s last FETCH (copy_messages' after_source_read): the pair claims its next folder
+    // and, when that one is copied from its first message, opens it on both sessions (STATUS, EXAMINE and index
+    // on the source, behind the FETCH; SELECT on the destination), so its copy starts while `current` is still
+    // appended (folder_worker); over a WAN each folder was otherwise a chain of open, fetch and append with one
+    // side idle in each. The destination's SELECT only where the two may share the destination (may_overlap).
+    // A failure is kept for the folder's turn, so it is reported as that folder's. `source_done` then tells
+    // the worker.
+    net::awaitable<void> open_ahead(connection_pair& p, std::size_t current, const std::function<void()>& source_done) {
+        co_await open_next_folder(p, current);
+        source_done();
+    }
+    net::awaitable<void> open_next_folder(connection_pair& p, std::size_t current) {
+        const auto next = claim_next(p);
+        if (!next) co_return;
+        folder_ahead a;
+        a.index = *next;
+        co_await open_before_turn(p, a, may_overlap(p, current, *next));
+        p.ahead = std::move(a);
+    }
+
+    // Pair `p` claims the next folder of the plan (p.upcoming), unless it has one; returns it when it is copied
+    // from its first message (no state of it), which is what may be opened before its turn.
+    std::optional<std::size_t> claim_next(connection_pair& p) {
+        if (o_.dry_run || stop_ || interrupted_ || stop_requested() || p.upcoming) return std::nullopt;
         while (next_folder_ < plan_.entries.size() && skip_[next_folder_]) ++next_folder_;
-        if (next_folder_ >= plan_.entries.size()) co_return;
+        if (next_folder_ >= plan_.entries.size()) return std::nullopt;
         const std::size_t next = next_folder_++;
         p.upcoming = next;
         const auto& e = plan_.entries[next];
-        if (!e.copy_messages || e.source_name.empty()) co_return;
-        if (o_.state && o_.state->load(state_key_, e.source_name)) co_return;   // not a first copy: opened in its turn
-        const bool dest_too = p.dest->has_capability("UIDPLUS") && p.dest->profile().kind != dest_profile_kind::carbonio &&
-                              e.dest_name != plan_.entries[current].dest_name;
-        folder_ahead a;
-        a.index = next;
+        if (!e.copy_messages || e.source_name.empty()) return std::nullopt;
+        if (o_.state && o_.state->load(state_key_, e.source_name)) return std::nullopt;   // not a first copy: opened in its turn
+        return next;
+    }
+
+    // Folder `a.index` opened on pair `p`'s source (examine_first_copy) and, with `dest_too`, selected on its
+    // destination; a failure is kept in `a`, for the folder's turn.
+    net::awaitable<void> open_before_turn(connection_pair& p, folder_ahead& a, bool dest_too) {
+        const auto& e = plan_.entries[a.index];
         try {
             co_await for_each_concurrently(dest_too ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
                 if (k == 1) {
@@ -698,9 +903,8 @@ private:
                 a.source = co_await examine_first_copy(p, e.source_name);
             });
         } catch (...) {
-            a.failed = std::current_exception();
+            if (!a.failed) a.failed = std::current_exception();
         }
-        p.ahead = std::move(a);
     }
 
     // A folder copied from its first message opened on pair `p`'s source (async_session::examine_with_index),

@@ -492,12 +492,13 @@ net::awaitable<void> async_session::create(const std::string& mailbox, special_u
     fail(*s_->conn, ec, fmt::format("CREATE '{}'", mailbox));
 }
 
-net::awaitable<void> async_session::subscribe(const std::string& mailbox) {
+net::awaitable<void> async_session::subscribe(const std::string& mailbox, bool subscribed) {
     co_await s_->noop_if_guarded();
     error_code ec;
-    co_await s_->conn->async_subscribe(mailbox, ec);
+    if (subscribed) co_await s_->conn->async_subscribe(mailbox, ec);
+    else co_await s_->conn->async_unsubscribe(mailbox, ec);
     s_->guard->on_other(!ec);
-    if (ec) fail(*s_->conn, ec, fmt::format("SUBSCRIBE '{}'", mailbox));
+    if (ec) fail(*s_->conn, ec, fmt::format("{} '{}'", subscribed ? "SUBSCRIBE" : "UNSUBSCRIBE", mailbox));
 }
 
 net::awaitable<void> async_session::logout() {

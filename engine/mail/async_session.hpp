@@ -181,7 +181,8 @@ public:
     // CREATE; an "already exists" NO is not an error. `use`: CREATE mailbox (USE (\Sent)) when the server
     // has CREATE-SPECIAL-USE (RFC 6154 §3), else a plain CREATE.
     awaitable<void> create(const std::string& mailbox, special_use use = special_use::none);
-    awaitable<void> subscribe(const std::string& mailbox);
+    // SUBSCRIBE, or UNSUBSCRIBE with `subscribed` false.
+    awaitable<void> subscribe(const std::string& mailbox, bool subscribed = true);
     // APPENDs the batch (MULTIAPPEND in one command when offered, else one pipelined APPEND each) and
     // returns one result per item. A refused MULTIAPPEND is all-or-nothing, so it is retried message by
     // message to find the one the server refuses. The profile's append_guard decides where NOOPs go and

@@ -47,6 +47,7 @@ struct batch {
     std::vector<append_item> items;           // what went to the destination, pointing into messages
     std::vector<fetched_message*> sent;
     std::vector<append_outcome> results;       // one per item, once acknowledged
+    bool fetched = false;                     // its FETCH was answered
     bool done = false;                        // the append finished (acknowledged, or failed)
     bool failed = false;                      // ... with a session_error: never committed
     run_metrics* metrics = nullptr;           // --metrics: the messages it holds count as in flight until it is gone
@@ -126,49 +127,86 @@ private:
         return b;
     }
 
+    // Up to `fetches_in_flight` UID FETCHes outstanding on the source (pipelined: over a WAN one at a time
+    // spends a round trip per batch), each batch's CPU stage in UID order as they complete, then the appender's
+    // queue. With the last batch's FETCH the caller's after_source_read is started: its commands are sent
+    // behind that FETCH (started second), and the server answers them in order, so over a WAN the next folder
+    // is open when the last bodies are in. A stop request (engine/stop_request.hpp) ends the fetching only:
+    // batches already fetched or sent are still appended and committed, so the state matches the destination.
     net::awaitable<void> fetcher() {
-        // A stop request (engine/stop_request.hpp) ends the fetching only: batches already fetched or sent are
-        // still appended and committed, so the state matches the destination.
-        while (next_ < messages_.size() && !failure_ && !stop_requested()) {
-            while (fetched_.size() >= std::max<std::size_t>(1, config_.tokens) && !failure_) co_await wait();
-            if (failure_) break;
-            std::uint64_t mem = 0;
-            auto b = cut(mem);
-            if (config_.budget) {
-                b->budget_taken = co_await config_.budget->acquire(mem);
-                b->budget = config_.budget;
+        const std::size_t fetches = std::max<std::size_t>(1, config_.fetches_in_flight);
+        const std::size_t ahead = std::max<std::size_t>(1, config_.tokens);
+        bool hook_started = false;
+        while (true) {
+            while (!failure_ && !fetching_.empty() && fetching_.front()->fetched) {
+                std::unique_ptr<batch> b = std::move(fetching_.front());
+                fetching_.pop_front();
+                batch* raw = b.get();
+                co_await run_on_cpu_arena([this, raw] { cpu_stage(*raw); });
+                fetched_.push_back(std::move(b));
+                notify();
             }
-            std::map<std::uint32_t, fetched_message*> by_uid;
-            std::vector<std::uint32_t> uids;
-            for (auto& f : b->messages) {
-                by_uid.emplace(f.meta->uid, &f);
-                uids.push_back(f.meta->uid);
-            }
-            const async_session::body_target target = [&](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
-                auto it = by_uid.find(uid);
-                if (it == by_uid.end()) {
-                    throw session_error(error_kind::protocol, fmt::format("the source sent UID {} which was not asked for", uid));
+            const bool more = !failure_ && next_ < messages_.size() && !stop_requested();
+            if (more && fetches_running_ < fetches && fetched_.size() < ahead) {
+                std::uint64_t mem = 0;
+                auto b = cut(mem);
+                if (config_.budget) {
+                    b->budget_taken = co_await config_.budget->acquire(mem);
+                    b->budget = config_.budget;
                 }
-                it->second->arrived = true;
-                it->second->body.begin(size);
-                return it->second->body;
-            };
-            const auto t0 = std::chrono::steady_clock::now();
-            co_await source_.fetch_bodies(uids, target);
-            if (auto* m = config_.metrics) {
-                m->observe(server_side::source, imap_operation::fetch, seconds_since(t0));
-                b->metrics = m;
-                b->in_flight = static_cast<std::int64_t>(b->messages.size());
-                m->in_flight(b->in_flight);
+                batch* raw = b.get();
+                for (auto& f : raw->messages) routes_.emplace(f.meta->uid, &f);
+                fetching_.push_back(std::move(b));
+                ++fetches_running_;
+                net::co_spawn(ex_, fetch(*raw), [this, raw](std::exception_ptr e) {
+                    --fetches_running_;
+                    for (const auto& f : raw->messages) routes_.erase(f.meta->uid);
+                    raw->fetched = !e;
+                    if (e && !failure_) failure_ = e;
+                    notify();
+                });
+                if (after_source_read_ && next_ == messages_.size() && !hook_started && !failure_) {
+                    hook_started = true;
+                    ++fetches_running_;
+                    net::co_spawn(ex_, open_next(), [this](std::exception_ptr) {
+                        --fetches_running_;
+                        notify();
+                    });
+                }
+                continue;
             }
-            batch* raw = b.get();
-            co_await run_on_cpu_arena([this, raw] { cpu_stage(*raw); });
-            fetched_.push_back(std::move(b));
-            notify();
+            if (fetches_running_ == 0 && (failure_ || (fetching_.empty() && !more))) break;
+            co_await wait();
         }
         fetch_done_ = true;
         notify();
-        if (after_source_read_ && next_ == messages_.size() && !failure_) co_await after_source_read_();
+    }
+
+    net::awaitable<void> open_next() {
+        if (!stop_requested()) co_await after_source_read_();
+    }
+
+    net::awaitable<void> fetch(batch& b) {
+        std::vector<std::uint32_t> uids;
+        for (const auto& f : b.messages) uids.push_back(f.meta->uid);
+        // Routed by UID over every batch in flight: a server may answer pipelined FETCHes interleaved.
+        const async_session::body_target target = [this](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
+            const auto it = routes_.find(uid);
+            if (it == routes_.end()) {
+                throw session_error(error_kind::protocol, fmt::format("the source sent UID {} which was not asked for", uid));
+            }
+            it->second->arrived = true;
+            it->second->body.begin(size);
+            return it->second->body;
+        };
+        const auto t0 = std::chrono::steady_clock::now();
+        co_await source_.fetch_bodies(uids, target);
+        if (auto* m = config_.metrics) {
+            m->observe(server_side::source, imap_operation::fetch, seconds_since(t0));
+            b.metrics = m;
+            b.in_flight = static_cast<std::int64_t>(b.messages.size());
+            m->in_flight(b.in_flight);
+        }
     }
 
     // Runs on a oneTBB worker: reads the batch and the (const) folder inputs, and keeps folder_flags_ (the
@@ -283,6 +321,9 @@ private:
     std::size_t window_;
 
     std::size_t next_ = 0;                          // the next planned message to cut into a batch
+    std::deque<std::unique_ptr<batch>> fetching_;   // FETCH sent, in UID order (<= fetches_in_flight)
+    std::size_t fetches_running_ = 0;               // fetch (and open_next) coroutines not finished
+    std::map<std::uint32_t, fetched_message*> routes_;   // UID -> its place, over the batches in fetching_
     std::deque<std::unique_ptr<batch>> fetched_;    // fetched, waiting for the appender (<= tokens)
     std::deque<std::unique_ptr<batch>> in_flight_;  // sent or acknowledged, not yet committed (<= window_)
     std::size_t running_ = 0;                       // append coroutines not finished

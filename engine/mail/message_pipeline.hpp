@@ -12,8 +12,9 @@
 //
 //   fetcher   cuts the next batch (<= batch_messages, <= batch_bytes), takes its in-memory bytes from the
 //             run's byte budget (an awaitable semaphore), streams the bodies with UID FETCH BODY.PEEK[] from
-//             the source into body_buffers (big ones spill to disk), runs the CPU stage on the arena, and puts
-//             the batch into a bounded queue (`tokens` batches: the source is read ahead by a bounded amount);
+//             the source into body_buffers (big ones spill to disk; `fetches_in_flight` FETCHes pipelined),
+//             runs the CPU stage on the arena in UID order, and puts the batch into a bounded queue (`tokens`
+//             batches: the source is read ahead by a bounded amount);
 //   CPU stage recomputes each key from the fetched bytes (a message that changed since it was indexed is
 //             still copied, but counted) and maps flags by the destination profile's rule
 //             (engine/mail/dest_profile.hpp: adapt_flags over engine/mail/flag_map.hpp);
@@ -52,6 +53,7 @@ struct pipeline_config {
     std::size_t spill_threshold = 1 << 20;     // bodies above this go to a temporary file
     std::string spill_dir = "/tmp";
     std::size_t tokens = 3;                    // batches fetched ahead of the destination
+    std::size_t fetches_in_flight = 2;         // UID FETCH batches awaiting their reply (pipelined)
     std::size_t appends_in_flight = 3;         // MULTIAPPEND batches awaiting their reply (1 under carbonio)
     byte_budget* budget = nullptr;             // shared by every job of the run; may be null
     run_metrics* metrics = nullptr;            // --metrics (engine/run_metrics.hpp); may be null
@@ -70,10 +72,10 @@ struct batch_outcome {
 
 // Copies `messages` (UID order) from the mailbox selected on `source` into `dest_mailbox`, selected on
 // `dest`. Fills report.copied/bytes/failed/flags_changed. Both sessions must live on the calling coroutine's
-// strand. `after_source_read`, when set, is awaited once every body has been fetched (not after a failure or
-// a stop request) while the last batches are appended: from then on the copy says nothing more on `source`
-// and only APPENDs on `dest`, so the caller may open its next folder there (engine/mail/account_job.cpp). It
-// must not throw; copy_messages returns when it is done too.
+// strand. `after_source_read`, when set, is started together with the last batch's FETCH (not after a failure
+// or a stop request), so the commands it sends go behind that FETCH on the wire: from then on the copy says
+// nothing more on `source` and only APPENDs on `dest`, so the caller may open its next folder there
+// (engine/mail/account_job.cpp). It must not throw; copy_messages returns when it is done too.
 [[nodiscard]] boost::asio::awaitable<void> copy_messages(async_session& source, async_session& dest, const std::string& dest_mailbox,
                                                          const std::vector<source_message>& messages, const permanent_flags& dest_flags,
                                                          const pipeline_config& config, folder_report& report,

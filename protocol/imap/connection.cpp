@@ -370,6 +370,11 @@ net::awaitable<void> connection::async_subscribe(std::string_view mailbox, error
     co_await run(op, ec);
 }
 
+net::awaitable<void> connection::async_unsubscribe(std::string_view mailbox, error_code& ec) {
+    auto op = encoded_op<simple_op>([&](command& c, diagnostics* d) { return encode_subscribe(mailbox, false, fsm_.encoder(), c, d); });
+    co_await run(op, ec);
+}
+
 net::awaitable<append_result> connection::async_append(std::string_view mailbox,
                                                        std::span<const append_message> messages, error_code& ec) {
     append_op op(mailbox, messages);

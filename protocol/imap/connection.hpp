@@ -136,6 +136,7 @@ public:
     // CREATE mailbox (USE (\Sent)) when the server has CREATE-SPECIAL-USE, else plain CREATE.
     awaitable<void> async_create(std::string_view mailbox, special_use use, error_code& ec);
     awaitable<void> async_subscribe(std::string_view mailbox, error_code& ec);
+    awaitable<void> async_unsubscribe(std::string_view mailbox, error_code& ec);
     // APPEND of one message, or of a batch: one MULTIAPPEND command when the server has MULTIAPPEND (all or
     // nothing, RFC 3502), else one APPEND per message, pipelined (the first failure is reported; ec refers to
     // it and result.uids is empty). Literals are non-synchronizing under LITERAL+ up to literal_plus_max.
