@@ -833,7 +833,7 @@ private:
                 if (o_.progress_sink) o_.progress_sink->add_done(b.copied + b.failed, b.bytes);
                 if (o_.concurrency) o_.concurrency->note_work(b.bytes);
             };
-            // Once every body is read, the pair's next folder is opened beside the last APPENDs (open_ahead).
+            // With the last FETCH the pair's next folder is opened, and may start beside the last APPENDs (open_ahead).
             const std::function<net::awaitable<void>()> open_next = [&] { return open_ahead(p, index, source_done); };
             co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch, open_next);
         }

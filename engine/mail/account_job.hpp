@@ -1,15 +1,17 @@
 // One account pair end to end, as a coroutine: log in on both sides, plan the folders, create what is missing,
 // then copy the folders in parallel over up to `connections_per_account` connection pairs. Per folder both
 // indexes are read at once (source on the source connection, the dedupe index on the destination's), the
-// copies planned (engine/mail/copy_planner.hpp) and the folder copied (engine/mail/message_pipeline.hpp). Returns an
-// account_outcome and never throws: every failure ends up in it with the server's words.
+// copies planned (engine/mail/copy_planner.hpp) and the folder copied (engine/mail/message_pipeline.hpp); a pair
+// starts its next folder once the last one has read its bodies, while its APPENDs are still answered (where both
+// may share the destination connection). Returns an account_outcome and never throws: every failure ends up in
+// it with the server's words.
 //
 // Threading: migrate_account runs on a strand (every connection of the job lives on it, so the job's state
 // needs no lock); only awaits, never blocks a thread.
 //
 // Faults: a transient error (reset, a stalled connection past --timeout, BYE, [UNAVAILABLE]) closes that
-// connection pair and, after an exponential backoff on a steady_timer, resumes the folder it happened in on a
-// fresh pair, up to `max_attempts` times per pair; the folder is re-planned against the destination, so
+// connection pair and, after an exponential backoff on a steady_timer, resumes the folders it happened in on a
+// fresh pair, up to `max_attempts` times per pair; each folder is re-planned against the destination, so
 // nothing is copied twice. A permanent error for the account (refused login, unreachable server) fails the
 // account; a message the destination refuses fails only that message.
 #pragma once
