@@ -74,7 +74,8 @@ session_error named(const side_login& l, const job_options& o, const session_err
     return session_error(e.kind(), fmt::format("{} {} as {}: {}", l.what(), l.source ? o.source.url : o.dest.url, l.who.user, e.what()));
 }
 
-// A pair's next folder, opened while the current one's last batches were appended (job::open_ahead).
+// A pair's next folder, opened before its turn (job::open_before_turn): behind the last FETCH of the folder
+// before (open_ahead), or while the destination's folders were created (prepare, connect_further_pairs).
 struct folder_ahead {
     std::size_t index = 0;                                  // the plan entry
     std::optional<async_session::examined_folder> source;   // its STATUS, EXAMINE and index
@@ -87,7 +88,7 @@ struct connection_pair {
     std::unique_ptr<async_session> source;
     std::unique_ptr<async_session> dest;
     bool has_slots = false;
-    std::optional<std::size_t> upcoming;   // the plan entry this pair copies next (claimed by open_ahead)
+    std::optional<std::size_t> upcoming;   // the plan entry this pair copies next (job::claim_next)
     std::optional<folder_ahead> ahead;     // what these two sessions already answered about it
 
     // After an error: the sockets are closed, nothing more is said on them (the upcoming folder stays this
@@ -338,12 +339,7 @@ private:
                 co_return;
             }
             // Its first folder opened on the source while the destination's are still being created.
-            if (const auto f = claim_next(q)) {
-                folder_ahead a;
-                a.index = *f;
-                co_await open_before_turn(q, a, false);
-                q.ahead = std::move(a);
-            }
+            co_await open_next_folder(q, std::nullopt);
         });
     }
 
@@ -445,8 +441,8 @@ private:
         // child and a folder exists before it is subscribed or selected. Over a WAN this was two round trips
         // per folder, then two per account, before the first message moved.
         const auto to_subscribe = still_to(&folder_plan_entry::subscribe, subscribed_);
+        // Every command ends answered or refused here: any other failure is thrown by the round.
         std::vector<std::optional<session_error>> create_refused(to_create.size()), subscribe_refused(to_subscribe.size());
-        std::vector<char> subscribed(to_subscribe.size(), 0);
         const std::size_t creates = to_create.size(), subscribes = to_subscribe.size();
         co_await for_each_concurrently(creates + subscribes + (first ? 1 : 0), [&](std::size_t k) -> net::awaitable<void> {
             if (k >= creates + subscribes) {
@@ -465,7 +461,6 @@ private:
                     created_.insert(plan_.entries[i].dest_name);
                 } else {
                     co_await p.dest->subscribe(plan_.entries[i].dest_name);
-                    subscribed[k - creates] = 1;
                 }
             } catch (const session_error& e) {
                 if (e.kind() != error_kind::refused) throw;
@@ -481,7 +476,7 @@ private:
         for (std::size_t k = 0; k < subscribes; ++k) {
             const std::size_t i = to_subscribe[k];
             if (skip_[i]) {
-                if (subscribed[k]) unsubscribe.push_back(plan_.entries[i].dest_name);
+                if (!subscribe_refused[k]) unsubscribe.push_back(plan_.entries[i].dest_name);
             } else if (subscribe_refused[k]) {
                 refuse_folder(i, *subscribe_refused[k], r);
             } else {
@@ -734,7 +729,7 @@ private:
         // index is asked for behind the EXAMINE, without waiting for the answer (async_session::examine_with_index).
         const std::optional<folder_state> saved = o_.state && !o_.dry_run ? o_.state->load(state_key_, e.source_name) : std::nullopt;
         const bool first_copy = !o_.dry_run && !saved;
-        // What open_ahead already asked about this folder on these sessions, while the last one was appended.
+        // What was already asked about this folder on these sessions before its turn (open_before_turn).
         std::optional<folder_ahead> ahead = std::exchange(p.ahead, std::nullopt);
         if (ahead && ahead->index != index) ahead.reset();
         if (ahead && ahead->failed) std::rethrow_exception(ahead->failed);
@@ -867,12 +862,13 @@ private:
         co_await open_next_folder(p, current);
         source_done();
     }
-    net::awaitable<void> open_next_folder(connection_pair& p, std::size_t current) {
+    // `current`: the folder pair `p` still appends, or none (its destination is left alone then).
+    net::awaitable<void> open_next_folder(connection_pair& p, std::optional<std::size_t> current) {
         const auto next = claim_next(p);
         if (!next) co_return;
         folder_ahead a;
         a.index = *next;
-        co_await open_before_turn(p, a, may_overlap(p, current, *next));
+        co_await open_before_turn(p, a, current && may_overlap(p, *current, *next));
         p.ahead = std::move(a);
     }
 
