@@ -1,7 +1,8 @@
 // How many connection pairs a run keeps open at once, adapted to what the servers take (AIMD, as TCP's
 // congestion window): `--jobs` x `--connections-per-account` is the cap, never exceeded.
 //
-//   start       at min(cap, 4) pairs, so a night's `--jobs 64` does not open 128 logins at the same instant;
+//   start       at min(cap, 8) pairs, so a night's `--jobs 64` does not open 128 logins at the same instant,
+//               while `--jobs 4` over a WAN has both pairs of each account from the start;
 //   slow start  the window doubles every interval (one second) while the work done per interval does not fall;
 //   additive    after the first back-off or plateau, +1 per interval while the work done rises (>= 5 %); at a
 //               plateau it holds, and tries one more every `probe_after` intervals (a job that finished, a
@@ -41,7 +42,7 @@ namespace arrival::engine {
 
 struct aimd_settings {
     std::size_t cap = 8;
-    std::size_t initial = 4;             // clipped to cap
+    std::size_t initial = 8;             // clipped to cap
     std::size_t floor = 1;
     double rise = 1.05;                  // work done must grow by this factor to count as a rise
     double latency_factor = 2.0;

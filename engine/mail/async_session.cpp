@@ -195,6 +195,7 @@ imap::connect_options options_for(const server_endpoint& ep) {
                 : ep.allow_cleartext && !ep.require_starttls ? imap::tls_mode::starttls_if_offered
                                                              : imap::tls_mode::starttls_required;
     if (ep.timeout.count() > 0) o.connect_timeout = o.read_timeout = o.write_timeout = ep.timeout;
+    o.written = release_written_pages;   // a spilled body's pages, once sent (engine/mail/body_buffer.hpp)
     return o;
 }
 

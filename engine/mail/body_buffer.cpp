@@ -1,9 +1,13 @@
 #include "engine/mail/body_buffer.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,8 +16,50 @@
 
 namespace arrival::engine {
 
+namespace {
+
+// The live mappings of spilled bodies, by first byte: what release_written_pages may give back. Views are made
+// and written on any io thread, hence the lock (one lookup per socket write).
+struct mapped_bodies {
+    std::mutex lock;
+    std::map<const char*, std::size_t> sizes;
+};
+
+mapped_bodies& mapped() {
+    static mapped_bodies m;
+    return m;
+}
+
+}  // namespace
+
+void release_written_pages(std::string_view written) noexcept {
+    if (written.empty()) return;
+    auto& m = mapped();
+    const std::scoped_lock hold(m.lock);
+    auto it = m.sizes.upper_bound(written.data());
+    if (it == m.sizes.begin()) return;
+    --it;
+    const char* begin = it->first;
+    const char* end = begin + it->second;
+    if (written.data() >= end) return;
+    // Writes go through a body in order, so every byte of its pages before the end of this write has been
+    // written: from the page holding the write's first byte to the last whole page it completed (or the
+    // mapping's end, whose last page is partial).
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const char* stop = std::min(end, written.data() + written.size());
+    const auto from = std::max(reinterpret_cast<std::uintptr_t>(begin), reinterpret_cast<std::uintptr_t>(written.data()) / page * page);
+    const auto to = stop == end ? reinterpret_cast<std::uintptr_t>(end) : reinterpret_cast<std::uintptr_t>(stop) / page * page;
+    if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+}
+
 body_view::~body_view() {
-    if (mapped_) ::munmap(const_cast<char*>(data_), size_);
+    if (!mapped_) return;
+    {
+        auto& m = mapped();
+        const std::scoped_lock hold(m.lock);
+        m.sizes.erase(data_);
+    }
+    ::munmap(const_cast<char*>(data_), size_);
 }
 
 body_view body_buffer::view_all() const {
@@ -22,6 +68,11 @@ body_view body_buffer::view_all() const {
     void* p = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_SHARED, ::fileno(file_), 0);
     if (p == MAP_FAILED) throw std::runtime_error(fmt::format("cannot map a spill file of {} bytes: {}", size_, std::strerror(errno)));
     ::madvise(p, static_cast<std::size_t>(size_), MADV_SEQUENTIAL);
+    {
+        auto& m = mapped();
+        const std::scoped_lock hold(m.lock);
+        m.sizes[static_cast<const char*>(p)] = static_cast<std::size_t>(size_);
+    }
     return body_view(static_cast<const char*>(p), static_cast<std::size_t>(size_), true);
 }
 

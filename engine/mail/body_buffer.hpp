@@ -14,8 +14,10 @@ namespace arrival::engine {
 
 // The whole body as one contiguous string_view for as long as this object lives: a view of the in-memory bytes,
 // or the spill file mapped read-only. The IMAP connection's APPEND borrows a single string_view per message,
-// so this is how a spilled 50 MB body is sent without being read into the heap; the mapping's pages are the
-// page cache's, and they count as resident only while the APPEND is in flight.
+// so this is how a spilled 50 MB body is sent without being read into the heap. The mapping's pages are the
+// page cache's, but every page touched counts in the process's resident set while it is mapped: the connection
+// gives back the pages it has written (release_written_pages), so a big APPEND holds a socket buffer's worth
+// of them, not the whole message.
 class body_view {
 public:
     body_view() = default;
@@ -33,6 +35,12 @@ private:
     std::size_t size_ = 0;
     bool mapped_ = false;
 };
+
+// Called with the bytes of each completed socket write (imap::connect_options::written). Where they lie in a
+// live spilled body's mapping, the whole pages written are dropped from the process (MADV_DONTNEED: the file
+// keeps the bytes, so a page read again, as by an APPEND sent again, faults back in from the page cache).
+// Anything else is left alone: the in-memory bodies and the connection's own buffers are never given back.
+void release_written_pages(std::string_view written) noexcept;
 
 class body_buffer {
 public:

@@ -46,7 +46,7 @@ run_outcome run_accounts(const std::vector<account_pair>& accounts, const job_op
     // The adaptive window of connection pairs, within every cap (engine/mail/adaptive_concurrency.hpp).
     aimd_settings window_settings;
     window_settings.cap = static_cast<std::size_t>(std::min({cap(0), cap(options.max_source_connections), cap(options.max_dest_connections)}));
-    window_settings.initial = options.fixed_concurrency ? window_settings.cap : std::min<std::size_t>(window_settings.cap, 4);
+    window_settings.initial = options.fixed_concurrency ? window_settings.cap : std::min<std::size_t>(window_settings.cap, 8);
     adaptive_concurrency window(window_settings);
     if (!options.fixed_concurrency && !job.dry_run) o.concurrency = &window;
 

@@ -170,6 +170,7 @@ net::awaitable<void> connection::writer() {
                      "write failed: " + ec.message());
             co_return;
         }
+        if (opts_.written) opts_.written(bytes.substr(0, n));
         fsm_.commit_write(n);
         touch();  // a long upload is progress too: the server stays silent until the literal is complete
     }

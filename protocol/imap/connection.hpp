@@ -66,6 +66,10 @@ struct connect_options {
     std::size_t max_in_flight = 128;           // pipeline depth
     std::size_t literal_plus_max = 100 * 1024;  // larger literals are synchronizing even with LITERAL+ (isync)
     response_parser::limits parser_limits{};
+    // Called with the bytes of each completed write, which for a large literal are the caller's own (written
+    // straight from its memory, never copied): the owner may give back what it no longer needs, as the mail
+    // engine does with a spilled message's file pages (engine/mail/body_buffer.hpp). Must not throw.
+    std::function<void(std::string_view)> written;
 };
 
 class connection : public std::enable_shared_from_this<connection> {

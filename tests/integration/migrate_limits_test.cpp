@@ -85,15 +85,15 @@ TEST(migrate_limits, connection_caps_are_never_exceeded) {
         EXPECT_LE(at_src, src_cap) << src_log;
         EXPECT_LE(at_dst, dst_cap) << dst_log;
     }
-    // Without caps the adaptive window bounds the pairs (engine/mail/adaptive_concurrency.hpp): it starts at 4 of
-    // the 8 that --jobs 4 x 2 per account allow, and grows only as the run goes; at no moment were more
+    // Without caps the adaptive window bounds the pairs (engine/mail/adaptive_concurrency.hpp): it starts at 8 of
+    // the 16 that --jobs 8 x 2 per account allow, and grows only as the run goes; at no moment were more
     // connections open than its largest. --fixed-concurrency has no window in the report.
     for (const bool fixed : {false, true}) {
         for (const auto& u : users) reset("dst", u);
         temp_dir dir;
         tcp_proxy src("SRC", {}, dir.path / "src.log");
         tcp_proxy dst("DST", {}, dir.path / "dst.log");
-        const auto r = migrate(dir, users, src.port(), dst.port(), fixed ? "--fixed-concurrency" : "");
+        const auto r = migrate(dir, users, src.port(), dst.port(), fixed ? "--jobs 8 --fixed-concurrency" : "--jobs 8");
         const auto src_log = src.stop(), dst_log = dst.stop();
         EXPECT_EQ(r.status, 0) << r.output;
         EXPECT_EQ(r.report["totals"]["copied"], 4 * (12 + 2 + 6)) << r.output;
@@ -103,8 +103,8 @@ TEST(migrate_limits, connection_caps_are_never_exceeded) {
         }
         const auto& c = r.report["concurrency"];
         ASSERT_TRUE(c.is_object()) << r.report.dump(2);
-        EXPECT_EQ(c["cap"], 8) << c.dump();
-        EXPECT_EQ(c["initial"], 4) << c.dump();
+        EXPECT_EQ(c["cap"], 16) << c.dump();
+        EXPECT_EQ(c["initial"], 8) << c.dump();
         // A healthy server sends no congestion signal (a NO, a reset). The one cut allowed is the timing
         // one: on a loaded CI box logging in can take twice its fastest time, and the window rightly
         // narrows (seen once: 1.42 s against 0.61 s).

@@ -45,7 +45,7 @@ int run_migrate(int argc, char** argv) {
         ->check(CLI::Range(1, 64));
     app.add_flag("--fixed-concurrency", a.fixed_concurrency,
                  "open every connection pair the caps allow from the start, instead of the adaptive window that "
-                 "starts at 4, grows while the throughput rises and backs off when a server fails connections or "
+                 "starts at 8, grows while the throughput rises and backs off when a server fails connections or "
                  "logs in slowly");
     app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")
         ->check(CLI::IsMember({"auto", "bar", "log", "none"}));

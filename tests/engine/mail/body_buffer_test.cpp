@@ -2,6 +2,9 @@
 // (what APPEND borrows) and unmaps it when the view goes.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "engine/mail/body_buffer.hpp"
@@ -10,6 +13,7 @@
 namespace body_buffer_test {
 
 using arrival::engine::body_buffer;
+using arrival::engine::release_written_pages;
 
 namespace {
 
@@ -25,6 +29,20 @@ std::string fill(body_buffer& b, const std::string& bytes, std::size_t chunk) {
     std::string back;
     b.for_each_chunk([&](std::string_view c) { back.append(c); }, 4096);
     return back;
+}
+
+// Resident kB of the mapping that starts at `at` (its "Rss:" line in /proc/self/smaps), or -1 when there is none.
+long resident_kb(const char* at) {
+    std::ifstream smaps("/proc/self/smaps");
+    std::ostringstream want;
+    want << std::hex << reinterpret_cast<std::uintptr_t>(at) << '-';
+    std::string line;
+    bool in = false;
+    while (std::getline(smaps, line)) {
+        if (line.rfind(want.str(), 0) == 0) in = true;
+        else if (in && line.rfind("Rss:", 0) == 0) return std::stol(line.substr(4));
+    }
+    return -1;
 }
 
 }  // namespace
@@ -52,6 +70,38 @@ TEST(body_buffer, big_body_spills_and_maps_back_identical) {
     // Still readable after the mapping is gone, and a second mapping sees the same bytes.
     EXPECT_EQ(b.read_prefix(100), bytes.substr(0, 100));
     EXPECT_EQ(b.view_all().bytes(), bytes);
+}
+
+// What the IMAP connection does with each write (imap::connect_options::written): the pages of a spilled body
+// it has sent leave the resident set, a page only partly written stays, and the bytes read back the same.
+TEST(body_buffer, written_pages_of_a_spilled_body_leave_the_resident_set) {
+    body_buffer b(1024);
+    const auto bytes = pattern(8 * 1024 * 1024 + 1000);
+    (void)fill(b, bytes, 1 << 20);
+    const auto v = b.view_all();
+    const char* data = v.bytes().data();
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < v.bytes().size(); i += 4096) sum += static_cast<unsigned char>(v.bytes()[i]);   // every page touched
+    EXPECT_GT(sum, 0u);
+    ASSERT_GE(resident_kb(data), 8 * 1024);
+
+    // Written in two pieces that end mid-page: the first piece's last page is only partly written and stays.
+    const std::size_t first = 3 * 1024 * 1024 + 100;
+    release_written_pages(v.bytes().substr(0, first));
+    const long after_first = resident_kb(data);
+    EXPECT_LE(after_first, 5 * 1024 + 8);
+    EXPECT_GE(after_first, 5 * 1024);
+    release_written_pages(v.bytes().substr(first));
+    EXPECT_EQ(resident_kb(data), 0);
+    EXPECT_EQ(v.bytes(), bytes);   // faulted back in from the file: an APPEND sent again sends the same bytes
+
+    // Bytes outside any spilled body's mapping (an in-memory body, a connection's buffer) are left alone.
+    body_buffer small(1 << 20);
+    const auto text = pattern(100000);
+    (void)fill(small, text, 4096);
+    const auto sv = small.view_all();
+    release_written_pages(sv.bytes());
+    EXPECT_EQ(sv.bytes(), text);
 }
 
 TEST(body_buffer, grows_past_the_threshold_without_a_size_hint) {
