@@ -75,7 +75,7 @@ session_error named(const side_login& l, const job_options& o, const session_err
 }
 
 // A pair's next folder, opened before its turn (job::open_before_turn): behind the last FETCH of the folder
-// before (open_ahead), or while the destination's folders were created (prepare, connect_further_pairs).
+// before (open_ahead), or while the destination's folders were created (prepare, connect_further_pair).
 struct folder_ahead {
     std::size_t index = 0;                                  // the plan entry
     std::optional<async_session::examined_folder> source;   // its STATUS, EXAMINE and index
@@ -137,10 +137,31 @@ public:
             pairs_.front().drop();
             r.folders.clear();
         }
-        if (!done && co_await prepare(out)) {
-            co_await for_each_concurrently(pairs_.size(), [this, &out](std::size_t k) -> net::awaitable<void> {
-                co_await folder_worker(k, out);
+        bool prepared = false;
+        if (!done) {
+            // Pair 0 plans and creates the folders, then copies; the further pairs log in once the plan is known
+            // (while the folders are created) and copy once the folders exist. Pair 0 does not wait for their
+            // logins: over a WAN those are a few round trips its first folder would otherwise wait for.
+            const auto ex = co_await net::this_coro::executor;   // named: g++ 12 and temporaries in co_await expressions
+            net::steady_timer stage(ex, net::steady_timer::time_point::max());   // a condition variable: planned_, prepared
+            stage_ = &stage;
+            bool prepare_over = false;
+            co_await for_each_concurrently(pairs_.size(), [&](std::size_t k) -> net::awaitable<void> {
+                if (k == 0) {
+                    prepared = co_await prepare(out);
+                    prepare_over = true;
+                    stage.cancel();
+                    if (prepared) co_await folder_worker(0, out);
+                    co_return;
+                }
+                while (!planned_ && !prepare_over) co_await wait_for(stage);
+                if (planned_) co_await connect_further_pair(k);
+                while (!prepare_over) co_await wait_for(stage);
+                if (prepared) co_await folder_worker(k, out);
             });
+            stage_ = nullptr;
+        }
+        if (prepared) {
             r.folders.clear();
             for (auto& f : folders_) {
                 if (f) r.folders.push_back(std::move(*f));
@@ -321,26 +342,23 @@ private:
         co_return true;
     }
 
-    // Pairs 1.. that the plan gives work to (one folder each at least), when the window and the run's caps
-    // have room now, each opening its first folder on the source. A failure is left to the pair's worker,
-    // which connects again and reports it.
-    net::awaitable<void> connect_further_pairs() {
+    // Pair k (1..) once the plan is known, when the plan gives it work (one folder each at least) and the window
+    // and the run's caps have room now: it logs in and opens its first folder on the source while the
+    // destination's folders are still being created. A failure is left to the pair's worker, which connects
+    // again and reports it; so is a pair without room now.
+    net::awaitable<void> connect_further_pair(std::size_t k) {
         std::size_t copied = 0;
         for (const auto& e : plan_.entries) copied += e.copy_messages && !e.source_name.empty();
-        const std::size_t further = std::min(pairs_.size(), copied);
-        if (further < 2) co_return;
-        co_await for_each_concurrently(further - 1, [&](std::size_t k) -> net::awaitable<void> {
-            auto& q = pairs_[k + 1];
-            if (!q.has_slots && !try_take_slots(q)) co_return;
-            try {
-                co_await connect(q);
-            } catch (const std::exception&) {
-                q.drop();
-                co_return;
-            }
-            // Its first folder opened on the source while the destination's are still being created.
-            co_await open_next_folder(q, std::nullopt);
-        });
+        if (k >= std::min(pairs_.size(), copied)) co_return;
+        auto& q = pairs_[k];
+        if (!q.has_slots && !try_take_slots(q)) co_return;
+        try {
+            co_await connect(q);
+        } catch (const std::exception&) {
+            q.drop();
+            co_return;
+        }
+        co_await open_next_folder(q, std::nullopt);
     }
 
     // The first pair: connect, plan, create the destination folders in plan order (parents first). Retries
@@ -351,22 +369,25 @@ private:
             std::optional<session_error> transient;
             try {
                 co_await connect(p);
+                // The first pair claims its first folder before the further pairs hear of the plan (run), so
+                // they start at the folders after it.
+                std::optional<folder_ahead> first;
                 if (!planned_) {
                     co_await plan(out.report);
+                    if (const auto f = claim_next(p)) {
+                        first.emplace();
+                        first->index = *f;
+                    }
                     planned_ = true;
-                }
-                // The further pairs log in while the first creates the folders: over a WAN a login is a few
-                // round trips, which the second pair's first folder otherwise waited for after the CREATEs.
-                // And the first pair opens its first folder meanwhile: on the source now, on the destination
-                // behind the CREATEs (create_folders).
-                std::optional<folder_ahead> first;
-                if (const auto f = claim_next(p)) {
+                    if (stage_) stage_->cancel();   // the further pairs log in now (run)
+                } else if (const auto f = claim_next(p)) {
                     first.emplace();
                     first->index = *f;
                 }
-                co_await for_each_concurrently(3, [&](std::size_t k) -> net::awaitable<void> {
+                // The first pair opens its first folder while the folders are created: on the source now, on the
+                // destination behind the CREATEs (create_folders).
+                co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
                     if (k == 0) co_await create_folders(p, out.report, first ? &*first : nullptr);
-                    else if (k == 1) co_await connect_further_pairs();
                     else if (first) co_await open_before_turn(p, *first, false);
                 });
                 if (first) p.ahead = std::move(first);
@@ -979,6 +1000,7 @@ private:
     std::vector<connection_pair> pairs_;
     folder_plan plan_;
     bool planned_ = false;
+    net::steady_timer* stage_ = nullptr;   // run's condition variable while it prepares: cancelled once planned_
     std::vector<std::optional<folder_report>> folders_;   // per plan entry, in plan order
     std::map<std::string, std::string> renamed_from_;    // source folders renamed since the last run: new -> old
     std::vector<folder_report> gone_;                    // source folders gone since the last run

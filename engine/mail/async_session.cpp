@@ -195,6 +195,12 @@ imap::connect_options options_for(const server_endpoint& ep) {
                 : ep.allow_cleartext && !ep.require_starttls ? imap::tls_mode::starttls_if_offered
                                                              : imap::tls_mode::starttls_required;
     if (ep.timeout.count() > 0) o.connect_timeout = o.read_timeout = o.write_timeout = ep.timeout;
+    // Non-synchronizing literals (LITERAL+) up to 4 MB, not isync's 100 KB: a synchronizing one holds the
+    // connection's pipeline for a round trip until the server's "+" is back, so over a WAN every batch with a
+    // message over 100 KB paid one. What a destination's known limit refuses is kept back before it is sent
+    // (engine/mail/dest_profile.hpp); above a few MB the transfer outlasts the round trip, and a refusal for
+    // another reason (a quota) would waste the bytes, so those still wait for the "+".
+    o.literal_plus_max = 4 << 20;
     o.written = release_written_pages;   // a spilled body's pages, once sent (engine/mail/body_buffer.hpp)
     return o;
 }
