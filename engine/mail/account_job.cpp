@@ -137,7 +137,6 @@ public:
             pairs_.front().drop();
             r.folders.clear();
         }
-        bool prepared = false;
         if (!done) {
             // Pair 0 plans and creates the folders, then copies; the further pairs log in once the plan is known
             // (while the folders are created) and copy once the folders exist. Pair 0 does not wait for their
@@ -145,23 +144,22 @@ public:
             const auto ex = co_await net::this_coro::executor;   // named: g++ 12 and temporaries in co_await expressions
             net::steady_timer stage(ex, net::steady_timer::time_point::max());   // a condition variable: planned_, prepared
             stage_ = &stage;
-            bool prepare_over = false;
             co_await for_each_concurrently(pairs_.size(), [&](std::size_t k) -> net::awaitable<void> {
                 if (k == 0) {
-                    prepared = co_await prepare(out);
-                    prepare_over = true;
+                    prepared_ = co_await prepare(out);
+                    prepare_over_ = true;
                     stage.cancel();
-                    if (prepared) co_await folder_worker(0, out);
+                    if (prepared_) co_await folder_worker(0, out);
                     co_return;
                 }
-                while (!planned_ && !prepare_over) co_await wait_for(stage);
+                while (!planned_ && !prepare_over_) co_await wait_for(stage);
                 if (planned_) co_await connect_further_pair(k);
-                while (!prepare_over) co_await wait_for(stage);
-                if (prepared) co_await folder_worker(k, out);
+                while (!prepare_over_) co_await wait_for(stage);
+                if (prepared_) co_await folder_worker(k, out);
             });
             stage_ = nullptr;
         }
-        if (prepared) {
+        if (prepared_) {
             r.folders.clear();
             for (auto& f : folders_) {
                 if (f) r.folders.push_back(std::move(*f));
@@ -343,9 +341,10 @@ private:
     }
 
     // Pair k (1..) once the plan is known, when the plan gives it work (one folder each at least) and the window
-    // and the run's caps have room now: it logs in and opens its first folder on the source while the
-    // destination's folders are still being created. A failure is left to the pair's worker, which connects
-    // again and reports it; so is a pair without room now.
+    // and the run's caps have room now: it logs in and opens its first folder, on the source while the
+    // destination's folders are still being created, on the destination once they exist (prepare). A failure
+    // to connect is left to the pair's worker, which connects again and reports it; so is a pair without room
+    // now. One to open the folder is kept for the folder's turn, as open_before_turn does.
     net::awaitable<void> connect_further_pair(std::size_t k) {
         std::size_t copied = 0;
         for (const auto& e : plan_.entries) copied += e.copy_messages && !e.source_name.empty();
@@ -358,7 +357,24 @@ private:
             q.drop();
             co_return;
         }
-        co_await open_next_folder(q, std::nullopt);
+        const auto next = claim_next(q);
+        if (!next) co_return;
+        folder_ahead a;
+        a.index = *next;
+        co_await for_each_concurrently(2, [&](std::size_t side) -> net::awaitable<void> {
+            if (side == 0) {
+                co_await open_before_turn(q, a, false);
+                co_return;
+            }
+            while (!prepare_over_) co_await wait_for(*stage_);
+            if (!prepared_ || skip_[a.index]) co_return;
+            try {
+                a.dest = co_await q.dest->select(plan_.entries[a.index].dest_name);
+            } catch (...) {
+                if (!a.failed) a.failed = std::current_exception();
+            }
+        });
+        q.ahead = std::move(a);
     }
 
     // The first pair: connect, plan, create the destination folders in plan order (parents first). Retries
@@ -880,17 +896,13 @@ private:
     // A failure is kept for the folder's turn, so it is reported as that folder's. `source_done` then tells
     // the worker.
     net::awaitable<void> open_ahead(connection_pair& p, std::size_t current, const std::function<void()>& source_done) {
-        co_await open_next_folder(p, current);
+        if (const auto next = claim_next(p)) {
+            folder_ahead a;
+            a.index = *next;
+            co_await open_before_turn(p, a, may_overlap(p, current, *next));
+            p.ahead = std::move(a);
+        }
         source_done();
-    }
-    // `current`: the folder pair `p` still appends, or none (its destination is left alone then).
-    net::awaitable<void> open_next_folder(connection_pair& p, std::optional<std::size_t> current) {
-        const auto next = claim_next(p);
-        if (!next) co_return;
-        folder_ahead a;
-        a.index = *next;
-        co_await open_before_turn(p, a, current && may_overlap(p, *current, *next));
-        p.ahead = std::move(a);
     }
 
     // Pair `p` claims the next folder of the plan (p.upcoming), unless it has one; returns it when it is copied
@@ -1000,7 +1012,9 @@ private:
     std::vector<connection_pair> pairs_;
     folder_plan plan_;
     bool planned_ = false;
-    net::steady_timer* stage_ = nullptr;   // run's condition variable while it prepares: cancelled once planned_
+    net::steady_timer* stage_ = nullptr;   // run's condition variable while it prepares: cancelled once planned_,
+    bool prepare_over_ = false;            // and once prepare returned,
+    bool prepared_ = false;                // true: the folders exist, the pairs copy
     std::vector<std::optional<folder_report>> folders_;   // per plan entry, in plan order
     std::map<std::string, std::string> renamed_from_;    // source folders renamed since the last run: new -> old
     std::vector<folder_report> gone_;                    // source folders gone since the last run

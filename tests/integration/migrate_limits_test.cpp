@@ -86,14 +86,14 @@ TEST(migrate_limits, connection_caps_are_never_exceeded) {
         EXPECT_LE(at_dst, dst_cap) << dst_log;
     }
     // Without caps the adaptive window bounds the pairs (engine/mail/adaptive_concurrency.hpp): it starts at 8 of
-    // the 16 that --jobs 8 x 2 per account allow, and grows only as the run goes; at no moment were more
+    // the 16 that --jobs 4 x 4 per account allow, and grows only as the run goes; at no moment were more
     // connections open than its largest. --fixed-concurrency has no window in the report.
     for (const bool fixed : {false, true}) {
         for (const auto& u : users) reset("dst", u);
         temp_dir dir;
         tcp_proxy src("SRC", {}, dir.path / "src.log");
         tcp_proxy dst("DST", {}, dir.path / "dst.log");
-        const auto r = migrate(dir, users, src.port(), dst.port(), fixed ? "--jobs 8 --fixed-concurrency" : "--jobs 8");
+        const auto r = migrate(dir, users, src.port(), dst.port(), fixed ? "--connections-per-account 4 --fixed-concurrency" : "--connections-per-account 4");
         const auto src_log = src.stop(), dst_log = dst.stop();
         EXPECT_EQ(r.status, 0) << r.output;
         EXPECT_EQ(r.report["totals"]["copied"], 4 * (12 + 2 + 6)) << r.output;
