@@ -310,20 +310,44 @@ private:
     net::awaitable<bool> unchanged_since_last_run(account_report& r) {
         auto& p = pairs_.front();
         p.source = co_await open_side(true);
-        const auto view = co_await read_side(*p.source);
+        // Every folder the last run completed is asked for (STATUS) beside NAMESPACE and LIST, before the plan
+        // says which of them it copies: an unchanged account costs one round trip after its login, not two.
+        // A name the source no longer has is answered NO, a change like any other (the full path deals with it).
+        std::vector<std::string> asked;
+        for (auto& [name, s] : o_.state->load_account(state_key_)) {
+            if (s.completed_uidnext != 0) asked.push_back(name);
+        }
+        side_view view;
+        std::vector<folder_status> answers;
+        bool all_answered = true;
+        co_await for_each_concurrently(asked.empty() ? 1 : 2, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 0) {
+                view = co_await read_side(*p.source);
+                co_return;
+            }
+            try {
+                answers = co_await p.source->status(asked);
+            } catch (const session_error& e) {
+                if (e.kind() != error_kind::refused) throw;
+                all_answered = false;
+            }
+        });
+        if (!all_answered) co_return false;
         const auto plan = plan_scope(view, nullptr, o_.filter, a_.scope);   // only the selection matters here
         if (!plan.errors.empty() || state_has_unlisted_folders(*o_.state, state_key_, plan)) co_return false;
         std::vector<std::string> names;
         std::vector<folder_state> saved;
+        std::vector<folder_status> now;
         for (const auto& e : plan.entries) {
             if (e.source_name.empty() || !e.copy_messages) continue;
             auto s = o_.state->load(state_key_, e.source_name);
             if (!s || s->completed_uidnext == 0 || s->dest_folder.empty() || !s->has_map) co_return false;
+            const auto at = std::find(asked.begin(), asked.end(), e.source_name);
+            if (at == asked.end()) co_return false;
             names.push_back(e.source_name);
             saved.push_back(std::move(*s));
+            now.push_back(answers[static_cast<std::size_t>(at - asked.begin())]);
         }
-        // Every STATUS in one round trip: on a WAN this is the whole cost of an unchanged account.
-        const auto now = co_await p.source->status(names);
         std::vector<folder_report> folders;
         for (std::size_t i = 0; i < names.size(); ++i) {
             if (now[i].uidvalidity != saved[i].uidvalidity || now[i].uidnext != saved[i].completed_uidnext) co_return false;
