@@ -368,7 +368,7 @@ private:
     // and the run's caps have room now: it logs in and opens its first folder, on the source while the
     // destination's folders are still being created, on the destination once they exist (prepare). A failure
     // to connect is left to the pair's worker, which connects again and reports it; so is a pair without room
-    // now. One to open the folder is kept for the folder's turn, as open_before_turn does.
+    // now. A failure to open the folder is kept for its turn, as open_before_turn does.
     net::awaitable<void> connect_further_pair(std::size_t k) {
         std::size_t copied = 0;
         for (const auto& e : plan_.entries) copied += e.copy_messages && !e.source_name.empty();
@@ -1036,9 +1036,9 @@ private:
     std::vector<connection_pair> pairs_;
     folder_plan plan_;
     bool planned_ = false;
-    net::steady_timer* stage_ = nullptr;   // run's condition variable while it prepares: cancelled once planned_,
-    bool prepare_over_ = false;            // and once prepare returned,
-    bool prepared_ = false;                // true: the folders exist, the pairs copy
+    net::steady_timer* stage_ = nullptr;   // while run() prepares: cancelled when planned_ turns true and when prepare returns
+    bool prepare_over_ = false;            // prepare returned
+    bool prepared_ = false;                // ... true: the folders exist and the pairs copy
     std::vector<std::optional<folder_report>> folders_;   // per plan entry, in plan order
     std::map<std::string, std::string> renamed_from_;    // source folders renamed since the last run: new -> old
     std::vector<folder_report> gone_;                    // source folders gone since the last run
