@@ -130,8 +130,9 @@ public:
             // An account the state knows nothing of cannot be unchanged: no source login and LIST ahead of
             // the real ones (the first run over a WAN).
             // (Named first: g++ 12 fails on a temporary with a destructor in a co_await expression.)
-            const bool known = o_.state && !o_.dry_run && !o_.state->load_account(state_key_).empty();
-            if (known && co_await unchanged_since_last_run(r)) done = true;
+            std::vector<std::pair<std::string, folder_state>> known;
+            if (o_.state && !o_.dry_run) known = o_.state->load_account(state_key_);
+            if (!known.empty() && co_await unchanged_since_last_run(r, known)) done = true;
         } catch (const std::exception&) {
             // Whatever went wrong is met again, and reported, on the full path below.
             pairs_.front().drop();
@@ -307,15 +308,19 @@ private:
     // A rerun with nothing new: every selectable source folder (after --include/--exclude) completed before
     // with the UIDVALIDITY and UIDNEXT it has now. Costs one login, a LIST and one pipelined round of STATUS
     // on the source, and nothing on the destination.
-    net::awaitable<bool> unchanged_since_last_run(account_report& r) {
+    // `known`: the state's folders of this account (state_store::load_account).
+    net::awaitable<bool> unchanged_since_last_run(account_report& r, const std::vector<std::pair<std::string, folder_state>>& known) {
         auto& p = pairs_.front();
         p.source = co_await open_side(true);
         // Every folder the last run completed is asked for (STATUS) beside NAMESPACE and LIST, before the plan
         // says which of them it copies: an unchanged account costs one round trip after its login, not two.
         // A name the source no longer has is answered NO, a change like any other (the full path deals with it).
         std::vector<std::string> asked;
-        for (auto& [name, s] : o_.state->load_account(state_key_)) {
-            if (s.completed_uidnext != 0) asked.push_back(name);
+        std::vector<const folder_state*> asked_state;
+        for (const auto& [name, s] : known) {
+            if (s.completed_uidnext == 0) continue;
+            asked.push_back(name);
+            asked_state.push_back(&s);
         }
         side_view view;
         std::vector<folder_status> answers;
@@ -334,19 +339,20 @@ private:
         });
         if (!all_answered) co_return false;
         const auto plan = plan_scope(view, nullptr, o_.filter, a_.scope);   // only the selection matters here
-        if (!plan.errors.empty() || state_has_unlisted_folders(*o_.state, state_key_, plan)) co_return false;
+        if (!plan.errors.empty() || state_has_unlisted_folders(known, plan)) co_return false;
         std::vector<std::string> names;
         std::vector<folder_state> saved;
         std::vector<folder_status> now;
         for (const auto& e : plan.entries) {
             if (e.source_name.empty() || !e.copy_messages) continue;
-            auto s = o_.state->load(state_key_, e.source_name);
-            if (!s || s->completed_uidnext == 0 || s->dest_folder.empty() || !s->has_map) co_return false;
+            // Not asked: the state has no completed folder of that name.
             const auto at = std::find(asked.begin(), asked.end(), e.source_name);
             if (at == asked.end()) co_return false;
+            const auto i = static_cast<std::size_t>(at - asked.begin());
+            if (asked_state[i]->dest_folder.empty() || !asked_state[i]->has_map) co_return false;
             names.push_back(e.source_name);
-            saved.push_back(std::move(*s));
-            now.push_back(answers[static_cast<std::size_t>(at - asked.begin())]);
+            saved.push_back(*asked_state[i]);
+            now.push_back(answers[i]);
         }
         std::vector<folder_report> folders;
         for (std::size_t i = 0; i < names.size(); ++i) {
@@ -391,12 +397,7 @@ private:
                 co_return;
             }
             while (!prepare_over_) co_await wait_for(*stage_);
-            if (!prepared_ || skip_[a.index]) co_return;
-            try {
-                a.dest = co_await q.dest->select(plan_.entries[a.index].dest_name);
-            } catch (...) {
-                if (!a.failed) a.failed = std::current_exception();
-            }
+            if (prepared_ && !skip_[a.index]) co_await select_before_turn(q, a);
         });
         q.ahead = std::move(a);
     }
@@ -409,18 +410,15 @@ private:
             std::optional<session_error> transient;
             try {
                 co_await connect(p);
-                // The first pair claims its first folder before the further pairs hear of the plan (run), so
-                // they start at the folders after it.
-                std::optional<folder_ahead> first;
                 if (!planned_) {
                     co_await plan(out.report);
-                    if (const auto f = claim_next(p)) {
-                        first.emplace();
-                        first->index = *f;
-                    }
                     planned_ = true;
                     if (stage_) stage_->cancel();   // the further pairs log in now (run)
-                } else if (const auto f = claim_next(p)) {
+                }
+                // Claimed before the next co_await, so before the further pairs woken above run (the job is one
+                // strand): they start at the folders after it.
+                std::optional<folder_ahead> first;
+                if (const auto f = claim_next(p)) {
                     first.emplace();
                     first->index = *f;
                 }
@@ -507,11 +505,7 @@ private:
         const std::size_t creates = to_create.size(), subscribes = to_subscribe.size();
         co_await for_each_concurrently(creates + subscribes + (first ? 1 : 0), [&](std::size_t k) -> net::awaitable<void> {
             if (k >= creates + subscribes) {
-                try {
-                    first->dest = co_await p.dest->select(plan_.entries[first->index].dest_name);
-                } catch (...) {
-                    if (!first->failed) first->failed = std::current_exception();
-                }
+                co_await select_before_turn(p, *first);
                 co_return;
             }
             const bool create = k < creates;
@@ -946,15 +940,24 @@ private:
     // Folder `a.index` opened on pair `p`'s source (examine_first_copy) and, with `dest_too`, selected on its
     // destination; a failure is kept in `a`, for the folder's turn.
     net::awaitable<void> open_before_turn(connection_pair& p, folder_ahead& a, bool dest_too) {
-        const auto& e = plan_.entries[a.index];
+        co_await for_each_concurrently(dest_too ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
+            if (k == 1) {
+                co_await select_before_turn(p, a);
+                co_return;
+            }
+            try {
+                a.source = co_await examine_first_copy(p, plan_.entries[a.index].source_name);
+            } catch (...) {
+                if (!a.failed) a.failed = std::current_exception();
+            }
+        });
+    }
+
+    // Folder `a.index` selected on pair `p`'s destination before its turn; a failure is kept in `a`, for the
+    // folder's turn.
+    net::awaitable<void> select_before_turn(connection_pair& p, folder_ahead& a) {
         try {
-            co_await for_each_concurrently(dest_too ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
-                if (k == 1) {
-                    a.dest = co_await p.dest->select(e.dest_name);
-                    co_return;
-                }
-                a.source = co_await examine_first_copy(p, e.source_name);
-            });
+            a.dest = co_await p.dest->select(plan_.entries[a.index].dest_name);
         } catch (...) {
             if (!a.failed) a.failed = std::current_exception();
         }

@@ -259,9 +259,9 @@ net::awaitable<void> delete_if_only_ours(async_session& dest, state_store& state
 
 }  // namespace
 
-bool state_has_unlisted_folders(state_store& state, const std::string& account, const folder_plan& plan) {
+bool state_has_unlisted_folders(const std::vector<std::pair<std::string, folder_state>>& known, const folder_plan& plan) {
     const auto listed = listed_names(plan);
-    for (const auto& [name, st] : state.load_account(account)) {
+    for (const auto& [name, st] : known) {
         if (!listed.count(name)) return true;
     }
     return false;

@@ -112,7 +112,8 @@ struct folder_sync_result {
 [[nodiscard]] boost::asio::awaitable<folder_sync_result> sync_folders(async_session& source, async_session& dest, folder_plan& plan,
                                                                      delta_settings s, state_store& state, const std::string& account);
 
-// Whether the state knows a folder the plan's source no longer lists (the rerun check's question).
-[[nodiscard]] bool state_has_unlisted_folders(state_store& state, const std::string& account, const folder_plan& plan);
+// Whether the state knows a folder the plan's source no longer lists (the rerun check's question); `known` is
+// the account's folders as state_store::load_account gives them.
+[[nodiscard]] bool state_has_unlisted_folders(const std::vector<std::pair<std::string, folder_state>>& known, const folder_plan& plan);
 
 }  // namespace arrival::engine
