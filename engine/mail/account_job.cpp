@@ -154,9 +154,9 @@ public:
                     co_return;
                 }
                 while (!planned_ && !prepare_over_) co_await wait_for(stage);
-                if (planned_) co_await connect_further_pair(k);
+                if (planned_ && k < pairs_worth_) co_await connect_further_pair(k);
                 while (!prepare_over_) co_await wait_for(stage);
-                if (prepared_) co_await folder_worker(k, out);
+                if (prepared_ && k < pairs_worth_) co_await folder_worker(k, out);
             });
             stage_ = nullptr;
         }
@@ -259,7 +259,9 @@ private:
     net::awaitable<std::unique_ptr<async_session>> open_side(bool source) {
         const auto t0 = clock_type::now();
         auto session = co_await async_open_account_side(a_, o_, source ? account_side::source : account_side::destination, &guard_);
-        if (o_.concurrency) o_.concurrency->note_open(since(t0));   // logging in slowly is a sign of load
+        const double took = since(t0);
+        if (o_.concurrency) o_.concurrency->note_open(took);   // logging in slowly is a sign of load
+        if (!planned_) first_open_seconds_ = std::max(first_open_seconds_, took);   // the first pair's (pairs_worth)
         co_return session;
     }
 
@@ -376,9 +378,6 @@ private:
     // to connect is left to the pair's worker, which connects again and reports it; so is a pair without room
     // now. A failure to open the folder is kept for its turn, as open_before_turn does.
     net::awaitable<void> connect_further_pair(std::size_t k) {
-        std::size_t copied = 0;
-        for (const auto& e : plan_.entries) copied += e.copy_messages && !e.source_name.empty();
-        if (k >= std::min(pairs_.size(), copied)) co_return;
         auto& q = pairs_[k];
         if (!q.has_slots && !try_take_slots(q)) co_return;
         try {
@@ -400,6 +399,17 @@ private:
             if (prepared_ && !skip_[a.index]) co_await select_before_turn(q, a);
         });
         q.ahead = std::move(a);
+    }
+
+    // How many of the job's pairs copy, once the plan is known (pairs_worth_opening: the further ones whose
+    // logins the folders' round trips repay). The round trip is the plan's NAMESPACE and LIST, the login the
+    // first pair's, each on the slower side. Without the adaptive window (--fixed-concurrency) every pair the
+    // flags allow opens.
+    std::size_t pairs_worth(double src_round_trip, double dst_round_trip) const {
+        std::size_t folders = 0;
+        for (const auto& e : plan_.entries) folders += e.copy_messages && !e.source_name.empty();
+        if (!o_.concurrency) return std::max<std::size_t>(1, std::min(pairs_.size(), folders));
+        return pairs_worth_opening(pairs_.size(), folders, std::max(src_round_trip, dst_round_trip), first_open_seconds_);
     }
 
     // The first pair: connect, plan, create the destination folders in plan order (parents first). Retries
@@ -450,9 +460,12 @@ private:
     net::awaitable<void> plan(account_report& r) {
         auto& p = pairs_.front();
         side_view src, dst;
+        double src_seconds = 0, dst_seconds = 0;   // NAMESPACE and LIST: one round trip each (pairs_worth)
         co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
+            const auto t0 = clock_type::now();
             if (k == 0) src = co_await read_side(*p.source);
             else dst = co_await read_side(*p.dest);
+            (k == 0 ? src_seconds : dst_seconds) = since(t0);
         });
         // The account's own folders, or the public namespace's for the --public job (engine/mail/public_plan.hpp).
         plan_ = plan_scope(src, &dst, o_.filter, a_.scope);
@@ -463,6 +476,8 @@ private:
             renamed_from_ = std::move(moved.renamed_from);
             gone_ = std::move(moved.gone);
         }
+        pairs_worth_ = pairs_worth(src_seconds, dst_seconds);
+        r.connection_pairs = pairs_worth_;
         const auto& profile = p.dest->profile();
         r.dest_profile = to_string(profile.kind);
         r.dest_profile_evidence = p.dest->profile_evidence();
@@ -1042,6 +1057,8 @@ private:
     net::steady_timer* stage_ = nullptr;   // while run() prepares: cancelled when planned_ turns true and when prepare returns
     bool prepare_over_ = false;            // prepare returned
     bool prepared_ = false;                // ... true: the folders exist and the pairs copy
+    double first_open_seconds_ = 0;        // the first pair's login, the slower side (pairs_worth)
+    std::size_t pairs_worth_ = 1;          // the pairs that copy, set with the plan (pairs_worth)
     std::vector<std::optional<folder_report>> folders_;   // per plan entry, in plan order
     std::map<std::string, std::string> renamed_from_;    // source folders renamed since the last run: new -> old
     std::vector<folder_report> gone_;                    // source folders gone since the last run

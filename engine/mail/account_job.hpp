@@ -1,5 +1,6 @@
 // One account pair end to end, as a coroutine: log in on both sides, plan the folders, create what is missing,
-// then copy the folders in parallel over up to `connections_per_account` connection pairs. Per folder both
+// then copy the folders in parallel over up to `connections_per_account` connection pairs (those worth their logins:
+// adaptive_concurrency.hpp pairs_worth_opening). Per folder both
 // indexes are read at once (source on the source connection, the dedupe index on the destination's), the
 // copies planned (engine/mail/copy_planner.hpp) and the folder copied (engine/mail/message_pipeline.hpp); a pair
 // starts its next folder once the last one has read its bodies, while its APPENDs are still answered (where both

@@ -7,6 +7,13 @@
 
 namespace arrival::engine {
 
+std::size_t pairs_worth_opening(std::size_t most, std::size_t folders, double round_trip_seconds, double login_seconds) {
+    most = std::max<std::size_t>(1, std::min(most, folders));
+    std::size_t n = 1;
+    while (n < most && round_trip_seconds * static_cast<double>(folders) / static_cast<double>(n + 1) > login_seconds) ++n;
+    return n;
+}
+
 aimd_window::aimd_window(const aimd_settings& s) : s_(s) {
     s_.cap = std::max<std::size_t>(1, s_.cap);
     s_.floor = std::clamp<std::size_t>(s_.floor, 1, s_.cap);

@@ -51,6 +51,17 @@ struct aimd_settings {
     int probe_after = 5;                 // intervals at a plateau before one more is tried
 };
 
+// How many connection pairs one account copies over, of the `most` its flags allow (--connections-per-account,
+// and no more than it has folders to copy): the first, and each further one worth its cost. A further pair
+// takes folders off the others' path, and each folder costs a pair about one round trip before its first
+// message moves (its index: engine/mail/account_job.cpp open_ahead); the pair costs a login on each server,
+// which is work for the servers too (the testbed's Dovecot spends ~60 ms of CPU per connection: bench/README.md).
+// So pair n+1 opens when the round trips it would take over, folders / (n + 1) of `round_trip_seconds`, come to
+// more than `login_seconds`, what the first pair's login took. On a LAN a pair's pipelined batches already cover
+// the round trip and more logins only load the servers (bench/README.md: at 0 ms one pair per account copied
+// faster than two); over a WAN the folders' round trips dominate.
+[[nodiscard]] std::size_t pairs_worth_opening(std::size_t most, std::size_t folders, double round_trip_seconds, double login_seconds);
+
 class aimd_window {
 public:
     explicit aimd_window(const aimd_settings& s);

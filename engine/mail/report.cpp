@@ -156,6 +156,7 @@ nlohmann::json to_json(const account_report& a) {
                              {"evidence", a.dest_profile_evidence},
                              {"max_message_size", a.max_message_size ? nlohmann::json(*a.max_message_size) : nlohmann::json(nullptr)}};
     }
+    if (a.connection_pairs) j["connection_pairs"] = a.connection_pairs;
     if (a.scope == folder_scope::shared) j["namespace"] = to_string(a.scope);
     return j;
 }

@@ -15,6 +15,7 @@
 //                                    "date_dropped"?: [ {"uid", "date", "used", "sent", "reason"} ],
 //                                    "keywords_dropped"?: [ {"uid", "keywords": [..], "reason"} ] } ],
 //                     "dest_profile"?: {"name", "evidence", "max_message_size"|null},
+//                     "connection_pairs"?: N (the pairs that copied its folders, account_job.cpp pairs_worth),
 //                     "errors"?: [ "folder-level problems" ],
 //                     "other_users_folders"?: [ "user.bob.Projects" ] } ] }
 // ("other_users_folders": folders other users share with this account, which their owners' jobs copy,
@@ -149,6 +150,7 @@ struct account_report {
     std::string dest_profile;                      // the destination profile followed; empty: never connected
     std::string dest_profile_evidence;             // what decided it
     std::optional<std::uint64_t> max_message_size; // the size limit it applied
+    std::size_t connection_pairs = 0;              // the pairs that copied its folders; 0: it was never planned
     // Set when a report_spool holds the whole account: then `folders` keeps only the folders with failed
     // messages (their names and failures), and the totals are these.
     struct spooled_detail {

@@ -1,7 +1,7 @@
 // What `arrival migrate` promises about the work and resources it takes, checked from outside the process
 // against the testbed Dovecots: an unchanged folder is skipped without a FETCH (Dovecot's rawlog of the
 // source user), the connection caps hold (clients counted by tools/testbed/tcp-proxy), bodies over 1 MB
-// live in unlinked spill files (arrival's /proc/PID/fd while it runs). Users: user166..user169, user158, user159 (migrate_carbonio has 160-165).
+// live in unlinked spill files (arrival's /proc/PID/fd while it runs). Users: user166..user169, user158, user159, user186, user187 (migrate_carbonio has 160-165).
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -113,6 +113,50 @@ TEST(migrate_limits, connection_caps_are_never_exceeded) {
         }
         EXPECT_LE(most_clients_at_once(src_log), c["largest"].get<int>()) << src_log << c.dump();
         EXPECT_LE(most_clients_at_once(dst_log), c["largest"].get<int>()) << dst_log << c.dump();
+    }
+}
+
+// --connections-per-account is a ceiling (engine/mail/adaptive_concurrency.hpp pairs_worth_opening): on loopback an
+// account's further pair is not worth its logins, so one pair copies (the report's connection_pairs, and the
+// clients a zero-delay proxy saw at once); 100 ms of round trip in front of both servers makes the 20 folders'
+// round trips (10 per pair, against a login of ~5 with STARTTLS) worth a second pair; --fixed-concurrency opens
+// every pair the flag allows, on loopback too.
+TEST(migrate_limits, further_pairs_open_only_where_the_round_trips_repay_their_logins) {
+    const auto few = user(186), many = user(187);
+    reset("src", few);
+    seed(few, sample_mailbox("w186", 6, 3));   // INBOX and Work
+    reset("src", many);
+    std::vector<seed_folder> folders;
+    for (int i = 0; i < 20; ++i) folders.push_back({fmt::format("F{:02}", i), false, {{make_message(fmt::format("w187-{}", i), 1200), {}}}});
+    seed(many, folders);
+    const auto pairs_of = [](const migrate_result& r, const std::string& u) {
+        const auto* a = account_in(r.report, u);
+        return a ? a->value("connection_pairs", 0) : -1;
+    };
+    struct run_case {
+        std::string user;
+        double delay_ms;
+        const char* extra;
+        int pairs;
+    };
+    for (const auto& c : {run_case{few, 0, "", 1}, run_case{many, 50, "", 2}, run_case{few, 0, "--fixed-concurrency", 2}}) {
+        reset("dst", c.user);
+        temp_dir dir;
+        const std::vector<std::string> delay{"--delay-ms", fmt::format("{}", c.delay_ms)};
+        tcp_proxy src("SRC", delay, dir.path / "src.log");
+        tcp_proxy dst("DST", delay, dir.path / "dst.log");
+        const auto r = migrate(dir, {c.user}, src.port(), dst.port(), c.extra);
+        const auto src_log = src.stop(), dst_log = dst.stop();
+        ASSERT_EQ(r.status, 0) << r.output;
+        EXPECT_EQ(pairs_of(r, c.user), c.pairs) << c.user << " " << c.delay_ms << " ms " << c.extra << "\n" << r.report.dump(2);
+        // Under --fixed-concurrency the second pair may log in after the first took both folders: it opened,
+        // but need not overlap.
+        const bool exact = std::string(c.extra).empty();
+        EXPECT_TRUE(exact ? most_clients_at_once(src_log) == c.pairs : most_clients_at_once(src_log) <= c.pairs) << src_log;
+        EXPECT_TRUE(exact ? most_clients_at_once(dst_log) == c.pairs : most_clients_at_once(dst_log) <= c.pairs) << dst_log;
+        const auto* a = account_in(r.report, c.user);
+        ASSERT_NE(a, nullptr);
+        EXPECT_EQ((*a)["status"], "ok") << a->dump(2);
     }
 }
 

@@ -41,10 +41,11 @@ int run_migrate(int argc, char** argv) {
     app.add_option("--memory-mb", a.memory_mb, "budget of in-memory message bytes that all jobs take from before fetching (default 48; not a bound on the process's memory)")->check(CLI::Range(4, 65536));
     app.add_option("--spill-dir", a.spill_dir, "temporary files for bodies over 1 MiB, unlinked at once (default /tmp)");
     app.add_option("--connections-per-account", a.connections_per_account,
-                   "folders of one account copied at once, each over its own connection pair (default 2)")
+                   "folders of one account copied at once, each over its own connection pair (default 2): up to N, the "
+                   "further pairs where the folders' round trips repay their logins (all N with --fixed-concurrency)")
         ->check(CLI::Range(1, 64));
     app.add_flag("--fixed-concurrency", a.fixed_concurrency,
-                 "open every connection pair the caps allow from the start, instead of the adaptive window that "
+                 "open every connection pair the caps and --connections-per-account allow from the start, instead of the adaptive window that "
                  "starts at 8, grows while the throughput rises and backs off when a server fails connections or "
                  "logs in slowly");
     app.add_option("--progress", a.progress_mode, "auto (bar on a terminal, log lines otherwise), bar, log or none")

@@ -154,6 +154,21 @@ TEST(async_semaphore, growing_the_capacity_wakes_a_waiter) {
     EXPECT_EQ(s.in_use(), 2u);
 }
 
+// The further pairs of one account: worth a login on each server only where the folders' round trips repay it.
+// Figures as measured on the testbed (bench/README.md): a loopback login ~25 ms and a plan round trip ~1 ms; at
+// 20 ms of RTT ~85 ms and ~20 ms; at 100 ms ~350 ms and ~100 ms; the corpus has 15 folders per account.
+TEST(pairs_worth_opening, a_further_pair_opens_only_where_the_folders_round_trips_repay_its_login) {
+    EXPECT_EQ(pairs_worth_opening(2, 15, 0.001, 0.025), 1u);    // loopback: the pipeline covers the round trip
+    EXPECT_EQ(pairs_worth_opening(2, 15, 0.020, 0.085), 2u);    // 20 ms: 7.5 folders x 20 ms > 85 ms
+    EXPECT_EQ(pairs_worth_opening(2, 15, 0.100, 0.350), 2u);
+    EXPECT_EQ(pairs_worth_opening(4, 15, 0.020, 0.085), 3u);    // the third takes 5 x 20 ms; a fourth 3.75 x 20 ms < 85 ms
+    EXPECT_EQ(pairs_worth_opening(4, 15, 0.100, 0.350), 4u);
+    EXPECT_EQ(pairs_worth_opening(2, 1, 0.100, 0.001), 1u);     // one folder: one pair, whatever the latency
+    EXPECT_EQ(pairs_worth_opening(2, 0, 0.100, 0.001), 1u);     // nothing to copy: still the first pair
+    EXPECT_EQ(pairs_worth_opening(2, 1000, 0.001, 0.025), 2u);  // a LAN account of 1,000 folders: 500 round trips
+    EXPECT_EQ(pairs_worth_opening(1, 15, 0.100, 0.001), 1u);    // --connections-per-account 1
+}
+
 TEST(progress_line, shows_the_window_only_when_the_run_has_one) {
     progress_snapshot s;
     s.messages_expected = 10;
