@@ -80,6 +80,8 @@ struct folder_ahead {
     std::size_t index = 0;                                  // the plan entry
     std::optional<async_session::examined_folder> source;   // its STATUS, EXAMINE and index
     std::optional<folder_status> dest;                      // its SELECT
+    std::unique_ptr<prefetched_bodies> bodies;              // every body too: a folder of a chain (job::claim_next)
+    std::uint64_t dest_select = 0;                          // its SELECT's number (connection_pair::dest_selects)
     std::exception_ptr failed;                              // thrown when the folder's turn comes
 };
 
@@ -88,15 +90,16 @@ struct connection_pair {
     std::unique_ptr<async_session> source;
     std::unique_ptr<async_session> dest;
     bool has_slots = false;
-    std::optional<std::size_t> upcoming;   // the plan entry this pair copies next (job::claim_next)
-    std::optional<folder_ahead> ahead;     // what these two sessions already answered about it
+    std::deque<std::size_t> upcoming;      // the plan entries this pair copies next, in order (job::claim_next)
+    std::deque<folder_ahead> ahead;        // what these two sessions already answered about them
+    std::uint64_t dest_selects = 0;        // SELECTs sent on `dest`: the last one's folder is the selected one
 
     // After an error: the sockets are closed, nothing more is said on them (the upcoming folder stays this
     // pair's, opened again in its turn).
     void drop() noexcept {
         source.reset();
         dest.reset();
-        ahead.reset();
+        ahead.clear();
     }
 };
 
@@ -386,19 +389,20 @@ private:
             q.drop();
             co_return;
         }
-        const auto next = claim_next(q);
-        if (!next) co_return;
-        folder_ahead a;
-        a.index = *next;
+        auto opened = to_open(claim_next(q));
+        if (opened.empty()) co_return;
         co_await for_each_concurrently(2, [&](std::size_t side) -> net::awaitable<void> {
             if (side == 0) {
-                co_await open_before_turn(q, a, false);
+                co_await open_before_turn(q, opened, [](std::size_t) { return false; });
                 co_return;
             }
             while (!prepare_over_) co_await wait_for(*stage_);
-            if (prepared_ && !skip_[a.index]) co_await select_before_turn(q, a);
+            if (!prepared_) co_return;
+            co_await for_each_concurrently(opened.size(), [&](std::size_t i) -> net::awaitable<void> {
+                if (!skip_[opened[i].index]) co_await select_before_turn(q, opened[i]);
+            });
         });
-        q.ahead = std::move(a);
+        for (auto& a : opened) q.ahead.push_back(std::move(a));
     }
 
     // How many of the job's pairs copy, once the plan is known (pairs_worth_opening: the further ones whose
@@ -427,18 +431,16 @@ private:
                 }
                 // Claimed before the next co_await, so before the further pairs woken above run (the job is one
                 // strand): they start at the folders after it.
-                std::optional<folder_ahead> first;
-                if (const auto f = claim_next(p)) {
-                    first.emplace();
-                    first->index = *f;
-                }
+                auto first = to_open(claim_next(p));
                 // The first pair opens its first folder while the folders are created: on the source now, on the
-                // destination behind the CREATEs (create_folders).
-                co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
-                    if (k == 0) co_await create_folders(p, out.report, first ? &*first : nullptr);
-                    else if (first) co_await open_before_turn(p, *first, false);
+                // destination behind the CREATEs (create_folders). The source is asked the size of the folders
+                // after it in the same round (chainable).
+                co_await for_each_concurrently(3, [&](std::size_t k) -> net::awaitable<void> {
+                    if (k == 0) co_await create_folders(p, out.report, first.empty() ? nullptr : &first.back());
+                    else if (k == 1) co_await open_before_turn(p, first, [](std::size_t) { return false; });
+                    else co_await read_sizes(p);
                 });
-                if (first) p.ahead = std::move(first);
+                for (auto& a : first) p.ahead.push_back(std::move(a));
                 co_return true;
             } catch (const session_error& e) {
                 p.drop();
@@ -484,6 +486,10 @@ private:
         r.max_message_size = profile.max_message_size;
         folders_.assign(plan_.entries.size(), std::nullopt);
         skip_.assign(plan_.entries.size(), false);
+        std::set<std::string> seen;
+        for (const auto& e : plan_.entries) {
+            if (!seen.insert(e.dest_name).second) shared_dest_names_.insert(e.dest_name);
+        }
         if (o_.plan_out) {
             std::fprintf(o_.plan_out, "account %s -> %s: %zu folder(s), %zu excluded\n", a_.source_user.c_str(),
                          a_.dest_user.c_str(), plan_.entries.size(), plan_.excluded.size());
@@ -650,11 +656,11 @@ private:
             }
             // The next folder now: on an idle pair, or beside those still appending once their source side is done.
             const bool idle = running.empty();
-            if (!idle && !(again.empty() && p.upcoming && may_join(p, running, *p.upcoming))) {
+            if (!idle && !(again.empty() && !p.upcoming.empty() && may_join(p, running, p.upcoming.front()))) {
                 co_await wait_for(news);
                 continue;
             }
-            if (again.empty() && !p.upcoming && next_folder_ >= plan_.entries.size() && !interrupted_) {
+            if (again.empty() && p.upcoming.empty() && next_folder_ >= plan_.entries.size() && !interrupted_) {
                 if (idle) break;
                 co_await wait_for(news);
                 continue;
@@ -678,8 +684,9 @@ private:
             if (!again.empty()) {
                 next = again.front();
                 again.pop_front();
-            } else if (p.upcoming) {
-                next = *std::exchange(p.upcoming, std::nullopt);
+            } else if (!p.upcoming.empty()) {
+                next = p.upcoming.front();
+                p.upcoming.pop_front();
             } else {
                 next = next_folder_++;
             }
@@ -800,9 +807,16 @@ private:
         const std::optional<folder_state> saved = o_.state && !o_.dry_run ? o_.state->load(state_key_, e.source_name) : std::nullopt;
         const bool first_copy = !o_.dry_run && !saved;
         // What was already asked about this folder on these sessions before its turn (open_before_turn).
-        std::optional<folder_ahead> ahead = std::exchange(p.ahead, std::nullopt);
-        if (ahead && ahead->index != index) ahead.reset();
+        std::optional<folder_ahead> ahead = take_ahead(p, index);
         if (ahead && ahead->failed) std::rethrow_exception(ahead->failed);
+        // Folders selected before their turn one after another (a chain): an earlier one is no longer selected,
+        // which matters where its index must be read (it was not empty) or, without UIDPLUS, where the copies'
+        // UIDs are read from it afterwards. Then it is selected again.
+        if (ahead && ahead->dest && ahead->dest_select != p.dest_selects &&
+            (ahead->dest->messages > 0 || !p.dest->has_capability("UIDPLUS"))) {
+            ahead->dest.reset();
+        }
+        std::unique_ptr<prefetched_bodies> prefetched = ahead ? std::move(ahead->bodies) : nullptr;
         // The source's EXAMINE and the destination's SELECT in one round trip: over a WAN the folder's setup is
         // a chain of round trips before its first message moves. The SELECT is wasted only on a folder found
         // unchanged below, a one-command cost in the same round trip.
@@ -817,7 +831,10 @@ private:
         if (ahead && ahead->dest) dst = std::move(ahead->dest);
         co_await for_each_concurrently(2, [&](std::size_t k) -> net::awaitable<void> {
             if (k == 1) {
-                if (dest_exists && !dst) dst = co_await p.dest->select(e.dest_name);
+                if (dest_exists && !dst) {
+                    ++p.dest_selects;
+                    dst = co_await p.dest->select(e.dest_name);
+                }
             } else if (source_open) {
                 co_return;
             } else if (first_copy) {
@@ -837,12 +854,14 @@ private:
             if (saved->uidvalidity == st.uidvalidity && saved->completed_uidnext != 0 && saved->completed_uidnext == st.uidnext &&
                 saved->has_map) {
                 // Nothing arrived since this folder was completed: no index fetch, only what changed (cheap reruns).
+                ++p.dest_selects;   // it may select the folder on the destination
                 co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
                 fr.seconds = since(t0);
                 co_return;
             }
             o_.state->begin_folder(state_key_, e.source_name, st.uidvalidity);
             // Before the index is read: the HIGHESTMODSEQ it records is not newer than the flags the copy sends.
+            ++p.dest_selects;   // it may select the folder on the destination
             co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
         }
         if (o_.state && o_.dry_run && !e.create) co_await preview_changes(p, e, fr);
@@ -900,7 +919,7 @@ private:
             };
             // With the last FETCH the pair's next folder is opened, and may start beside the last APPENDs (open_ahead).
             const std::function<net::awaitable<void>()> open_next = [&] { return open_ahead(p, index, source_done); };
-            co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch, open_next);
+            co_await copy_messages(*p.source, *p.dest, e.dest_name, plan.to_copy, dest_flags, o_.pipeline, fr, on_batch, open_next, prefetched.get());
         }
         // Without UIDPLUS the copies' destination UIDs come from their keys.
         if (o_.state && !plan.to_copy.empty() && !p.dest->has_capability("UIDPLUS")) {
@@ -922,56 +941,143 @@ private:
     }
 
     // With folder `current`'s last FETCH (copy_messages' after_source_read): the pair claims its next folder
-    // and, when that one is copied from its first message, opens it on both sessions (STATUS, EXAMINE and index
-    // on the source, behind the FETCH; SELECT on the destination), so its copy starts while `current` is still
-    // appended (folder_worker); over a WAN each folder was otherwise a chain of open, fetch and append with one
-    // side idle in each. The destination's SELECT only where the two may share the destination (may_overlap).
-    // A failure is kept for the folder's turn, so it is reported as that folder's. `source_done` then tells
-    // the worker.
+    // (or a chain of small ones: claim_next) and, where copied from the first message, opens them on both
+    // sessions (STATUS, EXAMINE and index on the source, behind the FETCH, and a chain's bodies; SELECT on the
+    // destination), so the next copy starts while `current` is still appended (folder_worker); over a WAN each
+    // folder was otherwise a chain of open, fetch and append with one side idle in each. The destination's
+    // SELECT only where they may share the destination with `current` (may_overlap). A failure is kept for the
+    // folder's turn, so it is reported as that folder's. `source_done` then tells the worker.
     net::awaitable<void> open_ahead(connection_pair& p, std::size_t current, const std::function<void()>& source_done) {
-        if (const auto next = claim_next(p)) {
-            folder_ahead a;
-            a.index = *next;
-            co_await open_before_turn(p, a, may_overlap(p, current, *next));
-            p.ahead = std::move(a);
-        }
+        auto opened = to_open(claim_next(p));
+        co_await open_before_turn(p, opened, [&](std::size_t next) { return may_overlap(p, current, next); });
+        for (auto& a : opened) p.ahead.push_back(std::move(a));
         source_done();
     }
 
-    // Pair `p` claims the next folder of the plan (p.upcoming), unless it has one; returns it when it is copied
-    // from its first message (no state of it), which is what may be opened before its turn.
-    std::optional<std::size_t> claim_next(connection_pair& p) {
-        if (o_.dry_run || stop_ || interrupted_ || stop_requested() || p.upcoming) return std::nullopt;
-        while (next_folder_ < plan_.entries.size() && skip_[next_folder_]) ++next_folder_;
-        if (next_folder_ >= plan_.entries.size()) return std::nullopt;
-        const std::size_t next = next_folder_++;
-        p.upcoming = next;
-        const auto& e = plan_.entries[next];
-        if (!e.copy_messages || e.source_name.empty()) return std::nullopt;
-        if (o_.state && o_.state->load(state_key_, e.source_name)) return std::nullopt;   // not a first copy: opened in its turn
-        return next;
+    // Pair `p` claims its next folders (p.upcoming), unless it has some: the plan's next folder and, while each
+    // is chainable, the ones after it, up to a batch's bytes. Returns those copied from their first message (no
+    // state of them), which may be opened before their turn. A chain's folders are opened together, each with
+    // every body (open_before_turn): over a WAN the pair spends one round trip on the chain, not one per folder
+    // (its index, then its bodies), and the corpus's accounts are mostly folders of a few dozen messages.
+    std::vector<std::size_t> claim_next(connection_pair& p) {
+        std::vector<std::size_t> out;
+        if (o_.dry_run || stop_ || interrupted_ || stop_requested() || !p.upcoming.empty()) return out;
+        std::uint64_t chain_bytes = 0;
+        while (true) {
+            while (next_folder_ < plan_.entries.size() && skip_[next_folder_]) ++next_folder_;
+            if (next_folder_ >= plan_.entries.size()) break;
+            const std::size_t next = next_folder_;
+            const bool chain = chainable(next);
+            if (!p.upcoming.empty() && (!chain || chain_bytes + sizes_[next]->bytes > o_.pipeline.batch_bytes || p.upcoming.size() >= max_chain)) {
+                break;
+            }
+            ++next_folder_;
+            p.upcoming.push_back(next);
+            const auto& e = plan_.entries[next];
+            if (e.copy_messages && !e.source_name.empty() && !(o_.state && o_.state->load(state_key_, e.source_name))) out.push_back(next);
+            if (!chain) break;
+            chain_bytes += sizes_[next]->bytes;
+        }
+        return out;
+    }
+    static constexpr std::size_t max_chain = 16;
+
+    // Whether folder `i` may ride in a chain (claim_next), bodies and all: copied from its first message (no
+    // state of it: a rerun's folders are not read again) into a destination folder no other plan entry shares
+    // (its dedupe index is read at its turn and must not miss another folder's APPENDs in flight), of a known
+    // size (STATUS=SIZE, read_sizes) within a batch's messages and the spill threshold's bytes (its bodies stay
+    // in memory, counted against the run's budget). Where the destination already holds some of its messages,
+    // those bodies were read for nothing (at most the spill threshold's bytes per folder); the dedupe still
+    // keeps them from being copied twice.
+    bool chainable(std::size_t i) const {
+        const auto& e = plan_.entries[i];
+        if (i >= sizes_.size() || !sizes_[i] || !e.copy_messages || e.source_name.empty()) return false;
+        if (sizes_[i]->messages > o_.pipeline.batch_messages || sizes_[i]->bytes > o_.pipeline.spill_threshold) return false;
+        if (shared_dest_names_.count(e.dest_name)) return false;
+        return !(o_.state && o_.state->load(state_key_, e.source_name));
     }
 
-    // Folder `a.index` opened on pair `p`'s source (examine_first_copy) and, with `dest_too`, selected on its
-    // destination; a failure is kept in `a`, for the folder's turn.
-    net::awaitable<void> open_before_turn(connection_pair& p, folder_ahead& a, bool dest_too) {
-        co_await for_each_concurrently(dest_too ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
-            if (k == 1) {
-                co_await select_before_turn(p, a);
-                co_return;
-            }
-            try {
-                a.source = co_await examine_first_copy(p, plan_.entries[a.index].source_name);
-            } catch (...) {
-                if (!a.failed) a.failed = std::current_exception();
-            }
+    // The source's STATUS (MESSAGES SIZE) of the folders that may be chained (chainable), where it has
+    // STATUS=SIZE; the first pair asks it in the round that opens its first folder (prepare). Without it no
+    // folder is chained.
+    net::awaitable<void> read_sizes(connection_pair& p) {
+        sizes_.assign(plan_.entries.size(), std::nullopt);
+        std::vector<std::string> names;
+        std::vector<std::size_t> entries;
+        for (std::size_t i = next_folder_; i < plan_.entries.size() && names.size() < max_sizes_asked; ++i) {
+            const auto& e = plan_.entries[i];
+            if (!e.copy_messages || e.source_name.empty() || shared_dest_names_.count(e.dest_name)) continue;
+            if (o_.state && o_.state->load(state_key_, e.source_name)) continue;   // not a first copy
+            names.push_back(e.source_name);
+            entries.push_back(i);
+        }
+        if (names.empty()) co_return;
+        const auto got = co_await p.source->sizes(names);
+        for (std::size_t k = 0; k < got.size(); ++k) sizes_[entries[k]] = got[k];
+    }
+    static constexpr std::size_t max_sizes_asked = 128;   // a bound on the STATUS round ahead of the first folder's bodies
+
+    // Fresh records for the folders to open before their turn; a chainable one will hold every body.
+    std::vector<folder_ahead> to_open(const std::vector<std::size_t>& which) {
+        std::vector<folder_ahead> out(which.size());
+        for (std::size_t k = 0; k < which.size(); ++k) {
+            out[k].index = which[k];
+            if (chainable(which[k])) out[k].bodies = std::make_unique<prefetched_bodies>();
+        }
+        return out;
+    }
+
+    // Folders `opened` (claimed in this order: to_open) opened on pair `p`'s source before their turn
+    // (examine_first_copy, with every body where they are held) and, where `dest_too(plan entry)`, selected on
+    // its destination; failures are kept for each folder's turn. One round trip for all: for_each_concurrently
+    // starts its coroutines in order and each sends its commands before it first waits, so each folder's FETCHes
+    // follow its own EXAMINE on the wire. The bodies' bytes are taken from the run's budget before anything is sent.
+    template <class DestToo>
+    net::awaitable<void> open_before_turn(connection_pair& p, std::vector<folder_ahead>& opened, DestToo dest_too) {
+        if (opened.empty()) co_return;
+        for (auto& a : opened) {
+            if (!a.bodies || !o_.pipeline.budget) continue;
+            const auto taken = co_await o_.pipeline.budget->acquire(sizes_[a.index]->bytes);   // named: g++ 12 (a temporary in co_await)
+            a.bodies->budget = budget_hold(o_.pipeline.budget, taken);
+        }
+        co_await for_each_concurrently(opened.size(), [&](std::size_t i) -> net::awaitable<void> {
+            auto& a = opened[i];
+            const bool select_too = dest_too(a.index);
+            co_await for_each_concurrently(select_too ? 2 : 1, [&](std::size_t k) -> net::awaitable<void> {
+                if (k == 1) {
+                    co_await select_before_turn(p, a);
+                    co_return;
+                }
+                try {
+                    a.source = co_await examine_first_copy(p, plan_.entries[a.index].source_name, a.bodies.get());
+                } catch (...) {
+                    if (!a.failed) a.failed = std::current_exception();
+                }
+            });
         });
+    }
+
+    // What pair `p` opened before its turn for folder `index`; stale records (of folders skipped since) go.
+    std::optional<folder_ahead> take_ahead(connection_pair& p, std::size_t index) {
+        std::optional<folder_ahead> out;
+        for (auto it = p.ahead.begin(); it != p.ahead.end();) {
+            if (it->index == index) {
+                out = std::move(*it);
+                it = p.ahead.erase(it);
+            } else if (skip_[it->index]) {
+                it = p.ahead.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        return out;
     }
 
     // Folder `a.index` selected on pair `p`'s destination before its turn; a failure is kept in `a`, for the
     // folder's turn.
     net::awaitable<void> select_before_turn(connection_pair& p, folder_ahead& a) {
         try {
+            a.dest_select = ++p.dest_selects;
             a.dest = co_await p.dest->select(plan_.entries[a.index].dest_name);
         } catch (...) {
             if (!a.failed) a.failed = std::current_exception();
@@ -979,10 +1085,16 @@ private:
     }
 
     // A folder copied from its first message opened on pair `p`'s source (async_session::examine_with_index),
-    // timed as the folder's index read (--metrics).
-    net::awaitable<async_session::examined_folder> examine_first_copy(connection_pair& p, const std::string& folder) {
+    // timed as the folder's index read (--metrics); with `bodies`, every body read into it as well.
+    net::awaitable<async_session::examined_folder> examine_first_copy(connection_pair& p, const std::string& folder,
+                                                                      prefetched_bodies* bodies = nullptr) {
         const auto ti = clock_type::now();
-        auto opened = co_await p.source->examine_with_index(folder, o_.state != nullptr);
+        const async_session::body_target into = [this, bodies](std::uint32_t uid, std::uint64_t size) -> body_buffer& {
+            auto& b = bodies->by_uid.try_emplace(uid, o_.pipeline.spill_threshold, o_.pipeline.spill_dir).first->second;
+            b.begin(size);
+            return b;
+        };
+        auto opened = co_await p.source->examine_with_index(folder, o_.state != nullptr, bodies ? &into : nullptr);
         if (auto* m = o_.pipeline.metrics; m && opened.status.messages) m->observe(server_side::source, imap_operation::index, since(ti));
         co_return opened;
     }
@@ -993,6 +1105,7 @@ private:
     net::awaitable<void> preview_changes(connection_pair& p, const folder_plan_entry& e, folder_report& fr) {
         const auto saved = o_.state->load(state_key_, e.source_name);
         if (!saved || !saved->has_map) co_return;
+        ++p.dest_selects;   // it may select the folder on the destination
         co_await sync_folder_changes(*p.source, *p.dest, e.source_name, e.dest_name, delta(), *o_.state, state_key_, fr);
         if (!o_.plan_out) co_return;
         if (!fr.deletions.empty()) {
@@ -1063,6 +1176,8 @@ private:
     std::map<std::string, std::string> renamed_from_;    // source folders renamed since the last run: new -> old
     std::vector<folder_report> gone_;                    // source folders gone since the last run
     std::vector<bool> skip_;                              // per plan entry: refused, not copied
+    std::vector<std::optional<async_session::folder_size>> sizes_;   // per plan entry, where known (read_sizes)
+    std::set<std::string> shared_dest_names_;             // destination names more than one plan entry has
     std::size_t next_folder_ = 0;                         // the next plan entry a worker takes
     std::set<std::string> created_, subscribed_;
     bool folder_refused_ = false;

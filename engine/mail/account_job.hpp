@@ -4,7 +4,8 @@
 // indexes are read at once (source on the source connection, the dedupe index on the destination's), the
 // copies planned (engine/mail/copy_planner.hpp) and the folder copied (engine/mail/message_pipeline.hpp); a pair
 // starts its next folder once the last one has read its bodies, while its APPENDs are still answered (where both
-// may share the destination connection). Returns an account_outcome and never throws: every failure ends up in
+// may share the destination connection); a run of small folders is opened together, each read whole with its
+// index in one FETCH (a chain, account_job.cpp claim_next). Returns an account_outcome and never throws: every failure ends up in
 // it with the server's words.
 //
 // Threading: migrate_account runs on a strand (every connection of the job lives on it, so the job's state

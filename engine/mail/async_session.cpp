@@ -170,6 +170,32 @@ byte_budget& mapped_bytes() {
 }
 
 
+// One response carrying both the index's items and the whole message (fetch_index_and_bodies): BODY[] goes to
+// the body sink, the header fields to the index sink, and each complete record to both.
+class index_and_body_sink final : public imap::fetch_handler {
+public:
+    index_and_body_sink(index_sink& index, body_sink& body) : index_(index), body_(body) {}
+
+    error_code on_body_begin(const imap::fetch_part& part, std::uint64_t size) override {
+        current_ = part.section.empty() && !part.origin ? static_cast<imap::fetch_handler*>(&body_) : &index_;
+        return current_->on_body_begin(part, size);
+    }
+    error_code on_body_chunk(std::string_view bytes) override { return current_ ? current_->on_body_chunk(bytes) : error_code{}; }
+    error_code on_body_end() override {
+        auto* c = std::exchange(current_, nullptr);
+        return c ? c->on_body_end() : error_code{};
+    }
+    error_code on_fetch(const imap::fetch_record& rec) override {
+        if (const auto ec = body_.on_fetch(rec)) return ec;
+        return index_.on_fetch(rec);
+    }
+
+private:
+    index_sink& index_;
+    body_sink& body_;
+    imap::fetch_handler* current_ = nullptr;
+};
+
 [[noreturn]] void fail(imap::connection& c, const error_code& ec, const std::string& what) {
     throw session_error(kind_of(ec), fmt::format("{} failed: {}", what, c.diag().to_string()));
 }
@@ -431,6 +457,20 @@ net::awaitable<std::vector<folder_status>> async_session::status(const std::vect
     co_return out;
 }
 
+net::awaitable<std::vector<std::optional<async_session::folder_size>>> async_session::sizes(const std::vector<std::string>& mailboxes) {
+    std::vector<std::optional<folder_size>> out(mailboxes.size());
+    auto& conn = *s_->conn;
+    if (!conn.has_capability("STATUS=SIZE")) co_return out;
+    const std::vector<std::string_view> items = {"MESSAGES", "SIZE"};
+    co_await for_each_concurrently(mailboxes.size(), [&](std::size_t k) -> net::awaitable<void> {
+        error_code ec;
+        const auto s = co_await conn.async_status(mailboxes[k], items, ec);
+        if (!ec && s.messages && s.size) out[k] = folder_size{*s.messages, *s.size};
+    });
+    // A connection failure is the next command's to report (the caller only loses the sizes).
+    co_return out;
+}
+
 net::awaitable<folder_status> async_session::examine(const std::string& mailbox) { return s_->open_mailbox(mailbox, true); }
 net::awaitable<folder_status> async_session::select(const std::string& mailbox) { return s_->open_mailbox(mailbox, false); }
 
@@ -446,7 +486,8 @@ net::awaitable<std::vector<source_message>> async_session::fetch_index(std::uint
     co_return out;
 }
 
-net::awaitable<async_session::examined_folder> async_session::examine_with_index(const std::string& mailbox, bool with_modseq) {
+net::awaitable<async_session::examined_folder> async_session::examine_with_index(const std::string& mailbox, bool with_modseq,
+                                                                                  const body_target* bodies) {
     examined_folder out;
     auto& conn = *s_->conn;
     const bool modseq = with_modseq && conn.has_capability("CONDSTORE");
@@ -465,7 +506,8 @@ net::awaitable<async_session::examined_folder> async_session::examine_with_index
             out.status = co_await s_->open_mailbox(mailbox, true);
         } else {
             try {
-                out.index = co_await fetch_index(1, true);
+                if (bodies) out.index = co_await fetch_index_and_bodies(*bodies);
+                else out.index = co_await fetch_index(1, true);
             } catch (const session_error& e) {
                 index_failed = e;
             }
@@ -474,6 +516,21 @@ net::awaitable<async_session::examined_folder> async_session::examine_with_index
     if (status_failed) throw *status_failed;
     if (index_failed && (out.status.messages > 0 || index_failed->kind() != error_kind::refused)) throw *index_failed;
     out.status.highestmodseq = highestmodseq;
+    co_return out;
+}
+
+// The index and every body in one command: two pipelined FETCHes would not do, since a server may run them at
+// once and interleave their answers (Dovecot does), while untagged FETCHes go to the oldest FETCH in flight.
+net::awaitable<std::vector<source_message>> async_session::fetch_index_and_bodies(const body_target& bodies) {
+    std::vector<source_message> out;
+    index_sink index(1, true, out);
+    body_sink body(bodies);
+    index_and_body_sink both(index, body);
+    const auto items = fmt::format("(UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS ({})] BODY.PEEK[])", dedupe_header_fields);
+    error_code ec;
+    co_await s_->conn->async_uid_fetch("1:*", items, both, ec);
+    body.rethrow();
+    if (ec) fail(*s_->conn, ec, "UID FETCH (index and bodies)");
     co_return out;
 }
 

@@ -159,6 +159,13 @@ public:
     awaitable<folder_status> status(const std::string& mailbox);
     // STATUS of many mailboxes, pipelined (one round trip for all); one result per name, in order.
     awaitable<std::vector<folder_status>> status(const std::vector<std::string>& mailboxes);
+    // STATUS (MESSAGES SIZE) of many mailboxes, pipelined, where the server has STATUS=SIZE (RFC 8438); else
+    // nothing is sent and every answer is empty. A mailbox the server refuses has no answer either.
+    struct folder_size {
+        std::uint32_t messages = 0;
+        std::uint64_t bytes = 0;
+    };
+    awaitable<std::vector<std::optional<folder_size>>> sizes(const std::vector<std::string>& mailboxes);
     // EXAMINE: read-only, the only way the source is ever opened.
     awaitable<folder_status> examine(const std::string& mailbox);
     awaitable<folder_status> select(const std::string& mailbox);
@@ -174,10 +181,15 @@ public:
         folder_status status;
         std::vector<source_message> index;
     };
-    awaitable<examined_folder> examine_with_index(const std::string& mailbox, bool with_modseq);
+    // With `bodies`, BODY.PEEK[] of every message too, in the index's FETCH, each streamed into the buffer
+    // `bodies(uid, size)` returns: a folder small enough to be read whole before its turn (account_job's chains
+    // of small folders).
+    awaitable<examined_folder> examine_with_index(const std::string& mailbox, bool with_modseq, const body_target* bodies = nullptr);
     // On the selected mailbox: BODY.PEEK[] of `uids`, each streamed into the buffer `sink(uid, size)` returns.
     // A UID that no longer exists is simply not delivered.
     awaitable<void> fetch_bodies(const std::vector<std::uint32_t>& uids, const body_target& sink);
+    // fetch_index(1, true) and every body in one UID FETCH (examine_with_index).
+    awaitable<std::vector<source_message>> fetch_index_and_bodies(const body_target& bodies);
     // CREATE; an "already exists" NO is not an error. `use`: CREATE mailbox (USE (\Sent)) when the server
     // has CREATE-SPECIAL-USE (RFC 6154 §3), else a plain CREATE.
     awaitable<void> create(const std::string& mailbox, special_use use = special_use::none);

@@ -42,8 +42,7 @@ struct fetched_message {
 
 struct batch {
     std::vector<fetched_message> messages;
-    byte_budget* budget = nullptr;
-    std::uint64_t budget_taken = 0;
+    budget_hold budget;                       // its in-memory bytes
     std::vector<append_item> items;           // what went to the destination, pointing into messages
     std::vector<fetched_message*> sent;
     std::vector<append_outcome> results;       // one per item, once acknowledged
@@ -57,7 +56,6 @@ struct batch {
     batch(const batch&) = delete;
     batch& operator=(const batch&) = delete;
     ~batch() {
-        if (budget && budget_taken) budget->release(budget_taken);
         if (metrics) metrics->in_flight(-in_flight);
     }
 };
@@ -67,9 +65,10 @@ public:
     folder_copy(async_session& source, async_session& dest, const std::string& dest_mailbox, const std::vector<source_message>& messages,
                 const permanent_flags& dest_flags, const pipeline_config& config, folder_report& report,
                 const std::function<void(const batch_outcome&)>& on_batch, const std::function<net::awaitable<void>()>& after_source_read,
-                net::any_io_executor ex)
+                prefetched_bodies* prefetched, net::any_io_executor ex)
         : source_(source), dest_(dest), mailbox_(dest_mailbox), messages_(messages), folder_flags_(dest_flags), config_(config),
-          report_(report), on_batch_(on_batch), after_source_read_(after_source_read), ex_(ex), cv_(ex, net::steady_timer::time_point::max()),
+          report_(report), on_batch_(on_batch), after_source_read_(after_source_read), prefetched_(prefetched), ex_(ex),
+          cv_(ex, net::steady_timer::time_point::max()),
           profile_(dest.profile().kind),
           // The carbonio refusal policy plans each APPEND against the ones before it (identical-command
           // limit): one batch at a time there.
@@ -115,12 +114,22 @@ private:
         while (next_ < messages_.size() &&
                (b->messages.size() < config_.batch_messages || continues_identical_run(b->messages, messages_[next_]))) {
             const auto& m = messages_[next_];
-            const std::uint64_t in_mem = m.size > config_.spill_threshold ? 0 : m.size;
+            // A prefetched body's bytes are already counted (prefetched_bodies holds them).
+            const std::uint64_t in_mem = prefetched_ || m.size > config_.spill_threshold ? 0 : m.size;
             if (!b->messages.empty() && mem + in_mem > config_.batch_bytes) break;
             mem += in_mem;
             fetched_message f;
             f.meta = &m;
-            f.body = body_buffer(config_.spill_threshold, config_.spill_dir);
+            if (prefetched_) {
+                if (const auto it = prefetched_->by_uid.find(m.uid); it != prefetched_->by_uid.end()) {
+                    f.body = std::move(it->second);
+                    f.arrived = true;
+                } else {   // the index and the body came in one response: a server that left the body out
+                    report_.failed.push_back({m.uid, "the source's answer to UID FETCH had no BODY[] for this message"});
+                }
+            } else {
+                f.body = body_buffer(config_.spill_threshold, config_.spill_dir);
+            }
             b->messages.push_back(std::move(f));
             ++next_;
         }
@@ -151,20 +160,25 @@ private:
                 std::uint64_t mem = 0;
                 auto b = cut(mem);
                 if (config_.budget) {
-                    b->budget_taken = co_await config_.budget->acquire(mem);
-                    b->budget = config_.budget;
+                    // Named first: g++ 12 destroys temporaries in a co_await expression twice (a double release).
+                    const auto taken = co_await config_.budget->acquire(mem);
+                    b->budget = budget_hold(config_.budget, taken);
                 }
                 batch* raw = b.get();
-                for (auto& f : raw->messages) routes_.emplace(f.meta->uid, &f);
                 fetching_.push_back(std::move(b));
-                ++fetches_running_;
-                net::co_spawn(ex_, fetch(*raw), [this, raw](std::exception_ptr e) {
-                    --fetches_running_;
-                    for (const auto& f : raw->messages) routes_.erase(f.meta->uid);
-                    raw->fetched = !e;
-                    if (e && !failure_) failure_ = e;
-                    notify();
-                });
+                if (prefetched_) {
+                    raw->fetched = true;   // its bodies are here: nothing is asked of the source
+                } else {
+                    for (auto& f : raw->messages) routes_.emplace(f.meta->uid, &f);
+                    ++fetches_running_;
+                    net::co_spawn(ex_, fetch(*raw), [this, raw](std::exception_ptr e) {
+                        --fetches_running_;
+                        for (const auto& f : raw->messages) routes_.erase(f.meta->uid);
+                        raw->fetched = !e;
+                        if (e && !failure_) failure_ = e;
+                        notify();
+                    });
+                }
                 if (after_source_read_ && next_ == messages_.size() && !hook_started && !failure_) {
                     hook_started = true;
                     ++fetches_running_;
@@ -315,6 +329,7 @@ private:
     folder_report& report_;
     const std::function<void(const batch_outcome&)>& on_batch_;
     const std::function<net::awaitable<void>()>& after_source_read_;
+    prefetched_bodies* prefetched_;   // every body, read before the copy; null: fetched batch by batch
     net::any_io_executor ex_;
     net::steady_timer cv_;   // a condition variable: never expires, cancelled on every change of the state below
     dest_profile_kind profile_;
@@ -337,9 +352,10 @@ private:
 net::awaitable<void> copy_messages(async_session& source, async_session& dest, const std::string& dest_mailbox,
                                    const std::vector<source_message>& messages, const permanent_flags& dest_flags,
                                    const pipeline_config& config, folder_report& report,
-                                   const std::function<void(const batch_outcome&)>& on_batch, const std::function<net::awaitable<void>()>& after_source_read) {
+                                   const std::function<void(const batch_outcome&)>& on_batch, const std::function<net::awaitable<void>()>& after_source_read,
+                                   prefetched_bodies* prefetched) {
     const auto ex = co_await net::this_coro::executor;   // named: g++ 12 destroys temporaries in co_await expressions twice
-    folder_copy c(source, dest, dest_mailbox, messages, dest_flags, config, report, on_batch, after_source_read, ex);
+    folder_copy c(source, dest, dest_mailbox, messages, dest_flags, config, report, on_batch, after_source_read, prefetched, ex);
     co_await c.run();
 }
 

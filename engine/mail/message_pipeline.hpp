@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,15 @@ struct pipeline_config {
     run_metrics* metrics = nullptr;            // --metrics (engine/run_metrics.hpp); may be null
 };
 
+// Every body of a folder, read with its index before the folder's turn (engine/mail/account_job.cpp: a chain of
+// small folders opened in one round trip). The copy takes its bodies from here and says nothing on the source
+// (a planned UID without a body is reported as failed: the server left it out of the answer that carried its
+// index). Holds the bytes it took from the run's budget until destroyed.
+struct prefetched_bodies {
+    std::map<std::uint32_t, body_buffer> by_uid;
+    budget_hold budget;   // their bytes, as the source's STATUS SIZE gave them
+};
+
 // Called after each acknowledged batch (by the appender, in UID order).
 struct batch_outcome {
     std::uint32_t highest_uid = 0;
@@ -75,11 +85,14 @@ struct batch_outcome {
 // strand. `after_source_read`, when set, is started together with the last batch's FETCH (not after a failure
 // or a stop request), so the commands it sends go behind that FETCH on the wire: from then on the copy says
 // nothing more on `source` and only APPENDs on `dest`, so the caller may open its next folder there
-// (engine/mail/account_job.cpp). It must not throw; copy_messages returns when it is done too.
+// (engine/mail/account_job.cpp). It must not throw; copy_messages returns when it is done too. With `prefetched`,
+// every body comes from there (its folder need not be selected on `source`), and after_source_read is started
+// with the last batch.
 [[nodiscard]] boost::asio::awaitable<void> copy_messages(async_session& source, async_session& dest, const std::string& dest_mailbox,
                                                          const std::vector<source_message>& messages, const permanent_flags& dest_flags,
                                                          const pipeline_config& config, folder_report& report,
                                                          const std::function<void(const batch_outcome&)>& on_batch,
-                                                         const std::function<boost::asio::awaitable<void>()>& after_source_read = {});
+                                                         const std::function<boost::asio::awaitable<void>()>& after_source_read = {},
+                                                         prefetched_bodies* prefetched = nullptr);
 
 }  // namespace arrival::engine

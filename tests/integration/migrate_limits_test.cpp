@@ -1,7 +1,7 @@
 // What `arrival migrate` promises about the work and resources it takes, checked from outside the process
 // against the testbed Dovecots: an unchanged folder is skipped without a FETCH (Dovecot's rawlog of the
 // source user), the connection caps hold (clients counted by tools/testbed/tcp-proxy), bodies over 1 MB
-// live in unlinked spill files (arrival's /proc/PID/fd while it runs). Users: user166..user169, user158, user159, user186, user187 (migrate_carbonio has 160-165).
+// live in unlinked spill files (arrival's /proc/PID/fd while it runs). Users: user166..user169, user158, user159, user186..user188 (migrate_carbonio has 160-165).
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -158,6 +158,59 @@ TEST(migrate_limits, further_pairs_open_only_where_the_round_trips_repay_their_l
         ASSERT_NE(a, nullptr);
         EXPECT_EQ((*a)["status"], "ok") << a->dump(2);
     }
+}
+
+// Small folders ride in chains (engine/mail/account_job.cpp claim_next): once the source's STATUS (MESSAGES SIZE)
+// says a folder fits a batch, it is opened with its index and every body in one UID FETCH, beside the folders
+// after it. Every message arrives once, a folder over a batch (60 messages) is fetched batch by batch as
+// before, and the rerun finds every folder complete.
+TEST(migrate_limits, small_folders_are_fetched_whole_with_their_index_and_copied_once) {
+    const auto u = user(188);
+    reset("src", u);
+    reset("dst", u);
+    std::vector<seed_folder> folders{{"INBOX", false, {}}};
+    for (int i = 0; i < 4; ++i) folders[0].messages.push_back({make_message(fmt::format("c188-in-{}", i), 900), {"\\Seen"}});
+    for (const auto* name : {"A1", "A2", "A3", "A4", "B", "C1", "C2"}) {
+        seed_folder f{name, false, {}};
+        const int n = std::string(name) == "B" ? 60 : 3;
+        for (int i = 0; i < n; ++i) f.messages.push_back({make_message(fmt::format("c188-{}-{}", name, i), 700 + 13 * i), {}});
+        folders.push_back(std::move(f));
+    }
+    seed(u, folders);
+    const auto before = snapshot("SRC", u);
+    temp_dir dir;
+    auto rawlog = start_rawlog(u);
+    auto r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const int whole = rawlog_matches(rawlog, std::regex(R"(UID FETCH 1:\* \(UID RFC822\.SIZE [^\r\n]*BODY\.PEEK\[HEADER\.FIELDS [^\]]*\] BODY\.PEEK\[\]\))"));
+    const auto sent = [&] {   // what the source was asked, for a failure's message
+        std::string all;
+        for (const auto& e : fs::directory_iterator(rawlog)) {
+            std::ifstream in(e.path(), std::ios::binary);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            if (e.path().extension() == ".in") all += e.path().filename().string() + ":\n" + ss.str();
+        }
+        return all;
+    };
+    EXPECT_GE(whole, 2) << "no folder was fetched whole with its index\n" << sent();
+    // Every folder but INBOX (opened before the sizes were known) and B (over a batch) may be: the four A's, the
+    // two C's and the testbed's empty special-use folders.
+    EXPECT_LE(whole, static_cast<int>(before.size()) - 2) << "INBOX or B was fetched whole\n" << sent();
+    EXPECT_GT(rawlog_matches(rawlog, std::regex(R"(UID FETCH 51:60 \(UID BODY\.PEEK\[\]\))")), 0) << "B was not fetched batch by batch";
+    EXPECT_GT(commands(rawlog, "STATUS"), 0);
+    const auto* a = account_in(r.report, u);
+    ASSERT_NE(a, nullptr) << r.output;
+    EXPECT_EQ((*a)["copied"], 4 + 4 * 3 + 60 + 2 * 3) << a->dump(2);
+    expect_copied_exactly_once(before, snapshot("DST", u));
+    EXPECT_TRUE(snapshot("SRC", u) == before) << "the source changed during the run";
+    r = migrate(dir, {u}, port_of("SRC"), port_of("DST"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    a = account_in(r.report, u);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ((*a)["copied"], 0) << a->dump(2);
+    for (const auto& f : (*a)["folders"]) EXPECT_EQ(f.value("note", ""), "unchanged since the last run") << f.dump();
+    fs::remove_all(rawlog);
 }
 
 // ---- spill files -----------------------------------------------------------------------------------
