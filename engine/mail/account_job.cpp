@@ -375,8 +375,8 @@ private:
         co_return true;
     }
 
-    // Pair k (1..) once the plan is known, when the plan gives it work (one folder each at least) and the window
-    // and the run's caps have room now: it logs in and opens its first folder, on the source while the
+    // Pair k (1..) once the plan is known, when it is worth its logins (pairs_worth) and the window and the
+    // run's caps have room now: it logs in and opens its first folder (or chain), on the source while the
     // destination's folders are still being created, on the destination once they exist (prepare). A failure
     // to connect is left to the pair's worker, which connects again and reports it; so is a pair without room
     // now. A failure to open the folder is kept for its turn, as open_before_turn does.
@@ -1002,6 +1002,7 @@ private:
     // folder is chained.
     net::awaitable<void> read_sizes(connection_pair& p) {
         sizes_.assign(plan_.entries.size(), std::nullopt);
+        if (o_.dry_run) co_return;   // nothing is copied, nothing is chained
         std::vector<std::string> names;
         std::vector<std::size_t> entries;
         for (std::size_t i = next_folder_; i < plan_.entries.size() && names.size() < max_sizes_asked; ++i) {
