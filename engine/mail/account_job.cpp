@@ -389,7 +389,7 @@ private:
             q.drop();
             co_return;
         }
-        auto opened = to_open(claim_next(q));
+        auto opened = claim_next(q);
         if (opened.empty()) co_return;
         co_await for_each_concurrently(2, [&](std::size_t side) -> net::awaitable<void> {
             if (side == 0) {
@@ -431,10 +431,10 @@ private:
                 }
                 // Claimed before the next co_await, so before the further pairs woken above run (the job is one
                 // strand): they start at the folders after it.
-                auto first = to_open(claim_next(p));
+                auto first = claim_next(p);
                 // The first pair opens its first folder while the folders are created: on the source now, on the
                 // destination behind the CREATEs (create_folders). The source is asked the size of the folders
-                // after it in the same round (chainable).
+                // after it in the same round (fits_a_chain).
                 co_await for_each_concurrently(3, [&](std::size_t k) -> net::awaitable<void> {
                     if (k == 0) co_await create_folders(p, out.report, first.empty() ? nullptr : &first.back());
                     else if (k == 1) co_await open_before_turn(p, first, [](std::size_t) { return false; });
@@ -948,33 +948,37 @@ private:
     // SELECT only where they may share the destination with `current` (may_overlap). A failure is kept for the
     // folder's turn, so it is reported as that folder's. `source_done` then tells the worker.
     net::awaitable<void> open_ahead(connection_pair& p, std::size_t current, const std::function<void()>& source_done) {
-        auto opened = to_open(claim_next(p));
+        auto opened = claim_next(p);
         co_await open_before_turn(p, opened, [&](std::size_t next) { return may_overlap(p, current, next); });
         for (auto& a : opened) p.ahead.push_back(std::move(a));
         source_done();
     }
 
     // Pair `p` claims its next folders (p.upcoming), unless it has some: the plan's next folder and, while each
-    // is chainable, the ones after it, up to a batch's bytes. Returns those copied from their first message (no
-    // state of them), which may be opened before their turn. A chain's folders are opened together, each with
-    // every body (open_before_turn): over a WAN the pair spends one round trip on the chain, not one per folder
-    // (its index, then its bodies), and the corpus's accounts are mostly folders of a few dozen messages.
-    std::vector<std::size_t> claim_next(connection_pair& p) {
-        std::vector<std::size_t> out;
+    // fits a chain, the ones after it, up to a batch's bytes. Returns a record for each copied from its first
+    // message (no state of it), which may be opened before its turn; a chain's hold every body. A chain's folders
+    // are opened together (open_before_turn): over a WAN the pair spends one round trip on the chain, not one per
+    // folder (its index, then its bodies), and the corpus's accounts are mostly folders of a few dozen messages.
+    std::vector<folder_ahead> claim_next(connection_pair& p) {
+        std::vector<folder_ahead> out;
         if (o_.dry_run || stop_ || interrupted_ || stop_requested() || !p.upcoming.empty()) return out;
         std::uint64_t chain_bytes = 0;
         while (true) {
             while (next_folder_ < plan_.entries.size() && skip_[next_folder_]) ++next_folder_;
             if (next_folder_ >= plan_.entries.size()) break;
             const std::size_t next = next_folder_;
-            const bool chain = chainable(next);
+            const bool first = first_copy(plan_.entries[next]);   // one state read per folder claimed
+            const bool chain = first && fits_a_chain(next);
             if (!p.upcoming.empty() && (!chain || chain_bytes + sizes_[next]->bytes > o_.pipeline.batch_bytes || p.upcoming.size() >= max_chain)) {
                 break;
             }
             ++next_folder_;
             p.upcoming.push_back(next);
-            const auto& e = plan_.entries[next];
-            if (e.copy_messages && !e.source_name.empty() && !(o_.state && o_.state->load(state_key_, e.source_name))) out.push_back(next);
+            if (first) {
+                auto& a = out.emplace_back();
+                a.index = next;
+                if (chain) a.bodies = std::make_unique<prefetched_bodies>();
+            }
             if (!chain) break;
             chain_bytes += sizes_[next]->bytes;
         }
@@ -982,24 +986,27 @@ private:
     }
     static constexpr std::size_t max_chain = 16;
 
-    // Whether folder `i` may ride in a chain (claim_next), bodies and all: copied from its first message (no
-    // state of it: a rerun's folders are not read again) into a destination folder no other plan entry shares
-    // (its dedupe index is read at its turn and must not miss another folder's APPENDs in flight), of a known
-    // size (STATUS=SIZE, read_sizes) within a batch's messages and the spill threshold's bytes (its bodies stay
-    // in memory, counted against the run's budget). Where the destination already holds some of its messages,
-    // those bodies were read for nothing (at most the spill threshold's bytes per folder); the dedupe still
-    // keeps them from being copied twice.
-    bool chainable(std::size_t i) const {
-        const auto& e = plan_.entries[i];
-        if (i >= sizes_.size() || !sizes_[i] || !e.copy_messages || e.source_name.empty()) return false;
-        if (sizes_[i]->messages > o_.pipeline.batch_messages || sizes_[i]->bytes > o_.pipeline.spill_threshold) return false;
-        if (shared_dest_names_.count(e.dest_name)) return false;
-        return !(o_.state && o_.state->load(state_key_, e.source_name));
+    // Whether the folder of plan entry `e` is copied from its first message: it has messages to copy and the
+    // state has nothing of it (a rerun's folders are not opened before their turn, nor read again).
+    bool first_copy(const folder_plan_entry& e) const {
+        return e.copy_messages && !e.source_name.empty() && !(o_.state && o_.state->load(state_key_, e.source_name));
     }
 
-    // The source's STATUS (MESSAGES SIZE) of the folders that may be chained (chainable), where it has
-    // STATUS=SIZE; the first pair asks it in the round that opens its first folder (prepare). Without it no
-    // folder is chained.
+    // Whether the first copy of folder `i` may ride in a chain (claim_next), bodies and all: into a destination
+    // folder no other plan entry shares (its dedupe index is read at its turn and must not miss another folder's
+    // APPENDs in flight), of a known size (STATUS=SIZE, read_sizes) within a batch's messages and the spill
+    // threshold's bytes (its bodies stay in memory, counted against the run's budget). Where the destination
+    // already holds some of its messages, those bodies were read for nothing (at most the spill threshold's bytes
+    // per folder); the dedupe still keeps them from being copied twice.
+    bool fits_a_chain(std::size_t i) const {
+        if (i >= sizes_.size() || !sizes_[i]) return false;
+        if (sizes_[i]->messages > o_.pipeline.batch_messages || sizes_[i]->bytes > o_.pipeline.spill_threshold) return false;
+        return !shared_dest_names_.count(plan_.entries[i].dest_name);
+    }
+
+    // The source's STATUS (MESSAGES SIZE) of the folders that may be chained (first copies, fits_a_chain), where
+    // it has STATUS=SIZE; the first pair asks it in the round that opens its first folder (prepare). Without it
+    // no folder is chained.
     net::awaitable<void> read_sizes(connection_pair& p) {
         sizes_.assign(plan_.entries.size(), std::nullopt);
         if (o_.dry_run) co_return;   // nothing is copied, nothing is chained
@@ -1007,8 +1014,7 @@ private:
         std::vector<std::size_t> entries;
         for (std::size_t i = next_folder_; i < plan_.entries.size() && names.size() < max_sizes_asked; ++i) {
             const auto& e = plan_.entries[i];
-            if (!e.copy_messages || e.source_name.empty() || shared_dest_names_.count(e.dest_name)) continue;
-            if (o_.state && o_.state->load(state_key_, e.source_name)) continue;   // not a first copy
+            if (shared_dest_names_.count(e.dest_name) || !first_copy(e)) continue;
             names.push_back(e.source_name);
             entries.push_back(i);
         }
@@ -1018,17 +1024,7 @@ private:
     }
     static constexpr std::size_t max_sizes_asked = 128;   // a bound on the STATUS round ahead of the first folder's bodies
 
-    // Fresh records for the folders to open before their turn; a chainable one will hold every body.
-    std::vector<folder_ahead> to_open(const std::vector<std::size_t>& which) {
-        std::vector<folder_ahead> out(which.size());
-        for (std::size_t k = 0; k < which.size(); ++k) {
-            out[k].index = which[k];
-            if (chainable(which[k])) out[k].bodies = std::make_unique<prefetched_bodies>();
-        }
-        return out;
-    }
-
-    // Folders `opened` (claimed in this order: to_open) opened on pair `p`'s source before their turn
+    // Folders `opened` (claimed in this order: claim_next) opened on pair `p`'s source before their turn
     // (examine_first_copy, with every body where they are held) and, where `dest_too(plan entry)`, selected on
     // its destination; failures are kept for each folder's turn. One round trip for all: for_each_concurrently
     // starts its coroutines in order and each sends its commands before it first waits, so each folder's FETCHes

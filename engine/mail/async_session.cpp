@@ -196,6 +196,13 @@ private:
     imap::fetch_handler* current_ = nullptr;
 };
 
+// The FETCH items of an index (index_sink): the dedupe key's header fields, with the flags and dates the copy
+// sends; with `bodies`, the whole message too (index_and_body_sink).
+std::string index_items(bool with_flags, bool bodies) {
+    return fmt::format("(UID RFC822.SIZE{} BODY.PEEK[HEADER.FIELDS ({})]{})", with_flags ? " FLAGS INTERNALDATE" : "", dedupe_header_fields,
+                       bodies ? " BODY.PEEK[]" : "");
+}
+
 [[noreturn]] void fail(imap::connection& c, const error_code& ec, const std::string& what) {
     throw session_error(kind_of(ec), fmt::format("{} failed: {}", what, c.diag().to_string()));
 }
@@ -478,8 +485,7 @@ net::awaitable<std::vector<source_message>> async_session::fetch_index(std::uint
     std::vector<source_message> out;
     index_sink sink(from_uid, with_flags, out);
     const auto set = imap::encode_range(std::max<std::uint32_t>(from_uid, 1), imap::seq_star);
-    const auto items = fmt::format("(UID RFC822.SIZE{} BODY.PEEK[HEADER.FIELDS ({})])", with_flags ? " FLAGS INTERNALDATE" : "",
-                                   dedupe_header_fields);
+    const auto items = index_items(with_flags, false);
     error_code ec;
     co_await s_->conn->async_uid_fetch(set, items, sink, ec);
     if (ec) fail(*s_->conn, ec, "UID FETCH (index)");
@@ -526,7 +532,7 @@ net::awaitable<std::vector<source_message>> async_session::fetch_index_and_bodie
     index_sink index(1, true, out);
     body_sink body(bodies);
     index_and_body_sink both(index, body);
-    const auto items = fmt::format("(UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS ({})] BODY.PEEK[])", dedupe_header_fields);
+    const auto items = index_items(true, true);
     error_code ec;
     co_await s_->conn->async_uid_fetch("1:*", items, both, ec);
     body.rethrow();
